@@ -1,0 +1,58 @@
+"""Entry point: ``migtui`` opens the dashboard, subcommands run headless."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import inspect
+import sys
+
+from migtui import __version__
+from migtui.errors import MigtuiError
+
+# Subcommand modules under migtui.cli; each registers its own parser.
+SUBCOMMANDS = ("watch", "migrate", "lab", "schema", "params", "snapshot", "demo", "dashboard")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="migtui",
+        description="Watch and steer QEMU live migrations. Without a subcommand, opens the dashboard.",
+    )
+    parser.add_argument("--version", action="version", version=f"migtui {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(f"migtui.cli.{name}")
+        except ModuleNotFoundError as error:
+            if error.name == f"migtui.cli.{name}":
+                continue  # not built yet
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
+        argv = ["dashboard", *argv]
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        result = args.func(args)
+        if inspect.iscoroutine(result):
+            result = asyncio.run(result)
+        return int(result or 0)
+    except MigtuiError as error:
+        print(f"migtui: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
