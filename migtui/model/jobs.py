@@ -1,0 +1,72 @@
+"""Block jobs (snapshot-save, -load, -delete) as QEMU reports them.
+
+QEMU's ``query-jobs`` progress is always 1/1 for snapshot jobs, so it tells
+nothing; what does is how long a job spends in each status, which the book
+measures from ``JOB_STATUS_CHANGE`` events and ``query-jobs`` answers.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+DONE_STATES = frozenset({"concluded", "null"})
+
+
+@dataclass
+class Job:
+    id: str
+    type: str = "?"
+    status: str = "created"
+    error: str | None = None
+    phases: list[tuple[str, float]] = field(default_factory=list)
+    """(status, time.monotonic() when entered), oldest first."""
+
+    def enter(self, status: str, at: float | None = None) -> None:
+        if self.phases and self.phases[-1][0] == status:
+            return
+        self.status = status
+        self.phases.append((status, time.monotonic() if at is None else at))
+
+    @property
+    def done(self) -> bool:
+        return self.status in DONE_STATES
+
+    def elapsed(self, now: float | None = None) -> list[tuple[str, float]]:
+        """Seconds spent in each status, the current one up to ``now``."""
+        now = time.monotonic() if now is None else now
+        spans = []
+        for (status, start), nxt in zip(self.phases, [*self.phases[1:], None]):
+            end = nxt[1] if nxt else (start if self.done else now)
+            spans.append((status, max(0.0, end - start)))
+        return spans
+
+
+@dataclass
+class JobBook:
+    jobs: dict[str, Job] = field(default_factory=dict)
+
+    def on_event(self, data: dict[str, Any]) -> Job:
+        job = self.jobs.setdefault(str(data.get("id")), Job(id=str(data.get("id"))))
+        job.enter(str(data.get("status")))
+        if job.status == "null":
+            self.jobs.pop(job.id, None)
+        return job
+
+    def update(self, listing: list[dict[str, Any]]) -> None:
+        """Take a ``query-jobs`` answer: the truth about which jobs exist."""
+        seen = set()
+        for entry in listing:
+            job_id = str(entry.get("id"))
+            seen.add(job_id)
+            job = self.jobs.setdefault(job_id, Job(id=job_id))
+            job.type = str(entry.get("type", job.type))
+            job.enter(str(entry.get("status", job.status)))
+            job.error = entry.get("error") or job.error
+        for job_id in set(self.jobs) - seen:
+            del self.jobs[job_id]  # dismissed elsewhere
+
+    @property
+    def running(self) -> list[Job]:
+        return [job for job in self.jobs.values() if not job.done]

@@ -1,0 +1,59 @@
+"""Everything migtui knows about one VM, kept by the fleet, read by the views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from migtui.model.convergence import MigrationSettings, Prediction, predict
+from migtui.model.events import QMPEvent
+from migtui.model.history import History
+from migtui.model.jobs import JobBook
+from migtui.model.sample import Sample
+from migtui.model.tracker import MigrationTracker
+
+BUSY_AFTER = 1.0
+"""Seconds without an answer after which a connected VM is shown as busy."""
+
+
+@dataclass
+class VMState:
+    name: str
+    group: str | None = None
+    link: str = "connecting"
+    link_error: str | None = None
+    run_state: str | None = None
+    """QEMU's run state (running, paused, postmigrate, inmigrate, restore-vm...)."""
+    version: str | None = None
+    busy_for: float = 0.0
+    """Seconds the oldest unanswered command has waited (a snapshot save keeps QMP silent)."""
+    parameters: dict[str, Any] = field(default_factory=dict)
+    capabilities: dict[str, bool] = field(default_factory=dict)
+    tracker: MigrationTracker = field(init=False)
+    events: History[QMPEvent] = field(default_factory=lambda: History(2000))
+    jobs: JobBook = field(default_factory=JobBook)
+
+    def __post_init__(self) -> None:
+        self.tracker = MigrationTracker(self.name)
+
+    @property
+    def latest(self) -> Sample | None:
+        return self.tracker.history.latest
+
+    @property
+    def busy(self) -> bool:
+        return self.link == "connected" and self.busy_for >= BUSY_AFTER
+
+    @property
+    def settings(self) -> MigrationSettings:
+        params, caps = self.parameters, self.capabilities
+        bandwidth = params.get("max-bandwidth")
+        return MigrationSettings(
+            downtime_limit_ms=int(params.get("downtime-limit", 300)),
+            max_bandwidth=int(bandwidth) if bandwidth else None,
+            auto_converge=bool(caps.get("auto-converge")),
+            postcopy_ram=bool(caps.get("postcopy-ram")),
+        )
+
+    def prediction(self, window: float = 30.0) -> Prediction:
+        return predict(self.tracker.history.window(window), self.settings)

@@ -1,0 +1,128 @@
+"""The fleet: a session, a poller and a state per VM, one stream of updates.
+
+The fleet belongs to the App (or a CLI command), never to a screen: popping a
+screen must not drop a connection. Subscribers are plain callables run in the
+event loop; they must be quick (the dashboard posts a coalescing message).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from migtui.errors import UsageError
+from migtui.inventory import VMEntry
+from migtui.model.events import QMPEvent
+from migtui.model.vm_state import VMState
+from migtui.qmp.gate import CommandGate
+from migtui.qmp.poller import FAST_INTERVAL, SLOW_INTERVAL, VMPoller
+from migtui.qmp.session import LinkState, VMSession
+from migtui.qmp.updates import EventReceived, Update, VMChanged
+
+log = logging.getLogger(__name__)
+
+WAKE_EVENTS = frozenset({"MIGRATION", "MIGRATION_PASS", "JOB_STATUS_CHANGE", "STOP", "RESUME", "SHUTDOWN"})
+STATUS_EVENTS = frozenset({"STOP", "RESUME", "SHUTDOWN", "RESET"})
+
+Subscriber = Callable[[Update], None]
+
+
+class Fleet:
+    def __init__(self, entries: Iterable[VMEntry], gate: CommandGate | None = None, *,
+                 fast: float = FAST_INTERVAL, slow: float = SLOW_INTERVAL) -> None:
+        self.gate = gate or CommandGate()
+        self.sessions: dict[str, VMSession] = {}
+        self.states: dict[str, VMState] = {}
+        self.pollers: dict[str, VMPoller] = {}
+        self._subscribers: list[Subscriber] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        for entry in entries:
+            session = VMSession(entry.name, entry.address, self.gate)
+            state = VMState(entry.name, group=entry.group)
+            self.sessions[entry.name] = session
+            self.states[entry.name] = state
+            self.pollers[entry.name] = VMPoller(session, state, self._publish, fast, slow)
+            session.on_link(self._on_link)
+            session.on_event(self._on_event)
+
+    async def __aenter__(self) -> "Fleet":
+        self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    def start(self) -> None:
+        for name, session in self.sessions.items():
+            session.start()
+            self._tasks.append(asyncio.create_task(self.pollers[name].run(), name=f"{name}-poll"))
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        await asyncio.gather(*(session.close() for session in self.sessions.values()))
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        self._subscribers.append(subscriber)
+        return lambda: self._subscribers.remove(subscriber)
+
+    def session(self, name: str) -> VMSession:
+        try:
+            return self.sessions[name]
+        except KeyError:
+            known = ", ".join(self.sessions) or "none"
+            raise UsageError(f"no VM named {name!r} (known: {known})") from None
+
+    async def execute(self, vm: str, command: str, arguments: dict[str, Any] | None = None, **kw: Any) -> Any:
+        return await self.session(vm).execute(command, arguments, **kw)
+
+    def refresh(self, vm: str) -> None:
+        """Re-read the VM's run state, parameters, capabilities and jobs now."""
+        self.pollers[vm].refresh_all()
+
+    async def wait_connected(self, timeout: float) -> None:
+        """Wait until every VM is connected or ``timeout`` passed (no error)."""
+        waits = [asyncio.create_task(s.wait_connected()) for s in self.sessions.values()]
+        done, pending = await asyncio.wait(waits, timeout=timeout)
+        for task in pending:
+            task.cancel()
+
+    def _publish(self, update: Update) -> None:
+        for subscriber in list(self._subscribers):
+            try:
+                subscriber(update)
+            except Exception:  # a failing view must not stop the engine
+                log.exception("fleet subscriber failed on %r", update)
+
+    def _on_link(self, vm: str, state: LinkState, error: str | None) -> None:
+        vm_state = self.states[vm]
+        vm_state.link, vm_state.link_error = state.value, error
+        if state is LinkState.CONNECTED:
+            version = (self.sessions[vm].version or {}).get("qemu", {})
+            vm_state.version = f"{version.get('major')}.{version.get('minor')}.{version.get('micro')}"
+            self.pollers[vm].refresh_all()
+        else:
+            vm_state.busy_for = 0.0
+        self._publish(VMChanged(vm, "link"))
+
+    def _on_event(self, vm: str, message: dict[str, Any]) -> None:
+        event = QMPEvent.from_qmp(vm, message)
+        state, poller = self.states[vm], self.pollers[vm]
+        state.events.append(event)
+        if event.name == "JOB_STATUS_CHANGE":
+            state.jobs.on_event(event.data)
+            poller.refresh_jobs = True
+            self._publish(VMChanged(vm, "jobs"))
+        if event.name in STATUS_EVENTS or (event.name == "MIGRATION" and event.data.get("status") in
+                                           ("completed", "failed", "cancelled")):
+            poller.refresh_status = True
+        if event.name in WAKE_EVENTS:
+            poller.wake.set()
+        self._publish(EventReceived(vm, event))

@@ -1,0 +1,134 @@
+"""Migration as an engine call: prepare both sides, start, follow, steer.
+
+QEMU sends MIGRATION events only when the ``events`` capability is on, on
+each side separately, so it is always switched on for both. Capabilities are
+set on both sides too (several, e.g. postcopy-ram and multifd, must match);
+parameters are set on the source, where the migration is driven.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from migtui.errors import MigtuiError
+from migtui.model.sample import FINAL_STATES
+from migtui.qmp.session import VMSession
+
+LISTEN_URI = "tcp:127.0.0.1:0"  # port 0: QEMU picks a free port and reports it
+
+# Capabilities that must be equal on both sides for a migration to work.
+MATCHING_CAPABILITIES = ("postcopy-ram", "multifd", "x-colo", "return-path", "validate-uuid",
+                         "mapped-ram", "switchover-ack")
+
+
+@dataclass
+class MigrationPlan:
+    parameters: dict[str, Any] = field(default_factory=dict)
+    """Arguments for migrate-set-parameters, as QEMU spells them."""
+    capabilities: dict[str, bool] = field(default_factory=dict)
+
+
+class MigrationFailed(MigtuiError):
+    """The migration ended in another status than completed."""
+
+
+async def set_capabilities(session: VMSession, capabilities: dict[str, bool]) -> None:
+    if capabilities:
+        await session.execute("migrate-set-capabilities", {
+            "capabilities": [{"capability": name, "state": state} for name, state in capabilities.items()]
+        })
+
+
+async def preflight(source: VMSession, destination: VMSession | None,
+                    plan: MigrationPlan | None = None) -> list[str]:
+    """Problems that would make a migration fail at once (empty: go ahead).
+
+    Capabilities are compared as they will be once ``plan`` is applied to both
+    sides, so nothing needs changing before the check.
+    """
+    planned = (plan or MigrationPlan()).capabilities
+    problems = []
+    status = (await source.execute("query-status"))["status"]
+    if status not in ("running", "paused"):
+        problems.append(f"{source.name} is {status}: only a running or paused VM can migrate")
+    current = (await source.execute("query-migrate")).get("status")
+    if current and current not in FINAL_STATES:
+        problems.append(f"{source.name} is already migrating ({current})")
+    if destination is not None:
+        dst_status = (await destination.execute("query-status"))["status"]
+        if dst_status != "inmigrate":
+            problems.append(f"{destination.name} is {dst_status}, not waiting for an incoming migration "
+                            "(start it with -incoming defer)")
+        mine = {**await _capabilities(source), **planned}
+        theirs = {**await _capabilities(destination), **planned}
+        for name in MATCHING_CAPABILITIES:
+            if name in mine and mine[name] != theirs.get(name, False):
+                problems.append(f"capability {name} is {'on' if mine[name] else 'off'} on {source.name} "
+                                f"but {'on' if theirs.get(name) else 'off'} on {destination.name}")
+    return problems
+
+
+async def _capabilities(session: VMSession) -> dict[str, bool]:
+    return {c["capability"]: c["state"] for c in await session.execute("query-migrate-capabilities")}
+
+
+async def listen_incoming(destination: VMSession) -> str:
+    """Make a ``-incoming defer`` VM listen on a free loopback port; return the URI."""
+    await destination.execute("migrate-incoming", {"uri": LISTEN_URI})
+    info = await destination.execute("query-migrate")
+    for address in info.get("socket-address", []):
+        if address.get("type") in ("inet", "tcp") and str(address.get("port", "0")) != "0":
+            return f"tcp:{address['host']}:{address['port']}"
+    raise MigtuiError(f"{destination.name}: QEMU did not say which port it listens on")
+
+
+async def start_migration(source: VMSession, target: VMSession | str, plan: MigrationPlan | None = None,
+                          check: bool = True) -> str:
+    """Prepare both sides and start migrating ``source`` to ``target``; return the URI."""
+    plan = plan or MigrationPlan()
+    destination = target if isinstance(target, VMSession) else None
+    capabilities = {"events": True, **plan.capabilities}
+    if check:
+        problems = await preflight(source, destination, plan)
+        if problems:
+            raise MigtuiError("; ".join(problems))
+    await set_capabilities(source, capabilities)
+    if plan.parameters:
+        await source.execute("migrate-set-parameters", plan.parameters)
+    if destination is not None:
+        await set_capabilities(destination, capabilities)
+        uri = await listen_incoming(destination)
+    else:
+        uri = str(target)
+    await source.execute("migrate", {"uri": uri})
+    return uri
+
+
+async def cancel(source: VMSession) -> None:
+    await source.execute("migrate_cancel")
+
+
+async def start_postcopy(source: VMSession) -> None:
+    await source.execute("migrate-start-postcopy")
+
+
+async def wait_until_done(source: VMSession, on_sample: Callable[[dict[str, Any]], None] | None = None,
+                          interval: float = 0.5) -> dict[str, Any]:
+    """Follow the migration until it ends; return the last ``query-migrate``.
+
+    Woken by MIGRATION events, polled every ``interval`` for the figures.
+    """
+    with source.listener("MIGRATION") as events:
+        while True:
+            info = await source.execute("query-migrate")
+            if on_sample:
+                on_sample(info)
+            if info.get("status") in FINAL_STATES:
+                return info
+            try:
+                await asyncio.wait_for(events.get(), interval)
+            except asyncio.TimeoutError:
+                pass

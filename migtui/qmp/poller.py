@@ -1,0 +1,98 @@
+"""The poll loop of one VM: never overlapping, fast while something runs.
+
+``await poll(); await wake-or-interval`` — a poll never starts before the
+previous one ended. Events (MIGRATION, JOB_STATUS_CHANGE, STOP...) wake it at
+once. A poll that QEMU leaves unanswered (QMP is silent during a snapshot
+save) is not given up: the VM is shown busy until QEMU answers, and nothing
+more is queued behind it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+from migtui.model.vm_state import BUSY_AFTER, VMState
+from migtui.qmp.errors import QEMURefused, QMPFailure
+from migtui.qmp.session import VMSession
+from migtui.qmp.updates import SampleTaken, Update, VMChanged
+
+FAST_INTERVAL = 0.5
+SLOW_INTERVAL = 5.0
+
+
+class VMPoller:
+    def __init__(self, session: VMSession, state: VMState, publish: Callable[[Update], None],
+                 fast: float = FAST_INTERVAL, slow: float = SLOW_INTERVAL) -> None:
+        self.session = session
+        self.state = state
+        self.publish = publish
+        self.fast = fast
+        self.slow = slow
+        self.wake = asyncio.Event()
+        self.refresh_status = True
+        self.refresh_settings = True
+        self.refresh_jobs = True
+
+    def refresh_all(self) -> None:
+        self.refresh_status = self.refresh_settings = self.refresh_jobs = True
+        self.wake.set()
+
+    async def run(self) -> None:
+        while True:
+            await self.session.wait_connected()
+            try:
+                await self.poll()
+            except QMPFailure:
+                pass  # the link handler reports it; wait for the reconnect
+            except QEMURefused:
+                self.refresh_jobs = False  # e.g. no query-jobs on this QEMU: stop asking
+            sample = self.state.latest
+            busy = (sample is not None and sample.active) or bool(self.state.jobs.running)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), self.fast if busy else self.slow)
+            self.wake.clear()
+
+    async def poll(self) -> None:
+        state = self.state
+        if self.refresh_status:
+            self.refresh_status = False
+            state.run_state = (await self._ask("query-status")).get("status")
+            self.publish(VMChanged(state.name, "run-state"))
+        if self.refresh_settings:
+            self.refresh_settings = False
+            state.parameters = await self._ask("query-migrate-parameters")
+            caps = await self._ask("query-migrate-capabilities")
+            state.capabilities = {c["capability"]: bool(c["state"]) for c in caps}
+            self.publish(VMChanged(state.name, "settings"))
+        before = state.tracker.migration_count
+        sample = state.tracker.add(await self._ask("query-migrate"))
+        if state.tracker.migration_count != before:
+            self.refresh_settings = True  # a new migration: its limits matter now
+        self.publish(SampleTaken(state.name, sample))
+        if self.refresh_jobs or state.jobs.running:
+            self.refresh_jobs = False
+            state.jobs.update(await self._ask("query-jobs"))
+            self.publish(VMChanged(state.name, "jobs"))
+
+    async def _ask(self, command: str) -> Any:
+        """Run a query; while QEMU keeps silent, show the VM busy and keep waiting."""
+        answer = asyncio.ensure_future(self.session.execute(command, timeout=None))
+        try:
+            done, _ = await asyncio.wait({answer}, timeout=BUSY_AFTER)
+            while not done:
+                self._set_busy(self.session.unanswered_for)
+                done, _ = await asyncio.wait({answer}, timeout=1.0)
+            return answer.result()
+        finally:
+            if not answer.done():
+                answer.cancel()
+            self._set_busy(0.0)
+
+    def _set_busy(self, seconds: float) -> None:
+        if seconds == 0.0 and self.state.busy_for == 0.0:
+            return
+        self.state.busy_for = seconds
+        self.publish(VMChanged(self.state.name, "busy"))

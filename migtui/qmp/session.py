@@ -1,0 +1,242 @@
+"""One VM's QMP link: connect, reconnect, commands with timeouts, events.
+
+A :class:`VMSession` wraps one ``qemu.qmp.QMPClient`` for its whole life (the
+client object is reused across reconnects, so listeners stay registered).
+Every command goes through the :class:`~migtui.qmp.gate.CommandGate`.
+
+Two ways to use it:
+
+* one-shot (CLI): ``async with VMSession(...) as vm:`` connects once and
+  raises :class:`Unreachable` if it cannot;
+* long-lived (fleet, dashboard): :meth:`start` keeps a link up, reconnecting
+  with backoff when QEMU goes away and comes back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterator
+from enum import StrEnum
+from typing import Any
+
+from qemu.qmp import EventListener, ExecInterruptedError, ExecuteError, QMPClient, Runstate, StateError
+
+from migtui.qmp.errors import (
+    CommandTimeout, LinkLost, QMPFailure, Unreachable, describe_connect_error, describe_link_error, refusal,
+)
+from migtui.qmp.gate import CommandGate
+
+# qemu.qmp logs dropped late replies (after a command timed out) as warnings;
+# without a handler Python would print them over the dashboard.
+logging.getLogger("qemu.qmp").addHandler(logging.NullHandler())
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 5.0
+COMMAND_TIMEOUT = 10.0
+RECONNECT_FIRST = 0.5
+RECONNECT_MAX = 10.0
+
+_DEFAULT = object()
+
+
+class LinkState(StrEnum):
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+    CLOSED = "closed"
+
+
+EventHandler = Callable[[str, dict[str, Any]], None]
+LinkHandler = Callable[[str, LinkState, str | None], None]
+
+
+class VMSession:
+    def __init__(self, name: str, address: str | tuple[str, int], gate: CommandGate | None = None, *,
+                 connect_timeout: float = CONNECT_TIMEOUT, command_timeout: float = COMMAND_TIMEOUT) -> None:
+        self.name = name
+        self.address = address
+        self.gate = gate or CommandGate()
+        self.connect_timeout = connect_timeout
+        self.command_timeout = command_timeout
+        self.state = LinkState.DISCONNECTED
+        self.error: str | None = None
+        """Why the link is down (None while connected)."""
+        self.version: dict[str, Any] | None = None
+        self._client = QMPClient(name)
+        self._connected = asyncio.Event()
+        self._event_handlers: list[EventHandler] = []
+        self._link_handlers: list[LinkHandler] = []
+        self._inflight: dict[int, float] = {}
+        self._next_call = 0
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # -- life cycle ---------------------------------------------------------
+
+    async def __aenter__(self) -> "VMSession":
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def connect(self) -> None:
+        """One attempt to connect; raises :class:`Unreachable` with the reason."""
+        self._set_link(LinkState.CONNECTING, None)
+        try:
+            await asyncio.wait_for(self._client.connect(self.address), self.connect_timeout)
+        except (Exception, asyncio.TimeoutError) as error:
+            await self._quiet_disconnect()
+            reason = describe_connect_error(self.address, error)
+            self._set_link(LinkState.DISCONNECTED, reason)
+            raise Unreachable(self.name, reason) from None
+        if not any(task.get_name() == f"{self.name}-events" for task in self._tasks):
+            self._tasks.append(asyncio.create_task(self._pump_events(), name=f"{self.name}-events"))
+        try:
+            self.version = await self.execute("query-version")
+        except QMPFailure as failure:
+            await self._quiet_disconnect()
+            self._set_link(LinkState.DISCONNECTED, failure.reason)
+            raise Unreachable(self.name, failure.reason) from None
+        self._set_link(LinkState.CONNECTED, None)
+
+    def start(self) -> None:
+        """Keep the link up in the background until :meth:`close`."""
+        self._tasks.append(asyncio.create_task(self._maintain(), name=f"{self.name}-link"))
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        await self._quiet_disconnect()
+        self._set_link(LinkState.CLOSED, None)
+
+    async def wait_connected(self) -> None:
+        await self._connected.wait()
+
+    @property
+    def connected(self) -> bool:
+        return self.state is LinkState.CONNECTED
+
+    @property
+    def unanswered_for(self) -> float:
+        """Seconds the oldest command still waiting for QEMU has waited (0 if none)."""
+        if not self._inflight:
+            return 0.0
+        return time.monotonic() - min(self._inflight.values())
+
+    async def _maintain(self) -> None:
+        delay = RECONNECT_FIRST
+        while True:
+            if not self.connected:
+                try:
+                    await self.connect()
+                except Unreachable:
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, RECONNECT_MAX)
+                    continue
+            delay = RECONNECT_FIRST
+            while self._client.runstate is Runstate.RUNNING:
+                await self._client.runstate_changed()
+            reason = await self._quiet_disconnect()
+            self._set_link(LinkState.DISCONNECTED, reason)
+
+    async def _quiet_disconnect(self) -> str:
+        """Disconnect; return why the link fell (disconnect() re-raises the cause)."""
+        try:
+            await self._client.disconnect()
+        except Exception as error:  # the cause of an earlier drop, re-raised here
+            return describe_link_error(error)
+        return describe_link_error(None)
+
+    def _set_link(self, state: LinkState, error: str | None) -> None:
+        if state is LinkState.CONNECTED:
+            self._connected.set()
+        else:
+            self._connected.clear()
+        if state is self.state and error == self.error:
+            return
+        self.state, self.error = state, error
+        for handler in list(self._link_handlers):
+            handler(self.name, state, error)
+
+    # -- commands -----------------------------------------------------------
+
+    async def execute(self, command: str, arguments: dict[str, Any] | None = None,
+                      timeout: Any = _DEFAULT) -> Any:
+        """Run a command through the gate; return QEMU's answer.
+
+        ``timeout`` defaults to the session's command timeout; ``None`` waits
+        as long as QEMU takes (snapshot jobs keep QMP silent for seconds).
+        """
+        audited = self.gate.admit(self.name, command, arguments)
+        if self._client.runstate is not Runstate.RUNNING:
+            failure: QMPFailure = LinkLost(self.name, f"not connected ({self.error or 'connecting'})")
+            self._settle(audited, command, arguments, "error", failure.reason)
+            raise failure
+        limit = self.command_timeout if timeout is _DEFAULT else timeout
+        call = self._next_call = self._next_call + 1
+        self._inflight[call] = time.monotonic()
+        try:
+            result = await asyncio.wait_for(self._client.execute(command, arguments), limit)
+        except ExecuteError as error:
+            refused = refusal(self.name, command, error)
+            self._settle(audited, command, arguments, "error", {"class": refused.error_class, "desc": refused.desc})
+            raise refused from None
+        except asyncio.TimeoutError:
+            failure = CommandTimeout(self.name, f"{command}: no answer from QEMU within {limit:g} s")
+            self._settle(audited, command, arguments, "timeout", failure.reason)
+            raise failure from None
+        except (ExecInterruptedError, StateError, ConnectionError, EOFError):
+            failure = LinkLost(self.name, f"{command}: connection lost before QEMU answered")
+            self._settle(audited, command, arguments, "error", failure.reason)
+            raise failure from None
+        finally:
+            self._inflight.pop(call, None)
+        self._settle(audited, command, arguments, "ok", result or None)
+        return result
+
+    def _settle(self, audited: bool, command: str, arguments: dict[str, Any] | None, outcome: str,
+                detail: Any) -> None:
+        if audited:
+            self.gate.settle(self.name, command, arguments, outcome, detail)
+
+    # -- events -------------------------------------------------------------
+
+    def on_event(self, handler: EventHandler) -> Callable[[], None]:
+        """Call ``handler(vm, event)`` for every QMP event; returns an unsubscribe."""
+        self._event_handlers.append(handler)
+        return lambda: self._event_handlers.remove(handler)
+
+    def on_link(self, handler: LinkHandler) -> Callable[[], None]:
+        """Call ``handler(vm, state, error)`` when the link changes; returns an unsubscribe."""
+        self._link_handlers.append(handler)
+        return lambda: self._link_handlers.remove(handler)
+
+    @contextlib.contextmanager
+    def listener(self, names: str | list[str] | None = None,
+                 event_filter: Callable[[Any], bool] | None = None) -> Iterator[EventListener]:
+        """A qemu.qmp listener for one purpose (e.g. one job's events), removed on exit."""
+        with self._client.listener(names or (), event_filter) as listener:
+            yield listener
+
+    async def _pump_events(self) -> None:
+        """Drain the client's built-in all-events listener into our handlers.
+
+        qemu.qmp keeps every event in that listener's history forever; we
+        forget each one once handled so a week-long session stays small.
+        """
+        events = self._client.events
+        async for event in events:
+            events._history.clear()  # no public way to bound it (qemu.qmp 0.0.x)
+            record = dict(event)
+            for handler in list(self._event_handlers):
+                try:
+                    handler(self.name, record)
+                except Exception:  # one bad subscriber must not stop the stream
+                    log.exception("event handler failed for %s", self.name)
