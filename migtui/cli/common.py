@@ -1,0 +1,40 @@
+"""Options and set-up shared by the subcommands that talk to VMs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from migtui.inventory import Inventory, inventory_from_pairs, load_inventory
+from migtui.qmp.audit import AuditLog
+from migtui.qmp.gate import CommandGate
+
+
+def add_inventory_options(parser: argparse.ArgumentParser, pairs: bool = True) -> None:
+    group = parser.add_argument_group("VMs")
+    group.add_argument("--config", metavar="FILE",
+                       help="inventory file (default: $MIGTUI_CONFIG, then ~/.config/migtui/inventory.toml)")
+    if pairs:
+        group.add_argument("--vm", metavar="NAME=ADDR", action="append", default=[],
+                           help="a VM by its QMP address (socket path or tcp:HOST:PORT); repeatable")
+
+
+def add_safety_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("safety")
+    group.add_argument("--read-only", action="store_true",
+                       help="refuse every command that changes a VM (nothing is sent)")
+    group.add_argument("--audit-log", metavar="FILE", type=Path,
+                       help="where mutating commands are logged (default: from the inventory, "
+                            "else ~/.local/state/migtui/audit.jsonl)")
+
+
+def inventory_from_args(args: argparse.Namespace) -> Inventory:
+    if getattr(args, "vm", None):
+        return inventory_from_pairs(args.vm)
+    return load_inventory(args.config)
+
+
+def gate_from_args(args: argparse.Namespace, inventory: Inventory) -> CommandGate:
+    audit_path = getattr(args, "audit_log", None) or inventory.audit_path
+    read_only = bool(getattr(args, "read_only", False)) or inventory.settings.read_only
+    return CommandGate(AuditLog(audit_path), read_only=read_only)

@@ -1,0 +1,102 @@
+"""``migtui watch``: a line per sample and per event, for scripts and SSH."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from migtui.cli.common import add_inventory_options, add_safety_options, gate_from_args, inventory_from_args
+from migtui.cli.lines import event_line, notice_line, sample_line
+from migtui.errors import UsageError
+from migtui.model.tracker import MigrationTracker
+from migtui.qmp.errors import QMPFailure
+from migtui.qmp.fleet import Fleet
+from migtui.qmp.session import VMSession
+from migtui.qmp.updates import EventReceived, SampleTaken, Update, VMChanged
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("watch", help="print migration samples and QMP events as they come",
+                                   description="Follow every VM's migration and events, one line each.")
+    add_inventory_options(parser)
+    parser.add_argument("--interval", type=float, default=1.0, metavar="S",
+                        help="seconds between samples of a VM (default 1)")
+    parser.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    parser.add_argument("--once", action="store_true", help="one sample of each VM, then exit")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    add_safety_options(parser)
+    parser.set_defaults(func=run)
+
+
+async def run(args: argparse.Namespace) -> int:
+    if args.interval <= 0:
+        raise UsageError("--interval must be positive")
+    inventory = inventory_from_args(args)
+    gate = gate_from_args(args, inventory)
+    if args.once:
+        return await _once(inventory.vm, gate, args.json)
+    async with Fleet(inventory.vm, gate, fast=args.interval, slow=args.interval) as fleet:
+        printer = _Printer(fleet, args.json)
+        fleet.subscribe(printer)
+        if args.duration is not None:
+            await asyncio.sleep(args.duration)  # the user asked to watch this long
+        else:
+            await asyncio.Event().wait()  # until Ctrl-C
+    return 0
+
+
+class _Printer:
+    def __init__(self, fleet: Fleet, as_json: bool) -> None:
+        self.fleet = fleet
+        self.as_json = as_json
+        self.stall_told: set[tuple[str, int]] = set()
+
+    def __call__(self, update: Update) -> None:
+        if isinstance(update, SampleTaken):
+            _out(sample_line(update.sample, self.as_json))
+            self._tell_stall(update.vm)
+        elif isinstance(update, EventReceived):
+            _out(event_line(update.event, self.as_json))
+        elif isinstance(update, VMChanged) and update.aspect in ("link", "busy"):
+            state = self.fleet.states[update.vm]
+            if update.aspect == "busy":
+                if state.busy:
+                    _out(notice_line(update.vm, "busy", f"QEMU has not answered for {state.busy_for:.0f} s",
+                                     self.as_json))
+                return
+            message = state.link + (f" ({state.link_error})" if state.link_error else "")
+            _out(notice_line(update.vm, "link", message, self.as_json))
+
+    def _tell_stall(self, vm: str) -> None:
+        state = self.fleet.states[vm]
+        tracker: MigrationTracker = state.tracker
+        key = (vm, tracker.migration_count)
+        if tracker.stalled and key not in self.stall_told:
+            self.stall_told.add(key)
+            prediction = state.prediction()
+            _out(notice_line(vm, "stall", f"not converging: {'; '.join(prediction.reasons) or prediction.summary}",
+                             self.as_json, actions=prediction.actions))
+
+
+async def _once(entries: list, gate, as_json: bool) -> int:
+    async def one(entry) -> str:
+        async with VMSession(entry.name, entry.address, gate) as session:
+            tracker = MigrationTracker(entry.name)
+            return sample_line(tracker.add(await session.execute("query-migrate")), as_json)
+
+    results = await asyncio.gather(*(one(e) for e in entries), return_exceptions=True)
+    failed = 0
+    for entry, result in zip(entries, results):
+        if isinstance(result, QMPFailure):
+            failed += 1
+            print(f"migtui: {result}", file=sys.stderr)
+        elif isinstance(result, BaseException):
+            raise result
+        else:
+            _out(result)
+    return 1 if failed else 0
+
+
+def _out(line: str) -> None:
+    print(line, flush=True)
