@@ -1,0 +1,76 @@
+"""Samples, histories and the migration tracker, on hand-made query-migrate answers."""
+
+import pytest
+
+from migtui.model.history import History
+from migtui.model.sample import MigrationInfo, Sample
+from migtui.model.tracker import MigrationTracker
+
+MiB = 1 << 20
+
+
+def answer(status="active", remaining=100 * MiB, total=256 * MiB, syncs=1, pages_rate=0, mbps=800.0, **extra):
+    ram = {"transferred": total - remaining, "remaining": remaining, "total": total, "duplicate": 0,
+           "skipped": 0, "normal": 0, "normal-bytes": 0, "dirty-pages-rate": pages_rate, "mbps": mbps,
+           "dirty-sync-count": syncs, "postcopy-requests": 0, "page-size": 4096}
+    return {"status": status, "ram": ram, **extra}
+
+
+def test_empty_answer_means_no_migration():
+    info = MigrationInfo.parse({})
+    assert info.status == "none" and info.ram is None
+
+
+def test_unknown_members_are_kept_not_fatal():
+    info = MigrationInfo.parse(answer(**{"future-field": 7}))
+    assert info.extras() == {"future-field": 7}
+    assert info.to_json()["future-field"] == 7
+    assert info.to_json()["ram"]["dirty-pages-rate"] == 0
+
+
+def test_derived_rates_are_bytes_per_second():
+    sample = Sample(vm="a", at=0, wall=0, info=MigrationInfo.parse(answer(pages_rate=2560, mbps=80.0)))
+    assert sample.dirty_rate == 2560 * 4096  # 10 MiB/s
+    assert sample.throughput == 10_000_000  # 80 megabits/s
+
+
+def test_progress_never_runs_backwards_across_passes():
+    tracker = MigrationTracker("a")
+    figures = [tracker.add(answer(remaining=r, syncs=s), at=t).progress
+               for t, (r, s) in enumerate([(200 * MiB, 1), (64 * MiB, 1), (150 * MiB, 2), (20 * MiB, 3)])]
+    assert figures == sorted(figures)
+    assert figures[-1] == pytest.approx(1 - 20 / 256)
+    assert tracker.add(answer(status="completed", remaining=0), at=9).progress == 1.0
+
+
+def test_a_new_migration_starts_from_zero():
+    tracker = MigrationTracker("a")
+    tracker.add(answer(remaining=10 * MiB), at=0)
+    tracker.add(answer(status="completed", remaining=0), at=1)
+    again = tracker.add(answer(status="active", remaining=250 * MiB), at=2)
+    assert tracker.migration_count == 2
+    assert again.progress == pytest.approx(6 / 256)
+
+
+def test_a_stall_is_noticed_when_passes_do_not_shrink_the_rest():
+    tracker = MigrationTracker("a")
+    for t, sync in enumerate(range(1, 8)):
+        tracker.add(answer(remaining=(256 if sync == 1 else 176) * MiB, syncs=sync), at=t)
+        assert tracker.stalled == (sync >= 6)
+
+
+def test_a_converging_migration_is_no_stall():
+    tracker = MigrationTracker("a")
+    for t, sync in enumerate(range(1, 10)):
+        tracker.add(answer(remaining=int(256 * MiB / 2 ** sync), syncs=sync), at=t)
+    assert not tracker.stalled
+
+
+def test_history_is_bounded_and_refuses_time_going_back():
+    history = History(capacity=3)
+    for t in range(5):
+        history.append(Sample(vm="a", at=t, wall=t, info=MigrationInfo()))
+    assert [s.at for s in history] == [2, 3, 4]
+    assert [s.at for s in history.window(1)] == [3, 4]
+    with pytest.raises(ValueError, match="backwards"):
+        history.append(Sample(vm="a", at=1, wall=1, info=MigrationInfo()))

@@ -1,0 +1,83 @@
+"""Faults QEMU cannot produce on demand: no greeting, garbage, a stalled reply."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+
+import pytest
+
+from fake_qmp import FakeQMPServer
+from migtui.inventory import VMEntry
+from migtui.qmp.errors import CommandTimeout, Unreachable
+from migtui.qmp.fleet import Fleet
+from migtui.qmp.session import VMSession
+from migtui.qmp.updates import VMChanged
+
+
+async def test_a_server_that_never_greets_times_out_with_a_reason(tmp_path):
+    async with FakeQMPServer(tmp_path / "q.sock", "silent"):
+        session = VMSession("mute", str(tmp_path / "q.sock"), connect_timeout=0.5)
+        with pytest.raises(Unreachable, match="no QMP greeting"):
+            await session.connect()
+        await session.close()
+
+
+async def test_garbage_instead_of_qmp_is_reported_not_raised_raw(tmp_path):
+    async with FakeQMPServer(tmp_path / "q.sock", "garbage"):
+        session = VMSession("noise", str(tmp_path / "q.sock"), connect_timeout=2)
+        with pytest.raises(Unreachable, match="did not speak QMP|cannot connect"):
+            await session.connect()
+        await session.close()
+
+
+async def test_a_stalled_reply_times_out_and_the_link_stays_up(tmp_path):
+    async with FakeQMPServer(tmp_path / "q.sock", "stall"):
+        async with VMSession("slow", str(tmp_path / "q.sock"), command_timeout=0.3) as session:
+            with pytest.raises(CommandTimeout, match="no answer from QEMU"):
+                await session.execute("query-status")
+            assert session.connected
+
+
+async def test_the_poller_shows_a_silent_vm_as_busy_not_lost(tmp_path):
+    seen: list[tuple[str, bool]] = []
+    async with FakeQMPServer(tmp_path / "q.sock", "stall"):
+        fleet = Fleet([VMEntry(name="slow", qmp=str(tmp_path / "q.sock"))])
+        busy = asyncio.Event()
+
+        def watch(update):
+            state = fleet.states["slow"]
+            if isinstance(update, VMChanged):
+                seen.append((state.link, state.busy))
+                if state.busy:
+                    busy.set()
+
+        fleet.subscribe(watch)
+        async with fleet:
+            await asyncio.wait_for(busy.wait(), timeout=10)
+            assert fleet.states["slow"].link == "connected"
+    assert ("connected", True) in seen
+
+
+def test_cli_errors_are_one_line_without_traceback(tmp_path):
+    missing = tmp_path / "missing.sock"
+    run = subprocess.run([sys.executable, "-m", "migtui", "watch", "--once", "--vm", f"gone={missing}"],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    assert run.stderr.strip() == f"migtui: gone: QMP socket {missing} does not exist"
+
+
+async def test_cli_silent_server_fails_within_the_timeout(tmp_path):
+    async with FakeQMPServer(tmp_path / "q.sock", "silent"):
+        started = time.monotonic()
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "migtui", "watch", "--once", "--vm", f"mute={tmp_path / 'q.sock'}",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+        assert process.returncode == 1
+        assert b"Traceback" not in err
+        assert b"no QMP greeting" in err
+        assert time.monotonic() - started < 60
