@@ -1,0 +1,39 @@
+"""The lab's VMs as an inventory file (the TOML that migtui.inventory reads)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+from migtui.lab.vm import VM
+
+GROUP = "lab"
+
+
+def _toml_string(text: str) -> str:
+    # A JSON string is a valid TOML basic string: same quotes, same escapes.
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _order(vm: VM) -> tuple[str, bool, str]:
+    """Each source, then its destination."""
+    return (vm.source_name or vm.name, vm.role == "destination", vm.name)
+
+
+def render_inventory(vms: Iterable[VM], audit_log: Path) -> str:
+    lines = [
+        "# Written by `migtui lab`: the VMs of one lab directory.",
+        "[settings]",
+        f"audit_log = {_toml_string(str(audit_log))}",
+    ]
+    for vm in sorted(vms, key=_order):
+        lines += [
+            "",
+            "[[vm]]",
+            f"name = {_toml_string(vm.name)}",
+            f"qmp = {_toml_string(str(vm.qmp_path))}",
+            f"group = {_toml_string(GROUP)}",
+            f"notes = {_toml_string(vm.describe())}",
+        ]
+    return "\n".join(lines) + "\n"
