@@ -38,7 +38,7 @@ def test_a_wrong_field_is_named_with_file_and_line(tmp_path):
 def test_an_unknown_key_is_named_with_its_line(tmp_path):
     path = tmp_path / "inv.toml"
     path.write_text(GOOD.replace('group = "web"', 'grop = "web"'))
-    with pytest.raises(ConfigError, match=rf"^{path}:10: vm\.0\.grop: Extra inputs are not permitted"):
+    with pytest.raises(ConfigError, match=rf"^{path}:8: vm\.0\.grop: Extra inputs are not permitted"):
         load_inventory(path)
 
 
