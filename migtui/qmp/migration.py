@@ -9,7 +9,8 @@ parameters are set on the source, where the migration is driven.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,16 +96,41 @@ async def start_migration(source: VMSession, target: VMSession | str, plan: Migr
         problems = await preflight(source, destination, plan)
         if problems:
             raise MigtuiError("; ".join(problems))
-    await set_capabilities(source, capabilities)
-    if plan.parameters:
-        await source.execute("migrate-set-parameters", plan.parameters)
-    if destination is not None:
-        await set_capabilities(destination, capabilities)
-        uri = await listen_incoming(destination)
-    else:
-        uri = str(target)
-    await source.execute("migrate", {"uri": uri})
+    async with contextlib.AsyncExitStack() as undo:
+        await undo.enter_async_context(_restored_on_error(source, plan.parameters, capabilities))
+        if plan.parameters:
+            await source.execute("migrate-set-parameters", plan.parameters)
+        await set_capabilities(source, capabilities)
+        if destination is not None:
+            await undo.enter_async_context(_restored_on_error(destination, {}, capabilities))
+            await set_capabilities(destination, capabilities)
+            uri = await listen_incoming(destination)
+        else:
+            uri = str(target)
+        await source.execute("migrate", {"uri": uri})
     return uri
+
+
+@contextlib.asynccontextmanager
+async def _restored_on_error(session: VMSession, parameters: dict[str, Any],
+                             capabilities: dict[str, bool]) -> AsyncIterator[None]:
+    """Put back the parameters and capabilities about to change if a later step fails.
+
+    QEMU applies each command on its own; without this a refused ``migrate``
+    would leave the VM half-configured.
+    """
+    before_params = await session.execute("query-migrate-parameters") if parameters else {}
+    before_caps = await _capabilities(session)
+    try:
+        yield
+    except BaseException:
+        old_params = {k: before_params[k] for k in parameters if k in before_params}
+        old_caps = {k: before_caps[k] for k in capabilities if k in before_caps}
+        with contextlib.suppress(MigtuiError):
+            if old_params:
+                await session.execute("migrate-set-parameters", old_params)
+            await set_capabilities(session, old_caps)
+        raise
 
 
 async def cancel(source: VMSession) -> None:
