@@ -1,0 +1,157 @@
+"""``migtui lab up|status|down``: a detached lab of real QEMU VMs.
+
+``up`` starts a supervisor process (``python -m migtui.lab.supervisor DIR``)
+that owns the VMs and outlives the command; it writes ``DIR/inventory.toml``
+for ``migtui --config``. ``down`` stops it and waits until every QEMU is gone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from migtui.lab.child import read_tail
+from migtui.lab.errors import LabError
+from migtui.lab.state import (
+    INVENTORY_FILE,
+    LOG_FILE,
+    STATE_FILE,
+    SUPERVISOR_MODULE,
+    process_runs,
+    qemu_runs,
+    read_state,
+    supervisor_pid,
+)
+from migtui.lab.supervisor import parse_values, spread
+
+UP_TIMEOUT_S = 60.0
+DOWN_TIMEOUT_S = 30.0
+NOT_RUNNING = 3  # `status` exit code when no lab runs, as `systemctl status` does
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("lab", help="run real QEMU VMs to watch (demo, tests)")
+    actions = parser.add_subparsers(dest="lab_command", metavar="ACTION", required=True)
+
+    up = actions.add_parser("up", help="start VMs vm1..vmN, each with a waiting vmN-dst")
+    up.add_argument("--dir", required=True, type=Path, help="lab directory (sockets, logs, inventory.toml)")
+    up.add_argument("--vms", type=int, default=3, metavar="N", help="number of source VMs (default 3)")
+    up.add_argument("--mem", type=int, default=128, metavar="MIB", help="RAM of each VM (default 128)")
+    up.add_argument(
+        "--dirty-mib", default="32", metavar="MIB[,MIB...]",
+        help="RAM range each guest keeps writing to; one value, or one per VM (default 32)",
+    )
+    up.add_argument(
+        "--dirty-rate", default="64", metavar="MIB_S[,MIB_S...]",
+        help="MiB each guest dirties per second; 0 idles, 'max' never pauses; one value or one per VM (default 64)",
+    )
+    up.add_argument("--disk", action="store_true", help="give each VM a 1 GiB qcow2 disk (for snapshots)")
+    up.set_defaults(func=lab_up)
+
+    for name, func, text in (
+        ("status", lab_status, "list the lab's VMs, their pids, and whether they run"),
+        ("down", lab_down, "stop every VM of the lab and wait until they are gone"),
+    ):
+        action = actions.add_parser(name, help=text)
+        action.add_argument("--dir", required=True, type=Path, help="lab directory")
+        action.set_defaults(func=func)
+
+
+async def lab_up(args: argparse.Namespace) -> int:
+    directory: Path = args.dir.resolve()
+    if args.vms < 1:
+        raise LabError("--vms must be 1 or more")
+    spread(parse_values(args.dirty_mib, "--dirty-mib"), args.vms, "--dirty-mib")
+    spread(parse_values(args.dirty_rate, "--dirty-rate"), args.vms, "--dirty-rate")
+    if pid := supervisor_pid(directory):
+        raise LabError(f"a lab already runs in {directory} (pid {pid}); run `migtui lab down --dir {args.dir}` first")
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / STATE_FILE).unlink(missing_ok=True)  # an old one would read as ready
+    argv = [
+        sys.executable, "-m", SUPERVISOR_MODULE, str(directory),
+        "--vms", str(args.vms), "--mem", str(args.mem),
+        "--dirty-mib", args.dirty_mib, "--dirty-rate", args.dirty_rate,
+    ] + (["--disk"] if args.disk else [])
+    with open(directory / LOG_FILE, "ab") as log:
+        # A session of its own: the lab outlives this command and its terminal.
+        supervisor = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True
+        )
+    state = await _wait_ready(directory, supervisor)
+    for vm in state["vms"]:
+        print(f"{vm['name']:<12} pid {vm['pid']:<8} {vm['notes']}")
+    print(f"inventory: {directory / INVENTORY_FILE}")
+    print(f"stop with: migtui lab down --dir {args.dir}")
+    return 0
+
+
+async def _wait_ready(directory: Path, supervisor: subprocess.Popen[bytes]) -> dict:
+    deadline = time.monotonic() + UP_TIMEOUT_S
+    while True:
+        state = read_state(directory)
+        if state and state.get("ready"):
+            return state
+        if supervisor.poll() is not None:
+            why = (state or {}).get("error") or read_tail(directory / LOG_FILE, 2000) or "no output"
+            raise LabError(f"the lab did not start: {why}")
+        if time.monotonic() > deadline:
+            supervisor.terminate()  # its QEMUs die with it
+            raise LabError(f"the lab did not start within {UP_TIMEOUT_S:g} s (see {directory / LOG_FILE})")
+        await asyncio.sleep(0.05)
+
+
+def lab_status(args: argparse.Namespace) -> int:
+    directory: Path = args.dir.resolve()
+    state = read_state(directory)
+    if state is None:
+        raise LabError(f"no lab in {directory} (start one with `migtui lab up --dir {args.dir}`)")
+    pid = supervisor_pid(directory)
+    print(f"supervisor   pid {state['supervisor_pid']:<8} {'running' if pid else 'stopped'}")
+    for vm in state["vms"]:
+        alive = qemu_runs(vm["pid"])
+        restarts = f", restarted {vm['restarts']}x" if vm["restarts"] else ""
+        failure = f" ({vm['failure']})" if vm["failure"] and not alive else ""
+        line = f"{vm['name']:<12} pid {vm['pid'] or '-':<8} {'alive' if alive else 'dead':<6} {vm['notes']}"
+        print(f"{line}{restarts}{failure}")
+    return 0 if pid else NOT_RUNNING
+
+
+async def lab_down(args: argparse.Namespace) -> int:
+    directory: Path = args.dir.resolve()
+    state = read_state(directory) or {"vms": []}
+    qemu_pids = [vm["pid"] for vm in state["vms"] if qemu_runs(vm["pid"])]
+    pid = supervisor_pid(directory)
+    if pid is None and not qemu_pids:
+        print(f"no lab running in {directory}")
+        return 0
+    if pid is not None:
+        os.kill(pid, signal.SIGTERM)
+    else:  # cannot happen with PDEATHSIG, unless the state file is stale
+        for qemu in qemu_pids:
+            os.kill(qemu, signal.SIGKILL)
+    if not await _gone([pid, *qemu_pids], DOWN_TIMEOUT_S):
+        if pid is not None:
+            os.kill(pid, signal.SIGKILL)  # QEMUs die with it (PDEATHSIG)
+        if not await _gone([pid, *qemu_pids], 10.0):
+            raise LabError(f"processes of the lab in {directory} are still running")
+    print(f"stopped {len(qemu_pids)} VMs in {directory}")
+    return 0
+
+
+async def _gone(pids: list[int | None], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while any(_runs(p) for p in pids):
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
+
+
+def _runs(pid: int | None) -> bool:
+    return qemu_runs(pid) or process_runs(pid, SUPERVISOR_MODULE.encode())
