@@ -10,7 +10,6 @@ more is queued behind it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +34,7 @@ class VMPoller:
         self.refresh_status = True
         self.refresh_settings = True
         self.refresh_jobs = True
+        self._busy_watch: asyncio.Task[None] | None = None
 
     def refresh_all(self) -> None:
         self.refresh_status = self.refresh_settings = self.refresh_jobs = True
@@ -51,8 +51,11 @@ class VMPoller:
                 self.refresh_jobs = False  # e.g. no query-jobs on this QEMU: stop asking
             sample = self.state.latest
             busy = (sample is not None and sample.active) or bool(self.state.jobs.running)
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), self.fast if busy else self.slow)
+            # A timer sets the same event an arriving QMP event sets: cheaper
+            # than wait_for, which makes a task every tick.
+            timer = asyncio.get_running_loop().call_later(self.fast if busy else self.slow, self.wake.set)
+            await self.wake.wait()
+            timer.cancel()
             self.wake.clear()
 
     async def poll(self) -> None:
@@ -78,21 +81,29 @@ class VMPoller:
             self.publish(VMChanged(state.name, "jobs"))
 
     async def _ask(self, command: str) -> Any:
-        """Run a query; while QEMU keeps silent, show the VM busy and keep waiting."""
-        answer = asyncio.ensure_future(self.session.execute(command, timeout=None))
+        """Run a query; while QEMU keeps silent, show the VM busy and keep waiting.
+
+        A timer, not a task per query, arms the busy watch: polling is the hot
+        path and most answers come back in about a millisecond.
+        """
+        timer = asyncio.get_running_loop().call_later(BUSY_AFTER, self._watch_busy)
         try:
-            done, _ = await asyncio.wait({answer}, timeout=BUSY_AFTER)
-            while not done:
-                self._set_busy(self.session.unanswered_for)
-                done, _ = await asyncio.wait({answer}, timeout=1.0)
-            return answer.result()
+            return await self.session.execute(command, timeout=None)
         finally:
-            if not answer.done():
-                answer.cancel()
-            self._set_busy(0.0)
+            timer.cancel()
+            if self._busy_watch is not None:
+                self._busy_watch.cancel()
+                self._busy_watch = None
+                self._set_busy(0.0)
+
+    def _watch_busy(self) -> None:
+        async def tick() -> None:
+            while True:
+                self._set_busy(self.session.unanswered_for)
+                await asyncio.sleep(1.0)
+
+        self._busy_watch = asyncio.create_task(tick(), name=f"{self.state.name}-busy")
 
     def _set_busy(self, seconds: float) -> None:
-        if seconds == 0.0 and self.state.busy_for == 0.0:
-            return
         self.state.busy_for = seconds
         self.publish(VMChanged(self.state.name, "busy"))
