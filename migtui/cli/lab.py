@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from migtui.lab.child import read_tail
+from migtui.lab.child import one_line, read_tail
 from migtui.lab.errors import LabError
 from migtui.lab.state import (
     INVENTORY_FILE,
@@ -98,7 +98,7 @@ async def _wait_ready(directory: Path, supervisor: subprocess.Popen[bytes]) -> d
         if state and state.get("ready"):
             return state
         if supervisor.poll() is not None:
-            why = (state or {}).get("error") or read_tail(directory / LOG_FILE, 2000) or "no output"
+            why = (state or {}).get("error") or one_line(read_tail(directory / LOG_FILE, 2000)) or "no output"
             raise LabError(f"the lab did not start: {why}")
         if time.monotonic() > deadline:
             supervisor.terminate()  # its QEMUs die with it

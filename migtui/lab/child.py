@@ -110,8 +110,8 @@ class Child:
             return await self.wait()
 
     def output_tail(self, max_bytes: int = 4096) -> str:
-        """The end of what the child wrote, for error messages."""
-        return read_tail(self.output_path, max_bytes)
+        """The end of what the child wrote, on one line, for error messages."""
+        return one_line(read_tail(self.output_path, max_bytes))
 
 
 def read_tail(path: Path, max_bytes: int = 4096) -> str:
@@ -122,6 +122,11 @@ def read_tail(path: Path, max_bytes: int = 4096) -> str:
             return file.read().decode(errors="replace").strip()
     except FileNotFoundError:
         return ""
+
+
+def one_line(text: str) -> str:
+    """Several lines of a tool's output as one line (errors are one line)."""
+    return " | ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 async def run(argv: Sequence[str], output_path: Path, timeout: float = 30.0) -> None:

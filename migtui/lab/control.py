@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
@@ -86,6 +87,21 @@ class ControlClient:
         """How many times the guest has swept its whole dirty range."""
         return await self.read_u32(PASSES_ADDR)
 
+    async def wait_guest(self, *, ticks: int = 0, passes: int = 0, timeout: float = 30.0) -> tuple[int, int]:
+        """Poll until the guest's counters reach ``ticks`` and ``passes``
+        (e.g. ``passes=1``: it has dirtied its whole range once); returns them."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            now = (await self.guest_ticks(), await self.guest_passes())
+            if now[0] >= ticks and now[1] >= passes:
+                return now
+            if asyncio.get_running_loop().time() > deadline:
+                raise LabError(
+                    f"{self.path.name}: guest counters at {now[0]} ticks, {now[1]} passes after "
+                    f"{timeout:g} s (waited for {ticks}, {passes})"
+                )
+            await asyncio.sleep(0.02)
+
     async def set_capabilities(self, **capabilities: bool) -> None:
         """``migrate-set-capabilities`` with Python names (``postcopy_ram=True``)."""
         caps = [{"capability": k.replace("_", "-"), "state": v} for k, v in capabilities.items()]
@@ -117,3 +133,10 @@ class ControlClient:
         if (reached := event["data"]["status"]) != status:
             raise LabError(f"{self.path.name}: migration {reached} while waiting for {status!r}")
         return event
+
+
+def free_migration_uri(host: str = "127.0.0.1") -> str:
+    """``tcp:HOST:PORT`` on a port that is free now, for ``migrate-incoming``."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return f"tcp:{host}:{probe.getsockname()[1]}"

@@ -26,6 +26,7 @@ from types import TracebackType
 
 from migtui.inventory import NAME_PATTERN
 from migtui.lab.child import Child, read_tail, run
+from migtui.lab.control import ControlClient
 from migtui.lab.errors import LabError
 from migtui.lab.guest import GuestSpec, write_guest
 from migtui.lab.inventory_writer import render_inventory
@@ -241,7 +242,7 @@ class Lab:
         _rotate(vm.stderr_path)
         child = Child.spawn(vm.qemu_argv(self.qemu), vm.stderr_path)
         try:
-            await self._wait_for_sockets(vm, child)
+            await self._wait_ready(vm, child)
         except BaseException:
             child.kill()
             await child.wait()
@@ -257,17 +258,33 @@ class Lab:
         task.add_done_callback(self._watchers.discard)
         await self._notify(vm)
 
-    async def _wait_for_sockets(self, vm: VM, child: Child) -> None:
+    async def _wait_ready(self, vm: VM, child: Child) -> None:
+        """Wait for the sockets, then for one QMP answer on the ctl socket:
+        QEMU opens its sockets before it creates devices and opens disks,
+        so only an answer proves it got through its start-up."""
         deadline = time.monotonic() + self.start_timeout
         while not (vm.qmp_path.exists() and vm.ctl_path.exists()):
             if child.returncode is not None:
-                raise LabError(
-                    f"{vm.name}: QEMU exited with status {child.returncode} before opening its QMP "
-                    f"socket: {child.output_tail(1000) or '(nothing on stderr)'}"
-                )
+                raise self._start_failure(vm, child)
             if time.monotonic() > deadline:
                 raise LabError(f"{vm.name}: QEMU did not open {vm.qmp_path} within {self.start_timeout:g} s")
             await asyncio.sleep(0.01)
+        try:
+            async with await ControlClient.connect(vm.ctl_path, max(0.5, deadline - time.monotonic())) as client:
+                await client.execute("query-status")
+        except Exception as error:  # noqa: BLE001 - whatever broke, the exit status says why
+            try:
+                await asyncio.wait_for(child.wait(), 2.0)
+            except TimeoutError:
+                raise LabError(f"{vm.name}: QEMU does not answer on {vm.ctl_path}: {error}") from None
+            raise self._start_failure(vm, child) from None
+
+    @staticmethod
+    def _start_failure(vm: VM, child: Child) -> LabError:
+        return LabError(
+            f"{vm.name}: QEMU exited with status {child.returncode} during start-up: "
+            f"{child.output_tail(1000) or '(nothing on stderr)'}"
+        )
 
     async def _watch(self, vm: VM, child: Child) -> None:
         """Record how ``child`` ended; bring a destination back."""

@@ -1,0 +1,135 @@
+"""Shared fixtures: real QEMU labs, independent QMP clients, and a leak check.
+
+- ``lab``: an empty :class:`migtui.lab.Lab` in a fresh short directory,
+  closed (every QEMU stopped) after the test, pass or fail.
+- ``lab_dir``: a fresh short directory for labs a test runs itself (CLI,
+  subprocesses). Short, because a unix socket path must fit in 108 bytes
+  and pytest's ``tmp_path`` can be longer than that.
+- ``ctl``: ``async with ctl(vm) as client`` (or ``client = await ctl(vm)``)
+  opens a :class:`migtui.lab.control.ControlClient` on the VM's second QMP
+  socket, independent of migtui's; every call has a timeout.
+
+There is no skip when QEMU is missing: ``make test`` installs it, and a
+missing QEMU must fail loudly.
+
+At the end of the session, any QEMU (or lab supervisor) started by this test
+run that still runs is killed and the session fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import tempfile
+from collections.abc import AsyncIterator, Callable, Generator
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import pytest
+
+from migtui.lab import VM, Lab
+from migtui.lab.control import ControlClient
+
+_session_root: Path | None = None
+
+
+def session_root() -> Path:
+    """One short directory under /tmp holding every lab of this test run."""
+    global _session_root
+    if _session_root is None:
+        _session_root = Path(tempfile.mkdtemp(prefix="migtui-t-", dir="/tmp"))
+    return _session_root
+
+
+@pytest.fixture
+def lab_dir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="lab-", dir=session_root()))
+
+
+@pytest.fixture
+async def lab(lab_dir: Path) -> AsyncIterator[Lab]:
+    async with Lab(lab_dir) as the_lab:
+        yield the_lab
+
+
+class _ControlConnection:
+    """What ``ctl(vm)`` returns: an async context manager, or an awaitable."""
+
+    def __init__(self, path: Path, timeout: float, opened: list[ControlClient]) -> None:
+        self._path, self._timeout, self._opened = path, timeout, opened
+        self._client: ControlClient | None = None
+
+    async def _open(self) -> ControlClient:
+        self._client = await ControlClient.connect(self._path, self._timeout)
+        self._opened.append(self._client)
+        return self._client
+
+    def __await__(self) -> Generator[Any, None, ControlClient]:
+        return self._open().__await__()
+
+    async def __aenter__(self) -> ControlClient:
+        return await self._open()
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._client:
+            await self._client.close()
+
+
+@pytest.fixture
+async def ctl() -> AsyncIterator[Callable[..., _ControlConnection]]:
+    opened: list[ControlClient] = []
+
+    def connect(vm: VM | str | Path, timeout: float = 10.0) -> _ControlConnection:
+        path = vm.ctl_path if isinstance(vm, VM) else Path(vm)
+        return _ControlConnection(path, timeout, opened)
+
+    yield connect
+    for client in opened:  # closing twice is harmless
+        await client.close()
+
+
+def _leftovers() -> dict[int, str]:
+    """QEMUs and lab supervisors this test run started that still run: children
+    of this process, or processes whose command line names the session's labs."""
+    found: dict[int, str] = {}
+    me = os.getpid()
+    root = str(_session_root).encode() if _session_root else None
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        state, parent = stat[0], int(stat[1])
+        ours = parent == me or (root is not None and root in cmdline)
+        wanted = b"qemu-system" in cmdline or b"migtui.lab.supervisor" in cmdline
+        if state != "Z" and ours and wanted:
+            found[int(entry.name)] = cmdline.replace(b"\0", b" ").decode(errors="replace")[:160]
+    return found
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    leftovers = _leftovers()
+    for pid in leftovers:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if leftovers:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        if reporter:
+            reporter.write_line(f"ERROR: the test session left {len(leftovers)} process(es) running (now killed):", red=True)
+            for pid, cmdline in leftovers.items():
+                reporter.write_line(f"  {pid} {cmdline}", red=True)
+    if _session_root is not None:
+        if session.exitstatus == 0:
+            shutil.rmtree(_session_root, ignore_errors=True)
+        elif reporter:
+            reporter.write_line(f"lab directories kept for inspection: {_session_root}")
