@@ -16,7 +16,12 @@ How it is computed (pre-copy, the way QEMU migrates RAM):
   throttling the guest, or postcopy).
 
 D and B are medians over a recent window (single samples jump between
-passes); R is the newest. The actions that would help are named with the
+passes); R is the newest. The arithmetic is overruled by what was seen: when
+the last passes did not shrink what is left (a stall, see ``tracker.py``),
+or when r is so close to 1 that convergence would take more than
+MAX_PASSES passes, the verdict is "will not converge". A guest whose working
+set is smaller than what it could dirty per pass shows exactly that: QEMU's
+dirty rate reads just under the throughput while the remainder stays put. The actions that would help are named with the
 number that would make the arithmetic work.
 """
 
@@ -32,6 +37,7 @@ from migtui.model.sample import Sample
 from migtui.model.units import human_bytes, human_rate
 
 WINDOW_SECONDS = 10.0
+MAX_PASSES = 30
 
 
 class Verdict(StrEnum):
@@ -63,7 +69,8 @@ class Prediction:
     actions: list[str] = field(default_factory=list)
 
 
-def predict(samples: Sequence[Sample], settings: MigrationSettings = MigrationSettings()) -> Prediction:
+def predict(samples: Sequence[Sample], settings: MigrationSettings = MigrationSettings(),
+            stalled: bool = False) -> Prediction:
     if not samples:
         return Prediction(Verdict.IDLE, "no migration")
     latest = samples[-1]
@@ -86,8 +93,8 @@ def predict(samples: Sequence[Sample], settings: MigrationSettings = MigrationSe
     ratio = dirty / bandwidth
     if remaining <= budget:
         return Prediction(Verdict.CONVERGING, "converges now: what is left fits in the downtime limit", 0.0)
-    if ratio < 1:
-        passes = math.log(budget / remaining) / math.log(ratio) if ratio > 0 else 1.0
+    passes = math.log(budget / remaining) / math.log(ratio) if 0 < ratio < 1 else (1.0 if ratio == 0 else math.inf)
+    if not stalled and passes <= MAX_PASSES:
         eta = remaining / bandwidth * (1 - ratio ** passes) / (1 - ratio) if ratio > 0 else remaining / bandwidth
         return Prediction(
             Verdict.CONVERGING,
@@ -96,7 +103,9 @@ def predict(samples: Sequence[Sample], settings: MigrationSettings = MigrationSe
             [f"guest dirties {human_rate(dirty)}, QEMU sends {human_rate(bandwidth)} ({ratio:.0%})"],
         )
     reasons = [
-        f"the guest dirties {human_rate(dirty)}, as fast as or faster than QEMU sends ({human_rate(bandwidth)})",
+        f"the last passes did not shrink what is left" if stalled else
+        f"at {ratio:.0%} of the throughput, the dirty rate leaves too much after each pass",
+        f"the guest dirties {human_rate(dirty)}, QEMU sends {human_rate(bandwidth)}",
         f"{human_bytes(remaining)} left would need {remaining / bandwidth * 1000:.0f} ms of downtime; "
         f"the limit is {settings.downtime_limit_ms} ms",
     ]
@@ -106,10 +115,9 @@ def predict(samples: Sequence[Sample], settings: MigrationSettings = MigrationSe
 
 def _actions(dirty: float, bandwidth: float, remaining: int, settings: MigrationSettings) -> list[str]:
     actions = []
-    needed_bw = max(dirty * 1.25, remaining / (settings.downtime_limit_ms / 1000))
-    capped = settings.max_bandwidth is not None and bandwidth >= settings.max_bandwidth * 0.8
-    if capped or settings.max_bandwidth is None:
-        actions.append(f"raise max-bandwidth to at least {human_rate(min(needed_bw, dirty * 1.25 if dirty else needed_bw))}")
+    # More bandwidth helps only where max-bandwidth is what holds QEMU back.
+    if settings.max_bandwidth is None or bandwidth >= settings.max_bandwidth * 0.8:
+        actions.append(f"raise max-bandwidth above {human_rate(dirty * 1.5)}")
     actions.append(f"raise downtime-limit to about {math.ceil(remaining / bandwidth * 1000 * 1.1)} ms")
     if not settings.auto_converge:
         actions.append("enable the auto-converge capability (throttles the guest's vCPUs)")

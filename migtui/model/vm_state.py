@@ -56,4 +56,4 @@ class VMState:
         )
 
     def prediction(self, window: float = 30.0) -> Prediction:
-        return predict(self.tracker.history.window(window), self.settings)
+        return predict(self.tracker.history.window(window), self.settings, self.tracker.stalled)

@@ -81,4 +81,4 @@ def describe_link_error(error: BaseException | None) -> str:
 
 
 def refusal(vm: str, command: str, error: ExecuteError) -> QEMURefused:
-    return QEMURefused(vm, command, error.error_class, error.error.desc)
+    return QEMURefused(vm, command, error.error_class, str(error))

@@ -124,9 +124,13 @@ async def _restored_on_error(session: VMSession, parameters: dict[str, Any],
     try:
         yield
     except BaseException:
-        old_params = {k: before_params[k] for k in parameters if k in before_params}
-        old_caps = {k: before_caps[k] for k in capabilities if k in before_caps}
         with contextlib.suppress(MigtuiError):
+            now_params = await session.execute("query-migrate-parameters") if parameters else {}
+            now_caps = await _capabilities(session)
+            old_params = {k: before_params[k] for k in parameters
+                          if k in before_params and now_params.get(k) != before_params[k]}
+            old_caps = {k: before_caps[k] for k in capabilities
+                        if k in before_caps and now_caps.get(k) != before_caps[k]}
             if old_params:
                 await session.execute("migrate-set-parameters", old_params)
             await set_capabilities(session, old_caps)

@@ -1,0 +1,228 @@
+"""The fleet engine and the headless CLI against real QEMU migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import sys
+import time
+
+import pytest
+
+from migtui.inventory import VMEntry
+from migtui.qmp.audit import AuditLog
+from migtui.qmp.fleet import Fleet
+from migtui.qmp.gate import CommandGate
+from migtui.qmp.migration import MigrationPlan, start_migration
+from migtui.qmp.updates import EventReceived, SampleTaken
+
+pytestmark = pytest.mark.qemu
+MiB = 1 << 20
+
+
+async def until(predicate, timeout: float, what: str) -> None:
+    """Poll ``predicate`` until true, failing after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def until_async(read, accept, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not accept(await read()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def written_once(ctl, vm) -> None:
+    """Wait until the guest wrote its whole range once: zero pages cost nothing to migrate."""
+    async with ctl(vm) as client:
+        await until_async(client.guest_passes, lambda passes: passes >= 1, 60, f"{vm.name}'s guest to write its range")
+
+
+def entries(*vms) -> list[VMEntry]:
+    return [VMEntry(name=vm.name, qmp=str(vm.qmp_path)) for vm in vms]
+
+
+async def test_a_migration_with_several_passes_is_followed_to_completion(lab, ctl, tmp_path):
+    # 32 MiB dirtied at 8 MiB/s against 16 MiB/s and a 50 ms downtime limit: several passes.
+    src = await lab.start_source("vm1", mem_mib=128, dirty_mib=32, dirty_rate_mib_s=8)
+    dst = await lab.start_destination("vm1-dst", like=src)
+    await written_once(ctl, src)
+    samples, events = [], []
+    fleet = Fleet(entries(src, dst), CommandGate(AuditLog(tmp_path / "audit.jsonl")), fast=0.1)
+    fleet.subscribe(lambda u: samples.append(u.sample) if isinstance(u, SampleTaken) and u.vm == "vm1" else None)
+    fleet.subscribe(lambda u: events.append((u.vm, u.event.name, u.event.data)) if isinstance(u, EventReceived) else None)
+    async with fleet:
+        await fleet.wait_connected(10)
+        plan = MigrationPlan({"max-bandwidth": 16 * MiB, "downtime-limit": 50})
+        await start_migration(fleet.sessions["vm1"], fleet.sessions["vm1-dst"], plan)
+        await until(lambda: samples and samples[-1].status == "completed", 120, "the migration to complete")
+        await until(lambda: fleet.states["vm1-dst"].run_state == "running", 20, "the destination to run")
+
+    statuses = [s.status for s in samples if s.status != "none"]
+    order = ["setup", "active", "completed"]
+    assert "active" in statuses and statuses[-1] == "completed"
+    assert [order.index(s) for s in statuses] == sorted(order.index(s) for s in statuses)
+    trace = [(s.status, s.passes, s.dirty_rate, s.remaining) for s in samples]
+    assert any(s.passes >= 2 and s.dirty_rate > 0 for s in samples), trace
+    progress = [s.progress for s in samples if s.progress is not None]
+    assert progress == sorted(progress) and progress[-1] == 1.0
+    source_migration = [d["status"] for vm, name, d in events if vm == "vm1" and name == "MIGRATION"]
+    assert source_migration == ["setup", "active", "completed"]
+    assert any(vm == "vm1" and name == "MIGRATION_PASS" for vm, name, _ in events)
+    dst_events = [name for vm, name, _ in events if vm == "vm1-dst"]
+    assert "MIGRATION" in dst_events and "RESUME" in dst_events
+
+
+async def test_the_guest_runs_on_the_destination_after_migrating(lab, ctl):
+    src = await lab.start_source("vm1", mem_mib=128, dirty_mib=8, dirty_rate_mib_s=8)
+    dst = await lab.start_destination("vm1-dst", like=src)
+    fleet = Fleet(entries(src, dst), fast=0.1)
+    async with fleet:
+        await fleet.wait_connected(10)
+        await start_migration(fleet.sessions["vm1"], fleet.sessions["vm1-dst"])
+        await until(lambda: fleet.states["vm1"].latest and fleet.states["vm1"].latest.status == "completed",
+                    60, "the migration to complete")
+    async with ctl(dst) as client:
+        first = await client.guest_ticks()
+        await until_async(lambda: client.guest_ticks(), lambda v: v > first, 20, "the guest to tick on the destination")
+
+
+async def test_a_migration_that_cannot_converge_is_called_a_stall_and_recovers(lab, ctl):
+    src = await lab.start_source("vm1", mem_mib=128, dirty_mib=64, dirty_rate_mib_s=math.inf)
+    dst = await lab.start_destination("vm1-dst", like=src)
+    await written_once(ctl, src)
+    fleet = Fleet(entries(src, dst), fast=0.1)
+    async with fleet:
+        await fleet.wait_connected(10)
+        plan = MigrationPlan({"max-bandwidth": 16 * MiB, "downtime-limit": 20})
+        await start_migration(fleet.sessions["vm1"], fleet.sessions["vm1-dst"], plan)
+        state = fleet.states["vm1"]
+        await until(lambda: state.tracker.stalled, 180, "the stall to be noticed")
+        prediction = state.prediction()
+        assert prediction.verdict == "not converging"
+        assert any("downtime-limit" in action for action in prediction.actions)
+        # What the prediction recommends works: a longer downtime limit lets it finish.
+        await fleet.execute("vm1", "migrate-set-parameters", {"downtime-limit": 20000, "max-bandwidth": 1 << 30})
+        await until(lambda: state.latest.status == "completed", 120, "the migration to complete")
+
+
+async def test_killing_the_source_mid_migration_leaves_the_fleet_running(lab, ctl):
+    src = await lab.start_source("vm1", mem_mib=128, dirty_mib=64, dirty_rate_mib_s=math.inf)
+    dst = await lab.start_destination("vm1-dst", like=src)
+    await written_once(ctl, src)
+    other = await lab.start_source("vm2", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
+    fleet = Fleet(entries(src, dst, other), fast=0.1, slow=0.2)
+    async with fleet:
+        await fleet.wait_connected(10)
+        await start_migration(fleet.sessions["vm1"], fleet.sessions["vm1-dst"],
+                              MigrationPlan({"max-bandwidth": 8 * MiB}))
+        await until(lambda: fleet.states["vm1"].latest and fleet.states["vm1"].latest.status == "active",
+                    30, "the migration to run")
+        old_dst_pid = lab["vm1-dst"].pid
+        await lab.kill("vm1")
+        await until(lambda: fleet.states["vm1"].link == "disconnected", 15, "vm1 to show disconnected")
+        assert fleet.states["vm1"].link_error
+        # The destination QEMU exits after the failed incoming migration; the lab restarts it
+        # and the fleet reconnects to the new one.
+        await lab.wait_restarted("vm1-dst", old_dst_pid)
+        await until(lambda: fleet.states["vm1-dst"].link == "connected"
+                    and fleet.states["vm1-dst"].run_state == "inmigrate", 30, "vm1-dst to reconnect")
+        seen_before = len(fleet.states["vm2"].tracker.history)
+        await until(lambda: len(fleet.states["vm2"].tracker.history) > seen_before + 2, 10, "vm2 to keep being polled")
+        await lab.restart("vm1")
+        await until(lambda: fleet.states["vm1"].link == "connected", 30, "vm1 to reconnect")
+
+
+async def run_cli(*argv: str, timeout: float = 120) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "migtui", *argv,
+                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), timeout)
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_migrate_cli_waits_for_completion_and_audits(lab, tmp_path):
+    src = await lab.start_source("vm1", mem_mib=128, dirty_mib=8, dirty_rate_mib_s=8)
+    await lab.start_destination("vm1-dst", like=src)
+    inventory = tmp_path / "inventory.toml"
+    lab.write_inventory(inventory)
+    audit = tmp_path / "audit.jsonl"
+    code, out, err = await run_cli("migrate", "--config", str(inventory), "--audit-log", str(audit),
+                                   "vm1", "vm1-dst", "--set", "max-bandwidth=256M", "--wait", "--json")
+    assert code == 0, err
+    statuses = [json.loads(line)["sample"]["status"] for line in out.splitlines()]
+    assert statuses[-1] == "completed"
+    logged = [(e["vm"], e["command"], e["outcome"]) for e in AuditLog(audit).entries()]
+    assert ("vm1", "migrate-set-parameters", "ok") in logged
+    assert ("vm1-dst", "migrate-incoming", "ok") in logged
+    assert ("vm1", "migrate", "ok") in logged
+
+
+async def test_read_only_migrate_is_refused_and_nothing_changes(lab, ctl, tmp_path):
+    src = await lab.start_source("vm1", mem_mib=128, dirty_mib=8, dirty_rate_mib_s=8)
+    dst = await lab.start_destination("vm1-dst", like=src)
+    inventory = tmp_path / "inventory.toml"
+    lab.write_inventory(inventory)
+    audit = tmp_path / "audit.jsonl"
+    code, out, err = await run_cli("migrate", "--config", str(inventory), "--audit-log", str(audit),
+                                   "--read-only", "vm1", "vm1-dst", "--wait")
+    assert code == 1
+    assert "read-only" in err and "Traceback" not in err
+    assert [e["outcome"] for e in AuditLog(audit).entries()] == ["refused"]
+    async with ctl(src) as source, ctl(dst) as destination:
+        assert (await source.execute("query-status"))["status"] == "running"
+        assert await source.execute("query-migrate") == {}
+        caps = await source.execute("query-migrate-capabilities")
+        assert not any(c["state"] for c in caps if c["capability"] == "events")
+        assert (await destination.execute("query-status"))["status"] == "inmigrate"
+
+
+async def test_qemu_refusal_is_shown_verbatim_and_rolled_back(lab, ctl, tmp_path):
+    src = await lab.start_source("vm1", mem_mib=128, dirty_mib=8, dirty_rate_mib_s=8)
+    await lab.start_destination("vm1-dst", like=src)
+    inventory = tmp_path / "inventory.toml"
+    lab.write_inventory(inventory)
+    code, out, err = await run_cli("migrate", "--config", str(inventory), "--audit-log", str(tmp_path / "a.jsonl"),
+                                   "vm1", "vm1-dst", "--set", "downtime-limit=9999999")
+    assert code == 1
+    assert "Parameter 'downtime_limit' expects an integer in the range of 0 to (2000 * 1000) ms" in err
+    assert len(err.strip().splitlines()) == 1
+    async with ctl(src) as source:
+        assert (await source.execute("query-migrate-parameters"))["downtime-limit"] == 300
+        assert await source.execute("query-migrate") == {}
+
+
+async def test_watch_json_survives_a_killed_vm_and_reports_it(lab, tmp_path):
+    src = await lab.start_source("vm1", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
+    other = await lab.start_source("vm2", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
+    inventory = tmp_path / "inventory.toml"
+    lab.write_inventory(inventory)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "migtui", "watch", "--config", str(inventory), "--json", "--interval", "0.2",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        async def next_line() -> dict:
+            return json.loads(await asyncio.wait_for(process.stdout.readline(), 30))
+
+        seen = set()
+        while seen != {"vm1", "vm2"}:
+            line = await next_line()
+            if "sample" in line:
+                assert line["sample"]["status"] == "none" and "time" in line
+                seen.add(line["vm"])
+        await lab.kill("vm1")
+        while True:
+            line = await next_line()
+            if line["vm"] == "vm1" and line.get("link", "").startswith("disconnected"):
+                break
+        later = [await next_line() for _ in range(6)]
+        assert any(l["vm"] == "vm2" and "sample" in l for l in later)
+        assert process.returncode is None
+    finally:
+        process.terminate()
+        await process.wait()
