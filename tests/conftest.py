@@ -125,6 +125,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if leftovers:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
         if reporter:
+            reporter.write_line("")
             reporter.write_line(f"ERROR: the test session left {len(leftovers)} process(es) running (now killed):", red=True)
             for pid, cmdline in leftovers.items():
                 reporter.write_line(f"  {pid} {cmdline}", red=True)

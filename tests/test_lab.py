@@ -260,7 +260,7 @@ async def test_lab_cli_up_status_down(lab_dir, ctl):
 
 
 async def test_lab_cli_refuses_wrong_values_in_one_line():
-    code, out, err = await run_migtui("lab", "up", "--dir", "/tmp/unused", "--vms", "2", "--dirty-rate", "1,2,3")
+    code, _, err = await run_migtui("lab", "up", "--dir", "/tmp/unused", "--vms", "2", "--dirty-rate", "1,2,3")
     assert code == 1 and err.strip() == "migtui: --dirty-rate: 3 values for 2 VMs (give one, or one per VM)"
 
 

@@ -8,13 +8,13 @@ for ``migtui --config``. ``down`` stops it and waits until every QEMU is gone.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from migtui.lab.child import one_line, read_tail
 from migtui.lab.errors import LabError
@@ -63,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action.set_defaults(func=func)
 
 
-async def lab_up(args: argparse.Namespace) -> int:
+def lab_up(args: argparse.Namespace) -> int:
     directory: Path = args.dir.resolve()
     if args.vms < 1:
         raise LabError("--vms must be 1 or more")
@@ -83,7 +83,7 @@ async def lab_up(args: argparse.Namespace) -> int:
         supervisor = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True
         )
-    state = await _wait_ready(directory, supervisor)
+    state = _wait_ready(directory, supervisor)
     for vm in state["vms"]:
         print(f"{vm['name']:<12} pid {vm['pid']:<8} {vm['notes']}")
     print(f"inventory: {directory / INVENTORY_FILE}")
@@ -91,7 +91,7 @@ async def lab_up(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _wait_ready(directory: Path, supervisor: subprocess.Popen[bytes]) -> dict:
+def _wait_ready(directory: Path, supervisor: subprocess.Popen[bytes]) -> dict[str, Any]:
     deadline = time.monotonic() + UP_TIMEOUT_S
     while True:
         state = read_state(directory)
@@ -103,7 +103,7 @@ async def _wait_ready(directory: Path, supervisor: subprocess.Popen[bytes]) -> d
         if time.monotonic() > deadline:
             supervisor.terminate()  # its QEMUs die with it
             raise LabError(f"the lab did not start within {UP_TIMEOUT_S:g} s (see {directory / LOG_FILE})")
-        await asyncio.sleep(0.05)
+        time.sleep(0.05)
 
 
 def lab_status(args: argparse.Namespace) -> int:
@@ -122,7 +122,7 @@ def lab_status(args: argparse.Namespace) -> int:
     return 0 if pid else NOT_RUNNING
 
 
-async def lab_down(args: argparse.Namespace) -> int:
+def lab_down(args: argparse.Namespace) -> int:
     directory: Path = args.dir.resolve()
     state = read_state(directory) or {"vms": []}
     qemu_pids = [vm["pid"] for vm in state["vms"] if qemu_runs(vm["pid"])]
@@ -135,21 +135,21 @@ async def lab_down(args: argparse.Namespace) -> int:
     else:  # cannot happen with PDEATHSIG, unless the state file is stale
         for qemu in qemu_pids:
             os.kill(qemu, signal.SIGKILL)
-    if not await _gone([pid, *qemu_pids], DOWN_TIMEOUT_S):
+    if not _gone([pid, *qemu_pids], DOWN_TIMEOUT_S):
         if pid is not None:
             os.kill(pid, signal.SIGKILL)  # QEMUs die with it (PDEATHSIG)
-        if not await _gone([pid, *qemu_pids], 10.0):
+        if not _gone([pid, *qemu_pids], 10.0):
             raise LabError(f"processes of the lab in {directory} are still running")
     print(f"stopped {len(qemu_pids)} VMs in {directory}")
     return 0
 
 
-async def _gone(pids: list[int | None], timeout: float) -> bool:
+def _gone(pids: list[int | None], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while any(_runs(p) for p in pids):
         if time.monotonic() > deadline:
             return False
-        await asyncio.sleep(0.05)
+        time.sleep(0.05)
     return True
 
 

@@ -9,4 +9,4 @@ from migtui.lab.guest import FULL_SPEED, PASSES_ADDR, TICK_HZ, TICKS_ADDR, Guest
 from migtui.lab.lab import Lab
 from migtui.lab.vm import VM, ExitRecord
 
-__all__ = ["FULL_SPEED", "PASSES_ADDR", "TICKS_ADDR", "TICK_HZ", "ExitRecord", "GuestSpec", "Lab", "LabError", "VM"]
+__all__ = ["FULL_SPEED", "PASSES_ADDR", "TICKS_ADDR", "TICK_HZ", "VM", "ExitRecord", "GuestSpec", "Lab", "LabError"]

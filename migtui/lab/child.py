@@ -62,7 +62,9 @@ class Child:
                     stdout=output,
                     stderr=output,
                     close_fds=True,
-                    preexec_fn=_die_with_parent(os.getpid()),
+                    # prctl must run in the child between fork and exec; the lab is
+                    # single-threaded asyncio, where preexec_fn is safe.
+                    preexec_fn=_die_with_parent(os.getpid()),  # noqa: PLW1509
                 )
             except FileNotFoundError:
                 raise LabError(f"{argv[0]} is not installed (run `make qemu`)") from None

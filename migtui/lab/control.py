@@ -15,7 +15,7 @@ import socket
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from qemu.qmp import ConnectError, EventListener, QMPClient
 
@@ -49,7 +49,7 @@ class ControlClient:
             raise LabError(f"cannot connect to {path}: {error or 'no greeting within the timeout'}") from None
         return self
 
-    async def __aenter__(self) -> ControlClient:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(
@@ -60,7 +60,7 @@ class ControlClient:
     async def close(self) -> None:
         try:
             await self._client.disconnect()
-        except Exception:  # noqa: BLE001 - disconnect re-raises why the link fell; closing anyway
+        except Exception:  # noqa: BLE001, S110 - disconnect re-raises why the link fell; closing anyway
             pass
 
     async def execute(self, command: str, arguments: dict[str, Any] | None = None, timeout: float | None = None) -> Any:
@@ -115,9 +115,9 @@ class ControlClient:
 
         async def next_match() -> dict[str, Any]:
             while True:
-                event = dict(await self._events.get())
+                event: dict[str, Any] = dict(await self._events.get())
                 self._client.events.clear()
-                if event["event"] == name and (where is None or where(event.get("data", {}))):
+                if event["event"] == name and (where is None or where(dict(event.get("data", {})))):
                     return event
 
         try:

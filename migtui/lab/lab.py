@@ -17,12 +17,14 @@ process's stderr, where QEMU explains the failure, is kept as
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import re
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from migtui.inventory import NAME_PATTERN
 from migtui.lab.child import Child, read_tail, run
@@ -31,6 +33,8 @@ from migtui.lab.errors import LabError
 from migtui.lab.guest import GuestSpec, write_guest
 from migtui.lab.inventory_writer import render_inventory
 from migtui.lab.vm import VM, ExitRecord
+
+_log = logging.getLogger(__name__)
 
 KEPT_STDERRS = 5
 KEPT_EXITS = 20
@@ -71,7 +75,7 @@ class Lab:
         self._changed = asyncio.Condition()
         self._closing = False
 
-    async def __aenter__(self) -> Lab:
+    async def __aenter__(self) -> Self:
         self.directory.mkdir(parents=True, exist_ok=True)
         return self
 
@@ -315,7 +319,10 @@ class Lab:
         async with self._changed:
             self._changed.notify_all()
         if self.on_change:
-            self.on_change(vm)
+            try:
+                self.on_change(vm)
+            except Exception:  # noqa: BLE001 - a failing observer must not stop the restarts
+                _log.exception("lab on_change callback failed for %s", vm.name)
 
 
 def _rotate(path: Path) -> None:
