@@ -1,0 +1,103 @@
+"""Snapshot jobs (snapshot-save, -load, -delete) followed to their end.
+
+What QEMU does, and so what this module does:
+
+* QMP is silent for the whole save or load; the command itself returns ``{}``
+  even when the job fails. The job's JOB_STATUS_CHANGE events go created,
+  running, (waiting, pending | aborting), concluded.
+* A failed job's reason is only in ``query-jobs``' ``error``, readable until
+  the job is dismissed: read it first.
+* A failed load leaves the VM paused in ``restore-vm``: the outcome says so
+  and ``resume()`` (``cont``) gets it going again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from migtui.model.jobs import Job
+from migtui.model.snapshots import Snapshot, snapshots_from_block, writable_format_nodes
+from migtui.qmp.session import VMSession
+
+VERBS = ("save", "load", "delete")
+
+
+@dataclass
+class JobOutcome:
+    job: Job
+    run_state: str | None = None
+    """The VM's run state once the job ended (``restore-vm`` after a failed load)."""
+    dismissed: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.job.status == "concluded" and not self.job.error
+
+    @property
+    def needs_resume(self) -> bool:
+        return self.run_state in ("restore-vm", "paused") and self.job.type == "snapshot-load" and not self.ok
+
+
+@dataclass
+class SnapshotRequest:
+    verb: str
+    tag: str
+    job_id: str
+    vmstate: str | None = None
+    devices: list[str] = field(default_factory=list)
+
+    def arguments(self) -> dict[str, Any]:
+        args: dict[str, Any] = {"job-id": self.job_id, "tag": self.tag, "devices": self.devices}
+        if self.verb != "delete":
+            args["vmstate"] = self.vmstate
+        return args
+
+
+def suggest_job_id(verb: str, tag: str, now: datetime | None = None) -> str:
+    return f"{verb}-{tag}-{(now or datetime.now()).strftime('%H%M%S')}"
+
+
+async def list_snapshots(session: VMSession) -> list[Snapshot]:
+    return snapshots_from_block(await session.execute("query-block"))
+
+
+async def snapshot_nodes(session: VMSession) -> list[str]:
+    return writable_format_nodes(await session.execute("query-named-block-nodes", {"flat": True}))
+
+
+async def run_job(session: VMSession, request: SnapshotRequest, dismiss: bool = True) -> JobOutcome:
+    """Start the job and follow it to ``concluded``; read its error; dismiss it if asked.
+
+    The listener is in place before the command goes out, so no event of the
+    job is missed even though QEMU answers the command only at the end.
+    """
+    job = Job(id=request.job_id, type=f"snapshot-{request.verb}")
+    job.enter("created")
+    with session.listener("JOB_STATUS_CHANGE", lambda e: e["data"].get("id") == request.job_id) as events:
+        await session.execute(f"snapshot-{request.verb}", request.arguments(), timeout=None)
+        while job.status != "concluded":
+            event = await events.get()
+            job.enter(event["data"]["status"])
+    for entry in await session.execute("query-jobs"):
+        if entry.get("id") == job.id:
+            job.error = entry.get("error")
+    outcome = JobOutcome(job, (await session.execute("query-status")).get("status"))
+    if dismiss:
+        await session.execute("job-dismiss", {"id": job.id})
+        outcome.dismissed = True
+    return outcome
+
+
+async def dismiss(session: VMSession, job_id: str) -> None:
+    await session.execute("job-dismiss", {"id": job_id})
+
+
+async def cancel(session: VMSession, job_id: str) -> None:
+    await session.execute("job-cancel", {"id": job_id})
+
+
+async def resume(session: VMSession) -> None:
+    """Let a VM paused by a failed load run again."""
+    await session.execute("cont")

@@ -1,0 +1,132 @@
+"""Snapshot jobs on a real QEMU 7.2 with a qcow2 disk: engine and CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+
+import pytest
+
+from migtui.inventory import VMEntry
+from migtui.qmp import snapshots
+from migtui.qmp.fleet import Fleet
+from migtui.qmp.session import VMSession
+
+pytestmark = pytest.mark.qemu
+
+
+async def migtui(*argv: str, timeout: float = 120) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "migtui", *argv, stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), timeout)
+    return process.returncode, out.decode(), err.decode()
+
+
+@pytest.fixture
+async def disk_vm(lab, tmp_path):
+    vm = await lab.start_source("vm1", mem_mib=128, dirty_mib=8, dirty_rate_mib_s=8, disk=True)
+    inventory = tmp_path / "inventory.toml"
+    lab.write_inventory(inventory)
+    return vm, ["--config", str(inventory), "--audit-log", str(tmp_path / "audit.jsonl")]
+
+
+async def test_save_follows_every_phase_to_concluded_and_dismisses(disk_vm):
+    vm, _ = disk_vm
+    async with VMSession("vm1", str(vm.qmp_path)) as session:
+        request = snapshots.SnapshotRequest("save", "first", "job-1", "disk0", ["disk0"])
+        outcome = await snapshots.run_job(session, request)
+        assert [status for status, _ in outcome.job.phases] == ["created", "running", "waiting", "pending", "concluded"]
+        assert outcome.ok and outcome.dismissed
+        assert await session.execute("query-jobs") == []
+        assert [s.tag for s in await snapshots.list_snapshots(session)] == ["first"]
+
+
+async def test_cli_save_list_load_delete(disk_vm, ctl):
+    vm, opts = disk_vm
+    code, out, err = await migtui("snapshot", "vm1", "save", "before-upgrade", "--wait", *opts)
+    assert code == 0, err
+    assert "concluded" in out
+    code, out, _ = await migtui("snapshot", "vm1", "list", *opts)
+    assert "before-upgrade" in out and "disk0" in out
+    code, out, err = await migtui("snapshot", "vm1", "load", "before-upgrade", "--yes", "--wait", *opts)
+    assert code == 0, err
+    async with ctl(vm) as client:
+        assert (await client.execute("query-status"))["status"] == "running"
+    code, _, err = await migtui("snapshot", "vm1", "delete", "before-upgrade", "--yes", "--wait", *opts)
+    assert code == 0, err
+    code, out, _ = await migtui("snapshot", "vm1", "list", "--json", *opts)
+    assert out.strip() == ""
+    async with ctl(vm) as client:
+        assert await client.execute("query-jobs") == []
+
+
+async def test_destructive_actions_need_confirmation_without_a_terminal(disk_vm, ctl):
+    vm, opts = disk_vm
+    assert (await migtui("snapshot", "vm1", "save", "keep-me", "--wait", *opts))[0] == 0
+    code, _, err = await migtui("snapshot", "vm1", "delete", "keep-me", "--wait", *opts)
+    assert code == 1 and "--yes" in err
+    code, _, err = await migtui("snapshot", "vm1", "load", "keep-me", "--wait", *opts)
+    assert code == 1 and "--yes" in err
+    async with VMSession("check", str(vm.ctl_path)) as session:
+        assert [s.tag for s in await snapshots.list_snapshots(session)] == ["keep-me"]
+
+
+async def test_bad_input_shows_qemus_reason_and_leaves_no_job(disk_vm, ctl):
+    vm, opts = disk_vm
+    assert (await migtui("snapshot", "vm1", "save", "dup", "--wait", *opts))[0] == 0
+
+    code, _, err = await migtui("snapshot", "vm1", "save", "dup", "--wait", *opts)
+    assert code == 1 and "Snapshot 'dup' already exists" in err
+
+    code, _, err = await migtui("snapshot", "vm1", "save", "other", "--device", "nope", "--wait", *opts)
+    assert code == 1 and "nope" in err and "Traceback" not in err
+
+    async with ctl(vm) as client:
+        assert await client.execute("query-jobs") == []
+
+
+async def test_a_job_id_in_use_is_refused_with_qemus_words(disk_vm, ctl):
+    vm, opts = disk_vm
+    assert (await migtui("snapshot", "vm1", "save", "a", "--job-id", "same", "--wait", "--keep", *opts))[0] == 0
+    code, _, err = await migtui("snapshot", "vm1", "save", "b", "--job-id", "same", "--wait", *opts)
+    assert code == 1 and "Job ID 'same' already in use" in err
+    assert (await migtui("snapshot", "vm1", "dismiss", "same", *opts))[0] == 0
+    async with ctl(vm) as client:
+        assert await client.execute("query-jobs") == []
+
+
+async def test_a_failed_load_says_the_vm_is_paused_and_resume_works(disk_vm, ctl):
+    vm, opts = disk_vm
+    code, _, err = await migtui("snapshot", "vm1", "load", "never-saved", "--yes", "--wait", *opts)
+    assert code == 1
+    assert "never-saved" in err and "paused (restore-vm)" in err and "snapshot vm1 resume" in err
+    assert (await migtui("snapshot", "vm1", "resume", *opts))[0] == 0
+    async with ctl(vm) as client:
+        assert (await client.execute("query-status"))["status"] == "running"
+        assert await client.execute("query-jobs") == []
+
+
+async def test_read_only_refuses_all_three(disk_vm, ctl):
+    vm, opts = disk_vm
+    for verb in ("save", "load", "delete"):
+        code, _, err = await migtui("snapshot", "vm1", verb, "t", "--yes", "--wait", "--read-only", *opts)
+        assert code == 1 and "read-only" in err, verb
+    async with ctl(vm) as client:
+        assert await client.execute("query-jobs") == []
+
+
+async def test_a_job_started_by_another_client_is_picked_up(disk_vm, ctl):
+    vm, _ = disk_vm
+    async with ctl(vm) as other_client:
+        await other_client.execute("snapshot-save", {"job-id": "external", "tag": "x", "vmstate": "disk0",
+                                                     "devices": ["disk0"]}, timeout=60)
+    fleet = Fleet([VMEntry(name="vm1", qmp=str(vm.qmp_path))])
+    async with fleet:
+        deadline = time.monotonic() + 30
+        while "external" not in fleet.states["vm1"].jobs.jobs:
+            assert time.monotonic() < deadline, "the external job was not picked up"
+            await asyncio.sleep(0.05)
+        job = fleet.states["vm1"].jobs.jobs["external"]
+        assert job.type == "snapshot-save" and job.status == "concluded"
