@@ -111,14 +111,13 @@ def _vm_address(name: str, args: argparse.Namespace) -> str | tuple[str, int] | 
                 return entry.address
         if not args.config:
             return None
-    if not args.config and not os.environ.get("MIGTUI_CONFIG"):
-        # The default inventory may not exist; only look when it does.
+    if args.config:
+        inventory = load_inventory(args.config)  # asked for: its errors are the user's to see
+    else:
         try:
             inventory = load_inventory(None)
-        except MigtuiError:
+        except MigtuiError:  # no default inventory: SOURCE is just not a VM
             return None
-    else:
-        inventory = load_inventory(args.config)
     if any(entry.name == name for entry in inventory.vm):
         return inventory.get(name).address
     return None

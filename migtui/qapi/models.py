@@ -157,9 +157,9 @@ def _annotation(spec: FieldSpec, nested_name: str) -> Any:
 def _item_annotation(spec: FieldSpec, nested_name: str) -> Any:
     kind = spec.kind
     if kind in (FieldKind.INT, FieldKind.LIST_INT):
-        return Annotated[int, BeforeValidator(_not_bool), Field(ge=spec.minimum, le=spec.maximum)]
+        return Annotated[int, Field(ge=spec.minimum, le=spec.maximum), BeforeValidator(_not_bool)]
     if kind is FieldKind.SIZE:
-        return Annotated[int, BeforeValidator(_size), Field(ge=spec.minimum, le=spec.maximum)]
+        return Annotated[int, Field(ge=spec.minimum, le=spec.maximum), BeforeValidator(_size)]
     if kind is FieldKind.BOOL:
         return bool
     if kind is FieldKind.NUMBER:
