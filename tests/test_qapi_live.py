@@ -241,3 +241,21 @@ def test_the_cli_reports_an_unreachable_vm_in_one_line(tmp_path):
     assert result.returncode != 0
     assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
     assert result.stdout == "" and "cannot connect to QMP" in result.stderr
+
+
+def test_the_cli_finds_a_vm_in_the_inventory(qemu_vm, tmp_path):
+    inventory = tmp_path / "inventory.toml"
+    inventory.write_text(f'[[vm]]\nname = "web-1"\nqmp = "{qemu_vm[1]}"\n')
+    shown = run_cli("--config", str(inventory), "web-1", "--type", "MigrateSetParameters", "--json")
+    assert shown.returncode == 0, shown.stderr
+    described = json.loads(shown.stdout)
+    assert (described["name"], described["kind"], described["since"]) == ("MigrateSetParameters", "struct", "2.4")
+    members = {member["name"]: member for member in described["members"]}
+    assert len(members) == 27
+    assert members["max-bandwidth"] == {
+        "name": "max-bandwidth", "type": "size", "optional": True, "features": [], "since": "2.8",
+        "doc": "to set maximum speed for migration. maximum speed in bytes per second. (Since 2.8)",
+    }  # fmt: skip
+    missing = run_cli("--config", str(inventory), "web-2")
+    assert missing.returncode != 0 and "Traceback" not in missing.stderr
+    assert missing.stderr.startswith("migtui: 'web-2' is not a schema file, a bundled release")

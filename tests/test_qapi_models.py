@@ -91,6 +91,11 @@ def test_arrays_of_structs_use_nested_models(params):
     with pytest.raises(FieldErrors) as caught:
         params.to_arguments({"block-bitmap-mapping": [{"node-name": "disk0", "bitmaps": [{"name": "b", "alias": 5}]}]})
     assert caught.value.errors == {"block-bitmap-mapping": "[0].alias: is required"}
+    # An empty optional member inside is left out, as at the top.
+    empty = [{"node-name": "disk0", "alias": "d0", "bitmaps": [{"name": "b", "alias": "b0", "transform": None}]}]
+    assert params.to_arguments({"block-bitmap-mapping": empty}) == {
+        "block-bitmap-mapping": [{"node-name": "disk0", "alias": "d0", "bitmaps": [{"name": "b", "alias": "b0"}]}]
+    }
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ import keyword
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model, model_validator
 from pydantic_core import PydanticCustomError
 
 from migtui.qapi.errors import FieldErrors
@@ -50,6 +50,21 @@ class StructModel(BaseModel):
     field_specs: ClassVar[tuple[FieldSpec, ...]] = ()
     field_names: ClassVar[dict[str, str]] = {}
     """QEMU member name -> Python field name."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_unchanged(cls, data: Any) -> Any:
+        """At every depth, UNCHANGED (and None, except for a string-or-null) means "not given"."""
+        if not isinstance(data, Mapping):
+            return data
+        kinds = {spec.name: spec.kind for spec in cls.field_specs}
+        by_python = {python: qemu for qemu, python in cls.field_names.items()}
+        return {
+            key: value
+            for key, value in data.items()
+            if value is not UNCHANGED
+            and (value is not None or kinds.get(by_python.get(key, key)) is FieldKind.STR_OR_NULL)
+        }
 
     def to_qmp(self) -> dict[str, Any]:
         """The members that were given, by QEMU's names (nested models too)."""
