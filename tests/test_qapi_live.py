@@ -26,6 +26,7 @@ from migtui.qapi import (
     member_for_error,
 )  # fmt: skip
 from migtui.qapi.fetch import fetch_introspection
+from migtui.qapi.prose_ranges import PROSE_RANGES
 
 QEMU = shutil.which("qemu-system-x86_64")
 pytestmark = [pytest.mark.qemu, pytest.mark.skipif(QEMU is None, reason="needs qemu-system-x86_64")]
@@ -259,3 +260,25 @@ def test_the_cli_finds_a_vm_in_the_inventory(qemu_vm, tmp_path):
     missing = run_cli("--config", str(inventory), "web-2")
     assert missing.returncode != 0 and "Traceback" not in missing.stderr
     assert missing.stderr.startswith("migtui: 'web-2' is not a schema file, a bundled release")
+
+
+async def test_the_measured_prose_ranges_are_what_qemu_7_2_enforces(live, qmp):
+    members = {m.name for m in introspect(*live).members("migrate-set-parameters")}
+    measured = {name: r for name, r in PROSE_RANGES.items() if "measured" in r.evidence and name in members}
+    assert len(measured) == 13
+    # max-cpu-throttle may not go below cpu-throttle-initial: let it reach its own minimum.
+    await qmp.execute("migrate-set-parameters", {"cpu-throttle-initial": 1})
+    wrong = []
+    for name, allowed in measured.items():
+        for value, accepted in ((allowed.minimum, True), (allowed.maximum, True),
+                                (allowed.minimum - 1, False), (allowed.maximum + 1, False)):  # fmt: skip
+            try:
+                await qmp.execute("migrate-set-parameters", {name: value})
+                taken = True
+            except ExecuteError:
+                taken = False
+            if taken != accepted:
+                wrong.append((name, value, taken))
+        if name == "cpu-throttle-initial":
+            await qmp.execute("migrate-set-parameters", {name: 1})
+    assert wrong == []
