@@ -56,6 +56,8 @@ def match_types(live: Schema, files: Schema) -> dict[str, str]:
         live_def, file_def = live.get(live_name), files.get(file_name)
         if live_def is None or file_def is None or live_def.kind != file_def.kind:
             return
+        if not _alike(live, live_name, files, file_name):
+            return
         names[live_name] = file_name
         pair_members(live_name, file_name)
         if isinstance(live_def, Union) and isinstance(file_def, Union):
@@ -82,6 +84,19 @@ def match_types(live: Schema, files: Schema) -> dict[str, str]:
             if isinstance(definition, Command):
                 pair(definition.returns, counterpart.returns)  # type: ignore[union-attr]
     return names
+
+
+def _alike(live: Schema, live_name: str, files: Schema, file_name: str) -> bool:
+    """Whether two object types could be the same: some member name in common (or both empty).
+
+    Guards against pairing an old "simple" union's implicit wrapper
+    (``{'data': InetSocketAddress}``) with the type it wraps.
+    """
+    if not isinstance(live.get(live_name), (Struct, Union)):
+        return True
+    live_names = {member.name for member in live.members(live_name)}
+    file_names = {member.name for member in files.members(file_name)}
+    return bool(live_names & file_names) or live_names == file_names
 
 
 def compatible(live_ref: TypeRef, file_ref: TypeRef, names: dict[str, str]) -> bool:
