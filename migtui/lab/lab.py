@@ -262,6 +262,20 @@ class Lab:
         task.add_done_callback(self._watchers.discard)
         await self._notify(vm)
 
+    async def _first_answer(self, vm: VM, child: Child, deadline: float) -> None:
+        """One ``query-status`` answer on the ctl socket. The socket file exists
+        from QEMU's bind(), a moment before its listen(): a refused connect
+        then is retried while QEMU lives and time is left."""
+        while True:
+            try:
+                async with await ControlClient.connect(vm.ctl_path, max(0.5, deadline - time.monotonic())) as client:
+                    await client.execute("query-status")
+                return
+            except Exception:
+                if child.returncode is not None or time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.02)
+
     async def _wait_ready(self, vm: VM, child: Child) -> None:
         """Wait for the sockets, then for one QMP answer on the ctl socket:
         QEMU opens its sockets before it creates devices and opens disks,
@@ -274,8 +288,7 @@ class Lab:
                 raise LabError(f"{vm.name}: QEMU did not open {vm.qmp_path} within {self.start_timeout:g} s")
             await asyncio.sleep(0.01)
         try:
-            async with await ControlClient.connect(vm.ctl_path, max(0.5, deadline - time.monotonic())) as client:
-                await client.execute("query-status")
+            await self._first_answer(vm, child, deadline)
         except Exception as error:  # noqa: BLE001 - whatever broke, the exit status says why
             try:
                 await asyncio.wait_for(child.wait(), 2.0)
