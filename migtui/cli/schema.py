@@ -124,7 +124,7 @@ def _vm_address(name: str, args: argparse.Namespace) -> str | tuple[str, int] | 
 
 
 async def _vm_schema(name: str, address: str | tuple[str, int], timeout: float) -> Schema:
-    schema_json, version = await fetch_introspection(address, timeout=timeout)
+    schema_json, version = await fetch_introspection(address, timeout=timeout, name=name)
     return live_schema(schema_json, version, origin=f"VM {name}")
 
 
