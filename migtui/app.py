@@ -1,0 +1,207 @@
+"""The dashboard: a Textual App that owns the fleet.
+
+The App owns the :class:`~migtui.qmp.fleet.Fleet` (screens come and go,
+connections stay), a :class:`~migtui.widgets.feed.FleetFeed` that turns the
+fleet's updates into coalescing messages for the widgets that show them,
+and the chart marks of every VM. The actions on a VM (open, migrate, cancel,
+postcopy, refresh) live here, so bindings, screens and the command palette
+share them; commands to QEMU run in workers, and their errors come back as
+notifications in QEMU's own words, never as a crash.
+"""
+
+from __future__ import annotations
+
+import traceback
+
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from migtui.errors import MigtuiError
+from migtui.qmp import migration
+from migtui.qmp.fleet import Fleet
+from migtui.screens.confirm import ConfirmDialog
+from migtui.screens.error import ErrorScreen
+from migtui.screens.fleet import FleetScreen
+from migtui.screens.migrate import MigrateDialog, MigrationRequest
+from migtui.screens.palette import VMCommands
+from migtui.screens.vm import VMScreen
+from migtui.themes import THEMES, default_theme_name, stylesheet
+from migtui.widgets.feed import FleetFeed
+from migtui.widgets.marks import ChartMark, MarkBook
+
+CONTROL_ACTIONS = ("migrate", "cancel", "postcopy")
+
+
+class MigtuiApp(App[None]):
+    """Watch and steer the live migrations of a fleet of QEMU VMs."""
+
+    TITLE = "migtui"
+    CSS_PATH = stylesheet()
+    COMMANDS = App.COMMANDS | {VMCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave migtui (the VMs are not touched)"),
+        Binding("f1", "show_help_panel", "Keys", id="app.keys", show=False,
+                tooltip="Show every key of the focused screen"),
+    ]
+
+    def __init__(self, fleet: Fleet, *, start_fleet: bool = True, theme: str | None = None,
+                 open_vm: str | None = None) -> None:
+        """``start_fleet=False`` leaves connecting to the caller (tests feed
+        recorded samples into a fleet that never connects)."""
+        super().__init__()
+        self.fleet = fleet
+        self.feed = FleetFeed()
+        self.marks = MarkBook()
+        self.read_only = fleet.gate.read_only
+        self._start_fleet = start_fleet
+        self._open_vm = open_vm
+        self._unsubscribe = None
+        for custom in THEMES:
+            self.register_theme(custom)
+        self.theme = theme or default_theme_name()
+        if self.read_only:
+            self.title = "migtui (read-only)"
+
+    def get_default_screen(self) -> Screen:
+        return FleetScreen()
+
+    def on_mount(self) -> None:
+        self._unsubscribe = self.fleet.subscribe(self.feed)
+        if self._start_fleet:
+            self.fleet.start()
+        if self._open_vm:
+            self.open_vm(self._open_vm)
+
+    async def on_unmount(self) -> None:
+        if self._unsubscribe:
+            self._unsubscribe()
+        if self._start_fleet:
+            await self.fleet.close()
+
+    # -- marks: the hook for annotations on the charts ----------------------
+
+    def add_mark(self, vm: str, text: str, at: float | None = None) -> ChartMark:
+        """Mark a moment on every chart of ``vm`` (a vertical line labelled ``text``)."""
+        mark = self.marks.add(vm, text, at)
+        self.feed.marks_changed(vm)
+        return mark
+
+    # -- actions on a VM (bindings, screens and the palette) ----------------
+
+    def control_allowed(self, action: str, vm: str | None) -> bool | None:
+        """For ``check_action``: False hides a control (read-only mode), None greys it out."""
+        if self.read_only:
+            return False
+        state = self.fleet.states.get(vm) if vm else None
+        if state is None or state.link != "connected":
+            return None
+        sample = state.latest
+        migrating = sample is not None and sample.active
+        if action == "migrate":
+            return (not migrating and state.run_state in ("running", "paused")) or None
+        if action == "cancel":
+            return migrating or None
+        if action == "postcopy":
+            return (migrating and sample is not None and sample.status == "active"
+                    and bool(state.capabilities.get("postcopy-ram"))) or None
+        return True
+
+    def open_vm(self, vm: str) -> None:
+        if vm not in self.fleet.states:
+            self.notify(f"No VM named {vm!r}.", severity="error")
+            return
+        if isinstance(self.screen, VMScreen) and self.screen.vm == vm:
+            return
+        if isinstance(self.screen, VMScreen):
+            self.pop_screen()
+        self.push_screen(VMScreen(vm))
+
+    def refresh_vm(self, vm: str) -> None:
+        self.fleet.refresh(vm)
+        self.notify(f"Reading {vm}'s state again.", timeout=2)
+
+    def ask_migrate(self, vm: str) -> None:
+        if self._refuse(vm, "migrate"):
+            return
+        self.push_screen(MigrateDialog(vm), self._migrate_confirmed)
+
+    def ask_cancel(self, vm: str) -> None:
+        if self._refuse(vm, "cancel"):
+            return
+        question = (f"Cancel the migration of {vm}? The VM keeps running where it is; "
+                    "what was sent to the destination is thrown away.")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._control(vm, "cancel", migration.cancel(self.fleet.session(vm)), f"{vm}: migration cancelled")
+
+        self.push_screen(ConfirmDialog(f"Cancel the migration of {vm}", question, yes="Cancel it",
+                                       no="Keep migrating"), answered)
+
+    def ask_postcopy(self, vm: str) -> None:
+        if self._refuse(vm, "postcopy"):
+            return
+        question = (f"Switch the migration of {vm} to postcopy? The guest then runs on the destination "
+                    "and fetches the pages still missing on demand: it will finish, but if the link "
+                    "breaks now, the guest is lost on both sides.")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._control(vm, "postcopy", migration.start_postcopy(self.fleet.session(vm)),
+                              f"{vm}: switched to postcopy")
+
+        self.push_screen(ConfirmDialog(f"Postcopy for {vm}", question, yes="Switch to postcopy"), answered)
+
+    def _refuse(self, vm: str, action: str) -> bool:
+        """Say why ``action`` cannot run now (a palette entry bypasses the key's check)."""
+        allowed = self.control_allowed(action, vm)
+        if allowed:
+            return False
+        if allowed is False:
+            self.notify(f"migtui runs read-only: no {action}.", severity="warning")
+        else:
+            self.notify(f"{vm}: nothing to {action} now.", severity="warning")
+        return True
+
+    def _migrate_confirmed(self, request: MigrationRequest | None) -> None:
+        if request is None:
+            return
+        fleet = self.fleet
+
+        async def start() -> None:
+            source = fleet.session(request.source)
+            target = fleet.session(request.destination) if request.destination else str(request.uri)
+            uri = await migration.start_migration(source, target, request.plan)
+            fleet.refresh(request.source)
+            if request.destination:
+                fleet.refresh(request.destination)
+            self.add_mark(request.source, f"migrate → {request.target}")
+            self.notify(f"{request.source}: migrating to {request.target} ({uri})", markup=False)
+
+        self.run_worker(start(), name=f"migrate {request.source}", group=f"control-{request.source}",
+                        exclusive=True, exit_on_error=False)
+
+    def _control(self, vm: str, action: str, call: object, done: str) -> None:
+        async def run() -> None:
+            await call  # type: ignore[misc]
+            self.fleet.refresh(vm)
+            self.add_mark(vm, action)
+            self.notify(done)
+
+        self.run_worker(run(), name=f"{action} {vm}", group=f"control-{vm}", exclusive=True, exit_on_error=False)
+
+    # -- errors -------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            self.show_error(event.worker.error, event.worker.name or "A command")
+
+    def show_error(self, error: BaseException, doing: str) -> None:
+        """QEMU's refusals and lost links as a notification in their own words; bugs on an error screen."""
+        if isinstance(error, MigtuiError):
+            self.notify(str(error), title=f"{doing} failed", severity="error", timeout=15, markup=False)
+            return
+        details = "".join(traceback.format_exception(error))
+        self.push_screen(ErrorScreen(f"{doing} failed unexpectedly", f"{type(error).__name__}: {error}", details))

@@ -1,0 +1,40 @@
+"""``migtui dashboard`` (and ``migtui`` alone): the Textual dashboard."""
+
+from __future__ import annotations
+
+import argparse
+
+from migtui.cli.common import add_inventory_options, add_safety_options, gate_from_args, inventory_from_args
+from migtui.errors import UsageError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "dashboard", help="open the dashboard (the default without a subcommand)",
+        description="Watch every VM of the inventory: fleet table, live migration charts, event logs, "
+                    "convergence prediction; start, cancel or switch migrations to postcopy.")
+    add_inventory_options(parser)
+    parser.add_argument("--open", metavar="NAME", dest="open_vm", help="start on this VM's screen")
+    parser.add_argument("--theme", metavar="NAME",
+                        help="migtui-dark, migtui-ansi (16 colours) or any Textual theme "
+                             "(default: by terminal; migtui-ansi under NO_COLOR)")
+    add_safety_options(parser)
+    parser.set_defaults(func=run)
+
+
+async def run(args: argparse.Namespace) -> int:
+    # Imported here: the headless subcommands must not pay for loading Textual.
+    from migtui.app import MigtuiApp
+    from migtui.qmp.fleet import Fleet
+
+    inventory = inventory_from_args(args)
+    gate = gate_from_args(args, inventory)
+    if args.open_vm:
+        inventory.get(args.open_vm)  # an unknown name fails here, with the known ones
+    app = MigtuiApp(Fleet(inventory.vm, gate), open_vm=args.open_vm)
+    if args.theme:
+        if args.theme not in app.available_themes:
+            raise UsageError(f"no theme {args.theme!r} (known: {', '.join(sorted(app.available_themes))})")
+        app.theme = args.theme
+    await app.run_async()
+    return app.return_code or 0

@@ -1,0 +1,150 @@
+"""The fleet screen: every VM in a table, the highlighted one in brief."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input
+
+from migtui.widgets.fleet_row import COLUMNS, SORTABLE
+from migtui.widgets.fleet_table import FleetTable
+from migtui.widgets.vm_brief import VMBrief
+
+if TYPE_CHECKING:
+    from migtui.app import MigtuiApp
+
+HEADERS = {key: header for key, header, _ in COLUMNS}
+
+
+class FleetScreen(Screen[None]):
+    """Fleet overview: sort, filter, open a VM, start or steer its migration."""
+
+    BINDINGS = [
+        Binding("enter", "open", "Open", id="fleet.open", tooltip="Charts, sample and events of the VM"),
+        Binding("slash", "filter", "Filter", id="fleet.filter",
+                tooltip="Type words to list only the VMs whose name, group or state match"),
+        Binding("s", "sort", "Sort", id="fleet.sort", tooltip="Order by the next column (name, status, figures)"),
+        Binding("S", "reverse", "Reverse", id="fleet.reverse", show=False, tooltip="Reverse the order"),
+        Binding("m", "migrate", "Migrate", id="fleet.migrate",
+                tooltip="Migrate the VM to a waiting VM or a URI (pre-flight checks first)"),
+        Binding("c", "cancel", "Cancel", id="fleet.cancel", tooltip="Cancel the VM's migration"),
+        Binding("p", "postcopy", "Postcopy", id="fleet.postcopy",
+                tooltip="Switch the VM's migration to postcopy (needs postcopy-ram on both sides)"),
+        Binding("r", "refresh", "Refresh", id="fleet.refresh", show=False,
+                tooltip="Read the VM's state, parameters and capabilities again"),
+        Binding("escape", "clear_filter", "Clear filter", id="fleet.clear-filter", show=False),
+    ]
+
+    filter_text: reactive[str] = reactive("")
+    """What the filter box holds; the table lists the VMs that match."""
+    sort_column: reactive[str] = reactive("name")
+    sort_reverse: reactive[bool] = reactive(False)
+    vm: reactive[str | None] = reactive(None)
+    """The highlighted VM."""
+
+    app: MigtuiApp  # type: ignore[assignment]
+
+    def compose(self) -> ComposeResult:
+        fleet = self.app.fleet
+        yield Header()
+        yield Input(placeholder="/ filter: words in name, group, state (Esc clears)", id="fleet-filter")
+        yield FleetTable(fleet.states, self.app.feed, id="fleet-table").data_bind(
+            FleetScreen.filter_text, FleetScreen.sort_column, FleetScreen.sort_reverse)
+        yield VMBrief(fleet.states, self.app.feed, id="fleet-brief").data_bind(FleetScreen.vm)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(FleetTable)
+        table.focus()
+        self.vm = table.highlighted_vm
+        self.set_interval(1.0, self._update_subtitle)
+        self._update_subtitle()
+
+    def _update_subtitle(self) -> None:
+        states = self.app.fleet.states.values()
+        migrating = sum(1 for s in states if s.latest is not None and s.latest.active)
+        down = sum(1 for s in states if s.link == "disconnected")
+        parts = [f"{len(states)} VMs", f"{migrating} migrating"]
+        if down:
+            parts.append(f"{down} down")
+        parts.append(f"sorted by {HEADERS[self.sort_column]}{' ↓' if self.sort_reverse else ''}")
+        self.sub_title = " · ".join(parts)
+        self.refresh_bindings()  # cancel and postcopy follow the highlighted VM's migration
+
+    # -- table events -------------------------------------------------------
+
+    @on(DataTable.RowHighlighted, "#fleet-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.vm = event.row_key.value
+        self.refresh_bindings()
+
+    @on(DataTable.RowSelected, "#fleet-table")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.app.open_vm(event.row_key.value)
+
+    @on(FleetTable.SortChosen)
+    def _sort_chosen(self, event: FleetTable.SortChosen) -> None:
+        if event.column == self.sort_column:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            self.sort_column, self.sort_reverse = event.column, False
+        self._update_subtitle()
+
+    @on(Input.Changed, "#fleet-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value
+
+    @on(Input.Submitted, "#fleet-filter")
+    def _filter_done(self) -> None:
+        self.query_one(FleetTable).focus()
+
+    # -- actions ------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("migrate", "cancel", "postcopy"):
+            return self.app.control_allowed(action, self.vm)
+        if action in ("open", "refresh"):
+            return self.vm is not None or None
+        return True
+
+    def action_open(self) -> None:
+        if self.vm:
+            self.app.open_vm(self.vm)
+
+    def action_filter(self) -> None:
+        self.query_one("#fleet-filter", Input).focus()
+
+    def action_clear_filter(self) -> None:
+        self.query_one("#fleet-filter", Input).value = ""
+        self.query_one(FleetTable).focus()
+
+    def action_sort(self) -> None:
+        position = SORTABLE.index(self.sort_column) if self.sort_column in SORTABLE else -1
+        self.sort_column = SORTABLE[(position + 1) % len(SORTABLE)]
+        self._update_subtitle()
+
+    def action_reverse(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+        self._update_subtitle()
+
+    def action_migrate(self) -> None:
+        if self.vm:
+            self.app.ask_migrate(self.vm)
+
+    def action_cancel(self) -> None:
+        if self.vm:
+            self.app.ask_cancel(self.vm)
+
+    def action_postcopy(self) -> None:
+        if self.vm:
+            self.app.ask_postcopy(self.vm)
+
+    def action_refresh(self) -> None:
+        if self.vm:
+            self.app.refresh_vm(self.vm)

@@ -1,0 +1,235 @@
+"""Start a migration: choose where to, see the pre-flight checks, confirm.
+
+The destination is a VM of the fleet that waits for an incoming migration
+(run state ``inmigrate``: started with ``-incoming defer``) or a URI typed
+by hand. Every change of choice runs the engine's pre-flight checks again
+(both sides reachable, the source able to migrate, the capabilities that
+must match on both sides matching once the chosen ones are applied); the
+Migrate button is enabled only when they pass for what is on screen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from migtui.cli.migrate import URI_SCHEMES
+from migtui.errors import MigtuiError
+from migtui.qmp.migration import MATCHING_CAPABILITIES, MigrationPlan, preflight
+
+if TYPE_CHECKING:
+    from migtui.app import MigtuiApp
+
+URI_OPTION = "-uri-"
+OFFERED_CAPABILITIES = (
+    ("postcopy-ram", "postcopy-ram (lets you switch to postcopy later)"),
+    ("auto-converge", "auto-converge (throttle the guest if it dirties too fast)"),
+)
+
+
+@dataclass(frozen=True)
+class MigrationRequest:
+    """What the user confirmed."""
+
+    source: str
+    destination: str | None = None
+    """A VM of the fleet, or None for :attr:`uri`."""
+    uri: str | None = None
+    plan: MigrationPlan = field(default_factory=MigrationPlan)
+
+    @property
+    def target(self) -> str:
+        return self.destination or self.uri or "?"
+
+
+class MigrateDialog(ModalScreen[MigrationRequest | None]):
+    DEFAULT_CSS = """
+    MigrateDialog {
+        align: center middle;
+        background: $background 60%;
+    }
+    MigrateDialog #migrate-box {
+        width: 78;
+        max-width: 100%;
+        height: auto;
+        max-height: 100%;
+        border: thick $primary;
+        background: $panel;
+        padding: 0 1;
+    }
+    MigrateDialog .title {
+        text-style: bold;
+    }
+    MigrateDialog OptionList, MigrateDialog OptionList:focus {
+        height: auto;
+        max-height: 6;
+        border: none;
+        margin: 1 0 0 0;
+        background: $surface;
+    }
+    MigrateDialog Input, MigrateDialog Checkbox {
+        height: 1;
+        border: none;
+        padding: 0 1;
+    }
+    MigrateDialog Input {
+        background: $boost;
+        margin-bottom: 1;
+    }
+    MigrateDialog #migrate-checks {
+        height: auto;
+        margin: 1 0;
+    }
+    MigrateDialog #migrate-buttons {
+        height: auto;
+        align-horizontal: right;
+    }
+    MigrateDialog Button {
+        margin-left: 2;
+    }
+    """
+
+    BINDINGS = [
+        Binding("escape", "dismiss_dialog", "Cancel", id="migrate-dialog.cancel", tooltip="Start nothing"),
+        Binding("ctrl+s", "confirm", "Migrate", id="migrate-dialog.confirm",
+                tooltip="Start the migration (once the pre-flight checks pass)"),
+    ]
+
+    app: MigtuiApp  # type: ignore[assignment]
+
+    def __init__(self, source: str) -> None:
+        super().__init__()
+        self.source = source
+        self._checked: MigrationRequest | None = None
+        """The request the checks passed for (None: not passed, or not yet)."""
+
+    def compose(self) -> ComposeResult:
+        states = self.app.fleet.states
+        waiting = [name for name, state in states.items()
+                   if name != self.source and state.link == "connected" and state.run_state == "inmigrate"]
+        options = [Option(f"{name}  (waiting for an incoming migration)", id=name) for name in waiting]
+        options.append(Option("a URI, typed below", id=URI_OPTION))
+        capabilities = states[self.source].capabilities
+        with Vertical(id="migrate-box"):
+            yield Label(f"Migrate {self.source}", classes="title")
+            yield Label("to a VM of the fleet that waits for it, or to a URI:")
+            yield OptionList(*options, id="migrate-destinations")
+            yield Input(placeholder="tcp:HOST:PORT, unix:PATH, exec:COMMAND ...", id="migrate-uri")
+            for name, label in OFFERED_CAPABILITIES:
+                yield Checkbox(label, bool(capabilities.get(name)), id=f"cap-{name}")
+            yield Static("", id="migrate-checks")
+            with Horizontal(id="migrate-buttons"):
+                yield Button("Cancel (Esc)", id="migrate-cancel")
+                yield Button("Migrate (Ctrl+S)", id="migrate-go", variant="warning", disabled=True)
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        options.highlighted = 0
+        options.focus()
+        if options.option_count == 1:
+            self.query_one("#migrate-uri", Input).focus()
+        self.recheck()
+
+    # -- the request on screen ----------------------------------------------
+
+    def request(self) -> MigrationRequest | str:
+        """The request the form describes, or why it describes none."""
+        capabilities = {name: self.query_one(f"#cap-{name}", Checkbox).value for name, _ in OFFERED_CAPABILITIES}
+        source_caps = self.app.fleet.states[self.source].capabilities
+        # Only send what changes: a capability left as the source has it stays untouched.
+        plan = MigrationPlan(capabilities={k: v for k, v in capabilities.items() if bool(source_caps.get(k)) != v})
+        options = self.query_one(OptionList)
+        chosen = options.get_option_at_index(options.highlighted).id if options.highlighted is not None else None
+        if chosen and chosen != URI_OPTION:
+            return MigrationRequest(self.source, destination=chosen, plan=plan)
+        uri = self.query_one("#migrate-uri", Input).value.strip()
+        if not uri:
+            return "Choose a waiting VM, or type a URI."
+        if not uri.startswith(URI_SCHEMES):
+            return f"{uri!r} is not a migration URI: it starts with one of {', '.join(URI_SCHEMES)}"
+        return MigrationRequest(self.source, uri=uri, plan=plan)
+
+    @on(OptionList.OptionHighlighted)
+    @on(Checkbox.Changed)
+    def _choice_changed(self) -> None:
+        self.recheck()
+
+    @on(Input.Changed, "#migrate-uri")
+    def _uri_typed(self, event: Input.Changed) -> None:
+        options = self.query_one(OptionList)
+        if event.value and options.highlighted != options.option_count - 1:
+            options.highlighted = options.option_count - 1  # typing a URI chooses the URI
+        self.recheck()
+
+    @on(OptionList.OptionSelected)
+    def _option_selected(self, event: OptionList.OptionSelected) -> None:
+        target = "#migrate-uri" if event.option.id == URI_OPTION else "#migrate-go"
+        self.query_one(target).focus()
+
+    @on(Input.Submitted, "#migrate-uri")
+    def _uri_submitted(self) -> None:
+        self.action_confirm()
+
+    # -- pre-flight ---------------------------------------------------------
+
+    def recheck(self) -> None:
+        self._checked = None
+        self.query_one("#migrate-go", Button).disabled = True
+        request = self.request()
+        if isinstance(request, str):
+            self._show([Text(request, style="italic")])
+            return
+        self._show([Text("checking ...", style="italic")])
+        self.run_checks(request)
+
+    @work(exclusive=True, exit_on_error=False, group="preflight")
+    async def run_checks(self, request: MigrationRequest) -> None:
+        fleet = self.app.fleet
+        destination = fleet.sessions[request.destination] if request.destination else None
+        try:
+            problems = await preflight(fleet.sessions[self.source], destination, request.plan)
+        except MigtuiError as error:  # a side unreachable, or QEMU refusing a query: its words
+            problems = [str(error)]
+        if self.request() != request:
+            return  # the form changed while QEMU answered; a newer check runs
+        if problems:
+            self._show([Text(f"✗ {problem}") for problem in problems])
+            return
+        passed = [f"✓ {self.source} can migrate (running or paused, not migrating already)"]
+        if request.destination:
+            passed.append(f"✓ {request.destination} waits for an incoming migration")
+            passed.append(f"✓ capabilities that must match do ({', '.join(MATCHING_CAPABILITIES[:3])} ...)")
+        else:
+            passed.append(f"  what listens at {request.uri} cannot be checked from here")
+        self._show([Text(line) for line in passed])
+        self._checked = request
+        self.query_one("#migrate-go", Button).disabled = False
+
+    def _show(self, lines: list[Text]) -> None:
+        self.query_one("#migrate-checks", Static).update(Text("\n").join([Text("Pre-flight checks:"), *lines]))
+
+    # -- answers ------------------------------------------------------------
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "migrate-go":
+            self.action_confirm()
+        else:
+            self.dismiss(None)
+
+    def action_confirm(self) -> None:
+        if self._checked is not None and self._checked == self.request():
+            self.dismiss(self._checked)
+        elif self._checked is None:
+            self.notify("The pre-flight checks have not passed for this choice.", severity="warning")
+
+    def action_dismiss_dialog(self) -> None:
+        self.dismiss(None)

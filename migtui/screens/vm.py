@@ -1,0 +1,179 @@
+"""The VM screen: one VM's charts, latest sample, events and prediction.
+
+The screen is the VM's only viewer in the feed for samples: it keeps the
+newest sample, the window and the marks as reactives and binds them into
+its widgets (``data_bind``), which redraw themselves.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
+
+from migtui.model.sample import Sample
+from migtui.model.units import human_bytes
+from migtui.widgets.charts import DowntimeChart, RateChart, RemainingChart, ThrottleChart
+from migtui.widgets.event_log import EventLog
+from migtui.widgets.feed import MarksChanged, SampleArrived, VMUpdated
+from migtui.widgets.prediction_panel import PredictionPanel
+from migtui.widgets.sample_panel import SamplePanel
+
+if TYPE_CHECKING:
+    from migtui.app import MigtuiApp
+
+SHORT_SCREEN = 34
+"""Lines below which the charts scroll instead of sharing the height (see migtui.tcss)."""
+WINDOWS: tuple[tuple[float | None, str], ...] = ((60.0, "1 min"), (600.0, "10 min"), (None, "all"))
+
+
+class VMScreen(Screen[None]):
+    """Everything about one VM; Escape goes back to the fleet."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="vm.back", tooltip="Back to the fleet"),
+        Binding("w", "window", "Window", id="vm.window", tooltip="History on the charts: 1 min, 10 min, all"),
+        Binding("1", "tab('charts')", "Charts", id="vm.charts", show=False, tooltip="Show the charts"),
+        Binding("2", "tab('sample')", "Sample", id="vm.sample", show=False,
+                tooltip="Show every field of the latest sample"),
+        Binding("3", "tab('events')", "Events", id="vm.events", show=False, tooltip="Show the event log"),
+        Binding("slash", "filter_events", "Filter", id="vm.filter-events", show=False,
+                tooltip="Filter the event log"),
+        Binding("m", "migrate", "Migrate", id="vm.migrate",
+                tooltip="Migrate this VM to a waiting VM or a URI (pre-flight checks first)"),
+        Binding("c", "cancel", "Cancel", id="vm.cancel", tooltip="Cancel this VM's migration"),
+        Binding("p", "postcopy", "Postcopy", id="vm.postcopy",
+                tooltip="Switch this VM's migration to postcopy (needs postcopy-ram on both sides)"),
+        Binding("r", "refresh", "Refresh", id="vm.refresh", show=False,
+                tooltip="Read the VM's state, parameters and capabilities again"),
+    ]
+
+    sample: reactive[Sample | None] = reactive(None)
+    """The VM's newest sample."""
+    window: reactive[float | None] = reactive(60.0)
+    """Seconds of history on the charts (None: all)."""
+    marks_version: reactive[int] = reactive(0)
+    settings_version: reactive[int] = reactive(0)
+
+    app: MigtuiApp  # type: ignore[assignment]
+
+    def __init__(self, vm: str) -> None:
+        super().__init__()
+        self.vm = vm
+
+    def compose(self) -> ComposeResult:
+        app = self.app
+        state = app.fleet.states[self.vm]
+
+        def marks() -> list:
+            return app.marks.of(self.vm)
+
+        yield Header()
+        yield Static(id="vm-title")
+        yield PredictionPanel(state, id="vm-prediction").data_bind(VMScreen.sample, VMScreen.settings_version)
+        with TabbedContent(initial="charts"):
+            with TabPane("Charts [1]", id="charts"):
+                with Grid(id="vm-charts"):
+                    for chart in (RateChart, RemainingChart, DowntimeChart, ThrottleChart):
+                        yield chart(state, marks).data_bind(
+                            VMScreen.sample, VMScreen.window, VMScreen.marks_version, VMScreen.settings_version)
+            with TabPane("Sample [2]", id="sample"):
+                yield SamplePanel(id="vm-sample").data_bind(VMScreen.sample)
+            with TabPane("Events [3]", id="events"):
+                yield EventLog(state, app.feed, id="vm-events")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.app.feed.add(self, self.vm)
+        self.sample = self.app.fleet.states[self.vm].latest
+        self._update_title()
+
+    def on_unmount(self) -> None:
+        self.app.feed.remove(self)
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.height < SHORT_SCREEN, "-short")
+
+    # -- updates ------------------------------------------------------------
+
+    def on_sample_arrived(self, message: SampleArrived) -> None:
+        if not message.stale(self.app.fleet.states[self.vm]):
+            self.sample = message.sample
+            self._update_title()
+
+    def on_vm_updated(self, message: VMUpdated) -> None:
+        if message.aspect == "settings":
+            self.settings_version += 1
+        self._update_title()
+        self.refresh_bindings()
+
+    def on_marks_changed(self, message: MarksChanged) -> None:
+        self.marks_version += 1
+
+    def _update_title(self) -> None:
+        state = self.app.fleet.states[self.vm]
+        parts = [self.vm]
+        if state.link != "connected":
+            parts.append(f"link {state.link}" + (f": {state.link_error}" if state.link_error else ""))
+        else:
+            parts.append(state.run_state or "?")
+            if state.busy:
+                parts.append(f"busy ({state.busy_for:.0f} s without an answer)")
+        sample = state.latest
+        if sample is not None and sample.status != "none":
+            parts.append(f"migration {sample.status}")
+            if sample.active and sample.info.ram:
+                parts.append(f"pass {sample.passes}")
+                if sample.progress is not None:
+                    parts.append(f"{sample.progress:.0%}")
+                parts.append(f"{human_bytes(sample.remaining)} left")
+        parts.append(f"window {self._window_label()}")
+        self.query_one("#vm-title", Static).update(" · ".join(parts))
+        self.sub_title = self.vm
+
+    def _window_label(self) -> str:
+        return next(label for seconds, label in WINDOWS if seconds == self.window)
+
+    # -- actions ------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("migrate", "cancel", "postcopy"):
+            return self.app.control_allowed(action, self.vm)
+        return True
+
+    def action_back(self) -> None:
+        if isinstance(self.focused, Input):
+            self.focused.value = ""
+            self.query_one(EventLog).focus_table()
+            return
+        self.dismiss()
+
+    def action_window(self) -> None:
+        position = [seconds for seconds, _ in WINDOWS].index(self.window)
+        self.window = WINDOWS[(position + 1) % len(WINDOWS)][0]
+        self._update_title()
+        self.notify(f"Charts show {self._window_label()} of history.", timeout=2)
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def action_filter_events(self) -> None:
+        self.query_one(TabbedContent).active = "events"
+        self.query_one(EventLog).focus_filter()
+
+    def action_migrate(self) -> None:
+        self.app.ask_migrate(self.vm)
+
+    def action_cancel(self) -> None:
+        self.app.ask_cancel(self.vm)
+
+    def action_postcopy(self) -> None:
+        self.app.ask_postcopy(self.vm)
+
+    def action_refresh(self) -> None:
+        self.app.refresh_vm(self.vm)

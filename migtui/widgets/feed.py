@@ -1,0 +1,117 @@
+"""How the fleet's updates reach widgets: messages that coalesce.
+
+The fleet calls :class:`FleetFeed` (a subscriber) from its poll loops. The
+feed turns each update into a Textual message and posts it to every widget
+or screen that registered for that VM. Posting never waits: a slow screen
+gets a queue, and the messages keep the queue short in two ways:
+
+* ``can_replace``: a newer sample for VM "a" replaces the queued one for "a"
+  when they are next to each other in the queue;
+* the latest sample wins: a handler that receives a sample which is no
+  longer its VM's latest skips it (:meth:`SampleArrived.stale`), because the
+  newer one is already queued behind it.
+
+Events are never dropped: every QMP event is a line of the event log.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.message import Message
+from textual.message_pump import MessagePump
+
+from migtui.model.events import QMPEvent
+from migtui.model.sample import Sample
+from migtui.qmp.updates import EventReceived, SampleTaken, Update, VMChanged
+
+if TYPE_CHECKING:
+    from migtui.model.vm_state import VMState
+
+
+class SampleArrived(Message, bubble=False):
+    """A new ``query-migrate`` sample of ``vm``."""
+
+    def __init__(self, vm: str, sample: Sample) -> None:
+        super().__init__()
+        self.vm = vm
+        self.sample = sample
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, SampleArrived) and message.vm == self.vm
+
+    def stale(self, state: VMState) -> bool:
+        """True when a newer sample of this VM exists (and its message is queued)."""
+        return state.latest is not self.sample
+
+
+class VMUpdated(Message, bubble=False):
+    """Some aspect of ``vm``'s state changed: 'link', 'run-state', 'busy', 'settings', 'jobs'."""
+
+    def __init__(self, vm: str, aspect: str) -> None:
+        super().__init__()
+        self.vm = vm
+        self.aspect = aspect
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, VMUpdated) and (message.vm, message.aspect) == (self.vm, self.aspect)
+
+
+class EventArrived(Message, bubble=False):
+    """A QMP event of ``vm`` (never coalesced)."""
+
+    def __init__(self, vm: str, event: QMPEvent) -> None:
+        super().__init__()
+        self.vm = vm
+        self.event = event
+
+
+class MarksChanged(Message, bubble=False):
+    """The chart marks of ``vm`` changed."""
+
+    def __init__(self, vm: str) -> None:
+        super().__init__()
+        self.vm = vm
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, MarksChanged) and message.vm == self.vm
+
+
+def message_for(update: Update) -> Message | None:
+    if isinstance(update, SampleTaken):
+        return SampleArrived(update.vm, update.sample)
+    if isinstance(update, VMChanged):
+        return VMUpdated(update.vm, update.aspect)
+    if isinstance(update, EventReceived):
+        return EventArrived(update.vm, update.event)
+    return None
+
+
+class FleetFeed:
+    """A fleet subscriber that posts messages to the viewers of each VM.
+
+    Viewers register with :meth:`add` (for one VM, or ``None`` for all) when
+    they mount and leave with :meth:`remove` when they unmount. Each viewer
+    gets its own message object: a message carries per-recipient state.
+    """
+
+    def __init__(self) -> None:
+        self._viewers: dict[MessagePump, str | None] = {}
+
+    def add(self, viewer: MessagePump, vm: str | None = None) -> None:
+        self._viewers[viewer] = vm
+
+    def remove(self, viewer: MessagePump) -> None:
+        self._viewers.pop(viewer, None)
+
+    def __call__(self, update: Update) -> None:
+        for viewer, vm in list(self._viewers.items()):
+            if vm is None or vm == update.vm:
+                message = message_for(update)
+                if message is not None:
+                    viewer.post_message(message)
+
+    def marks_changed(self, vm: str) -> None:
+        for viewer, wanted in list(self._viewers.items()):
+            if wanted is None or wanted == vm:
+                viewer.post_message(MarksChanged(vm))

@@ -1,0 +1,180 @@
+"""One row of the fleet table: what a VM looks like, cell by cell.
+
+A :class:`FleetRow` keeps the few recent samples the row needs (the trend
+sparkline and the outlook), so a tick never walks the VM's whole history,
+and turns the VM's state into cell texts plus the values the table sorts
+by.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.text import Text
+
+from migtui.model.convergence import predict
+from migtui.model.sample import Sample
+from migtui.model.vm_state import VMState
+from migtui.widgets.cell_styles import CellPalette
+from migtui.widgets.figures import compact_bytes, compact_ms, compact_rate, sparkline
+from migtui.widgets.outlook import Outlook, outlook_of
+
+RECENT = 120
+"""Samples a row keeps: a minute at the fast poll rate."""
+TREND_WIDTH = 10
+
+# (key, header, width): the order is the order of importance, so that at 80
+# columns the figures that matter most are the ones in view.
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("name", "VM", 10),
+    ("link", "link", 4),
+    ("run", "run", 11),
+    ("status", "migration", 9),
+    ("pass", "pass", 4),
+    ("progress", "done", 4),
+    ("remaining", "left", 6),
+    ("dirty", "dirty", 8),
+    ("sent", "sent", 8),
+    ("downtime", "downtime", 8),
+    ("outlook", "outlook", 9),
+    ("throttle", "thr", 3),
+    ("jobs", "jobs", 4),
+    ("trend", "left, trend", TREND_WIDTH),
+)
+SORTABLE = ("name", "status", "progress", "remaining", "dirty", "sent", "downtime", "throttle", "link")
+SHORT_STATUS = {"postcopy-active": "postcopy", "pre-switchover": "pre-switch", "postcopy-paused": "pc-paused",
+                "postcopy-recover": "pc-recover", "wait-unplug": "unplug"}
+
+
+@dataclass
+class FleetRow:
+    vm: str
+    recent: deque[Sample] = field(default_factory=lambda: deque(maxlen=RECENT))
+    event_status: tuple[float, str] | None = None
+    """(time, status) of the last MIGRATION event, shown until a later sample."""
+    cells: dict[str, Text] = field(default_factory=dict)
+    sort_values: dict[str, Any] = field(default_factory=dict)
+    search_text: str = ""
+    outlook: Outlook | None = None
+
+    def add_sample(self, sample: Sample) -> None:
+        if self.recent and sample.at < self.recent[-1].at:
+            return
+        if self.recent and self.recent[-1].status in ("completed", "failed", "cancelled") and sample.active:
+            self.recent.clear()  # a new migration: its trend starts afresh
+        self.recent.append(sample)
+
+    def add_status_event(self, at: float, status: str) -> None:
+        self.event_status = (at, status)
+
+    def refresh(self, state: VMState, palette: CellPalette) -> dict[str, Text]:
+        """Recompute every cell; returns those that changed."""
+        sample = self.recent[-1] if self.recent else state.latest
+        status = sample.status if sample else "none"
+        if self.event_status and (sample is None or self.event_status[0] > sample.at):
+            status = self.event_status[1]
+        stalled = state.tracker.stalled
+        prediction = predict(list(self.recent)[-40:], state.settings, stalled) if self.recent else predict([])
+        self.outlook = outlook_of(prediction, stalled)
+        info = sample.info if sample else None
+        ram = info.ram if info else None
+        active = sample is not None and sample.active
+        p = palette
+
+        link, link_style = _link(state, p)
+        run = state.run_state or "?"
+        cells = {
+            "name": Text(self.vm, style=p.bad if state.link == "disconnected" else p.plain),
+            "link": Text(link, style=link_style),
+            "run": Text(run, style=p.muted if state.link != "connected" else _run_style(run, p)),
+            "status": Text(SHORT_STATUS.get(status, status) if status != "none" else "-", style=_status_style(status, p)),
+            "pass": Text(str(sample.passes) if ram else "-", justify="right"),
+            "progress": Text(f"{sample.progress:.0%}" if sample and sample.progress is not None else "-",
+                             justify="right"),
+            "remaining": Text(compact_bytes(ram.remaining) if ram and active else "-", justify="right"),
+            "dirty": Text(compact_rate(sample.dirty_rate) if ram and active else "-", justify="right"),
+            "sent": Text(compact_rate(sample.throughput) if ram and active else "-", justify="right"),
+            "downtime": _downtime(info, state, active, p),
+            "outlook": Text(self.outlook.short, style=getattr(p, self.outlook.tone)),
+            "throttle": Text(f"{info.cpu_throttle_percentage}%" if info and info.cpu_throttle_percentage else "-",
+                             justify="right", style=p.warn if info and info.cpu_throttle_percentage else p.plain),
+            "jobs": _jobs(state, p),
+            "trend": Text(sparkline([s.remaining or 0 for s in self.recent if s.info.ram], TREND_WIDTH),
+                          style=p.accent),
+        }
+        self.sort_values = {
+            "name": self.vm,
+            "link": link,
+            "status": status,
+            "progress": (sample.progress or 0.0) if sample else 0.0,
+            "remaining": ram.remaining if ram and active else -1,
+            "dirty": sample.dirty_rate if sample and active else -1.0,
+            "sent": sample.throughput if sample and active else -1.0,
+            "downtime": (info.expected_downtime or 0) if info and active else -1,
+            "throttle": (info.cpu_throttle_percentage or 0) if info else 0,
+        }
+        self.search_text = " ".join((self.vm, state.group or "", link, run, status, self.outlook.short)).lower()
+        changed = {key: text for key, text in cells.items() if not _same(self.cells.get(key), text)}
+        self.cells = cells
+        return changed
+
+    def matches(self, terms: list[str]) -> bool:
+        return all(term in self.search_text for term in terms)
+
+
+def _link(state: VMState, p: CellPalette) -> tuple[str, Any]:
+    if state.link == "connected":
+        return ("busy", p.warn) if state.busy else ("up", p.good)
+    if state.link == "connecting":
+        return "…", p.muted
+    if state.link == "closed":
+        return "off", p.muted
+    return "down", p.bad
+
+
+def _run_style(run: str, p: CellPalette) -> Any:
+    if run == "running":
+        return p.plain
+    if run in ("inmigrate", "postmigrate", "finish-migrate"):
+        return p.accent
+    if run in ("internal-error", "io-error", "guest-panicked", "shutdown"):
+        return p.bad
+    return p.warn
+
+
+def _status_style(status: str, p: CellPalette) -> Any:
+    if status == "completed":
+        return p.good
+    if status in ("failed", "cancelled", "postcopy-paused"):
+        return p.bad
+    if status in ("none",):
+        return p.muted
+    return p.accent
+
+
+def _downtime(info: Any, state: VMState, active: bool, p: CellPalette) -> Text:
+    if info is None:
+        return Text("-", justify="right")
+    if not active and info.downtime is not None:
+        return Text(compact_ms(info.downtime), justify="right", style=p.muted)
+    if not active or info.expected_downtime is None:
+        return Text("-", justify="right")
+    limit = state.parameters.get("downtime-limit")
+    over = limit is not None and info.expected_downtime > int(limit)
+    return Text(compact_ms(info.expected_downtime), justify="right", style=p.warn if over else p.good)
+
+
+def _jobs(state: VMState, p: CellPalette) -> Text:
+    running = state.jobs.running
+    if not running:
+        return Text("-", style=p.muted)
+    if len(running) == 1:
+        return Text(running[0].type.replace("snapshot-", "")[:4], style=p.warn)
+    return Text(f"{len(running)}", style=p.warn)
+
+
+def _same(old: Text | None, new: Text) -> bool:
+    """Text equality that also sees a change of style (Rich's == looks at the words only)."""
+    return old is not None and (old.plain, old.style, old.justify) == (new.plain, new.style, new.justify)

@@ -1,0 +1,70 @@
+"""Where the migration is heading, why, and what would help."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from migtui.model.sample import Sample
+from migtui.model.vm_state import VMState
+from migtui.widgets.outlook import Outlook, ending, outlook_of
+
+WINDOW_SECONDS = 30.0
+
+
+class PredictionPanel(Static):
+    """The convergence prediction of one VM: verdict, reasons, actions.
+
+    Recomputed on every sample (bound from the VM screen) and when the VM's
+    settings change (``settings_version``): a higher downtime limit changes
+    the verdict at once.
+    """
+
+    DEFAULT_CSS = """
+    PredictionPanel {
+        height: auto;
+        max-height: 6;
+        padding: 0 1;
+        background: $panel;
+        border-left: thick $secondary;
+    }
+    PredictionPanel.-good { border-left: thick $success; }
+    PredictionPanel.-warn { border-left: thick $warning; }
+    PredictionPanel.-bad { border-left: thick $error; }
+    """
+
+    sample: reactive[Sample | None] = reactive(None)
+    """The VM's newest sample; bound from the VM screen."""
+    settings_version: reactive[int] = reactive(0)
+    """Bumped by the screen when the VM's parameters or capabilities were read again."""
+
+    def __init__(self, state: VMState, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.state = state
+        self.outlook: Outlook | None = None
+
+    def on_mount(self) -> None:
+        self.recompute()
+
+    def watch_sample(self) -> None:
+        self.recompute()
+
+    def watch_settings_version(self) -> None:
+        self.recompute()
+
+    def recompute(self) -> None:
+        if not self.is_mounted:
+            return
+        outlook = outlook_of(self.state.prediction(WINDOW_SECONDS), self.state.tracker.stalled)
+        self.outlook = outlook
+        for tone in ("good", "warn", "bad"):
+            self.set_class(outlook.tone == tone, f"-{tone}")
+        story = ending(self.state.latest, self.state.parameters.get("downtime-limit"))
+        if story is not None:
+            self.update(Text.assemble(("last migration: ", "bold"), story))
+            return
+        lines = [Text.assemble(("outlook: ", "bold"), (outlook.headline, "bold"))]
+        lines += [Text(f"  · {reason}") for reason in outlook.reasons]
+        lines += [Text(f"  → {action}") for action in outlook.prediction.actions]
+        self.update(Text("\n").join(lines))
