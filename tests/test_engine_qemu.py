@@ -6,7 +6,6 @@ import asyncio
 import json
 import math
 import sys
-import time
 
 import pytest
 
@@ -16,26 +15,10 @@ from migtui.qmp.fleet import Fleet
 from migtui.qmp.gate import CommandGate
 from migtui.qmp.migration import MigrationPlan, start_migration
 from migtui.qmp.updates import EventReceived, SampleTaken
+from waiting import until, until_async
 
 pytestmark = pytest.mark.qemu
 MiB = 1 << 20
-
-
-async def until(predicate, timeout: float, what: str) -> None:
-    """Poll ``predicate`` until true, failing after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
-async def until_async(read, accept, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not accept(await read()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def written_once(ctl, vm) -> None:
@@ -198,8 +181,8 @@ async def test_qemu_refusal_is_shown_verbatim_and_rolled_back(lab, ctl, tmp_path
 
 
 async def test_watch_json_survives_a_killed_vm_and_reports_it(lab, tmp_path):
-    src = await lab.start_source("vm1", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
-    other = await lab.start_source("vm2", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
+    await lab.start_source("vm1", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
+    await lab.start_source("vm2", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
     inventory = tmp_path / "inventory.toml"
     lab.write_inventory(inventory)
     process = await asyncio.create_subprocess_exec(

@@ -12,7 +12,6 @@ import signal
 import struct
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ import pytest
 from migtui.inventory import load_inventory
 from migtui.lab import FULL_SPEED, TICK_HZ, GuestSpec, Lab, LabError
 from migtui.lab.control import ControlClient, free_migration_uri
+from waiting import until
 from migtui.lab.guest import LOAD_ADDR, MULTIBOOT_MAGIC, PARAMS_OFFSET, guest_image, listing
 
 pytestmark = pytest.mark.qemu
@@ -37,14 +37,6 @@ def running(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
-
-
-async def until(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def migrate(source: ControlClient, destination: ControlClient) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import time
 
 import pytest
 
@@ -12,6 +11,7 @@ from migtui.inventory import VMEntry
 from migtui.qmp import snapshots
 from migtui.qmp.fleet import Fleet
 from migtui.qmp.session import VMSession
+from waiting import until
 
 pytestmark = pytest.mark.qemu
 
@@ -124,9 +124,6 @@ async def test_a_job_started_by_another_client_is_picked_up(disk_vm, ctl):
                                                      "devices": ["disk0"]}, timeout=60)
     fleet = Fleet([VMEntry(name="vm1", qmp=str(vm.qmp_path))])
     async with fleet:
-        deadline = time.monotonic() + 30
-        while "external" not in fleet.states["vm1"].jobs.jobs:
-            assert time.monotonic() < deadline, "the external job was not picked up"
-            await asyncio.sleep(0.05)
+        await until(lambda: "external" in fleet.states["vm1"].jobs.jobs, 30, "the external job to be picked up")
         job = fleet.states["vm1"].jobs.jobs["external"]
         assert job.type == "snapshot-save" and job.status == "concluded"

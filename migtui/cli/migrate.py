@@ -9,7 +9,6 @@ from migtui.cli.common import add_inventory_options, add_safety_options, gate_fr
 from migtui.cli.lines import notice_line, sample_line
 from migtui.cli.values import parse_capabilities, parse_parameters
 from migtui.errors import UsageError
-from migtui.model.tracker import MigrationTracker
 from migtui.model.vm_state import VMState
 from migtui.qmp import migration
 from migtui.qmp.session import VMSession

@@ -103,7 +103,7 @@ def predict(samples: Sequence[Sample], settings: MigrationSettings = MigrationSe
             [f"guest dirties {human_rate(dirty)}, QEMU sends {human_rate(bandwidth)} ({ratio:.0%})"],
         )
     reasons = [
-        f"the last passes did not shrink what is left" if stalled else
+        "the last passes did not shrink what is left" if stalled else
         f"at {ratio:.0%} of the throughput, the dirty rate leaves too much after each pass",
         f"the guest dirties {human_rate(dirty)}, QEMU sends {human_rate(bandwidth)}",
         f"{human_bytes(remaining)} left would need {remaining / bandwidth * 1000:.0f} ms of downtime; "

@@ -8,7 +8,6 @@ event loop; they must be quick (the dashboard posts a coalescing message).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -20,6 +19,7 @@ from migtui.model.vm_state import VMState
 from migtui.qmp.gate import CommandGate
 from migtui.qmp.poller import FAST_INTERVAL, SLOW_INTERVAL, VMPoller
 from migtui.qmp.session import LinkState, VMSession
+from migtui.qmp.tasks import cancel_all
 from migtui.qmp.updates import EventReceived, Update, VMChanged
 
 log = logging.getLogger(__name__)
@@ -61,12 +61,7 @@ class Fleet:
             self._tasks.append(asyncio.create_task(self.pollers[name].run(), name=f"{name}-poll"))
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        self._tasks.clear()
+        await cancel_all(self._tasks)
         await asyncio.gather(*(session.close() for session in self.sessions.values()))
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:

@@ -28,6 +28,7 @@ from migtui.qmp.errors import (
     CommandTimeout, LinkLost, QMPFailure, Unreachable, describe_connect_error, describe_link_error, refusal,
 )
 from migtui.qmp.gate import CommandGate
+from migtui.qmp.tasks import cancel_all
 
 # qemu.qmp logs dropped late replies (after a command timed out) as warnings;
 # without a handler Python would print them over the dashboard.
@@ -107,12 +108,7 @@ class VMSession:
         self._tasks.append(asyncio.create_task(self._maintain(), name=f"{self.name}-link"))
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        self._tasks.clear()
+        await cancel_all(self._tasks)
         await self._quiet_disconnect()
         self._set_link(LinkState.CLOSED, None)
 
