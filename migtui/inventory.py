@@ -22,6 +22,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -177,7 +178,7 @@ def inventory_from_pairs(pairs: list[str]) -> Inventory:
     return parse_inventory_data({"vm": vms}, "--vm")
 
 
-def parse_inventory_data(data: dict, where: str) -> Inventory:
+def parse_inventory_data(data: dict[str, Any], where: str) -> Inventory:
     try:
         return Inventory.model_validate(data)
     except ValidationError as error:
@@ -186,7 +187,7 @@ def parse_inventory_data(data: dict, where: str) -> Inventory:
         raise ConfigError(f"{where}: {field}: {first['msg']}") from None
 
 
-def _line_of(text: str, loc: tuple) -> int:
+def _line_of(text: str, loc: tuple[str | int, ...]) -> int:
     """Best line number for a pydantic error location in a TOML text.
 
     tomllib keeps no positions, so find the n-th ``[[vm]]`` table, then the

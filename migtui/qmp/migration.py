@@ -153,7 +153,7 @@ async def wait_until_done(source: VMSession, on_sample: Callable[[dict[str, Any]
     """
     with source.listener("MIGRATION") as events:
         while True:
-            info = await source.execute("query-migrate")
+            info: dict[str, Any] = await source.execute("query-migrate")
             if on_sample:
                 on_sample(info)
             if info.get("status") in FINAL_STATES:

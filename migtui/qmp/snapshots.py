@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from migtui.model.jobs import Job
 from migtui.model.snapshots import Snapshot, snapshots_from_block, writable_format_nodes
@@ -79,7 +79,8 @@ async def run_job(session: VMSession, request: SnapshotRequest, dismiss: bool = 
         await session.execute(f"snapshot-{request.verb}", request.arguments(), timeout=None)
         while job.status != "concluded":
             event = await events.get()
-            job.enter(event["data"]["status"])
+            data = cast(dict[str, Any], event["data"])  # qemu.qmp types a message value as object
+            job.enter(data["status"])
     for entry in await session.execute("query-jobs"):
         if entry.get("id") == job.id:
             job.error = entry.get("error")
