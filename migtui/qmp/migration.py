@@ -97,12 +97,12 @@ async def start_migration(source: VMSession, target: VMSession | str, plan: Migr
         if problems:
             raise MigtuiError("; ".join(problems))
     async with contextlib.AsyncExitStack() as undo:
-        await undo.enter_async_context(_restored_on_error(source, plan.parameters, capabilities))
+        await undo.enter_async_context(restored_on_error(source, plan.parameters, capabilities))
         if plan.parameters:
             await source.execute("migrate-set-parameters", plan.parameters)
         await set_capabilities(source, capabilities)
         if destination is not None:
-            await undo.enter_async_context(_restored_on_error(destination, {}, capabilities))
+            await undo.enter_async_context(restored_on_error(destination, {}, capabilities))
             await set_capabilities(destination, capabilities)
             uri = await listen_incoming(destination)
         else:
@@ -112,7 +112,7 @@ async def start_migration(source: VMSession, target: VMSession | str, plan: Migr
 
 
 @contextlib.asynccontextmanager
-async def _restored_on_error(session: VMSession, parameters: dict[str, Any],
+async def restored_on_error(session: VMSession, parameters: dict[str, Any],
                              capabilities: dict[str, bool]) -> AsyncIterator[None]:
     """Put back the parameters and capabilities about to change if a later step fails.
 
