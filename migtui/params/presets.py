@@ -1,0 +1,121 @@
+"""Presets: named sets of migration parameters and capabilities, one TOML file each.
+
+``config_dir()/presets/NAME.toml``::
+
+    # migtui preset "slow-link" (saved from vm1, QEMU 7.2.22)
+    [parameters]
+    downtime-limit = 500
+    max-bandwidth = 33554432      # bytes; "32M" works too
+
+    [capabilities]
+    auto-converge = true
+
+A preset holds values, not a VM's schema: it is validated against each VM's
+QEMU when it is applied (a member that QEMU lacks is refused there, named).
+TOML has no null, so a string-or-null member set to null is written as the
+text ``"null"``, which is how ``--set tls-creds=null`` reads too.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from migtui.errors import ConfigError, UsageError
+from migtui.inventory import config_dir
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+SECTIONS = ("parameters", "capabilities")
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+    capabilities: dict[str, bool] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.parameters or self.capabilities)
+
+
+def presets_dir() -> Path:
+    return config_dir() / "presets"
+
+
+def preset_path(name: str) -> Path:
+    if not NAME.match(name):
+        raise UsageError(f"{name!r} is no preset name: letters, digits, '.', '_' and '-', at most 64")
+    return presets_dir() / f"{name}.toml"
+
+
+def list_presets() -> list[str]:
+    folder = presets_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(path.stem for path in folder.glob("*.toml") if NAME.match(path.stem))
+
+
+def load_preset(name: str) -> Preset:
+    path = preset_path(name)
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        known = ", ".join(list_presets()) or "none"
+        raise UsageError(f"no preset named {name!r} in {presets_dir()} (known: {known})") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: {error}") from None
+    unknown = sorted(set(data) - set(SECTIONS))
+    if unknown:
+        raise ConfigError(f"{path}: unknown section {unknown[0]!r} (a preset has [parameters] and [capabilities])")
+    parameters = data.get("parameters", {})
+    capabilities = data.get("capabilities", {})
+    if not isinstance(parameters, dict) or not isinstance(capabilities, dict):
+        raise ConfigError(f"{path}: [parameters] and [capabilities] must be tables")
+    for cap, state in capabilities.items():
+        if not isinstance(state, bool):
+            raise ConfigError(f"{path}: capability {cap!r} must be true or false, not {state!r}")
+    return Preset(name, dict(parameters), dict(capabilities))
+
+
+def save_preset(preset: Preset, comment: str | None = None) -> Path:
+    """Write ``preset`` (replacing one of the same name); returns its path."""
+    path = preset_path(preset.name)
+    lines = [f'# migtui preset "{preset.name}"' + (f" ({comment})" if comment else "")]
+    for section, values in (("parameters", preset.parameters), ("capabilities", preset.capabilities)):
+        lines += ["", f"[{section}]"]
+        lines += [f"{_key(name)} = {_value(value)}" for name, value in values.items()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".toml.tmp")
+    temporary.write_text("\n".join(lines) + "\n")
+    temporary.replace(path)  # a reader never sees half a file
+    return path
+
+
+def _key(name: str) -> str:
+    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else json.dumps(name)
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return '"null"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else ("nan" if math.isnan(value) else ("inf" if value > 0 else "-inf"))
+    if isinstance(value, str):
+        return json.dumps(value)  # JSON's escapes are TOML's basic-string escapes
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_value(item) for item in value) + "]"
+    if isinstance(value, Mapping):
+        return "{ " + ", ".join(f"{_key(str(k))} = {_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"a preset cannot hold {type(value).__name__}")

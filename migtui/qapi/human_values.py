@@ -1,0 +1,77 @@
+"""Parameter values in human units, for change previews, tables and chart marks.
+
+The schema gives types, not units: ``downtime-limit`` is a ``uint64`` the
+doc calls milliseconds, ``max-bandwidth`` a ``size`` that is bytes per
+second. The units live in this small table, reviewed against the docs of
+the bundled releases; a member it does not know is shown as a plain number.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from migtui.qapi.fields import FieldKind, FieldSpec
+
+MILLISECONDS = "ms"
+PERCENT = "%"
+BYTES_PER_SECOND = "/s"
+
+#: Member -> unit, from the members' docs ("in milliseconds", "percentage", "bytes per second").
+UNITS: dict[str, str] = {
+    "downtime-limit": MILLISECONDS,
+    "x-checkpoint-delay": MILLISECONDS,
+    "announce-initial": MILLISECONDS,
+    "announce-max": MILLISECONDS,
+    "announce-step": MILLISECONDS,
+    "x-vcpu-dirty-limit-period": MILLISECONDS,
+    "cpu-throttle-initial": PERCENT,
+    "cpu-throttle-increment": PERCENT,
+    "max-cpu-throttle": PERCENT,
+    "throttle-trigger-threshold": PERCENT,
+    "max-bandwidth": BYTES_PER_SECOND,
+    "max-postcopy-bandwidth": BYTES_PER_SECOND,
+    "vcpu-dirty-limit": " MB/s",
+    "avail-switchover-bandwidth": BYTES_PER_SECOND,
+}
+
+_BINARY = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
+
+
+def human_value(spec: FieldSpec | None, value: Any) -> str:
+    """``134217728`` of max-bandwidth -> ``128 MiB/s``; ``300`` of downtime-limit -> ``300 ms``."""
+    if value is None:
+        return "null"
+    if spec is None:
+        return _plain(value)
+    unit = UNITS.get(spec.name, "")
+    if spec.kind is FieldKind.BOOL:
+        return "on" if value else "off"
+    if isinstance(value, int) and (unit in (MILLISECONDS, PERCENT) or unit.startswith(" ")):
+        # announce-* are sizes in the schema but milliseconds in their docs: the unit decides.
+        return f"{value} {unit}" if unit == MILLISECONDS else f"{value}{unit}"
+    if spec.kind is FieldKind.SIZE and isinstance(value, int):
+        return human_size(value) + (unit if unit == BYTES_PER_SECOND else "")
+    if spec.kind is FieldKind.STR_OR_NULL or spec.kind is FieldKind.STR:
+        return repr(value) if value == "" else str(value)
+    return _plain(value)
+
+
+def human_size(value: int) -> str:
+    """Exact when it can be (``64 MiB``), one decimal otherwise (``1.5 GiB``), bytes below 1 KiB."""
+    size = float(value)
+    for unit in _BINARY:
+        if abs(size) < 1024 or unit == _BINARY[-1]:
+            if unit == "B":
+                return f"{value} B"
+            return f"{size:.0f} {unit}" if size.is_integer() else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return str(value)
