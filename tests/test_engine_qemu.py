@@ -171,9 +171,10 @@ async def test_qemu_refusal_is_shown_verbatim_and_rolled_back(lab, ctl, tmp_path
     inventory = tmp_path / "inventory.toml"
     lab.write_inventory(inventory)
     code, out, err = await run_cli("migrate", "--config", str(inventory), "--audit-log", str(tmp_path / "a.jsonl"),
-                                   "vm1", "vm1-dst", "--set", "downtime-limit=9999999")
+                                   "vm1", "vm1-dst", "--set", "downtime-limit=500", "--set", "max-cpu-throttle=10")
+    # Valid for the schema (so it is sent), refused by QEMU: below cpu-throttle-initial.
     assert code == 1
-    assert "Parameter 'downtime_limit' expects an integer in the range of 0 to (2000 * 1000) ms" in err
+    assert "Parameter 'max_cpu_throttle' expects an integer in the range of cpu_throttle_initial to 99" in err
     assert len(err.strip().splitlines()) == 1
     async with ctl(src) as source:
         assert (await source.execute("query-migrate-parameters"))["downtime-limit"] == 300

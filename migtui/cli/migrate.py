@@ -7,9 +7,11 @@ import sys
 
 from migtui.cli.common import add_inventory_options, add_safety_options, gate_from_args, inventory_from_args
 from migtui.cli.lines import notice_line, sample_line
-from migtui.cli.values import parse_capabilities, parse_parameters
+from migtui.cli.settings_args import report_invalid, split_pairs
 from migtui.errors import UsageError
 from migtui.model.vm_state import VMState
+from migtui.params.settings import read_settings
+from migtui.qapi.errors import FieldErrors
 from migtui.qmp import migration
 from migtui.qmp.session import VMSession
 
@@ -39,7 +41,7 @@ async def run(args: argparse.Namespace) -> int:
     inventory = inventory_from_args(args)
     gate = gate_from_args(args, inventory)
     source_entry = inventory.get(args.source)
-    plan = migration.MigrationPlan(parse_parameters(args.set), parse_capabilities(args.cap))
+    parameters, capabilities = split_pairs(args.set, "--set"), split_pairs(args.cap, "--cap")
     if args.destination.startswith(URI_SCHEMES):
         destination_entry = None
     else:
@@ -47,6 +49,14 @@ async def run(args: argparse.Namespace) -> int:
         if destination_entry.name == source_entry.name:
             raise UsageError("source and destination are the same VM")
     async with VMSession(source_entry.name, source_entry.address, gate) as source:
+        plan = migration.MigrationPlan()
+        if parameters or capabilities:
+            # Checked by the source's own schema, as `migtui params` and the editor check them.
+            try:
+                request = (await read_settings(source)).request(parameters, capabilities)
+            except FieldErrors as invalid:
+                return report_invalid(source.name, invalid, capabilities)
+            plan = migration.MigrationPlan(request.parameters, request.capabilities)
         if destination_entry is None:
             uri = await migration.start_migration(source, args.destination, plan, check=not args.no_check)
         else:
