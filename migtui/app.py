@@ -42,6 +42,8 @@ class MigtuiApp(App[None]):
     COMMANDS = App.COMMANDS | {VMCommands}
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave migtui (the VMs are not touched)"),
+        # Admins stop terminal tools with Ctrl+C; an Input's own Ctrl+C (copy) still wins while it has focus.
+        Binding("ctrl+c", "quit", "Quit", id="app.interrupt", show=False, tooltip="Leave migtui"),
         Binding("f1", "show_help_panel", "Keys", id="app.keys", show=False,
                 tooltip="Show every key of the focused screen"),
     ]

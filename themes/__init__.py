@@ -53,6 +53,8 @@ ANSI = Theme(
     boost="ansi_default",
     dark=True,
     variables={
+        "ansi-background": "ansi_black",
+        "ansi-foreground": "ansi_white",
         "block-cursor-foreground": "ansi_black",
         "block-cursor-background": "ansi_white",
         "block-cursor-blurred-foreground": "ansi_default",

@@ -20,7 +20,7 @@ from migtui.model.sample import Sample
 from migtui.model.units import human_bytes
 from migtui.widgets.charts import DowntimeChart, RateChart, RemainingChart, ThrottleChart
 from migtui.widgets.event_log import EventLog
-from migtui.widgets.feed import MarksChanged, SampleArrived, VMUpdated
+from migtui.widgets.feed import MarksChanged, SampleArrived, StateUpdated
 from migtui.widgets.prediction_panel import PredictionPanel
 from migtui.widgets.sample_panel import SamplePanel
 
@@ -106,7 +106,7 @@ class VMScreen(Screen[None]):
             self.sample = message.sample
             self._update_title()
 
-    def on_vm_updated(self, message: VMUpdated) -> None:
+    def on_state_updated(self, message: StateUpdated) -> None:
         if message.aspect == "settings":
             self.settings_version += 1
         self._update_title()
@@ -126,7 +126,7 @@ class VMScreen(Screen[None]):
                 parts.append(f"busy ({state.busy_for:.0f} s without an answer)")
         sample = state.latest
         if sample is not None and sample.status != "none":
-            parts.append(f"migration {sample.status}")
+            parts.append(sample.status)
             if sample.active and sample.info.ram:
                 parts.append(f"pass {sample.passes}")
                 if sample.progress is not None:

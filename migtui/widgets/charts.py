@@ -21,10 +21,13 @@ class RateChart(MigrationChart):
     TITLE = "dirty rate vs sent, MiB/s"
 
     def draw(self, x: list[float], samples: list[Sample]) -> float:
-        dirty = [s.dirty_rate / MIB for s in samples]
         sent = [s.throughput / MIB for s in samples]
+        # QEMU measures the dirty rate at the second dirty sync: before, its 0 means "unknown".
+        measured = [(at, s.dirty_rate / MIB) for at, s in zip(x, samples) if s.passes >= 2]
+        dirty = [rate for _, rate in measured]
         self.plt.plot(x, sent, label="sent", marker="hd", color=self.colour("primary"))
-        self.plt.plot(x, dirty, label="dirty", marker="•", color=self.colour("error"))
+        if measured:
+            self.plt.plot([at for at, _ in measured], dirty, label="dirty", marker="•", color=self.colour("error"))
         top = max([*dirty, *sent, 1.0])
         self.plt.ylim(0, top * 1.1)
         return top * 1.05

@@ -45,7 +45,7 @@ class SampleArrived(Message, bubble=False):
         return state.latest is not self.sample
 
 
-class VMUpdated(Message, bubble=False):
+class StateUpdated(Message, bubble=False):
     """Some aspect of ``vm``'s state changed: 'link', 'run-state', 'busy', 'settings', 'jobs'."""
 
     def __init__(self, vm: str, aspect: str) -> None:
@@ -54,7 +54,7 @@ class VMUpdated(Message, bubble=False):
         self.aspect = aspect
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, VMUpdated) and (message.vm, message.aspect) == (self.vm, self.aspect)
+        return isinstance(message, StateUpdated) and (message.vm, message.aspect) == (self.vm, self.aspect)
 
 
 class EventArrived(Message, bubble=False):
@@ -81,7 +81,7 @@ def message_for(update: Update) -> Message | None:
     if isinstance(update, SampleTaken):
         return SampleArrived(update.vm, update.sample)
     if isinstance(update, VMChanged):
-        return VMUpdated(update.vm, update.aspect)
+        return StateUpdated(update.vm, update.aspect)
     if isinstance(update, EventReceived):
         return EventArrived(update.vm, update.event)
     return None

@@ -23,7 +23,7 @@ from migtui.widgets.outlook import Outlook, outlook_of
 
 RECENT = 120
 """Samples a row keeps: a minute at the fast poll rate."""
-TREND_WIDTH = 10
+TREND_WIDTH = 6
 
 # (key, header, width): the order is the order of importance, so that at 80
 # columns the figures that matter most are the ones in view.
@@ -35,13 +35,13 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("pass", "pass", 4),
     ("progress", "done", 4),
     ("remaining", "left", 6),
-    ("dirty", "dirty", 8),
-    ("sent", "sent", 8),
+    ("dirty", "dirty", 7),
+    ("sent", "sent", 7),
     ("downtime", "downtime", 8),
     ("outlook", "outlook", 9),
     ("throttle", "thr", 3),
-    ("jobs", "jobs", 4),
-    ("trend", "left, trend", TREND_WIDTH),
+    ("jobs", "job", 4),
+    ("trend", "trend", TREND_WIDTH),
 )
 SORTABLE = ("name", "status", "progress", "remaining", "dirty", "sent", "downtime", "throttle", "link")
 SHORT_STATUS = {"postcopy-active": "postcopy", "pre-switchover": "pre-switch", "postcopy-paused": "pc-paused",
@@ -78,6 +78,8 @@ class FleetRow:
         stalled = state.tracker.stalled
         prediction = predict(list(self.recent)[-40:], state.settings, stalled) if self.recent else predict([])
         self.outlook = outlook_of(prediction, stalled)
+        if state.run_state == "inmigrate" and sample is not None and sample.active:
+            self.outlook = Outlook("incoming", "muted", prediction)  # the source's row has the prediction
         info = sample.info if sample else None
         ram = info.ram if info else None
         active = sample is not None and sample.active

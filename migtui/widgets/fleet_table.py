@@ -24,7 +24,7 @@ from textual.widgets import DataTable
 
 from migtui.model.vm_state import VMState
 from migtui.widgets.cell_styles import DEFAULT_PALETTE, CellPalette
-from migtui.widgets.feed import EventArrived, FleetFeed, SampleArrived, VMUpdated
+from migtui.widgets.feed import EventArrived, FleetFeed, SampleArrived, StateUpdated
 from migtui.widgets.fleet_row import COLUMNS, SORTABLE, FleetRow
 
 FLUSH_DELAY = 0.25
@@ -116,7 +116,7 @@ class FleetTable(DataTable[Text]):
         self._rows[message.vm].add_sample(message.sample)
         self._mark(message.vm)
 
-    def on_vm_updated(self, message: VMUpdated) -> None:
+    def on_state_updated(self, message: StateUpdated) -> None:
         if message.vm in self._rows:
             self._mark(message.vm, urgent=message.aspect in URGENT_ASPECTS)
 

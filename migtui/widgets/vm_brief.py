@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from migtui.model.units import human_bytes, human_rate
 from migtui.model.vm_state import VMState
-from migtui.widgets.feed import EventArrived, FleetFeed, SampleArrived, VMUpdated
+from migtui.widgets.feed import EventArrived, FleetFeed, SampleArrived, StateUpdated
 from migtui.widgets.outlook import ending, outlook_of
 
 
@@ -51,7 +51,7 @@ class VMBrief(Static):
         if message.vm == self.vm and not message.stale(self.states[message.vm]):
             self.show()
 
-    def on_vm_updated(self, message: VMUpdated) -> None:
+    def on_state_updated(self, message: StateUpdated) -> None:
         if message.vm == self.vm:
             self.show()
 

@@ -1,0 +1,140 @@
+"""``migtui demo``: a lab of real QEMU VMs, the dashboard on it, migrations running.
+
+Three sources, each with a destination waiting with ``-incoming defer``,
+and a migration started on each as soon as the dashboard is up, so the
+charts move at once:
+
+* ``web-1`` converges quickly (a small working set, a gentle dirty rate);
+* ``db-1`` needs many passes (it dirties 5/6 of what QEMU may send);
+* ``batch-1`` will not converge without help (it dirties faster than the
+  16 MiB/s QEMU may send, with a 50 ms downtime limit). postcopy-ram is on
+  for it: switch it to postcopy (``p``), or cancel it (``c``).
+
+Quitting the dashboard stops every QEMU of the lab and removes its
+directory. The QEMUs also die with this process whatever ends it (the lab
+starts them with PR_SET_PDEATHSIG), and SIGTERM or SIGHUP (a closed SSH
+session) quit the dashboard the normal way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import shutil
+import signal
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from migtui.inventory import load_inventory
+from migtui.qmp.audit import AuditLog
+from migtui.qmp.gate import CommandGate
+
+MIB = 1024 * 1024
+CONNECT_TIMEOUT = 15.0
+
+
+@dataclass(frozen=True)
+class DemoVM:
+    name: str
+    dirty_mib: float
+    dirty_rate_mib_s: float
+    parameters: dict[str, Any]
+    capabilities: dict[str, bool] = field(default_factory=dict)
+    story: str = ""
+
+
+DEMO_VMS = (
+    # Zero pages cost QEMU next to nothing: what is sent is about the dirtied range.
+    DemoVM("web-1", 16, 2, {"max-bandwidth": 4 * MIB, "downtime-limit": 300},
+           story="converges in a few passes"),
+    DemoVM("db-1", 64, 5, {"max-bandwidth": 6 * MIB, "downtime-limit": 300},
+           story="needs many passes"),
+    DemoVM("batch-1", 64, 24, {"max-bandwidth": 16 * MIB, "downtime-limit": 50}, {"postcopy-ram": True},
+           story="will not converge without help"),
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "demo", help="start a lab of QEMU VMs, open the dashboard on it, start migrations",
+        description="Start three small QEMU VMs (128 MiB) with a waiting destination each, open the "
+                    "dashboard and start a migration on each: one converges quickly, one needs many "
+                    "passes, one will not converge without help. Quitting stops every VM.")
+    parser.add_argument("--dir", type=Path, metavar="DIR",
+                        help="lab directory (default: a new one under /tmp, removed on exit)")
+    parser.add_argument("--no-migrate", action="store_true", help="start the VMs but no migration")
+    parser.add_argument("--theme", metavar="NAME", help="dashboard theme (see `migtui dashboard --help`)")
+    parser.set_defaults(func=run)
+
+
+async def run(args: argparse.Namespace) -> int:
+    from migtui.app import MigtuiApp  # Textual only for the commands that show it
+    from migtui.lab import Lab
+    from migtui.qmp.fleet import Fleet
+
+    made_dir = args.dir is None
+    directory = Path(tempfile.mkdtemp(prefix="migtui-demo-", dir="/tmp")) if made_dir else args.dir
+    try:
+        async with Lab(directory) as lab:
+            print(f"migtui demo: starting {2 * len(DEMO_VMS)} QEMU VMs in {directory} ...", file=sys.stderr)
+            for vm in DEMO_VMS:
+                source = await lab.start_source(vm.name, mem_mib=128, dirty_mib=vm.dirty_mib,
+                                                dirty_rate_mib_s=vm.dirty_rate_mib_s)
+                await lab.start_destination(f"{vm.name}-dst", like=source)
+            inventory = load_inventory(lab.write_inventory(directory / "inventory.toml"))
+            gate = CommandGate(AuditLog(inventory.audit_path))
+            app = MigtuiApp(Fleet(inventory.vm, gate), theme=args.theme)
+            with _quit_on_signals(app):
+                starter = None if args.no_migrate else asyncio.create_task(_start_migrations(app))
+                try:
+                    await app.run_async()
+                finally:
+                    if starter is not None:
+                        starter.cancel()
+                        with contextlib.suppress(asyncio.CancelledError, Exception):
+                            await starter
+            print("migtui demo: stopping the lab's VMs ...", file=sys.stderr)
+    finally:
+        if made_dir:
+            shutil.rmtree(directory, ignore_errors=True)
+    return app.return_code or 0
+
+
+async def _start_migrations(app: Any) -> None:
+    """Start each demo migration once both of its VMs answer; say so on screen."""
+    from migtui.qmp.migration import MigrationPlan, start_migration
+
+    fleet = app.fleet
+    await fleet.wait_connected(CONNECT_TIMEOUT)
+    for vm in DEMO_VMS:
+        destination = f"{vm.name}-dst"
+        try:
+            await start_migration(fleet.session(vm.name), fleet.session(destination),
+                                  MigrationPlan(dict(vm.parameters), dict(vm.capabilities)))
+        except Exception as error:  # shown, not fatal: the dashboard stays useful
+            app.show_error(error, f"demo: migrating {vm.name}")
+            continue
+        fleet.refresh(vm.name)
+        fleet.refresh(destination)
+        app.add_mark(vm.name, "demo start")
+        app.notify(f"{vm.name} → {destination}: {vm.story}", title="demo", timeout=6)
+
+
+@contextlib.contextmanager
+def _quit_on_signals(app: Any):
+    """SIGTERM and SIGHUP end the dashboard like `q` does, so the lab is torn down."""
+    loop = asyncio.get_running_loop()
+    handled = []
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, app.exit)
+            handled.append(signum)
+    try:
+        yield
+    finally:
+        for signum in handled:
+            loop.remove_signal_handler(signum)

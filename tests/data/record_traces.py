@@ -1,0 +1,105 @@
+"""Record real migrations of lab VMs as JSON-lines traces for the tests.
+
+    .venv/bin/python tests/data/record_traces.py [converging|not-converging ...]
+
+Each trace is what the dashboard saw through the real engine (a Fleet
+polling at 2 Hz, woken by events) while one lab migration ran:
+
+* line 1: ``{"kind": "settings", ...}``: the source's migration parameters
+  and capabilities once the migration was set up, and how the guest dirties;
+* then, in arrival order, ``{"kind": "sample", "at", "wall", "answer"}``
+  (``answer`` is the ``query-migrate`` reply as QEMU spelled it) and
+  ``{"kind": "event", "at", "wall", "event", "data"}``. ``at`` is seconds
+  since recording began (monotonic), ``wall`` the time of day (QEMU's own
+  timestamp for events).
+
+``converging``: 64 MiB dirtied at 10 MiB/s, max-bandwidth 16 MiB/s,
+downtime-limit 300 ms: about a dozen passes, then completed.
+``not-converging``: 64 MiB dirtied as fast as the guest can, max-bandwidth
+16 MiB/s, downtime-limit 50 ms: recorded for 40 s of passes that make no
+headway, then cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from migtui.inventory import load_inventory
+from migtui.lab import FULL_SPEED, Lab
+from migtui.qmp import migration
+from migtui.qmp.fleet import Fleet
+from migtui.qmp.updates import EventReceived, SampleTaken, Update
+
+HERE = Path(__file__).parent
+MIB = 1024 * 1024
+SCENARIOS = {
+    "converging": dict(dirty_mib=64, rate=10, parameters={"max-bandwidth": 16 * MIB, "downtime-limit": 300},
+                       give_up_after=60.0),
+    "not-converging": dict(dirty_mib=64, rate=FULL_SPEED,
+                           parameters={"max-bandwidth": 16 * MIB, "downtime-limit": 50}, give_up_after=40.0),
+}
+
+
+async def record(name: str) -> Path:
+    scenario = SCENARIOS[name]
+    lines: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="migtui-rec-", dir="/tmp") as directory:
+        async with Lab(directory) as lab:
+            source = await lab.start_source("src", mem_mib=128, dirty_mib=scenario["dirty_mib"],
+                                            dirty_rate_mib_s=scenario["rate"])
+            await lab.start_destination("dst", like=source)
+            inventory = load_inventory(lab.write_inventory(Path(directory) / "inventory.toml"))
+            async with Fleet(inventory.vm) as fleet:
+                await fleet.wait_connected(10)
+                await asyncio.sleep(2)  # let the guest dirty its whole range once
+                start = time.monotonic()
+
+                def keep(update: Update) -> None:
+                    if update.vm != "src":
+                        return
+                    if isinstance(update, SampleTaken):
+                        lines.append({"kind": "sample", "at": round(update.sample.at - start, 4),
+                                      "wall": update.sample.wall, "answer": update.sample.info.to_json()})
+                    elif isinstance(update, EventReceived):
+                        lines.append({"kind": "event", "at": round(update.event.at - start, 4),
+                                      "wall": update.event.wall, "event": update.event.name,
+                                      "data": update.event.data})
+
+                fleet.subscribe(keep)
+                plan = migration.MigrationPlan(parameters=dict(scenario["parameters"]))
+                await migration.start_migration(fleet.sessions["src"], fleet.sessions["dst"], plan)
+                state = fleet.states["src"]
+                state.parameters = await fleet.execute("src", "query-migrate-parameters")
+                capabilities = await fleet.execute("src", "query-migrate-capabilities")
+                header = {"kind": "settings", "vm": "src", "guest": source.guest.describe(), "mem_mib": 128,
+                          "parameters": state.parameters,
+                          "capabilities": {c["capability"]: c["state"] for c in capabilities}}
+                deadline = time.monotonic() + scenario["give_up_after"]
+                while time.monotonic() < deadline:
+                    latest = state.latest
+                    if latest is not None and latest.status in ("completed", "failed", "cancelled"):
+                        break
+                    await asyncio.sleep(0.5)
+                else:
+                    await migration.cancel(fleet.sessions["src"])
+                await asyncio.sleep(1.5)  # the final samples and events
+    path = HERE / f"trace-{name}.jsonl"
+    with path.open("w", encoding="utf-8") as file:
+        for line in [header, *lines]:
+            file.write(json.dumps(line) + "\n")
+    return path
+
+
+async def main(names: list[str]) -> None:
+    for name in names or list(SCENARIOS):
+        path = await record(name)
+        print(f"{path}: {sum(1 for _ in path.open()) - 1} samples and events", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1:]))

@@ -1,0 +1,75 @@
+"""Pictures of the dashboard fed from recorded real migrations, at 80x24 and 120x40.
+
+Run ``pytest tests/snapshots --snapshot-update`` after a deliberate change
+of the screens, and look at the report before committing the new SVGs.
+"""
+
+from __future__ import annotations
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from data.traces import recorded_fleet
+from migtui.app import MigtuiApp
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+
+
+def dashboard(read_only: bool = False) -> MigtuiApp:
+    return MigtuiApp(recorded_fleet(read_only), start_fleet=False, theme="migtui-dark")
+
+
+async def still(pilot: Pilot) -> None:
+    """No blinking cursor, everything laid out."""
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+    await pilot.pause()
+
+
+class TestFleetScreen:
+    @pytest.mark.parametrize("size", SIZES)
+    def test_fleet(self, snap_compare, size) -> None:
+        assert snap_compare(dashboard(), terminal_size=size, run_before=still)
+
+    def test_filtered_and_sorted(self, snap_compare) -> None:
+        async def run_before(pilot: Pilot) -> None:
+            await pilot.press("slash", *"lab active", "enter", "s", "s", "s", "s", "S")
+            await still(pilot)
+
+        assert snap_compare(dashboard(), terminal_size=(120, 40), run_before=run_before)
+
+    def test_read_only_has_no_controls(self, snap_compare) -> None:
+        assert snap_compare(dashboard(read_only=True), terminal_size=(80, 24), run_before=still)
+
+
+class TestVMScreen:
+    @pytest.mark.parametrize("size", SIZES)
+    def test_charts_of_a_stuck_migration(self, snap_compare, size) -> None:
+        async def run_before(pilot: Pilot) -> None:
+            await pilot.press("enter")
+            await still(pilot)
+
+        assert snap_compare(dashboard(), terminal_size=size, run_before=run_before)
+
+    @pytest.mark.parametrize("size", SIZES)
+    def test_converging(self, snap_compare, size) -> None:
+        async def run_before(pilot: Pilot) -> None:
+            await pilot.press("down", "enter")
+            await still(pilot)
+
+        assert snap_compare(dashboard(), terminal_size=size, run_before=run_before)
+
+    def test_sample_fields(self, snap_compare) -> None:
+        async def run_before(pilot: Pilot) -> None:
+            await pilot.press("enter", "2")
+            await still(pilot)
+
+        assert snap_compare(dashboard(), terminal_size=(120, 40), run_before=run_before)
+
+    def test_event_log_filtered(self, snap_compare) -> None:
+        async def run_before(pilot: Pilot) -> None:
+            await pilot.press("enter", "slash", *"pass", "enter")
+            await still(pilot)
+
+        assert snap_compare(dashboard(), terminal_size=(120, 40), run_before=run_before)

@@ -1,0 +1,186 @@
+"""The dashboard's message flow, recorded with ``run_test(message_hook=...)``.
+
+Samples and events are replayed from recorded lab migrations through the
+App's fleet subscriber, exactly as the poller publishes them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from textual.message import Message
+from textual.pilot import Pilot
+from textual.widgets import DataTable
+
+from data.traces import event_of, load_trace, recorded_fleet
+from migtui.app import MigtuiApp
+from migtui.model.events import QMPEvent
+from migtui.qmp.updates import EventReceived, SampleTaken, VMChanged
+from migtui.screens.fleet import FleetScreen
+from migtui.screens.migrate import MigrateDialog
+from migtui.screens.vm import VMScreen
+from migtui.widgets.feed import EventArrived, SampleArrived, StateUpdated
+from migtui.widgets.fleet_table import FleetTable
+
+
+def cell(app: MigtuiApp, vm: str, column: str) -> str:
+    return app.screen.query_one(FleetTable).get_cell(vm, column).plain
+
+
+async def settle(pilot: Pilot, condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Let the UI run until ``condition`` holds (fails after ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the dashboard did not get there in time"
+        await pilot.pause(0.02)
+
+
+async def test_samples_for_one_vm_coalesce_but_events_do_not() -> None:
+    fleet = recorded_fleet()
+    app = MigtuiApp(fleet, start_fleet=False)
+    seen: list[Message] = []
+    async with app.run_test(message_hook=seen.append) as pilot:
+        await pilot.pause()
+        seen.clear()
+        state = fleet.states["db-1"]
+        trace = load_trace("converging")
+        samples = [e for e in trace.samples if 5.0 < e["at"] <= 8.0]
+        base = state.latest.at
+        for entry in samples:  # all queued before the table gets a turn
+            sample = state.tracker.add(entry["answer"], at=base + entry["at"], wall=entry["wall"])
+            app.feed(SampleTaken("db-1", sample))
+        for n in range(3):
+            app.feed(EventReceived("db-1", QMPEvent("db-1", "MIGRATION_PASS", {"pass": 10 + n})))
+        await pilot.pause()
+        table = app.screen.query_one(FleetTable)
+        table.flush()
+        viewers = 2  # the fleet table and the brief under it watch every VM
+        arrived = [m for m in seen if isinstance(m, SampleArrived)]
+        assert viewers <= len(arrived) < viewers * len(samples)
+        assert arrived[-1].sample is state.latest  # the newest always gets through
+        passes = [m.event.data["pass"] for m in seen if isinstance(m, EventArrived)]
+        assert all(passes.count(n) == viewers for n in (10, 11, 12))
+        assert [passes.index(n) for n in (10, 11, 12)] == sorted(passes.index(n) for n in (10, 11, 12))
+        assert cell(app, "db-1", "pass") == str(state.latest.passes)
+
+
+async def test_migration_event_reaches_the_table_before_the_next_sample() -> None:
+    fleet = recorded_fleet()
+    app = MigtuiApp(fleet, start_fleet=False)
+    seen: list[Message] = []
+    async with app.run_test(message_hook=seen.append) as pilot:
+        await pilot.pause()
+        seen.clear()
+        state = fleet.states["db-1"]
+        base = state.latest.at - 5.0
+        event = next(e for e in load_trace("converging").events if e["data"].get("status") == "completed")
+        app.feed(EventReceived("db-1", event_of("db-1", event, base + 10)))
+        await settle(pilot, lambda: cell(app, "db-1", "status") == "completed")  # from the event alone
+        final = load_trace("converging").samples[-1]
+        sample = state.tracker.add(final["answer"], at=base + 11, wall=final["wall"])
+        app.feed(SampleTaken("db-1", sample))
+        await settle(pilot, lambda: cell(app, "db-1", "progress") == "100%")
+        order = [type(m).__name__ for m in seen if isinstance(m, (EventArrived, SampleArrived))
+                 and m.vm == "db-1"]
+        assert order.index("EventArrived") < order.index("SampleArrived")
+        assert cell(app, "db-1", "progress") == "100%"
+
+
+async def test_disconnected_vm_stays_listed_and_says_why() -> None:
+    fleet = recorded_fleet()
+    app = MigtuiApp(fleet, start_fleet=False)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        state = fleet.states["db-1"]
+        state.link, state.link_error = "disconnected", "connection reset by QEMU (exited?)"
+        app.feed(VMChanged("db-1", "link"))
+        await settle(pilot, lambda: cell(app, "db-1", "link") == "down")
+        state.link, state.busy_for = "connected", 3.0
+        app.feed(VMChanged("db-1", "busy"))
+        await settle(pilot, lambda: cell(app, "db-1", "link") == "busy")
+        assert app.screen.query_one(FleetTable).row_count == len(fleet.states)
+
+
+async def test_filter_and_sort_by_typing() -> None:
+    app = MigtuiApp(recorded_fleet(), start_fleet=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(FleetTable)
+        await pilot.press("slash", *"active", "enter")
+        await pilot.pause()
+        assert sorted(row.key.value for row in table.ordered_rows) == ["batch-1", "db-1"]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert table.row_count == 6
+        app.screen.sort_column = "remaining"
+        app.screen.sort_reverse = True
+        await pilot.pause()
+        assert [row.key.value for row in table.ordered_rows][:2] == ["batch-1", "db-1"]
+
+
+async def test_enter_opens_the_vm_and_escape_returns() -> None:
+    app = MigtuiApp(recorded_fleet(), start_fleet=False)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, VMScreen) and app.screen.vm == "db-1"
+        await pilot.press("w")
+        assert app.screen.window == 600.0
+        await pilot.press("3")
+        await pilot.pause()
+        events = app.screen.query_one("#vm-events").query_one(DataTable)
+        assert events.row_count == len(fleet_events := list(app.fleet.states["db-1"].events))
+        assert fleet_events
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, FleetScreen)
+
+
+async def test_vm_updates_reach_only_the_open_vm_screen() -> None:
+    app = MigtuiApp(recorded_fleet(), start_fleet=False)
+    seen: list[Message] = []
+    async with app.run_test(message_hook=seen.append) as pilot:
+        app.open_vm("batch-1")
+        await pilot.pause()
+        seen.clear()
+        app.feed(VMChanged("db-1", "settings"))
+        app.feed(VMChanged("batch-1", "settings"))
+        screen = app.screen
+        assert isinstance(screen, VMScreen)
+        await settle(pilot, lambda: screen.settings_version >= 1)
+        await pilot.pause()
+        assert screen.settings_version == 1  # batch-1's change only
+        assert {m.vm for m in seen if isinstance(m, StateUpdated)} == {"db-1", "batch-1"}  # the fleet screen's
+
+
+async def test_read_only_hides_every_control() -> None:
+    app = MigtuiApp(recorded_fleet(read_only=True), start_fleet=False)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        screen = app.screen
+        for action in ("migrate", "cancel", "postcopy"):
+            assert screen.check_action(action, ()) is False
+        keys = {active.binding.action for active in screen.active_bindings.values()}
+        assert not keys & {"migrate", "cancel", "postcopy"}
+        await pilot.press("m")
+        await pilot.pause()
+        assert not isinstance(app.screen, MigrateDialog)
+        assert "read-only" in app.title
+
+
+async def test_palette_offers_every_action_for_every_vm() -> None:
+    from migtui.screens.palette import VMCommands
+
+    app = MigtuiApp(recorded_fleet(), start_fleet=False)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        provider = VMCommands(app.screen)
+        await provider.startup()
+        names = {name for name, _, _ in provider._commands}
+        for vm in app.fleet.states:
+            for verb in ("open", "migrate", "cancel", "postcopy", "refresh"):
+                assert f"{verb} {vm}" in names
+        hits = [hit async for hit in provider.search("migrate batch")]
+        assert hits and hits[0].text == "migrate batch-1"

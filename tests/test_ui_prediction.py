@@ -1,0 +1,58 @@
+"""The convergence prediction on recorded real migrations, as the dashboard shows it.
+
+Each trace is replayed sample by sample into a VMState; the prediction is
+asked after every sample, as the VM screen does.
+"""
+
+from __future__ import annotations
+
+from data.traces import load_trace
+from migtui.model.convergence import Verdict
+from migtui.model.vm_state import VMState
+from migtui.widgets.outlook import ending, outlook_of
+
+
+def verdicts(name: str) -> list[tuple[float, int, Verdict, object]]:
+    trace = load_trace(name)
+    state = VMState("src")
+    state.parameters, state.capabilities = trace.parameters, trace.capabilities
+    seen = []
+    for entry in trace.samples:
+        sample = state.tracker.add(entry["answer"], at=entry["at"], wall=entry["wall"])
+        prediction = state.prediction()
+        seen.append((entry["at"], sample.passes, prediction.verdict, prediction, sample.status))
+    return seen
+
+
+def test_converging_trace_is_predicted_to_converge_once_measured() -> None:
+    seen = verdicts("converging")
+    active = [row for row in seen if row[4] == "active"]
+    assert all(verdict is Verdict.MEASURING for _, passes, verdict, _, _ in active if passes < 2)
+    measured = [row for row in active if row[1] >= 2]
+    assert measured and all(verdict is Verdict.CONVERGING for _, _, verdict, _, _ in measured)
+    # The first estimate, at the start of pass 2, is within a few seconds of what happened.
+    first_at, _, _, first, _ = measured[0]
+    completed_at = next(at for at, _, _, _, status in seen if status == "completed")
+    assert first.eta_seconds is not None and abs((completed_at - first_at) - first.eta_seconds) < 5
+    assert seen[-1][2] is Verdict.FINISHED
+
+
+def test_not_converging_trace_is_predicted_never_to_converge_with_actions() -> None:
+    seen = verdicts("not-converging")
+    measured = [row for row in seen if row[4] == "active" and row[1] >= 2]
+    assert measured and all(verdict is Verdict.NOT_CONVERGING for _, _, verdict, _, _ in measured)
+    last = measured[-1][3]
+    assert "downtime" in " ".join(last.reasons)
+    assert any("downtime-limit" in action for action in last.actions)
+    assert any("auto-converge" in action for action in last.actions)
+    assert outlook_of(last, stalled=True).short == "stalled"
+
+
+def test_how_a_finished_migration_is_told() -> None:
+    trace = load_trace("converging")
+    state = VMState("src")
+    for entry in trace.samples:
+        state.tracker.add(entry["answer"], at=entry["at"], wall=entry["wall"])
+    story = ending(state.latest, 300)
+    assert story is not None and story.startswith("completed in ")
+    assert "(limit 300 ms)" in story and "passes" in story
