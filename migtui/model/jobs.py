@@ -8,6 +8,7 @@ measures from ``JOB_STATUS_CHANGE`` events and ``query-jobs`` answers.
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,16 +44,28 @@ class Job:
         return spans
 
 
+FINISHED_KEPT = 20
+
+
 @dataclass
 class JobBook:
     jobs: dict[str, Job] = field(default_factory=dict)
+    """The jobs QEMU has now, by id."""
+    finished: deque[Job] = field(default_factory=lambda: deque(maxlen=FINISHED_KEPT))
+    """Jobs QEMU no longer lists (dismissed), newest last: their outcome and
+    error stay visible after QEMU forgot them."""
 
     def on_event(self, data: dict[str, Any]) -> Job:
         job = self.jobs.setdefault(str(data.get("id")), Job(id=str(data.get("id"))))
         job.enter(str(data.get("status")))
         if job.status == "null":
-            self.jobs.pop(job.id, None)
+            self._forget(job.id)
         return job
+
+    def _forget(self, job_id: str) -> None:
+        job = self.jobs.pop(job_id, None)
+        if job is not None:
+            self.finished.append(job)
 
     def update(self, listing: list[dict[str, Any]]) -> None:
         """Take a ``query-jobs`` answer: the truth about which jobs exist."""
@@ -65,7 +78,7 @@ class JobBook:
             job.enter(str(entry.get("status", job.status)))
             job.error = entry.get("error") or job.error
         for job_id in set(self.jobs) - seen:
-            del self.jobs[job_id]  # dismissed elsewhere
+            self._forget(job_id)  # dismissed, here or by another client
 
     @property
     def running(self) -> list[Job]:

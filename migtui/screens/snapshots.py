@@ -1,0 +1,251 @@
+"""A VM's internal snapshots and its jobs; save, load and delete as tracked jobs.
+
+Jobs run in App workers (they outlive this screen: leaving it does not stop
+following a job). QMP is silent while QEMU saves or loads; the fleet shows
+the VM busy meanwhile and this screen's list waits for QEMU like any query.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Label, Static
+
+from migtui.model.snapshots import Snapshot
+from migtui.model.units import human_bytes
+from migtui.params.forms import forms_of
+from migtui.qmp import snapshots
+from migtui.qmp.snapshots import JobOutcome, SnapshotRequest
+from migtui.screens.confirm import ConfirmDialog
+from migtui.screens.snapshot_dialog import SnapshotDialog
+from migtui.widgets.feed import StateUpdated
+from migtui.widgets.job_panel import JobPanel
+
+if TYPE_CHECKING:
+    from migtui.app import MigtuiApp
+
+MUTATING = ("save", "load", "delete", "dismiss", "cancel_job", "resume")
+
+
+class SnapshotsScreen(Screen[None]):
+    """Snapshots on the VM's disks, and every job of the VM as it moves."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="snapshots.back", tooltip="Back"),
+        Binding("s", "save", "Save", id="snapshots.save", tooltip="Save the VM's state and disks as a new snapshot"),
+        Binding("l", "load", "Load", id="snapshots.load",
+                tooltip="Replace the VM's running state with the selected snapshot (asks first)"),
+        Binding("d", "delete", "Delete", id="snapshots.delete", tooltip="Delete the selected snapshot (asks first)"),
+        Binding("x", "dismiss", "Dismiss job", id="snapshots.dismiss", tooltip="Dismiss the selected concluded job"),
+        Binding("k", "cancel_job", "Cancel job", id="snapshots.cancel", tooltip="Cancel the selected running job"),
+        Binding("u", "resume", "Resume VM", id="snapshots.resume",
+                tooltip="Let a VM paused by a failed load run again (cont)"),
+        Binding("r", "reload", "Reload", id="snapshots.reload", show=False, tooltip="List the snapshots again"),
+    ]
+
+    DEFAULT_CSS = """
+    SnapshotsScreen #snapshots {
+        height: 1fr;
+        background: $surface;
+    }
+    SnapshotsScreen .heading {
+        text-style: bold;
+        padding: 0 1;
+        background: $boost;
+        width: 1fr;
+    }
+    SnapshotsScreen #snapshots-title.-paused {
+        color: $warning;
+        text-style: bold;
+    }
+    """
+
+    app: MigtuiApp  # type: ignore[assignment]
+
+    def __init__(self, vm: str) -> None:
+        super().__init__()
+        self.vm = vm
+        self.snapshots: list[Snapshot] = []
+        self.nodes: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        state = self.app.fleet.states[self.vm]
+        yield Header()
+        yield Static(id="snapshots-title")
+        yield Label("Snapshots", classes="heading")
+        yield DataTable(id="snapshots", cursor_type="row", zebra_stripes=True)
+        yield Label("Jobs", classes="heading")
+        yield JobPanel(state, self.app.feed, id="jobs")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"{self.vm} · snapshots"
+        table = self.query_one("#snapshots", DataTable)
+        for name, width in (("node", 10), ("tag", 24), ("id", 4), ("date", 19), ("VM state", 10), ("VM clock", 10)):
+            table.add_column(name, key=name, width=width)
+        self.app.feed.add(self, self.vm)
+        self._show_title()
+        self.action_reload()
+
+    def on_unmount(self) -> None:
+        self.app.feed.remove(self)
+
+    # -- what is shown ------------------------------------------------------
+
+    def on_state_updated(self, message: StateUpdated) -> None:
+        if message.aspect in ("run-state", "link", "busy"):
+            self._show_title()
+        if message.aspect == "jobs" and not self.app.fleet.states[self.vm].jobs.running:
+            self.action_reload()  # a job ended (ours or another client's): the list may have changed
+        self.refresh_bindings()
+
+    def _show_title(self) -> None:
+        state = self.app.fleet.states[self.vm]
+        title = self.query_one("#snapshots-title", Static)
+        paused = state.run_state == "restore-vm"
+        parts = [self.vm, state.run_state or state.link]
+        if state.busy:
+            parts.append(f"busy: QEMU has not answered for {state.busy_for:.0f} s (saving or loading)")
+        if paused:
+            parts.append("paused after a failed load: u resumes it")
+        title.update(Text(" · ".join(parts)))
+        title.set_class(paused, "-paused")
+
+    def action_reload(self) -> None:
+        async def load() -> None:
+            session = self.app.fleet.session(self.vm)
+            self.snapshots = await snapshots.list_snapshots(session)
+            self.nodes = await snapshots.snapshot_nodes(session)
+            self._fill()
+
+        self.run_worker(load(), group="snapshot-list", exclusive=True, exit_on_error=False)
+
+    def _fill(self) -> None:
+        table = self.query_one("#snapshots", DataTable)
+        table.clear()
+        for snap in self.snapshots:
+            table.add_row(snap.node, snap.tag, snap.id, f"{snap.date:%Y-%m-%d %H:%M:%S}",
+                          human_bytes(snap.vm_state_size), f"{snap.vm_clock:.1f} s", key=f"{snap.node}/{snap.id}")
+        self.refresh_bindings()
+
+    @property
+    def selected(self) -> Snapshot | None:
+        table = self.query_one("#snapshots", DataTable)
+        if not self.snapshots or table.cursor_row >= len(self.snapshots):
+            return None
+        return self.snapshots[table.cursor_row]
+
+    @property
+    def selected_job(self) -> str | None:
+        return self.query_one(JobPanel).selected_job
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in MUTATING and self.app.read_only:
+            return False
+        jobs = self.app.fleet.states[self.vm].jobs.jobs
+        job = jobs.get(self.selected_job or "")
+        if action in ("load", "delete"):
+            return self.selected is not None or None
+        if action == "dismiss":
+            return (job is not None and job.status == "concluded") or None
+        if action == "cancel_job":
+            return (job is not None and not job.done) or None
+        if action == "resume":
+            return self.app.fleet.states[self.vm].run_state == "restore-vm" or None
+        return True
+
+    # -- actions ------------------------------------------------------------
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_save(self) -> None:
+        self._ask("save", "")
+
+    def action_load(self) -> None:
+        if self.selected:
+            self._ask("load", self.selected.tag)
+
+    def action_delete(self) -> None:
+        if self.selected:
+            self._ask("delete", self.selected.tag)
+
+    def _ask(self, verb: str, tag: str) -> None:
+        async def open_form() -> None:
+            forms = await forms_of(self.app.fleet.session(self.vm))
+            specs = snapshots.form_specs(forms.schema, verb, self.nodes)
+            values = snapshots.form_values(verb, tag, self.nodes)
+            self.app.push_screen(SnapshotDialog(self.vm, verb, specs, values), self._confirm)
+
+        self.run_worker(open_form(), group="snapshot-form", exclusive=True, exit_on_error=False)
+
+    def _confirm(self, request: SnapshotRequest | None) -> None:
+        if request is None:
+            return
+        if request.verb == "save":
+            self._start(request)
+            return
+        question = (f"Load snapshot {request.tag!r} into {self.vm}? Its running state is replaced by the saved one."
+                    if request.verb == "load" else
+                    f"Delete snapshot {request.tag!r} of {self.vm}? This cannot be undone.")
+        title = f"{'Load' if request.verb == 'load' else 'Delete'} {request.tag!r} on {self.vm}"
+        self.app.push_screen(ConfirmDialog(title, question, yes=request.verb.capitalize()),
+                             lambda yes: self._start(request) if yes else None)
+
+    def _start(self, request: SnapshotRequest) -> None:
+        app, vm = self.app, self.vm
+
+        async def follow() -> None:
+            session = app.fleet.session(vm)
+            outcome = await snapshots.run_job(session, request, dismiss=False)
+            # A failure's reason is recorded (panel, notification): its job is not left behind.
+            if not outcome.ok or app.auto_dismiss_jobs:
+                await snapshots.dismiss(session, request.job_id)
+            app.fleet.refresh(vm)
+            _tell(app, vm, request, outcome)
+
+        app.run_worker(follow(), name=f"snapshot-{request.verb} {vm}", group=f"job-{vm}-{request.job_id}",
+                       exit_on_error=False)
+
+    def action_dismiss(self) -> None:
+        if job_id := self.selected_job:
+            self._control(snapshots.dismiss(self.app.fleet.session(self.vm), job_id), f"job {job_id} dismissed")
+
+    def action_cancel_job(self) -> None:
+        if job_id := self.selected_job:
+            self._control(snapshots.cancel(self.app.fleet.session(self.vm), job_id), f"job {job_id} cancelled")
+
+    def action_resume(self) -> None:
+        self._control(snapshots.resume(self.app.fleet.session(self.vm)), f"{self.vm} runs again")
+
+    def _control(self, call: object, done: str) -> None:
+        app, vm = self.app, self.vm
+
+        async def run() -> None:
+            await call  # type: ignore[misc]
+            app.fleet.refresh(vm)
+            app.notify(done)
+
+        app.run_worker(run(), name=done, group=f"job-control-{vm}", exit_on_error=False)
+
+
+def _tell(app: MigtuiApp, vm: str, request: SnapshotRequest, outcome: JobOutcome) -> None:
+    phases = ", ".join(f"{status} {seconds:.1f} s" for status, seconds in outcome.job.elapsed())
+    if outcome.ok:
+        app.notify(f"{vm}: snapshot-{request.verb} {request.tag!r} concluded ({phases})", markup=False)
+        return
+    app.notify(f"{vm}: snapshot-{request.verb} {request.tag!r} failed: {outcome.job.error}",
+               severity="error", timeout=20, markup=False)
+    if outcome.needs_resume:
+        question = (f"{vm} is paused ({outcome.run_state}) after the failed load of {request.tag!r}. "
+                    "Let it run again from where it was?")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                app.run_worker(snapshots.resume(app.fleet.session(vm)), name=f"resume {vm}", exit_on_error=False)
+
+        app.push_screen(ConfirmDialog(f"{vm} is paused", question, yes="Resume", no="Leave it paused"), answered)
