@@ -35,15 +35,25 @@ class Change:
     new: Any
     spec: FieldSpec | None = None
     """The parameter's spec; ``None`` for a capability."""
+    reported: bool = True
+    """False when QEMU did not report the member before (``block-bitmap-mapping`` until first set)."""
 
     @property
     def capability(self) -> bool:
         return self.spec is None
 
     @property
+    def old_text(self) -> str:
+        return human_value(self.spec, self.old) if self.reported else "(not set)"
+
+    @property
+    def new_text(self) -> str:
+        return human_value(self.spec, self.new)
+
+    @property
     def text(self) -> str:
         """``max-bandwidth 128 MiB/s → 8 MiB/s``, ``auto-converge off → on``."""
-        return f"{self.name} {human_value(self.spec, self.old)} → {human_value(self.spec, self.new)}"
+        return f"{self.name} {self.old_text} → {self.new_text}"
 
 
 @dataclass(frozen=True)
@@ -141,7 +151,7 @@ def change_set(request: SettingsRequest, model: type[ArgumentsModel], parameters
         if name in parameters and parameters[name] == new:
             continue
         sent[name] = new
-        changes.append(Change(name, parameters.get(name), new, model.spec(name)))
+        changes.append(Change(name, parameters.get(name), new, model.spec(name), reported=name in parameters))
     switched: dict[str, bool] = {}
     for name, state in request.capabilities.items():
         if bool(capabilities.get(name, False)) == state:

@@ -24,6 +24,7 @@ UNITS: dict[str, str] = {
     "announce-initial": MILLISECONDS,
     "announce-max": MILLISECONDS,
     "announce-step": MILLISECONDS,
+    "announce-rounds": " packets",  # a size in the schema, a count in the doc
     "x-vcpu-dirty-limit-period": MILLISECONDS,
     "cpu-throttle-initial": PERCENT,
     "cpu-throttle-increment": PERCENT,

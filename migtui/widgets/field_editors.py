@@ -22,7 +22,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Select, Static, Switch
 
 from migtui.qapi.fields import FieldKind, FieldSpec
-from migtui.qapi.human_values import human_value
+from migtui.qapi.human_values import BYTES_PER_SECOND, MILLISECONDS, UNITS, human_value
 from migtui.qapi.sizes import SIZE_HINT, parse_size
 from migtui.qapi.text_values import text_from_value
 
@@ -79,7 +79,16 @@ class FieldEditor(Widget):
 
     @property
     def value(self) -> Any:
+        """What the user entered, ready for the model."""
+        if not self.children:  # mounted but not composed yet (an item just added): still its first value
+            return self._unmounted_value()
+        return self._read()
+
+    def _read(self) -> Any:
         raise NotImplementedError
+
+    def _unmounted_value(self) -> Any:
+        return self.initial
 
     def set_value(self, value: Any) -> None:
         """Show ``value`` (as QEMU reports it); posts Changed like a user's edit."""
@@ -95,9 +104,11 @@ class SwitchEditor(FieldEditor):
     def compose(self) -> ComposeResult:
         yield Switch(bool(self.initial))
 
-    @property
-    def value(self) -> bool:
+    def _read(self) -> bool:
         return self.query_one(Switch).value
+
+    def _unmounted_value(self) -> bool:
+        return bool(self.initial)
 
     def set_value(self, value: Any) -> None:
         self.query_one(Switch).value = bool(value)
@@ -113,14 +124,23 @@ class TextEditor(FieldEditor):
 
     def compose(self) -> ComposeResult:
         with HorizontalGroup():
-            yield Input(text_from_value(self.spec, self.initial), placeholder=PLACEHOLDERS.get(self.spec.kind, ""),
-                        compact=True)
-            if self.spec.kind is FieldKind.SIZE:
+            yield Input(text_from_value(self.spec, self.initial), placeholder=self._placeholder(), compact=True)
+            if self._has_hint:
                 yield Static(self._hint(text_from_value(self.spec, self.initial)), classes="-hint")
 
-    @property
-    def value(self) -> Any:
-        text = self.query_one(Input).value
+    def _placeholder(self) -> str:
+        unit = UNITS.get(self.spec.name, BYTES_PER_SECOND)
+        if unit != BYTES_PER_SECOND:  # a size in the schema that is no number of bytes (announce-*)
+            return "milliseconds" if unit == MILLISECONDS else "a whole number"
+        return PLACEHOLDERS.get(self.spec.kind, "")
+
+    def _read(self) -> Any:
+        return self._given(self.query_one(Input).value)
+
+    def _unmounted_value(self) -> Any:
+        return self._given(text_from_value(self.spec, self.initial))
+
+    def _given(self, text: str) -> str | None:
         if self.nested and not text.strip() and self.spec.optional:
             return None
         return text
@@ -128,16 +148,22 @@ class TextEditor(FieldEditor):
     def set_value(self, value: Any) -> None:
         self.query_one(Input).value = text_from_value(self.spec, value)
 
+    @property
+    def _has_hint(self) -> bool:
+        return self.spec.kind is FieldKind.SIZE or (self.spec.kind is FieldKind.INT and self.spec.name in UNITS)
+
     def _hint(self, text: str) -> str:
+        """What the typed number means, in human units: ``64M`` -> ``= 64 MiB/s``."""
         try:
-            return "= " + human_value(self.spec, parse_size(text))
+            number = parse_size(text) if self.spec.kind is FieldKind.SIZE else int(text)
         except ValueError:
-            return SIZE_HINT if not text.strip() else ""
+            return SIZE_HINT if self.spec.kind is FieldKind.SIZE and not text.strip() else ""
+        return "= " + human_value(self.spec, number)
 
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:
         event.stop()
-        if self.spec.kind is FieldKind.SIZE:
+        if self._has_hint:
             self.query_one(".-hint", Static).update(self._hint(event.value))
         self.announce()
 
@@ -157,8 +183,7 @@ class ChoiceEditor(FieldEditor):
         start = self.initial if self.initial in names else options[0][1]
         yield Select(options, value=start, allow_blank=False, compact=True)
 
-    @property
-    def value(self) -> str | None:
+    def _read(self) -> str | None:
         chosen = self.query_one(Select).value
         return None if chosen == self.UNSET else str(chosen)
 
@@ -179,8 +204,7 @@ class OptionalBoolEditor(ChoiceEditor):
         yield Select([("(not set)", self.UNSET), ("on", "on"), ("off", "off")], value=start, allow_blank=False,
                      compact=True)
 
-    @property
-    def value(self) -> bool | None:
+    def _read(self) -> bool | None:
         chosen = self.query_one(Select).value
         return None if chosen == self.UNSET else chosen == "on"
 
@@ -204,8 +228,7 @@ class StrOrNullEditor(FieldEditor):
             yield Input("" if self.initial is None else str(self.initial), placeholder="'' (empty)",
                         disabled=self.initial is None, compact=True)
 
-    @property
-    def value(self) -> str | None:
+    def _read(self) -> str | None:
         if self.query_one(Select).value == "null":
             return None
         return self.query_one(Input).value
@@ -249,9 +272,11 @@ class StrListEditor(FieldEditor):
         return HorizontalGroup(Input(text, placeholder="text", compact=True), Button("✕", classes="-remove", compact=True,
                                                                   tooltip="Remove this item"), classes="-item")
 
-    @property
-    def value(self) -> list[str]:
+    def _read(self) -> list[str]:
         return [item.value for item in self.query(".-items Input").results(Input)]
+
+    def _unmounted_value(self) -> list[str]:
+        return [str(item) for item in self.initial or []]
 
     def set_value(self, value: Any) -> None:
         # Removing widgets completes later: replace the items once the old ones are gone.
@@ -264,11 +289,11 @@ class StrListEditor(FieldEditor):
         self.announce()
 
     @on(Button.Pressed, ".-add")
-    def _add(self, event: Button.Pressed) -> None:
+    async def _add(self, event: Button.Pressed) -> None:
         event.stop()
         row = self._item("")
-        self.query_one(".-items", VerticalGroup).mount(row)
-        self.call_after_refresh(row.query_one(Input).focus)
+        await self.query_one(".-items", VerticalGroup).mount(row)
+        row.query_one(Input).focus()
         self.announce()
 
     @on(Button.Pressed, ".-remove")

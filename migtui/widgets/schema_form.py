@@ -60,8 +60,13 @@ class FieldRow(VerticalGroup):
     FieldRow.-unstable .-name {
         color: $text-warning;
     }
-    FieldRow .-badges {
+    FieldRow .-head > FieldEditor {
         width: 1fr;
+        max-width: 64;
+    }
+    FieldRow .-badges {
+        width: auto;
+        padding-left: 2;
         color: $text-muted;
     }
     FieldRow .-help {
@@ -96,13 +101,18 @@ class FieldRow(VerticalGroup):
         with HorizontalGroup(classes="-head"):
             yield Label(self.spec.name, classes="-name")
             yield self.editor
-        yield Label(badges(self.spec), classes="-badges")
+            yield Label(badges(self.spec), classes="-badges")
         if self.spec.doc:
             yield Static(self.spec.doc, classes="-help", markup=False)
         yield Static("", classes="-error", markup=False)
 
     def on_mount(self) -> None:
         self.baseline = self.editor.value
+
+    @property
+    def ready(self) -> bool:
+        """Mounted, with QEMU's value noted (edits count from here)."""
+        return self.baseline is not _NOT_YET
 
     @property
     def changed(self) -> bool:

@@ -76,7 +76,9 @@ class StructEditor(FieldEditor):
                 yield Label(" given")
         for member in self.spec.members:
             with HorizontalGroup(classes="-member"):
-                yield Label(member.name + ("" if not member.optional else "?"), tooltip=member.doc)
+                label = Label(member.name + ("" if not member.optional else "?"))
+                label.tooltip = member.doc
+                yield label
                 yield editor_for(member, values.get(member.name), nested=True,
                                  disabled=self._switchable and self.initial is None)
 
@@ -88,12 +90,16 @@ class StructEditor(FieldEditor):
         return [child for group in self.query_children(".-member") for child in group.children
                 if isinstance(child, FieldEditor)]
 
-    @property
-    def value(self) -> dict[str, Any] | None:
+    def _read(self) -> dict[str, Any] | None:
         if self._switchable and not self.query_one(".-given", Switch).value:
             return None
         given = {editor.spec.name: editor.value for editor in self.children_editors()}
         return {name: value for name, value in given.items() if value is not None}
+
+    def _unmounted_value(self) -> dict[str, Any] | None:
+        if self._switchable and self.initial is None:
+            return None
+        return dict(self.initial) if isinstance(self.initial, dict) else {}
 
     def set_value(self, value: Any) -> None:
         values = value if isinstance(value, dict) else {}
@@ -151,9 +157,11 @@ class StructListEditor(FieldEditor):
         return [child for item in self.query_one(".-items", VerticalGroup).children
                 for child in item.children if isinstance(child, StructEditor)]
 
-    @property
-    def value(self) -> list[dict[str, Any]]:
+    def _read(self) -> list[dict[str, Any]]:
         return [editor.value or {} for editor in self._items()]
+
+    def _unmounted_value(self) -> list[dict[str, Any]]:
+        return list(self.initial or [])
 
     def set_value(self, value: Any) -> None:
         # Removing widgets completes later: replace the items once the old ones are gone.
@@ -166,9 +174,9 @@ class StructListEditor(FieldEditor):
         self.announce()
 
     @on(Button.Pressed, ".-add")
-    def _add(self, event: Button.Pressed) -> None:
+    async def _add(self, event: Button.Pressed) -> None:
         event.stop()
-        self.query_one(".-items", VerticalGroup).mount(self._item({}))
+        await self.query_one(".-items", VerticalGroup).mount(self._item({}))
         self.announce()
 
     @on(Button.Pressed, ".-remove")

@@ -1,0 +1,95 @@
+"""Entering values into the generated forms the way a user does: keys, not assignments.
+
+``await enter(pilot, editor, value)`` focuses the editor's widgets and types,
+toggles or picks, so the form sees exactly the events a person causes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widget import Widget
+from textual.widgets import Button, Input, Select, Switch
+
+from migtui.widgets.field_editors import (
+    ChoiceEditor, FieldEditor, OptionalBoolEditor, StrListEditor, StrOrNullEditor, SwitchEditor, TextEditor,
+)  # fmt: skip
+from migtui.widgets.struct_editors import StructEditor, StructListEditor
+
+
+async def focus(pilot: Pilot, widget: Widget) -> None:
+    widget.focus()
+    await pilot.pause()
+
+
+async def type_into(pilot: Pilot, field: Input, text: str) -> None:
+    """Replace what the input holds by ``text``, key by key."""
+    await focus(pilot, field)
+    await pilot.press("end", "ctrl+u")
+    if text:
+        await pilot.press(*["space" if char == " " else char for char in text])
+    await pilot.pause()
+
+
+async def choose(pilot: Pilot, select: Select, value: Any) -> None:
+    """Open the menu and move to ``value`` with the arrow keys."""
+    values = [option_value for _, option_value in select._options]
+    if select.value == value:
+        return
+    await focus(pilot, select)
+    await pilot.press("enter")
+    await pilot.pause()
+    steps = values.index(value) - values.index(select.value)
+    await pilot.press(*(["down"] * steps if steps > 0 else ["up"] * -steps), "enter")
+    await pilot.pause()
+    assert select.value == value, (select.value, value)
+
+
+async def toggle(pilot: Pilot, switch: Switch, on: bool) -> None:
+    if switch.value != on:
+        await focus(pilot, switch)
+        await pilot.press("space")
+        await pilot.pause()
+
+
+async def press(pilot: Pilot, button: Button) -> None:
+    await focus(pilot, button)
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def enter(pilot: Pilot, editor: FieldEditor, value: Any) -> None:
+    """Enter ``value`` (as a user would type it: ``"64M"``, ``True``, a list of dicts) into ``editor``."""
+    if isinstance(editor, SwitchEditor):
+        await toggle(pilot, editor.query_one(Switch), bool(value))
+    elif isinstance(editor, OptionalBoolEditor):
+        await choose(pilot, editor.query_one(Select), editor.UNSET if value is None else ("on" if value else "off"))
+    elif isinstance(editor, ChoiceEditor):
+        await choose(pilot, editor.query_one(Select), editor.UNSET if value is None else value)
+    elif isinstance(editor, StrOrNullEditor):
+        await choose(pilot, editor.query_one(Select), "null" if value is None else "text")
+        if value is not None:
+            await type_into(pilot, editor.query_one(Input), str(value))
+    elif isinstance(editor, TextEditor):
+        await type_into(pilot, editor.query_one(Input), "" if value is None else str(value))
+    elif isinstance(editor, StrListEditor):
+        for _ in range(len(editor.value)):
+            await press(pilot, editor.query(".-remove").results(Button).__next__())
+        for item in value:
+            await press(pilot, editor.query_one(".-add", Button))
+            await type_into(pilot, list(editor.query(".-items Input").results(Input))[-1], item)
+    elif isinstance(editor, StructListEditor):
+        while editor._items():
+            await press(pilot, editor.query_one(".-items > .-item > .-remove", Button))
+        for item in value:
+            await press(pilot, editor.query_children(".-add").results(Button).__next__())
+            await enter(pilot, editor._items()[-1], item)
+    elif isinstance(editor, StructEditor):
+        if editor._switchable:
+            await toggle(pilot, editor.query_one(".-given", Switch), value is not None)
+        for member in editor.children_editors():
+            if value is not None and member.spec.name in value:
+                await enter(pilot, member, value[member.spec.name])
+    else:
+        raise AssertionError(f"no way to enter a value into {editor!r}")

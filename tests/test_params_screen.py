@@ -1,0 +1,273 @@
+"""The parameters screen driven with Pilot against a real QEMU 7.2 lab VM.
+
+Values are entered with keys (tests/form_pilot.py); what QEMU holds
+afterwards is read on the VM's second QMP socket (``ctl``), independent of
+migtui. Every wait is on a condition with a deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from form_pilot import enter
+from migtui.app import MigtuiApp
+from migtui.inventory import load_inventory
+from migtui.lab import Lab
+from migtui.qmp import migration
+from migtui.qmp.audit import AuditLog
+from migtui.qmp.fleet import Fleet
+from migtui.qmp.gate import CommandGate
+from migtui.screens.apply_preview import ApplyPreview
+from migtui.screens.params import ParamsScreen
+from migtui.screens.vm import VMScreen
+from migtui.widgets.chart_base import MigrationChart
+from migtui.widgets.schema_form import FieldRow
+from migtui.widgets.settings_editor import SettingsEditor
+
+pytestmark = pytest.mark.qemu
+MIB = 1024 * 1024
+
+MAPPING = [{"node-name": "disk0", "alias": "d0", "bitmaps": [{"name": "b0", "alias": "a0", "transform": {"persistent": True}}]}]
+# Every member QEMU 7.2 has: what a user enters, and what query-migrate-parameters reports afterwards.
+FORM_VALUES = {
+    "announce-initial": ("60", 60),
+    "announce-max": ("600", 600),
+    "announce-rounds": ("6", 6),
+    "announce-step": ("110", 110),
+    "compress-level": ("3", 3),
+    "compress-threads": ("4", 4),
+    "compress-wait-thread": (False, False),
+    "decompress-threads": ("3", 3),
+    "throttle-trigger-threshold": ("60", 60),
+    "cpu-throttle-initial": ("30", 30),
+    "cpu-throttle-increment": ("15", 15),
+    "cpu-throttle-tailslow": (True, True),
+    "tls-creds": ("creds0", "creds0"),
+    "tls-hostname": ("dst.example", "dst.example"),
+    "tls-authz": ("authz0", "authz0"),
+    "max-bandwidth": ("64M", 64 * MIB),
+    "downtime-limit": ("500", 500),
+    "x-checkpoint-delay": ("15000", 15000),
+    "block-incremental": (True, True),
+    "multifd-channels": ("4", 4),
+    "xbzrle-cache-size": ("32M", 32 * MIB),
+    "max-postcopy-bandwidth": ("1G", 1024 * MIB),
+    "max-cpu-throttle": ("90", 90),
+    "multifd-compression": ("zlib", "zlib"),
+    # QEMU 7.2 accepts both levels but keeps reporting (and using) 1 (see test_qapi_live.py).
+    "multifd-zlib-level": ("5", 1),
+    "multifd-zstd-level": ("7", 1),
+    "block-bitmap-mapping": (MAPPING, MAPPING),
+}
+
+
+async def settle(pilot: Pilot, condition: Callable[[], object], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"after {timeout:g} s: {what}"
+        await pilot.pause(0.05)
+
+
+def app_on(lab: Lab, directory: Path, *, read_only: bool = False) -> tuple[MigtuiApp, AuditLog]:
+    inventory = load_inventory(lab.write_inventory(directory / "inventory.toml"))
+    audit = AuditLog(directory / "audit.jsonl")
+    return MigtuiApp(Fleet(inventory.vm, CommandGate(audit, read_only=read_only)), theme="migtui-dark"), audit
+
+
+async def open_editor(pilot: Pilot, app: MigtuiApp, vm: str = "vm1") -> SettingsEditor:
+    await settle(pilot, lambda: app.fleet.states[vm].link == "connected", 20, f"{vm} connected")
+    await app.push_screen(ParamsScreen(vm))
+    editor = app.screen.query_one(SettingsEditor)
+    await settle(pilot, lambda: editor.settings is not None and editor.query("#parameters-form")
+                 and all(row.ready for row in editor.query(FieldRow)), 20, "the form")
+    return editor
+
+
+def status(app: MigtuiApp) -> str:
+    return str(app.screen.query_one("#params-status", Static).render())
+
+
+async def apply(pilot: Pilot, app: MigtuiApp) -> ApplyPreview:
+    """Ctrl+S, check the preview, Ctrl+S again; returns the preview that was confirmed."""
+    screen = app.screen
+    before = screen.settings
+    await pilot.press("ctrl+s")
+    await settle(pilot, lambda: isinstance(app.screen, ApplyPreview), 5, "the change preview")
+    preview = app.screen
+    await pilot.press("ctrl+s")
+    await settle(pilot, lambda: app.screen is screen and (screen.settings is not before or "refused" in status(app)),
+                 20, "the VM to be read again (or a refusal)")
+    return preview
+
+
+async def test_every_member_entered_in_the_form_is_applied_and_read_back(lab, lab_dir, ctl):
+    vm = await lab.start_source("vm1", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
+    app, audit = app_on(lab, lab_dir)
+    async with app.run_test(size=(140, 50)) as pilot:
+        editor = await open_editor(pilot, app)
+        rows = {row.spec.name: row for row in editor.parameters_form.rows}
+        assert set(rows) == set(FORM_VALUES), "a value for every member 7.2 has"
+        for name, (typed, _) in FORM_VALUES.items():
+            await enter(pilot, rows[name].editor, typed)
+            assert rows[name].error is None, (name, rows[name].error)
+        await settle(pilot, lambda: "27 changes" in status(app), 5, "27 pending changes")
+        preview = await apply(pilot, app)
+        assert len(preview.changes) == 27
+        shown = {change.name: (change.old_text, change.new_text) for change in preview.changes.changes}
+        assert shown["max-bandwidth"] == ("128 MiB/s", "64 MiB/s")
+        assert shown["downtime-limit"] == ("300 ms", "500 ms")
+        assert shown["block-bitmap-mapping"][0] == "(not set)"
+    async with ctl(vm) as client:
+        held = await client.execute("query-migrate-parameters")
+    assert {name: held.get(name) for name in FORM_VALUES} == {name: reported for name, (_, reported) in FORM_VALUES.items()}
+    sent = [(entry["command"], entry["outcome"]) for entry in audit.entries()]
+    assert sent == [("migrate-set-parameters", "ok")], "one command, only parameters"
+
+
+INVALID = {
+    "downtime-limit": "fast",
+    "compress-level": "10",
+    "max-bandwidth": "12Q",
+    "multifd-channels": "0",
+}
+
+
+async def test_invalid_values_are_refused_at_the_field_and_nothing_is_sent(lab, lab_dir, ctl):
+    vm = await lab.start_source("vm1", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
+    app, audit = app_on(lab, lab_dir)
+    async with app.run_test(size=(140, 50)) as pilot:
+        editor = await open_editor(pilot, app)
+        form = editor.parameters_form
+        await enter(pilot, form.row("max-cpu-throttle").editor, "80")  # one valid edit besides
+        for name, typed in INVALID.items():
+            await enter(pilot, form.row(name).editor, typed)
+        for name in INVALID:
+            row = form.row(name)
+            assert row.error and row.has_class("-invalid"), name
+            assert str(row.query_one(".-error", Static).render()).startswith("✗ "), name
+        assert form.row("max-cpu-throttle").error is None
+        assert form.row("compress-level").error == "must be from 0 to 9, not 10"
+        assert "4 invalid" in status(app)
+        assert app.screen.check_action("apply", ()) is None  # greyed out
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ParamsScreen), "no preview while a field is invalid"
+        # Fixing one field leaves the others refused.
+        await enter(pilot, form.row("compress-level").editor, "9")
+        assert form.row("compress-level").error is None and "3 invalid" in status(app)
+    assert audit.entries() == []
+    async with ctl(vm) as client:
+        held = await client.execute("query-migrate-parameters")
+    assert (held["downtime-limit"], held["compress-level"], held["max-cpu-throttle"]) == (300, 1, 99)
+
+
+async def test_qemus_refusal_is_shown_in_its_words_and_nothing_changes(lab, lab_dir, ctl):
+    vm = await lab.start_source("vm1", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
+    app, audit = app_on(lab, lab_dir)
+    async with app.run_test(size=(140, 50)) as pilot:
+        editor = await open_editor(pilot, app)
+        await enter(pilot, editor.parameters_form.row("downtime-limit").editor, "700")
+        await enter(pilot, editor.capabilities_form.row("multifd").editor, True)
+        await enter(pilot, editor.capabilities_form.row("compress").editor, True)
+        preview = await apply(pilot, app)
+        assert [c.text for c in preview.changes.changes] == [
+            "downtime-limit 300 ms → 700 ms", "compress off → on", "multifd off → on"]
+        assert "QEMU refused (migrate-set-capabilities): Multifd is not compatible with compress" in status(app)
+        for name in ("multifd", "compress"):
+            row = editor.capabilities_form.row(name)
+            assert row.has_class("-refused")
+            assert str(row.query_one(".-error", Static).render()) == (
+                "QEMU refused: Multifd is not compatible with compress")
+        assert editor.capabilities_form.row("multifd").editor.value is True, "the user's edits stay"
+        assert not app.marks.of("vm1")
+    async with ctl(vm) as client:
+        held = await client.execute("query-migrate-parameters")
+        capabilities = {c["capability"]: c["state"] for c in await client.execute("query-migrate-capabilities")}
+    assert held["downtime-limit"] == 300, "the parameter applied first was put back"
+    assert not capabilities["multifd"] and not capabilities["compress"]
+    logged = [(e["command"], e["outcome"], e["arguments"]) for e in audit.entries()]
+    assert logged == [
+        ("migrate-set-parameters", "ok", {"downtime-limit": 700}),
+        ("migrate-set-capabilities", "error", {"capabilities": [{"capability": "compress", "state": True},
+                                                                {"capability": "multifd", "state": True}]}),
+        ("migrate-set-parameters", "ok", {"downtime-limit": 300}),
+    ]
+
+
+async def test_read_only_shows_the_values_and_has_no_apply(lab, lab_dir, ctl):
+    vm = await lab.start_source("vm1", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
+    async with ctl(vm) as client:
+        await client.execute("migrate-set-parameters", {"downtime-limit": 1234})
+        await client.execute("migrate-set-capabilities", {"capabilities": [{"capability": "auto-converge", "state": True}]})
+    app, audit = app_on(lab, lab_dir, read_only=True)
+    async with app.run_test(size=(140, 50)) as pilot:
+        editor = await open_editor(pilot, app)
+        assert editor.parameters_form.row("downtime-limit").editor.value == "1234"
+        assert editor.capabilities_form.row("auto-converge").editor.value is True
+        assert all(row.editor.disabled for row in editor.query(FieldRow))
+        screen = app.screen
+        assert "read-only" in str(screen.query_one("#params-title", Static).render())
+        for action in ("apply", "bulk", "load_preset"):
+            assert screen.check_action(action, ()) is False, action
+        footer_keys = {binding.action for _, binding, enabled, _ in screen.active_bindings.values() if enabled}
+        assert "apply" not in footer_keys
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.2)
+        assert app.screen is screen
+    assert audit.entries() == []
+
+
+async def test_max_bandwidth_changed_during_a_migration_changes_its_throughput_and_marks_the_charts(lab, lab_dir, ctl):
+    # 64 MiB rewritten as fast as the guest can: at 8 MiB/s this migration never ends by itself.
+    src = await lab.start_source("vm1", mem_mib=128, dirty_mib=64, dirty_rate_mib_s=math.inf)
+    await lab.start_destination("vm1-dst", like=src)
+    async with ctl(src) as client:
+        await client.wait_guest(passes=1, timeout=60)
+    app, audit = app_on(lab, lab_dir)
+    async with app.run_test(size=(140, 50)) as pilot, ctl(src) as client:
+        await settle(pilot, lambda: app.fleet.states["vm1-dst"].run_state == "inmigrate", 20, "the destination")
+        fleet = app.fleet
+        await migration.start_migration(fleet.session("vm1"), fleet.session("vm1-dst"),
+                                        migration.MigrationPlan({"max-bandwidth": 8 * MIB}))
+        await settle(pilot, lambda: (fleet.states["vm1"].latest or None) and fleet.states["vm1"].latest.active,
+                     20, "the migration to run")
+        before = await transfer_rate(client)
+        editor = await open_editor(pilot, app)
+        await enter(pilot, editor.parameters_form.row("max-bandwidth").editor, "40M")
+        preview = await apply(pilot, app)
+        assert preview.migrating and [c.text for c in preview.changes.changes] == ["max-bandwidth 8 MiB/s → 40 MiB/s"]
+        marks = app.marks.of("vm1")
+        assert [mark.text for mark in marks] == ["max-bandwidth 8 MiB/s → 40 MiB/s"]
+        after = await transfer_rate(client)
+        assert (await client.execute("query-migrate"))["status"] == "active"
+        # The charts of the VM screen draw the mark.
+        app.pop_screen()
+        app.open_vm("vm1")
+        await settle(pilot, lambda: isinstance(app.screen, VMScreen) and app.screen.query(MigrationChart), 5,
+                     "the VM screen's charts")
+        chart = app.screen.query(MigrationChart).first()
+        assert [mark.text for mark in chart.marks()] == ["max-bandwidth 8 MiB/s → 40 MiB/s"]
+        await client.execute("migrate_cancel")
+        await client.wait_migration("cancelled", timeout=30)
+    print(f"throughput at 8 MiB/s: {before / MIB:.1f} MiB/s; at 40 MiB/s: {after / MIB:.1f} MiB/s")
+    assert before < 10 * MIB
+    assert after > 2.5 * before
+    assert ("vm1", "migrate-set-parameters", {"max-bandwidth": 40 * MIB}) in [
+        (e["vm"], e["command"], e["arguments"]) for e in audit.entries()]
+
+
+async def transfer_rate(client, seconds: float = 2.0) -> float:
+    """Bytes a second QEMU sent over ``seconds``, from its own ``ram.transferred`` counter."""
+    first = await client.execute("query-migrate")
+    start = time.monotonic()
+    await asyncio.sleep(seconds)  # a measuring window, not a wait for a state
+    last = await client.execute("query-migrate")
+    return (last["ram"]["transferred"] - first["ram"]["transferred"]) / (time.monotonic() - start)
