@@ -107,12 +107,14 @@ def _print_table(settings: VMSettings) -> None:
     width = max((len(spec.name) for spec in settings.specs), default=20) + 2
     for spec in settings.specs:
         value = human_value(spec, settings.parameters[spec.name]) if spec.name in settings.parameters else "(not reported)"
-        print(f"  {spec.name:<{width}}{value:<18}{_flags(spec.features)}".rstrip())
+        print(f"  {spec.name:<{width}}{value:<18}{_flags(spec.name, spec.features)}".rstrip())
     print("capabilities")
     for capability in settings.capability_values:
         state = "on" if settings.capabilities.get(capability.name) else "off"
-        print(f"  {capability.name:<{width}}{state:<18}{_flags(capability.features)}".rstrip())
+        print(f"  {capability.name:<{width}}{state:<18}{_flags(capability.name, capability.features)}".rstrip())
 
 
-def _flags(features: tuple[str, ...]) -> str:
-    return " ".join(flag for flag in ("deprecated", "unstable") if flag in features)
+def _flags(name: str, features: tuple[str, ...]) -> str:
+    # Before 6.2 the schema had no 'unstable' feature: QEMU's "x-" prefix said it.
+    flags = [flag for flag in ("deprecated", "unstable") if flag in features or (flag == "unstable" and name.startswith("x-"))]
+    return " ".join(flags)

@@ -29,9 +29,14 @@ Check = Callable[[str, Any], str | None]
 _NOT_YET = object()
 
 
+def unstable(spec: FieldSpec) -> bool:
+    """Marked unstable in the schema (6.2 and later), or named so by QEMU's older convention (``x-``)."""
+    return spec.unstable or spec.name.startswith("x-")
+
+
 def badges(spec: FieldSpec) -> str:
     marks = []
-    if spec.unstable:
+    if unstable(spec):
         marks.append("unstable")
     if spec.deprecated:
         marks.append("deprecated")
@@ -89,7 +94,7 @@ class FieldRow(VerticalGroup):
 
     def __init__(self, spec: FieldSpec, value: Any, *, disabled: bool = False) -> None:
         super().__init__(id=f"row-{spec.name}", classes=" ".join(
-            name for name, on_ in (("-unstable", spec.unstable), ("-deprecated", spec.deprecated)) if on_))
+            name for name, on_ in (("-unstable", unstable(spec)), ("-deprecated", spec.deprecated)) if on_))
         self.spec = spec
         self.editor = editor_for(spec, value, id=f"field-{spec.name}", disabled=disabled)
         self.baseline: Any = _NOT_YET
