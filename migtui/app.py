@@ -26,6 +26,7 @@ from migtui.screens.error import ErrorScreen
 from migtui.screens.fleet import FleetScreen
 from migtui.screens.migrate import MigrateDialog, MigrationRequest
 from migtui.screens.palette import VMCommands
+from migtui.screens.params import ParamsScreen
 from migtui.screens.vm import VMScreen
 from migtui.themes import THEMES, default_theme_name, stylesheet
 from migtui.widgets.feed import FleetFeed
@@ -119,6 +120,13 @@ class MigtuiApp(App[None]):
         if isinstance(self.screen, VMScreen):
             self.pop_screen()
         self.push_screen(VMScreen(vm))
+
+    def open_params(self, vm: str) -> None:
+        """The editor of ``vm``'s migration parameters and capabilities (values only when read-only)."""
+        if vm not in self.fleet.states:
+            self.notify(f"No VM named {vm!r}.", severity="error")
+            return
+        self.push_screen(ParamsScreen(vm))
 
     def refresh_vm(self, vm: str) -> None:
         self.fleet.refresh(vm)

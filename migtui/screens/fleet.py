@@ -35,6 +35,8 @@ class FleetScreen(Screen[None]):
         Binding("c", "cancel", "Cancel", id="fleet.cancel", tooltip="Cancel the VM's migration"),
         Binding("p", "postcopy", "Postcopy", id="fleet.postcopy",
                 tooltip="Switch the VM's migration to postcopy (needs postcopy-ram on both sides)"),
+        Binding("e", "params", "Parameters", id="fleet.params",
+                tooltip="Edit the VM's migration parameters and capabilities"),
         Binding("r", "refresh", "Refresh", id="fleet.refresh", show=False,
                 tooltip="Read the VM's state, parameters and capabilities again"),
         Binding("escape", "clear_filter", "Clear filter", id="fleet.clear-filter", show=False),
@@ -109,7 +111,7 @@ class FleetScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("migrate", "cancel", "postcopy"):
             return self.app.control_allowed(action, self.vm)
-        if action in ("open", "refresh"):
+        if action in ("open", "params", "refresh"):
             return self.vm is not None or None
         return True
 
@@ -144,6 +146,10 @@ class FleetScreen(Screen[None]):
     def action_postcopy(self) -> None:
         if self.vm:
             self.app.ask_postcopy(self.vm)
+
+    def action_params(self) -> None:
+        if self.vm:
+            self.app.open_params(self.vm)
 
     def action_refresh(self) -> None:
         if self.vm:

@@ -1,6 +1,6 @@
 """Command palette provider: every action for every VM, found by typing.
 
-"open vm1", "migrate vm1", "cancel vm1", "postcopy vm1", "refresh vm1";
+"open vm1", "migrate vm1", "cancel vm1", "postcopy vm1", "parameters vm1", "refresh vm1";
 the actions that change a VM are not offered in read-only mode.
 """
 
@@ -21,6 +21,7 @@ VM_ACTIONS: tuple[tuple[str, str, bool], ...] = (
     ("migrate", "migrate {vm} to a waiting VM or a URI (pre-flight checks first)", True),
     ("cancel", "cancel the migration of {vm}", True),
     ("postcopy", "switch the migration of {vm} to postcopy", True),
+    ("parameters", "edit the migration parameters and capabilities of {vm}", False),
     ("refresh", "read the state, parameters and capabilities of {vm} again", False),
 )
 
@@ -33,7 +34,7 @@ class VMCommands(Provider):
     async def startup(self) -> None:
         app: MigtuiApp = self.app  # type: ignore[assignment]
         methods = {"open": app.open_vm, "migrate": app.ask_migrate, "cancel": app.ask_cancel,
-                   "postcopy": app.ask_postcopy, "refresh": app.refresh_vm}
+                   "postcopy": app.ask_postcopy, "parameters": app.open_params, "refresh": app.refresh_vm}
         self._commands = [
             (f"{verb} {vm}", partial(methods[verb], vm), help_text.format(vm=vm))
             for vm in app.fleet.states

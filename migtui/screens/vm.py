@@ -49,6 +49,8 @@ class VMScreen(Screen[None]):
         Binding("c", "cancel", "Cancel", id="vm.cancel", tooltip="Cancel this VM's migration"),
         Binding("p", "postcopy", "Postcopy", id="vm.postcopy",
                 tooltip="Switch this VM's migration to postcopy (needs postcopy-ram on both sides)"),
+        Binding("e", "params", "Parameters", id="vm.params",
+                tooltip="Edit this VM's migration parameters and capabilities (also while it migrates)"),
         Binding("r", "refresh", "Refresh", id="vm.refresh", show=False,
                 tooltip="Read the VM's state, parameters and capabilities again"),
     ]
@@ -174,6 +176,9 @@ class VMScreen(Screen[None]):
 
     def action_postcopy(self) -> None:
         self.app.ask_postcopy(self.vm)
+
+    def action_params(self) -> None:
+        self.app.open_params(self.vm)
 
     def action_refresh(self) -> None:
         self.app.refresh_vm(self.vm)
