@@ -82,9 +82,15 @@ def app_on(lab: Lab, directory: Path, *, read_only: bool = False) -> tuple[Migtu
     return MigtuiApp(Fleet(inventory.vm, CommandGate(audit, read_only=read_only)), theme="migtui-dark"), audit
 
 
-async def open_editor(pilot: Pilot, app: MigtuiApp, vm: str = "vm1") -> SettingsEditor:
+async def open_editor(pilot: Pilot, app: MigtuiApp, vm: str = "vm1", key: str | None = None) -> SettingsEditor:
+    """Open the editor of ``vm``: by ``key`` on the current screen, else directly."""
     await settle(pilot, lambda: app.fleet.states[vm].link == "connected", 20, f"{vm} connected")
-    await app.push_screen(ParamsScreen(vm))
+    if key:
+        await pilot.press(key)
+        await settle(pilot, lambda: isinstance(app.screen, ParamsScreen), 5, "the parameters screen")
+        assert app.screen.vm == vm
+    else:
+        await app.push_screen(ParamsScreen(vm))
     editor = app.screen.query_one(SettingsEditor)
     await settle(pilot, lambda: editor.settings is not None and editor.query("#parameters-form")
                  and all(row.ready for row in editor.query(FieldRow)), 20, "the form")
@@ -209,7 +215,8 @@ async def test_read_only_shows_the_values_and_has_no_apply(lab, lab_dir, ctl):
         await client.execute("migrate-set-capabilities", {"capabilities": [{"capability": "auto-converge", "state": True}]})
     app, audit = app_on(lab, lab_dir, read_only=True)
     async with app.run_test(size=(140, 50)) as pilot:
-        editor = await open_editor(pilot, app)
+        await settle(pilot, lambda: app.screen.vm == "vm1", 10, "vm1 highlighted in the fleet table")
+        editor = await open_editor(pilot, app, key="e")  # from the fleet screen
         assert editor.parameters_form.row("downtime-limit").editor.value == "1234"
         assert editor.capabilities_form.row("auto-converge").editor.value is True
         assert all(row.editor.disabled for row in editor.query(FieldRow))
@@ -240,7 +247,10 @@ async def test_max_bandwidth_changed_during_a_migration_changes_its_throughput_a
         await settle(pilot, lambda: (fleet.states["vm1"].latest or None) and fleet.states["vm1"].latest.active,
                      20, "the migration to run")
         before = await transfer_rate(client)
-        editor = await open_editor(pilot, app)
+        app.open_vm("vm1")
+        await settle(pilot, lambda: isinstance(app.screen, VMScreen) and app.screen.query(MigrationChart), 5,
+                     "the VM screen's charts")
+        editor = await open_editor(pilot, app, key="e")  # from the VM screen
         await enter(pilot, editor.parameters_form.row("max-bandwidth").editor, "40M")
         preview = await apply(pilot, app)
         assert preview.migrating and [c.text for c in preview.changes.changes] == ["max-bandwidth 8 MiB/s → 40 MiB/s"]
@@ -248,13 +258,11 @@ async def test_max_bandwidth_changed_during_a_migration_changes_its_throughput_a
         assert [mark.text for mark in marks] == ["max-bandwidth 8 MiB/s → 40 MiB/s"]
         after = await transfer_rate(client)
         assert (await client.execute("query-migrate"))["status"] == "active"
-        # The charts of the VM screen draw the mark.
-        app.pop_screen()
-        app.open_vm("vm1")
-        await settle(pilot, lambda: isinstance(app.screen, VMScreen) and app.screen.query(MigrationChart), 5,
-                     "the VM screen's charts")
-        chart = app.screen.query(MigrationChart).first()
-        assert [mark.text for mark in chart.marks()] == ["max-bandwidth 8 MiB/s → 40 MiB/s"]
+        # Back on the VM screen, its charts draw the mark.
+        await pilot.press("escape")
+        await settle(pilot, lambda: isinstance(app.screen, VMScreen), 5, "the VM screen again")
+        for chart in app.screen.query(MigrationChart):
+            assert [mark.text for mark in chart.marks()] == ["max-bandwidth 8 MiB/s → 40 MiB/s"]
         await client.execute("migrate_cancel")
         await client.wait_migration("cancelled", timeout=30)
     print(f"throughput at 8 MiB/s: {before / MIB:.1f} MiB/s; at 40 MiB/s: {after / MIB:.1f} MiB/s")
