@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import SelectionList, Static
 
 from form_pilot import enter
 from migtui.app import MigtuiApp
@@ -25,8 +25,11 @@ from migtui.qmp import migration
 from migtui.qmp.audit import AuditLog
 from migtui.qmp.fleet import Fleet
 from migtui.qmp.gate import CommandGate
+from migtui.params.presets import load_preset
 from migtui.screens.apply_preview import ApplyPreview
+from migtui.screens.bulk_apply import BulkApplyDialog
 from migtui.screens.params import ParamsScreen
+from migtui.screens.preset_dialogs import LoadPresetDialog, SavePresetDialog
 from migtui.screens.vm import VMScreen
 from migtui.widgets.chart_base import MigrationChart
 from migtui.widgets.schema_form import FieldRow
@@ -279,3 +282,58 @@ async def transfer_rate(client, seconds: float = 2.0) -> float:
     await asyncio.sleep(seconds)  # a measuring window, not a wait for a state
     last = await client.execute("query-migrate")
     return (last["ram"]["transferred"] - first["ram"]["transferred"]) / (time.monotonic() - start)
+
+
+async def test_bulk_apply_and_presets_from_the_editor(lab, lab_dir, ctl, monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    vm1 = await lab.start_source("vm1", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
+    vm2 = await lab.start_source("vm2", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
+    app, audit = app_on(lab, lab_dir)
+    async with app.run_test(size=(140, 50)) as pilot:
+        await settle(pilot, lambda: app.fleet.states["vm2"].link == "connected", 20, "vm2 connected")
+        editor = await open_editor(pilot, app, "vm1")
+        await enter(pilot, editor.parameters_form.row("downtime-limit").editor, "650")
+        await enter(pilot, editor.capabilities_form.row("auto-converge").editor, True)
+        # Save the edits as a preset before applying anything.
+        await pilot.press("ctrl+g")
+        await settle(pilot, lambda: isinstance(app.screen, SavePresetDialog), 5, "the save dialog")
+        assert "Saves the 2 edited values" in str(app.screen.query_one(".note").render())
+        await pilot.press(*"converge", "enter")
+        await settle(pilot, lambda: isinstance(app.screen, ParamsScreen), 5, "the editor again")
+        assert load_preset("converge").parameters == {"downtime-limit": 650}
+        # Apply to both VMs: vm1 is chosen already, vm2 is added with the keyboard.
+        await pilot.press("ctrl+b")
+        await settle(pilot, lambda: isinstance(app.screen, BulkApplyDialog), 5, "the bulk dialog")
+        chosen = app.screen.query_one(SelectionList)
+        assert chosen.selected == ["vm1"]
+        chosen.focus()
+        await pilot.press("down", "space")
+        assert chosen.selected == ["vm1", "vm2"]
+        await pilot.press("ctrl+s")
+        results = app.screen.query_one("#bulk-results", Static)
+        await settle(pilot, lambda: "✓ vm2" in str(results.render()), 20, "a result for each VM")
+        assert str(results.render()).splitlines() == [
+            "✓ vm1: downtime-limit 300 ms → 650 ms; auto-converge off → on",
+            "✓ vm2: downtime-limit 300 ms → 650 ms; auto-converge off → on",
+        ]
+        await pilot.press("escape")
+        await settle(pilot, lambda: isinstance(app.screen, ParamsScreen) and editor.settings is not None
+                     and editor.settings.parameters["downtime-limit"] == 650, 10, "vm1's editor read again")
+        assert [m.text for m in app.marks.of("vm2")] == ["downtime-limit 300 ms → 650 ms; auto-converge off → on"]
+    async with ctl(vm1) as one, ctl(vm2) as two:
+        for client in (one, two):
+            assert (await client.execute("query-migrate-parameters"))["downtime-limit"] == 650
+            await client.execute("migrate-set-parameters", {"downtime-limit": 300})  # undone behind migtui's back
+    # Loading the preset on vm2 fills its form; nothing is sent until Apply.
+    sent = len(audit.entries())
+    app, audit = app_on(lab, lab_dir)
+    async with app.run_test(size=(140, 50)) as pilot:
+        editor = await open_editor(pilot, app, "vm2")
+        await pilot.press("ctrl+o")
+        await settle(pilot, lambda: isinstance(app.screen, LoadPresetDialog), 5, "the load dialog")
+        await pilot.press("enter")  # the only preset
+        await settle(pilot, lambda: isinstance(app.screen, ParamsScreen) and "1 change" in status(app), 5,
+                     "the preset's values as edits")
+        assert editor.parameters_form.row("downtime-limit").editor.value == "650"
+        assert "downtime-limit 300 ms → 650 ms" in status(app)
+    assert len(audit.entries()) == sent
