@@ -50,6 +50,7 @@ class FleetScreen(Screen[None]):
     """The highlighted VM."""
 
     app: MigtuiApp  # type: ignore[assignment]
+    _controls: tuple[bool | None, ...] = ()
 
     def compose(self) -> ComposeResult:
         fleet = self.app.fleet
@@ -76,14 +77,23 @@ class FleetScreen(Screen[None]):
             parts.append(f"{down} down")
         parts.append(f"sorted by {HEADERS[self.sort_column]}{' ↓' if self.sort_reverse else ''}")
         self.sub_title = " · ".join(parts)
-        self.refresh_bindings()  # cancel and postcopy follow the highlighted VM's migration
+        self._follow_controls()
+
+    def _follow_controls(self) -> None:
+        """Grey out cancel and postcopy as the highlighted VM's migration comes and goes.
+
+        Only when that changes: refreshing the bindings rebuilds the footer."""
+        allowed = tuple(self.app.control_allowed(action, self.vm) for action in ("migrate", "cancel", "postcopy"))
+        if allowed != self._controls:
+            self._controls = allowed
+            self.refresh_bindings()
 
     # -- table events -------------------------------------------------------
 
     @on(DataTable.RowHighlighted, "#fleet-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.vm = event.row_key.value
-        self.refresh_bindings()
+        self._follow_controls()
 
     @on(DataTable.RowSelected, "#fleet-table")
     def _selected(self, event: DataTable.RowSelected) -> None:

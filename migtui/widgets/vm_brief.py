@@ -96,4 +96,4 @@ class VMBrief(Static):
         texts = [Text(*line) if isinstance(line, tuple) else Text(line) for line in lines]
         for text in texts:
             text.no_wrap, text.overflow = True, "ellipsis"
-        self.update(Text("\n").join(texts))
+        self.update(Text("\n").join(texts), layout=False)  # a fixed height: no layout pass needed
