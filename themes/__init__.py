@@ -7,8 +7,12 @@ the command palette, "Change theme"):
 * ``migtui-ansi``: only the 16 ANSI colours, which the terminal maps to its
   own palette: for the Linux console, old xterms, serial consoles, and
   screen/tmux without 256-colour support. Chosen by default on such
-  terminals, and when ``NO_COLOR`` is set (Textual then strips colour; an
-  ANSI theme keeps text in the terminal's own foreground and background).
+  terminals.
+
+With ``NO_COLOR`` set, Textual turns every colour into a shade of grey (and
+migtui.tcss marks the cursor and headers with reverse video and bold). That
+works from the full-colour theme: from ANSI colours, Textual 8's filter
+draws black on black, so NO_COLOR picks ``migtui-dark``.
 
 ``migtui.tcss`` holds the screens' layout and the rules that keep things
 readable without colour (the table cursor becomes reverse video).
@@ -78,10 +82,10 @@ LOW_COLOUR_TERMS = ("linux", "vt100", "vt220", "xterm", "screen", "tmux", "ansi"
 
 
 def default_theme_name(environ: dict[str, str] | None = None) -> str:
-    """``migtui-ansi`` when colour is unwanted or scarce, else ``migtui-dark``."""
+    """``migtui-ansi`` when colours are scarce, else ``migtui-dark`` (also under NO_COLOR)."""
     env = os.environ if environ is None else environ
     if "NO_COLOR" in env:
-        return ANSI.name
+        return DARK.name
     term = env.get("TERM", "")
     if env.get("COLORTERM") in ("truecolor", "24bit") or "256color" in term or "direct" in term:
         return DARK.name

@@ -17,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--open", metavar="NAME", dest="open_vm", help="start on this VM's screen")
     parser.add_argument("--theme", metavar="NAME",
                         help="migtui-dark, migtui-ansi (16 colours) or any Textual theme "
-                             "(default: by terminal; migtui-ansi under NO_COLOR)")
+                             "(default: by terminal; NO_COLOR is respected)")
     add_safety_options(parser)
     parser.set_defaults(func=run)
 

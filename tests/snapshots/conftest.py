@@ -15,7 +15,8 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def utc() -> Iterator[None]:
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.delenv("NO_COLOR", raising=False)  # a test that wants it sets it
     before = os.environ.get("TZ")
     os.environ["TZ"] = "UTC"
     time.tzset()

@@ -39,6 +39,12 @@ class TestFleetScreen:
 
         assert snap_compare(dashboard(), terminal_size=(120, 40), run_before=run_before)
 
+    def test_no_color(self, snap_compare, monkeypatch) -> None:
+        monkeypatch.setenv("NO_COLOR", "1")
+        app = MigtuiApp(recorded_fleet(), start_fleet=False)
+        assert app.theme == "migtui-dark" and app.no_color  # Textual greys it out
+        assert snap_compare(app, terminal_size=(80, 24), run_before=still)
+
     def test_read_only_has_no_controls(self, snap_compare) -> None:
         assert snap_compare(dashboard(read_only=True), terminal_size=(80, 24), run_before=still)
 
