@@ -184,3 +184,20 @@ async def test_palette_offers_every_action_for_every_vm() -> None:
                 assert f"{verb} {vm}" in names
         hits = [hit async for hit in provider.search("migrate batch")]
         assert hits and hits[0].text == "migrate batch-1"
+
+
+async def test_marks_are_drawn_on_every_chart_of_their_vm() -> None:
+    from migtui.widgets.chart_base import MigrationChart
+
+    app = MigtuiApp(recorded_fleet(), start_fleet=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.open_vm("batch-1")
+        await pilot.pause()
+        latest = app.fleet.states["batch-1"].latest
+        app.add_mark("batch-1", "limit 500ms", at=latest.at - 10)
+        app.add_mark("db-1", "elsewhere", at=latest.at - 10)
+        charts = list(app.screen.query(MigrationChart))
+        await settle(pilot, lambda: all(chart.marks_version == 1 for chart in charts))
+        for chart in charts:
+            assert [mark.text for mark in chart.marks()] == ["limit 500ms"]
+            assert "limit 500ms" in chart.plt.build()

@@ -1,0 +1,107 @@
+"""The dashboard driven with Pilot against real QEMU VMs of a lab.
+
+Every wait is on a condition with a deadline; the lab fixture stops every
+QEMU it started, pass or fail.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Button
+
+from migtui.app import MigtuiApp
+from migtui.inventory import load_inventory
+from migtui.lab import Lab
+from migtui.qmp import migration
+from migtui.qmp.audit import AuditLog
+from migtui.qmp.fleet import Fleet
+from migtui.qmp.gate import CommandGate
+from migtui.screens.error import ErrorScreen
+from migtui.screens.fleet import FleetScreen
+from migtui.screens.migrate import MigrateDialog
+from migtui.widgets.fleet_table import FleetTable
+
+pytestmark = pytest.mark.qemu
+MIB = 1024 * 1024
+
+
+async def settle(pilot: Pilot, condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """Let the dashboard run until ``condition`` holds; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"after {timeout:g} s: {what}"
+        await pilot.pause(0.05)
+
+
+def cell(app: MigtuiApp, vm: str, column: str) -> str:
+    return _fleet_table(app).get_cell(vm, column).plain
+
+
+def _fleet_table(app: MigtuiApp) -> FleetTable:
+    fleet_screen = next(s for s in app.screen_stack if isinstance(s, FleetScreen))
+    return fleet_screen.query_one(FleetTable)
+
+
+async def dashboard_on(lab: Lab, directory: Path, *, dirty_mib: float, rate: float) -> MigtuiApp:
+    source = await lab.start_source("vm1", mem_mib=128, dirty_mib=dirty_mib, dirty_rate_mib_s=rate)
+    await lab.start_destination("vm1-dst", like=source)
+    inventory = load_inventory(lab.write_inventory(directory / "inventory.toml"))
+    gate = CommandGate(AuditLog(directory / "audit.jsonl"))
+    return MigtuiApp(Fleet(inventory.vm, gate), theme="migtui-dark")
+
+
+def both_up(app: MigtuiApp) -> bool:
+    return (cell(app, "vm1", "link") == "up" and cell(app, "vm1-dst", "link") == "up"
+            and cell(app, "vm1", "run") == "running" and cell(app, "vm1-dst", "run") == "inmigrate")
+
+
+async def test_fleet_table_lists_the_lab_vms(lab: Lab, lab_dir: Path) -> None:
+    app = await dashboard_on(lab, lab_dir, dirty_mib=16, rate=8)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, lambda: both_up(app), 20, "both VMs connected, running and waiting")
+        table = _fleet_table(app)
+        assert [row.key.value for row in table.ordered_rows] == ["vm1", "vm1-dst"]
+        assert cell(app, "vm1", "status") == "-"  # no migration yet
+
+
+async def test_migration_started_from_the_ui_ends_completed(lab: Lab, lab_dir: Path) -> None:
+    app = await dashboard_on(lab, lab_dir, dirty_mib=16, rate=8)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, lambda: both_up(app), 20, "both VMs connected, running and waiting")
+        _fleet_table(app).select_vm("vm1")
+        await pilot.press("m")
+        await settle(pilot, lambda: isinstance(app.screen, MigrateDialog), 5, "the migrate dialog")
+        dialog = app.screen
+        await settle(pilot, lambda: not dialog.query_one("#migrate-go", Button).disabled, 20,
+                     "the pre-flight checks passing")
+        await pilot.press("ctrl+s")
+        await settle(pilot, lambda: cell(app, "vm1", "status") == "completed", 90, "vm1's row saying completed")
+        await settle(pilot, lambda: cell(app, "vm1", "progress") == "100%", 10, "vm1 at 100%")
+    audit = [json.loads(line) for line in (lab_dir / "audit.jsonl").read_text().splitlines()]
+    assert any(entry.get("command") == "migrate" and entry.get("vm") == "vm1" for entry in audit)
+
+
+async def test_vm_killed_mid_migration_shows_disconnected(lab: Lab, lab_dir: Path) -> None:
+    # 48 MiB/s of dirtying against 8 MiB/s of bandwidth: active until killed.
+    app = await dashboard_on(lab, lab_dir, dirty_mib=64, rate=48)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, lambda: both_up(app), 20, "both VMs connected, running and waiting")
+        fleet = app.fleet
+        plan = migration.MigrationPlan(parameters={"max-bandwidth": 8 * MIB, "downtime-limit": 50})
+        await migration.start_migration(fleet.session("vm1"), fleet.session("vm1-dst"), plan)
+        await settle(pilot, lambda: cell(app, "vm1", "status") == "active", 20, "vm1 migrating")
+        app.open_vm("vm1")
+        await pilot.pause()
+        await lab.kill("vm1")
+        await settle(pilot, lambda: cell(app, "vm1", "link") == "down", 30, "vm1 shown down")
+        assert app.is_running
+        assert not any(isinstance(screen, ErrorScreen) for screen in app.screen_stack)
+        assert "vm1" in [row.key.value for row in _fleet_table(app).ordered_rows]  # still listed
+        title = str(app.screen.query_one("#vm-title").render())
+        assert "link" in title  # the VM screen says the link is down too
