@@ -52,6 +52,7 @@ class ApplyPreview(ModalScreen[bool]):
         overflow-y: auto;
     }
     ApplyPreview .note {
+        width: 1fr;
         color: $text-muted;
     }
     ApplyPreview #preview-buttons {

@@ -148,7 +148,9 @@ class ParamsScreen(Screen[None]):
             changes = self.settings.changes(request)
             if changes:
                 self._pending = changes
-                self._status(f"{len(changes)} change{'s' if len(changes) != 1 else ''}: {changes.text}", "-pending")
+                names = ", ".join(change.name for change in changes.changes)
+                self._status(f"{len(changes)} change{'s' if len(changes) != 1 else ''} ({names}): "
+                             f"Ctrl+S shows old → new before anything is sent.", "-pending")
             else:
                 self._status("No changes from what QEMU holds.", "")
         self.refresh_bindings()

@@ -21,11 +21,12 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Label, Static
 
-from migtui.qapi.fields import FieldSpec
+from migtui.qapi.fields import FieldKind, FieldSpec
 from migtui.widgets.field_editors import FieldEditor
 from migtui.widgets.struct_editors import editor_for
 
 Check = Callable[[str, Any], str | None]
+WIDE_KINDS = frozenset({FieldKind.LIST_STR, FieldKind.STRUCT, FieldKind.LIST_STRUCT})
 _NOT_YET = object()
 
 
@@ -69,6 +70,9 @@ class FieldRow(VerticalGroup):
         width: 1fr;
         max-width: 64;
     }
+    FieldRow > FieldEditor {
+        margin-left: 2;
+    }
     FieldRow .-badges {
         width: auto;
         padding-left: 2;
@@ -103,10 +107,15 @@ class FieldRow(VerticalGroup):
         """The model's objection to what is typed, if any."""
 
     def compose(self) -> ComposeResult:
+        # Lists and structs get the whole width under the name; one-line editors sit beside it.
+        wide = self.spec.kind in WIDE_KINDS
         with HorizontalGroup(classes="-head"):
             yield Label(self.spec.name, classes="-name")
-            yield self.editor
+            if not wide:
+                yield self.editor
             yield Label(badges(self.spec), classes="-badges")
+        if wide:
+            yield self.editor
         if self.spec.doc:
             yield Static(self.spec.doc, classes="-help", markup=False)
         yield Static("", classes="-error", markup=False)

@@ -55,7 +55,7 @@ class StructEditor(FieldEditor):
         height: auto;
     }
     StructEditor > .-member > Label {
-        width: 16;
+        width: 12;
         color: $text-muted;
     }
     StructEditor > .-present {
