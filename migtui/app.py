@@ -12,6 +12,8 @@ notifications in QEMU's own words, never as a crash.
 from __future__ import annotations
 
 import traceback
+from collections.abc import Awaitable, Callable
+from functools import partial
 
 from textual.app import App
 from textual.binding import Binding
@@ -27,6 +29,7 @@ from migtui.screens.fleet import FleetScreen
 from migtui.screens.migrate import MigrateDialog, MigrationRequest
 from migtui.screens.palette import VMCommands
 from migtui.screens.params import ParamsScreen
+from migtui.screens.snapshots import SnapshotsScreen
 from migtui.screens.vm import VMScreen
 from migtui.themes import THEMES, default_theme_name, stylesheet
 from migtui.widgets.feed import FleetFeed
@@ -50,7 +53,7 @@ class MigtuiApp(App[None]):
     ]
 
     def __init__(self, fleet: Fleet, *, start_fleet: bool = True, theme: str | None = None,
-                 open_vm: str | None = None) -> None:
+                 open_vm: str | None = None, auto_dismiss_jobs: bool = False) -> None:
         """``start_fleet=False`` leaves connecting to the caller (tests feed
         recorded samples into a fleet that never connects)."""
         super().__init__()
@@ -58,6 +61,9 @@ class MigtuiApp(App[None]):
         self.feed = FleetFeed()
         self.marks = MarkBook()
         self.read_only = fleet.gate.read_only
+        self.auto_dismiss_jobs = auto_dismiss_jobs
+        """Dismiss a snapshot job that concluded well without asking (failed ones are
+        dismissed once their reason is read and shown)."""
         self._start_fleet = start_fleet
         self._open_vm = open_vm
         self._unsubscribe = None
@@ -128,6 +134,13 @@ class MigtuiApp(App[None]):
             return
         self.push_screen(ParamsScreen(vm))
 
+    def open_snapshots(self, vm: str) -> None:
+        """``vm``'s snapshots and jobs (listed only, when read-only)."""
+        if vm not in self.fleet.states:
+            self.notify(f"No VM named {vm!r}.", severity="error")
+            return
+        self.push_screen(SnapshotsScreen(vm))
+
     def refresh_vm(self, vm: str) -> None:
         self.fleet.refresh(vm)
         self.notify(f"Reading {vm}'s state again.", timeout=2)
@@ -145,7 +158,8 @@ class MigtuiApp(App[None]):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._control(vm, "cancel", migration.cancel(self.fleet.session(vm)), f"{vm}: migration cancelled")
+                self._control(vm, "cancel", partial(migration.cancel, self.fleet.session(vm)),
+                              f"{vm}: migration cancelled")
 
         self.push_screen(ConfirmDialog(f"Cancel the migration of {vm}", question, yes="Cancel it",
                                        no="Keep migrating"), answered)
@@ -159,7 +173,7 @@ class MigtuiApp(App[None]):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._control(vm, "postcopy", migration.start_postcopy(self.fleet.session(vm)),
+                self._control(vm, "postcopy", partial(migration.start_postcopy, self.fleet.session(vm)),
                               f"{vm}: switched to postcopy")
 
         self.push_screen(ConfirmDialog(f"Postcopy for {vm}", question, yes="Switch to postcopy"), answered)
@@ -190,17 +204,19 @@ class MigtuiApp(App[None]):
             self.add_mark(request.source, f"migrate → {request.target}")
             self.notify(f"{request.source}: migrating to {request.target} ({uri})", markup=False)
 
-        self.run_worker(start(), name=f"migrate {request.source}", group=f"control-{request.source}",
+        self.run_worker(start, name=f"migrate {request.source}", group=f"control-{request.source}",
                         exclusive=True, exit_on_error=False)
 
-    def _control(self, vm: str, action: str, call: object, done: str) -> None:
+    def _control(self, vm: str, action: str, call: Callable[[], Awaitable[None]], done: str) -> None:
+        # Workers get the coroutine function, not a coroutine: an exclusive
+        # worker replaced before it starts must not leave one never awaited.
         async def run() -> None:
-            await call  # type: ignore[misc]
+            await call()
             self.fleet.refresh(vm)
             self.add_mark(vm, action)
             self.notify(done)
 
-        self.run_worker(run(), name=f"{action} {vm}", group=f"control-{vm}", exclusive=True, exit_on_error=False)
+        self.run_worker(run, name=f"{action} {vm}", group=f"control-{vm}", exclusive=True, exit_on_error=False)
 
     # -- errors -------------------------------------------------------------
 

@@ -74,3 +74,13 @@ def test_history_is_bounded_and_refuses_time_going_back():
     assert [s.at for s in history.window(1)] == [3, 4]
     with pytest.raises(ValueError, match="backwards"):
         history.append(Sample(vm="a", at=1, wall=1, info=MigrationInfo()))
+
+
+def test_a_cancelling_migration_is_not_predicted_to_converge():
+    from migtui.model.convergence import Verdict, predict
+
+    tracker = MigrationTracker("a")
+    tracker.add(answer(remaining=100 * MiB, syncs=3, pages_rate=100), at=0)
+    sample = tracker.add(answer(status="cancelling", remaining=1 * MiB, syncs=3, pages_rate=100), at=1)
+    prediction = predict([sample])
+    assert prediction.verdict is Verdict.FINISHED and prediction.summary == "cancelling"

@@ -75,8 +75,8 @@ def predict(samples: Sequence[Sample], settings: MigrationSettings = MigrationSe
         return Prediction(Verdict.IDLE, "no migration")
     latest = samples[-1]
     status = latest.status
-    if status in ("completed", "failed", "cancelled"):
-        return Prediction(Verdict.FINISHED, status)
+    if status in ("completed", "failed", "cancelled", "cancelling"):
+        return Prediction(Verdict.FINISHED, status)  # cancelling: it ends without converging, whatever the rates
     if status.startswith("postcopy"):
         return Prediction(Verdict.POSTCOPY, "in postcopy: it will finish; pages arrive on demand")
     if not latest.active:

@@ -20,6 +20,8 @@ BUSY_AFTER = 1.0
 class VMState:
     name: str
     group: str | None = None
+    notes: str | None = None
+    """The inventory's free text about the VM."""
     link: str = "connecting"
     link_error: str | None = None
     run_state: str | None = None

@@ -41,7 +41,7 @@ class Fleet:
         self._tasks: list[asyncio.Task[None]] = []
         for entry in entries:
             session = VMSession(entry.name, entry.address, self.gate)
-            state = VMState(entry.name, group=entry.group)
+            state = VMState(entry.name, group=entry.group, notes=entry.notes)
             self.sessions[entry.name] = session
             self.states[entry.name] = state
             self.pollers[entry.name] = VMPoller(session, state, self._publish, fast, slow)

@@ -37,6 +37,8 @@ class FleetScreen(Screen[None]):
                 tooltip="Switch the VM's migration to postcopy (needs postcopy-ram on both sides)"),
         Binding("e", "params", "Parameters", id="fleet.params",
                 tooltip="Edit the VM's migration parameters and capabilities"),
+        Binding("n", "snapshots", "Snapshots", id="fleet.snapshots",
+                tooltip="The VM's snapshots and snapshot jobs (save, load, delete)"),
         Binding("r", "refresh", "Refresh", id="fleet.refresh", show=False,
                 tooltip="Read the VM's state, parameters and capabilities again"),
         Binding("escape", "clear_filter", "Clear filter", id="fleet.clear-filter", show=False),
@@ -121,7 +123,7 @@ class FleetScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("migrate", "cancel", "postcopy"):
             return self.app.control_allowed(action, self.vm)
-        if action in ("open", "params", "refresh"):
+        if action in ("open", "params", "snapshots", "refresh"):
             return self.vm is not None or None
         return True
 
@@ -160,6 +162,10 @@ class FleetScreen(Screen[None]):
     def action_params(self) -> None:
         if self.vm:
             self.app.open_params(self.vm)
+
+    def action_snapshots(self) -> None:
+        if self.vm:
+            self.app.open_snapshots(self.vm)
 
     def action_refresh(self) -> None:
         if self.vm:

@@ -22,6 +22,7 @@ VM_ACTIONS: tuple[tuple[str, str, bool], ...] = (
     ("cancel", "cancel the migration of {vm}", True),
     ("postcopy", "switch the migration of {vm} to postcopy", True),
     ("parameters", "edit the migration parameters and capabilities of {vm}", False),
+    ("snapshots", "snapshots and snapshot jobs of {vm}", False),
     ("refresh", "read the state, parameters and capabilities of {vm} again", False),
 )
 
@@ -34,7 +35,8 @@ class VMCommands(Provider):
     async def startup(self) -> None:
         app: MigtuiApp = self.app  # type: ignore[assignment]
         methods = {"open": app.open_vm, "migrate": app.ask_migrate, "cancel": app.ask_cancel,
-                   "postcopy": app.ask_postcopy, "parameters": app.open_params, "refresh": app.refresh_vm}
+                   "postcopy": app.ask_postcopy, "parameters": app.open_params, "snapshots": app.open_snapshots,
+                   "refresh": app.refresh_vm}
         self._commands = [
             (f"{verb} {vm}", partial(methods[verb], vm), help_text.format(vm=vm))
             for vm in app.fleet.states

@@ -20,7 +20,7 @@ from textual.widgets import Button, Label, Static
 from migtui.qapi.errors import FieldErrors
 from migtui.qapi.fields import FieldSpec
 from migtui.qapi.models import build_model
-from migtui.qmp.snapshots import SnapshotRequest, request_from
+from migtui.qmp.snapshots import SnapshotRequest, request_from, suggest_job_id
 from migtui.widgets.schema_form import SchemaForm
 
 TITLES = {"save": "Save a snapshot of {vm}", "load": "Load a snapshot into {vm}", "delete": "Delete a snapshot of {vm}"}
@@ -105,8 +105,12 @@ class SnapshotDialog(ModalScreen[SnapshotRequest | None]):
 
     @on(Button.Pressed, "#go")
     def action_submit(self) -> None:
+        entered = self._entered()
+        job_id = self.form.row("job-id")
+        if job_id is not None and not job_id.changed and entered.get("tag"):
+            entered["job-id"] = suggest_job_id(self.verb, entered["tag"])  # the suggestion follows the tag
         try:
-            arguments = self.model.to_arguments(self._entered())
+            arguments = self.model.to_arguments(entered)
         except FieldErrors as invalid:
             for name, message in invalid.errors.items():
                 row = self.form.row(name)

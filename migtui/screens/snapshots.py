@@ -7,6 +7,8 @@ the VM busy meanwhile and this screen's list waits for QEMU like any query.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -19,6 +21,7 @@ from migtui.model.snapshots import Snapshot
 from migtui.model.units import human_bytes
 from migtui.params.forms import forms_of
 from migtui.qmp import snapshots
+from migtui.qmp.session import VMSession
 from migtui.qmp.snapshots import JobOutcome, SnapshotRequest
 from migtui.screens.confirm import ConfirmDialog
 from migtui.screens.snapshot_dialog import SnapshotDialog
@@ -122,7 +125,7 @@ class SnapshotsScreen(Screen[None]):
             self.nodes = await snapshots.snapshot_nodes(session)
             self._fill()
 
-        self.run_worker(load(), group="snapshot-list", exclusive=True, exit_on_error=False)
+        self.run_worker(load, group="snapshot-list", exclusive=True, exit_on_error=False)
 
     def _fill(self) -> None:
         table = self.query_one("#snapshots", DataTable)
@@ -181,7 +184,7 @@ class SnapshotsScreen(Screen[None]):
             values = snapshots.form_values(verb, tag, self.nodes)
             self.app.push_screen(SnapshotDialog(self.vm, verb, specs, values), self._confirm)
 
-        self.run_worker(open_form(), group="snapshot-form", exclusive=True, exit_on_error=False)
+        self.run_worker(open_form, group="snapshot-form", exclusive=True, exit_on_error=False)
 
     def _confirm(self, request: SnapshotRequest | None) -> None:
         if request is None:
@@ -208,29 +211,33 @@ class SnapshotsScreen(Screen[None]):
             app.fleet.refresh(vm)
             _tell(app, vm, request, outcome)
 
-        app.run_worker(follow(), name=f"snapshot-{request.verb} {vm}", group=f"job-{vm}-{request.job_id}",
+        app.run_worker(follow, name=f"snapshot-{request.verb} {vm}", group=f"job-{vm}-{request.job_id}",
                        exit_on_error=False)
 
     def action_dismiss(self) -> None:
         if job_id := self.selected_job:
-            self._control(snapshots.dismiss(self.app.fleet.session(self.vm), job_id), f"job {job_id} dismissed")
+            self._control(partial(snapshots.dismiss, self.session, job_id), f"job {job_id} dismissed")
 
     def action_cancel_job(self) -> None:
         if job_id := self.selected_job:
-            self._control(snapshots.cancel(self.app.fleet.session(self.vm), job_id), f"job {job_id} cancelled")
+            self._control(partial(snapshots.cancel, self.session, job_id), f"job {job_id} cancelled")
 
     def action_resume(self) -> None:
-        self._control(snapshots.resume(self.app.fleet.session(self.vm)), f"{self.vm} runs again")
+        self._control(partial(snapshots.resume, self.session), f"{self.vm} runs again")
 
-    def _control(self, call: object, done: str) -> None:
+    @property
+    def session(self) -> VMSession:
+        return self.app.fleet.session(self.vm)
+
+    def _control(self, call: Callable[[], Awaitable[None]], done: str) -> None:
         app, vm = self.app, self.vm
 
         async def run() -> None:
-            await call  # type: ignore[misc]
+            await call()
             app.fleet.refresh(vm)
             app.notify(done)
 
-        app.run_worker(run(), name=done, group=f"job-control-{vm}", exit_on_error=False)
+        app.run_worker(run, name=done, group=f"job-control-{vm}", exit_on_error=False)
 
 
 def _tell(app: MigtuiApp, vm: str, request: SnapshotRequest, outcome: JobOutcome) -> None:
@@ -246,6 +253,7 @@ def _tell(app: MigtuiApp, vm: str, request: SnapshotRequest, outcome: JobOutcome
 
         def answered(yes: bool | None) -> None:
             if yes:
-                app.run_worker(snapshots.resume(app.fleet.session(vm)), name=f"resume {vm}", exit_on_error=False)
+                app.run_worker(partial(snapshots.resume, app.fleet.session(vm)), name=f"resume {vm}",
+                               exit_on_error=False)
 
         app.push_screen(ConfirmDialog(f"{vm} is paused", question, yes="Resume", no="Leave it paused"), answered)

@@ -51,6 +51,8 @@ class VMScreen(Screen[None]):
                 tooltip="Switch this VM's migration to postcopy (needs postcopy-ram on both sides)"),
         Binding("e", "params", "Parameters", id="vm.params",
                 tooltip="Edit this VM's migration parameters and capabilities (also while it migrates)"),
+        Binding("n", "snapshots", "Snapshots", id="vm.snapshots",
+                tooltip="This VM's snapshots and snapshot jobs (save, load, delete)"),
         Binding("r", "refresh", "Refresh", id="vm.refresh", show=False,
                 tooltip="Read the VM's state, parameters and capabilities again"),
     ]
@@ -179,6 +181,9 @@ class VMScreen(Screen[None]):
 
     def action_params(self) -> None:
         self.app.open_params(self.vm)
+
+    def action_snapshots(self) -> None:
+        self.app.open_snapshots(self.vm)
 
     def action_refresh(self) -> None:
         self.app.refresh_vm(self.vm)

@@ -18,6 +18,7 @@ from textual.containers import HorizontalGroup, VerticalGroup
 from textual.widgets import Button, Label, Switch
 
 from migtui.qapi.fields import FieldKind, FieldSpec
+from migtui.widgets.choice_list_editor import ChoiceListEditor
 from migtui.widgets.field_editors import (
     ChoiceEditor, FieldEditor, OptionalBoolEditor, StrListEditor, StrOrNullEditor, SwitchEditor, TextEditor,
 )  # fmt: skip
@@ -36,6 +37,8 @@ def editor_for(spec: FieldSpec, value: Any, *, nested: bool = False, id: str | N
         editor = StrOrNullEditor
     elif kind is FieldKind.LIST_STR:
         editor = StrListEditor
+    elif kind is FieldKind.LIST_ENUM:
+        editor = ChoiceListEditor
     elif kind is FieldKind.STRUCT:
         editor = StructEditor
     elif kind is FieldKind.LIST_STRUCT:

@@ -1,0 +1,156 @@
+"""The snapshots screen driven with Pilot against a real QEMU 7.2 with a qcow2 disk."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input
+
+from form_pilot import type_into
+from migtui.app import MigtuiApp
+from migtui.inventory import load_inventory
+from migtui.lab import Lab
+from migtui.qmp.audit import AuditLog
+from migtui.qmp.fleet import Fleet
+from migtui.qmp.gate import CommandGate
+from migtui.screens.confirm import ConfirmDialog
+from migtui.screens.snapshot_dialog import SnapshotDialog
+from migtui.screens.snapshots import SnapshotsScreen
+from migtui.widgets.job_panel import JobPanel
+
+pytestmark = pytest.mark.qemu
+
+
+async def settle(pilot: Pilot, condition: Callable[[], object], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"after {timeout:g} s: {what}"
+        await pilot.pause(0.05)
+
+
+async def snapshot_app(lab: Lab, directory: Path, read_only: bool = False) -> MigtuiApp:
+    await lab.start_source("vm1", mem_mib=128, dirty_mib=8, dirty_rate_mib_s=8, disk=True)
+    inventory = load_inventory(lab.write_inventory(directory / "inventory.toml"))
+    gate = CommandGate(AuditLog(directory / "audit.jsonl"), read_only=read_only)
+    return MigtuiApp(Fleet(inventory.vm, gate), theme="migtui-dark")
+
+
+def snapshots_screen(app: MigtuiApp) -> SnapshotsScreen:
+    return next(screen for screen in app.screen_stack if isinstance(screen, SnapshotsScreen))
+
+
+def tags(app: MigtuiApp) -> list[str]:
+    table = snapshots_screen(app).query_one("#snapshots", DataTable)
+    return [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+
+
+def job_rows(app: MigtuiApp) -> dict[str, tuple[str, str]]:
+    panel = snapshots_screen(app).query_one(JobPanel)
+    return {row.key.value: (panel.get_cell(row.key, "status").plain, panel.get_cell(row.key, "error").plain)
+            for row in panel.ordered_rows}
+
+
+async def open_snapshots(app: MigtuiApp, pilot: Pilot) -> None:
+    await settle(pilot, lambda: app.fleet.states["vm1"].run_state == "running", 20, "vm1 connected and running")
+    await pilot.press("down")  # the fleet table's first row: vm1
+    await pilot.press("n")
+    await settle(pilot, lambda: isinstance(app.screen, SnapshotsScreen), 5, "the snapshots screen")
+
+
+async def fill_and_start(app: MigtuiApp, pilot: Pilot, tag: str | None) -> None:
+    await settle(pilot, lambda: isinstance(app.screen, SnapshotDialog), 10, "the snapshot form")
+    if tag is not None:
+        await type_into(pilot, app.screen.form.row("tag").editor.query_one(Input), tag)
+    await pilot.press("ctrl+s")
+
+
+async def test_save_load_delete_through_the_screen(lab: Lab, lab_dir: Path, ctl) -> None:
+    app = await snapshot_app(lab, lab_dir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_snapshots(app, pilot)
+        await pilot.press("s")
+        await fill_and_start(app, pilot, "first")
+        await settle(pilot, lambda: tags(app) == ["first"], 60, "the saved snapshot listed")
+        await settle(pilot, lambda: any(status == "concluded" for status, _ in job_rows(app).values()), 20,
+                     "the job shown concluded")
+        # Not dismissed by itself (no auto-dismiss): the admin dismisses it.
+        async with ctl(lab["vm1"]) as client:
+            assert [job["status"] for job in await client.execute("query-jobs")] == ["concluded"]
+        app.screen.query_one(JobPanel).focus()
+        await pilot.press("x")
+        async with ctl(lab["vm1"]) as client:
+            for _ in range(200):
+                if await client.execute("query-jobs") == []:
+                    break
+                await pilot.pause(0.05)
+            assert await client.execute("query-jobs") == []
+
+        app.screen.query_one("#snapshots", DataTable).focus()
+        await pilot.press("l")
+        await fill_and_start(app, pilot, None)  # the selected snapshot's tag is filled in
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmDialog), 10, "load asks first")
+        assert "first" in app.screen.question and "vm1" in app.screen.question
+        await pilot.press("y")
+        await settle(pilot, lambda: any(v[0] == "concluded" for k, v in job_rows(app).items() if "load" in k), 60,
+                     "the load concluded")
+
+        app.screen.query_one("#snapshots", DataTable).focus()
+        await pilot.press("d")
+        await fill_and_start(app, pilot, None)
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmDialog), 10, "delete asks first")
+        await pilot.press("y")
+        await settle(pilot, lambda: tags(app) == [], 60, "the snapshot gone from the list")
+    async with ctl(lab["vm1"]) as client:
+        assert (await client.execute("query-status"))["status"] == "running"
+
+
+async def test_a_failed_load_shows_qemus_reason_and_offers_to_resume(lab: Lab, lab_dir: Path, ctl) -> None:
+    app = await snapshot_app(lab, lab_dir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_snapshots(app, pilot)
+        await pilot.press("s")
+        await fill_and_start(app, pilot, "real")
+        await settle(pilot, lambda: tags(app) == ["real"], 60, "the saved snapshot listed")
+        app.screen.query_one("#snapshots", DataTable).focus()
+        await pilot.press("l")
+        await fill_and_start(app, pilot, "never-saved")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmDialog), 10, "load asks first")
+        await pilot.press("y")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmDialog) and "paused" in app.screen.question,
+                     60, "the offer to resume the paused VM")
+        errors = [e for _, e in job_rows(app).values() if e]
+        assert errors and "never-saved" in errors[0]
+        async with ctl(lab["vm1"]) as client:
+            assert (await client.execute("query-status"))["status"] == "restore-vm"
+            jobs = await client.execute("query-jobs")
+            assert [job for job in jobs if job["type"] == "snapshot-load"] == []  # reason read: no job left behind
+        await pilot.press("y")
+        async with ctl(lab["vm1"]) as client:
+            for _ in range(200):
+                if (await client.execute("query-status"))["status"] == "running":
+                    break
+                await pilot.pause(0.05)
+            assert (await client.execute("query-status"))["status"] == "running"
+
+
+async def test_read_only_shows_snapshots_and_offers_no_job(lab: Lab, lab_dir: Path, ctl) -> None:
+    async with ctl(await lab.start_source("vm1", mem_mib=128, dirty_mib=8, dirty_rate_mib_s=8, disk=True)) as client:
+        await client.execute("snapshot-save", {"job-id": "j", "tag": "outside", "vmstate": "disk0",
+                                               "devices": ["disk0"]}, timeout=60)
+        await client.execute("job-dismiss", {"id": "j"})
+    inventory = load_inventory(lab.write_inventory(lab_dir / "inventory.toml"))
+    app = MigtuiApp(Fleet(inventory.vm, CommandGate(AuditLog(lab_dir / "audit.jsonl"), read_only=True)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_snapshots(app, pilot)
+        await settle(pilot, lambda: tags(app) == ["outside"], 30, "the existing snapshot listed")
+        for key in ("s", "l", "d"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, SnapshotsScreen), f"{key} opened something in read-only mode"
+        footer_actions = {active.binding.action for active in app.active_bindings.values()}
+        assert not footer_actions & {"save", "load", "delete", "dismiss", "cancel_job", "resume"}
+    assert AuditLog(lab_dir / "audit.jsonl").entries() == []
