@@ -15,6 +15,7 @@ from migtui.params.forms import VMForms
 from migtui.params.settings import VMSettings
 from migtui.qapi import FieldKind, bundled_releases, live_schema, load_release
 from migtui.qapi.schema import Schema
+from migtui.widgets.choice_list_editor import ChoiceListEditor
 from migtui.widgets.field_editors import (
     ChoiceEditor, StrListEditor, StrOrNullEditor, SwitchEditor, TextEditor,
 )  # fmt: skip
@@ -26,7 +27,7 @@ EDITORS = {
     FieldKind.BOOL: SwitchEditor, FieldKind.INT: TextEditor, FieldKind.SIZE: TextEditor,
     FieldKind.NUMBER: TextEditor, FieldKind.STR: TextEditor, FieldKind.ENUM: ChoiceEditor,
     FieldKind.STR_OR_NULL: StrOrNullEditor, FieldKind.LIST_STR: StrListEditor, FieldKind.LIST_INT: TextEditor,
-    FieldKind.LIST_ENUM: TextEditor, FieldKind.STRUCT: StructEditor, FieldKind.LIST_STRUCT: StructListEditor,
+    FieldKind.LIST_ENUM: ChoiceListEditor, FieldKind.STRUCT: StructEditor, FieldKind.LIST_STRUCT: StructListEditor,
     FieldKind.ANY: TextEditor,
 }  # fmt: skip
 
