@@ -17,13 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-import dataclasses
-
 from migtui.model.jobs import Job
 from migtui.model.snapshots import Snapshot, snapshots_from_block, writable_format_nodes
-from migtui.qapi.entities import EnumValue
-from migtui.qapi.fields import FieldKind, FieldSpec, field_specs
-from migtui.qapi.schema import Schema
 from migtui.qmp.session import VMSession
 
 VERBS = ("save", "load", "delete")
@@ -58,21 +53,6 @@ class SnapshotRequest:
         if self.verb != "delete":
             args["vmstate"] = self.vmstate
         return args
-
-
-def form_specs(schema: Schema, verb: str, nodes: list[str]) -> tuple[FieldSpec, ...]:
-    """The members of ``snapshot-VERB`` from the VM's schema, with the node
-    members narrowed to the VM's writable nodes: ``vmstate`` one of them,
-    ``devices`` any of them. Docs, since and features stay the schema's."""
-    choices = tuple(EnumValue(name=node) for node in nodes)
-    narrowed = []
-    for spec in field_specs(schema, f"snapshot-{verb}"):
-        if spec.name == "vmstate" and spec.kind is FieldKind.STR:
-            spec = dataclasses.replace(spec, kind=FieldKind.ENUM, values=choices)
-        elif spec.name == "devices" and spec.kind is FieldKind.LIST_STR:
-            spec = dataclasses.replace(spec, kind=FieldKind.LIST_ENUM, values=choices)
-        narrowed.append(spec)
-    return tuple(narrowed)
 
 
 def form_values(verb: str, tag: str, nodes: list[str], now: datetime | None = None) -> dict[str, Any]:

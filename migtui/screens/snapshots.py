@@ -20,6 +20,8 @@ from textual.widgets import DataTable, Footer, Header, Label, Static
 from migtui.model.snapshots import Snapshot
 from migtui.model.units import human_bytes
 from migtui.params.forms import forms_of
+from migtui.qapi.choices import with_choices
+from migtui.qapi.fields import field_specs
 from migtui.qmp import snapshots
 from migtui.qmp.session import VMSession
 from migtui.qmp.snapshots import JobOutcome, SnapshotRequest
@@ -180,7 +182,9 @@ class SnapshotsScreen(Screen[None]):
     def _ask(self, verb: str, tag: str) -> None:
         async def open_form() -> None:
             forms = await forms_of(self.app.fleet.session(self.vm))
-            specs = snapshots.form_specs(forms.schema, verb, self.nodes)
+            # The command's members from the VM's schema, the node members limited to its writable nodes.
+            specs = with_choices(field_specs(forms.schema, f"snapshot-{verb}"),
+                                 {"vmstate": self.nodes, "devices": self.nodes})
             values = snapshots.form_values(verb, tag, self.nodes)
             self.app.push_screen(SnapshotDialog(self.vm, verb, specs, values), self._confirm)
 
