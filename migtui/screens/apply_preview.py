@@ -6,10 +6,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from migtui.qapi.changes import ChangeSet
+from migtui.screens.dialog import Dialog
 
 
 def change_lines(changes: ChangeSet) -> Text:
@@ -25,25 +25,12 @@ def change_lines(changes: ChangeSet) -> Text:
     return Text("\n").join(lines)
 
 
-class ApplyPreview(ModalScreen[bool]):
+class ApplyPreview(Dialog[bool]):
     """Confirm the changes; dismissed with True to send them."""
 
     DEFAULT_CSS = """
-    ApplyPreview {
-        align: center middle;
-        background: $background 60%;
-    }
     ApplyPreview #preview-box {
         width: 90;
-        max-width: 100%;
-        height: auto;
-        max-height: 100%;
-        border: thick $primary;
-        background: $panel;
-        padding: 0 1;
-    }
-    ApplyPreview .title {
-        text-style: bold;
     }
     ApplyPreview #preview-changes {
         margin: 1 0;
@@ -53,14 +40,6 @@ class ApplyPreview(ModalScreen[bool]):
     }
     ApplyPreview .note {
         width: 1fr;
-        color: $text-muted;
-    }
-    ApplyPreview #preview-buttons {
-        height: auto;
-        align-horizontal: right;
-    }
-    ApplyPreview Button {
-        margin-left: 2;
     }
     """
 
@@ -77,7 +56,7 @@ class ApplyPreview(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         count = len(self.changes)
-        with Vertical(id="preview-box"):
+        with Vertical(id="preview-box", classes="dialog-box"):
             yield Label(f"Apply {count} change{'s' if count != 1 else ''} to {self.vm}", classes="title")
             yield Static(change_lines(self.changes), id="preview-changes")
             if self.migrating:
@@ -85,7 +64,7 @@ class ApplyPreview(ModalScreen[bool]):
                             "capability changes until it ends.", classes="note")
             yield Label("Only these members are sent. If QEMU refuses one, what was already "
                         "changed is put back.", classes="note")
-            with Horizontal(id="preview-buttons"):
+            with Horizontal(id="preview-buttons", classes="dialog-buttons"):
                 yield Button("Cancel (Esc)", id="preview-cancel")
                 yield Button("Apply (Ctrl+S)", id="preview-apply", variant="warning")
 

@@ -14,40 +14,24 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Label, SelectionList, Static
 
 from migtui.params.bulk import BulkResult, apply_to_many
 from migtui.params.settings import VMSettings
 from migtui.qapi.changes import SettingsRequest
 from migtui.qapi.human_values import human_value
+from migtui.screens.dialog import Dialog
 
 if TYPE_CHECKING:
     from migtui.app import MigtuiApp
 
 
-class BulkApplyDialog(ModalScreen[dict[str, BulkResult] | None]):
+class BulkApplyDialog(Dialog[dict[str, BulkResult] | None]):
     """Choose VMs, apply, read the results; dismissed with them (None if nothing was sent)."""
 
     DEFAULT_CSS = """
-    BulkApplyDialog {
-        align: center middle;
-        background: $background 60%;
-    }
-    BulkApplyDialog > Vertical {
+    BulkApplyDialog .dialog-box {
         width: 96;
-        max-width: 100%;
-        height: auto;
-        max-height: 100%;
-        border: thick $primary;
-        background: $panel;
-        padding: 0 1;
-    }
-    BulkApplyDialog .title {
-        text-style: bold;
-    }
-    BulkApplyDialog .note {
-        color: $text-muted;
     }
     BulkApplyDialog #bulk-values, BulkApplyDialog #bulk-results {
         height: auto;
@@ -57,13 +41,6 @@ class BulkApplyDialog(ModalScreen[dict[str, BulkResult] | None]):
         height: auto;
         max-height: 12;
         margin: 1 0;
-    }
-    BulkApplyDialog Horizontal {
-        height: auto;
-        align-horizontal: right;
-    }
-    BulkApplyDialog Button {
-        margin-left: 2;
     }
     """
 
@@ -85,13 +62,13 @@ class BulkApplyDialog(ModalScreen[dict[str, BulkResult] | None]):
         choices = [(f"{name}  QEMU {state.version or '?'}, {state.run_state or state.link}", name,
                     name == self.settings.vm)
                    for name, state in states.items() if state.link == "connected"]
-        with Vertical():
+        with Vertical(classes="dialog-box"):
             yield Label("Apply to several VMs", classes="title")
             yield Static(self._values(), id="bulk-values")
             yield Label("Each VM checks these against its own QEMU and changes only what differs.", classes="note")
             yield SelectionList[str](*choices, id="bulk-vms")
             yield Static("", id="bulk-results")
-            with Horizontal():
+            with Horizontal(classes="dialog-buttons"):
                 yield Button("Close (Esc)", id="bulk-close")
                 yield Button("Apply to chosen (Ctrl+S)", id="bulk-apply", variant="warning")
 

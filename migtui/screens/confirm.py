@@ -5,37 +5,25 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
+from migtui.screens.dialog import Dialog
 
-class ConfirmDialog(ModalScreen[bool]):
+
+class ConfirmDialog(Dialog[bool]):
     """Ask once; dismisses with True (go ahead) or False (leave it)."""
 
     DEFAULT_CSS = """
-    ConfirmDialog {
-        align: center middle;
-        background: $background 60%;
-    }
-    ConfirmDialog > Vertical {
+    ConfirmDialog .dialog-box {
         width: 64;
-        max-width: 100%;
-        height: auto;
         border: thick $warning;
-        background: $panel;
         padding: 1 2;
     }
     ConfirmDialog .title {
-        text-style: bold;
         margin-bottom: 1;
     }
-    ConfirmDialog Horizontal {
-        height: auto;
+    ConfirmDialog .dialog-buttons {
         margin-top: 1;
-        align-horizontal: right;
-    }
-    ConfirmDialog Button {
-        margin-left: 2;
     }
     """
 
@@ -52,10 +40,10 @@ class ConfirmDialog(ModalScreen[bool]):
         self.no = no
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with Vertical(classes="dialog-box"):
             yield Label(self.title_text, classes="title")
             yield Static(self.question, markup=False)
-            with Horizontal():
+            with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self.no} (n)", id="no")
                 yield Button(f"{self.yes} (y)", id="yes", variant="warning")
 

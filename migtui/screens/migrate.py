@@ -18,13 +18,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from migtui.cli.migrate import URI_SCHEMES
 from migtui.errors import MigtuiError
 from migtui.qmp.migration import MATCHING_CAPABILITIES, MigrationPlan, preflight
+from migtui.screens.dialog import Dialog
 
 if TYPE_CHECKING:
     from migtui.app import MigtuiApp
@@ -51,23 +51,10 @@ class MigrationRequest:
         return self.destination or self.uri or "?"
 
 
-class MigrateDialog(ModalScreen[MigrationRequest | None]):
+class MigrateDialog(Dialog[MigrationRequest | None]):
     DEFAULT_CSS = """
-    MigrateDialog {
-        align: center middle;
-        background: $background 60%;
-    }
     MigrateDialog #migrate-box {
         width: 78;
-        max-width: 100%;
-        height: auto;
-        max-height: 100%;
-        border: thick $primary;
-        background: $panel;
-        padding: 0 1;
-    }
-    MigrateDialog .title {
-        text-style: bold;
     }
     MigrateDialog OptionList, MigrateDialog OptionList:focus {
         height: auto;
@@ -88,13 +75,6 @@ class MigrateDialog(ModalScreen[MigrationRequest | None]):
     MigrateDialog #migrate-checks {
         height: auto;
         margin: 1 0;
-    }
-    MigrateDialog #migrate-buttons {
-        height: auto;
-        align-horizontal: right;
-    }
-    MigrateDialog Button {
-        margin-left: 2;
     }
     """
 
@@ -119,7 +99,7 @@ class MigrateDialog(ModalScreen[MigrationRequest | None]):
         options = [Option(f"{name}  (waiting for an incoming migration)", id=name) for name in waiting]
         options.append(Option("a URI, typed below", id=URI_OPTION))
         capabilities = states[self.source].capabilities
-        with Vertical(id="migrate-box"):
+        with Vertical(id="migrate-box", classes="dialog-box"):
             yield Label(f"Migrate {self.source}", classes="title")
             yield Label("to a VM of the fleet that waits for it, or to a URI:")
             yield OptionList(*options, id="migrate-destinations")
@@ -127,7 +107,7 @@ class MigrateDialog(ModalScreen[MigrationRequest | None]):
             for name, label in OFFERED_CAPABILITIES:
                 yield Checkbox(label, bool(capabilities.get(name)), id=f"cap-{name}")
             yield Static("", id="migrate-checks")
-            with Horizontal(id="migrate-buttons"):
+            with Horizontal(id="migrate-buttons", classes="dialog-buttons"):
                 yield Button("Cancel (Esc)", id="migrate-cancel")
                 yield Button("Migrate (Ctrl+S)", id="migrate-go", variant="warning", disabled=True)
 

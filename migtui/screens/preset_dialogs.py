@@ -6,32 +6,18 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from migtui.errors import MigtuiError
 from migtui.params.presets import list_presets, preset_path, presets_dir
+from migtui.screens.dialog import Dialog
 
 DIALOG_CSS = """
-{name} {{
-    align: center middle;
-    background: $background 60%;
-}}
-{name} > Vertical {{
+{name} .dialog-box {{
     width: 72;
-    max-width: 100%;
-    height: auto;
-    max-height: 100%;
-    border: thick $primary;
-    background: $panel;
-    padding: 0 1;
-}}
-{name} .title {{
-    text-style: bold;
 }}
 {name} .note {{
-    color: $text-muted;
     margin-bottom: 1;
 }}
 {name} .error {{
@@ -42,17 +28,10 @@ DIALOG_CSS = """
     max-height: 12;
     margin: 1 0;
 }}
-{name} Horizontal {{
-    height: auto;
-    align-horizontal: right;
-}}
-{name} Button {{
-    margin-left: 2;
-}}
 """
 
 
-class LoadPresetDialog(ModalScreen[str | None]):
+class LoadPresetDialog(Dialog[str | None]):
     """Pick a saved preset; dismissed with its name (its values go into the form, nothing is sent)."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="LoadPresetDialog")
@@ -60,14 +39,14 @@ class LoadPresetDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         names = list_presets()
-        with Vertical():
+        with Vertical(classes="dialog-box"):
             yield Label("Load a preset into the form", classes="title")
             yield Label(f"From {presets_dir()}. Its values become edits: review them, then Apply.", classes="note")
             if names:
                 yield OptionList(*[Option(name, id=name) for name in names], id="preset-names")
             else:
                 yield Label("No presets saved yet (Ctrl+G on the editor saves one).", classes="error")
-            with Horizontal():
+            with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel (Esc)", id="preset-cancel")
 
     @on(OptionList.OptionSelected)
@@ -81,7 +60,7 @@ class LoadPresetDialog(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class SavePresetDialog(ModalScreen[str | None]):
+class SavePresetDialog(Dialog[str | None]):
     """Name a preset; dismissed with the name (the caller writes it)."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="SavePresetDialog")
@@ -95,12 +74,12 @@ class SavePresetDialog(ModalScreen[str | None]):
         """The existing preset the user was warned about: saving it again replaces it."""
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with Vertical(classes="dialog-box"):
             yield Label("Save a preset", classes="title")
             yield Label(self.what, classes="note")
             yield Input(placeholder="name: letters, digits, '.', '_', '-'", id="preset-name")
             yield Label("", id="preset-error", classes="error")
-            with Horizontal():
+            with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel (Esc)", id="preset-cancel")
                 yield Button("Save (Enter)", id="preset-save", variant="primary")
 

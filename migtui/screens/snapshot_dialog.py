@@ -14,38 +14,24 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from migtui.qapi.errors import FieldErrors
 from migtui.qapi.fields import FieldSpec
 from migtui.qapi.models import build_model
 from migtui.qmp.snapshots import SnapshotRequest, request_from, suggest_job_id
+from migtui.screens.dialog import Dialog
 from migtui.widgets.schema_form import SchemaForm
 
 TITLES = {"save": "Save a snapshot of {vm}", "load": "Load a snapshot into {vm}", "delete": "Delete a snapshot of {vm}"}
 GO = {"save": "Save", "load": "Load", "delete": "Delete"}
 
 
-class SnapshotDialog(ModalScreen[SnapshotRequest | None]):
+class SnapshotDialog(Dialog[SnapshotRequest | None]):
     """Ask for the members of one snapshot command; dismiss with the request."""
 
     DEFAULT_CSS = """
-    SnapshotDialog {
-        align: center middle;
-        background: $background 60%;
-    }
-    SnapshotDialog > VerticalScroll {
-        width: 80;
-        max-width: 100%;
-        height: auto;
-        max-height: 100%;
-        border: thick $primary;
-        background: $panel;
-        padding: 0 1;
-    }
     SnapshotDialog .title {
-        text-style: bold;
         margin-bottom: 1;
     }
     SnapshotDialog #snapshot-status {
@@ -53,13 +39,6 @@ class SnapshotDialog(ModalScreen[SnapshotRequest | None]):
     }
     SnapshotDialog #snapshot-status.-invalid {
         color: $error;
-    }
-    SnapshotDialog Horizontal {
-        height: auto;
-        align-horizontal: right;
-    }
-    SnapshotDialog Button {
-        margin-left: 2;
     }
     """
 
@@ -77,11 +56,11 @@ class SnapshotDialog(ModalScreen[SnapshotRequest | None]):
         self.model = build_model(specs, f"snapshot-{verb}")
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll():
+        with VerticalScroll(classes="dialog-box"):
             yield Label(TITLES[self.verb].format(vm=self.vm), classes="title")
             yield SchemaForm(self.specs, self.values, self._check)
             yield Static("Ctrl+S starts the job.", id="snapshot-status")
-            with Horizontal():
+            with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel (Esc)", id="cancel")
                 yield Button(f"{GO[self.verb]} (Ctrl+S)", id="go", variant="primary")
 

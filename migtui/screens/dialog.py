@@ -1,0 +1,47 @@
+"""The frame every dialog of the dashboard shares.
+
+A :class:`Dialog` is a modal screen with one box in the middle (class
+``dialog-box``) over the dimmed screen, a bold ``title``, muted ``note``
+lines, and a right-aligned row of buttons (class ``dialog-buttons``). The
+rules live here once; a dialog's own CSS only says what is its own (a
+width, a warning border, its lists).
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from textual.screen import ModalScreen
+
+ResultT = TypeVar("ResultT")
+
+
+class Dialog(ModalScreen[ResultT]):
+    DEFAULT_CSS = """
+    Dialog {
+        align: center middle;
+        background: $background 60%;
+    }
+    Dialog .dialog-box {
+        width: 80;
+        max-width: 100%;
+        height: auto;
+        max-height: 100%;
+        border: thick $primary;
+        background: $panel;
+        padding: 0 1;
+    }
+    Dialog .title {
+        text-style: bold;
+    }
+    Dialog .note {
+        color: $text-muted;
+    }
+    Dialog .dialog-buttons {
+        height: auto;
+        align-horizontal: right;
+    }
+    Dialog .dialog-buttons Button {
+        margin-left: 2;
+    }
+    """
