@@ -119,11 +119,15 @@ class Lab:
             vm.disk_path = self.directory / f"{name}.qcow2"
             argv = [self.qemu_img, "create", "-f", "qcow2", str(vm.disk_path), "1G"]
             await run(argv, self.directory / f"{name}.qemu-img.log")
-        self._vms[name] = vm
+        return await self._add(vm)
+
+    async def _add(self, vm: VM) -> VM:
+        """Keep ``vm`` and start it; a VM that never started is forgotten again."""
+        self._vms[vm.name] = vm
         try:
             await self._launch(vm)
         except BaseException:
-            del self._vms[name]  # never started: forget it
+            del self._vms[vm.name]
             raise
         return vm
 
@@ -143,13 +147,7 @@ class Lab:
             disk_path=like.disk_path,
             source_name=like.name,
         )
-        self._vms[name] = vm
-        try:
-            await self._launch(vm)
-        except BaseException:
-            del self._vms[name]  # never started: forget it
-            raise
-        return vm
+        return await self._add(vm)
 
     async def up(
         self,
