@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 import time
@@ -81,3 +82,27 @@ async def test_cli_silent_server_fails_within_the_timeout(tmp_path):
         assert b"Traceback" not in err
         assert b"no QMP greeting" in err
         assert time.monotonic() - started < 60
+
+
+def test_permission_denied_is_said_as_such(tmp_path):
+    """A socket the user may not open (root is made an ordinary user by dropping
+    CAP_DAC_OVERRIDE for the child, so the file mode is enforced)."""
+    import shutil
+    import socket
+
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        pytest.skip("root needs setpriv to give up its override of file modes")
+    path = tmp_path / "locked.sock"
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(path))
+    server.listen()
+    os.chmod(path, 0)
+    try:
+        argv = [sys.executable, "-m", "migtui", "watch", "--once", "--vm", f"locked={path}"]
+        if os.geteuid() == 0:
+            argv = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *argv]
+        run = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    finally:
+        server.close()
+    assert run.returncode == 1
+    assert run.stderr.strip() == f"migtui: locked: permission denied on QMP socket {path}"
