@@ -11,7 +11,7 @@ from migtui.inventory import VMEntry
 from migtui.qmp import snapshots
 from migtui.qmp.fleet import Fleet
 from migtui.qmp.session import VMSession
-from waiting import until
+from waiting import until, until_async
 
 pytestmark = pytest.mark.qemu
 
@@ -127,3 +127,30 @@ async def test_a_job_started_by_another_client_is_picked_up(disk_vm, ctl):
         await until(lambda: "external" in fleet.states["vm1"].jobs.jobs, 30, "the external job to be picked up")
         job = fleet.states["vm1"].jobs.jobs["external"]
         assert job.type == "snapshot-save" and job.status == "concluded"
+
+
+async def test_a_saving_vm_shows_busy_not_lost_and_the_fleet_goes_on(lab, ctl, monkeypatch):
+    # QMP is silent for the whole save (about 0.7 s for 256 MiB here): below
+    # the dashboard's one-second threshold, so the test lowers it.
+    import migtui.model.vm_state
+    import migtui.qmp.poller
+    monkeypatch.setattr(migtui.qmp.poller, "BUSY_AFTER", 0.2)
+    monkeypatch.setattr(migtui.model.vm_state, "BUSY_AFTER", 0.2)
+    saver = await lab.start_source("vm1", mem_mib=256, dirty_mib=240, dirty_rate_mib_s=512, disk=True)
+    other = await lab.start_source("vm2", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
+    async with ctl(saver) as client:
+        await until_async(client.guest_passes, lambda passes: passes >= 1, 60, "the guest to write its memory")
+    fleet = Fleet([VMEntry(name="vm1", qmp=str(saver.qmp_path)), VMEntry(name="vm2", qmp=str(other.qmp_path))],
+                  fast=0.1, slow=0.1)
+    seen: list[tuple[str, bool, int]] = []
+    fleet.subscribe(lambda update: seen.append((fleet.states["vm1"].link, fleet.states["vm1"].busy,
+                                                len(fleet.states["vm2"].tracker.history))))
+    async with fleet:
+        await fleet.wait_connected(10)
+        request = snapshots.SnapshotRequest("save", "big", "big-save", "disk0", ["disk0"])
+        outcome = await snapshots.run_job(fleet.sessions["vm1"], request)
+        assert outcome.ok
+    busy = [(link, vm2_samples) for link, is_busy, vm2_samples in seen if is_busy]
+    assert busy, "vm1 was never shown busy during the save"
+    assert all(link == "connected" for link, _ in busy), "a silent VM was shown as lost"
+    assert busy[-1][1] > busy[0][1], "vm2 was not sampled while vm1 was busy"
