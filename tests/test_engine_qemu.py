@@ -15,7 +15,7 @@ from migtui.qmp.fleet import Fleet
 from migtui.qmp.gate import CommandGate
 from migtui.qmp.migration import MigrationPlan, start_migration
 from migtui.qmp.updates import EventReceived, SampleTaken
-from waiting import until, until_async
+from waiting import until
 
 pytestmark = pytest.mark.qemu
 MiB = 1 << 20
@@ -24,7 +24,7 @@ MiB = 1 << 20
 async def written_once(ctl, vm) -> None:
     """Wait until the guest wrote its whole range once: zero pages cost nothing to migrate."""
     async with ctl(vm) as client:
-        await until_async(client.guest_passes, lambda passes: passes >= 1, 60, f"{vm.name}'s guest to write its range")
+        await client.wait_guest(passes=1, timeout=60)
 
 
 def entries(*vms) -> list[VMEntry]:
@@ -73,7 +73,7 @@ async def test_the_guest_runs_on_the_destination_after_migrating(lab, ctl):
                     60, "the migration to complete")
     async with ctl(dst) as client:
         first = await client.guest_ticks()
-        await until_async(lambda: client.guest_ticks(), lambda v: v > first, 20, "the guest to tick on the destination")
+        await client.wait_guest(ticks=first + 1, timeout=20)  # the guest runs on the destination
 
 
 async def test_a_migration_that_cannot_converge_is_called_a_stall_and_recovers(lab, ctl):

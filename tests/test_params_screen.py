@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -34,6 +33,7 @@ from migtui.screens.vm import VMScreen
 from migtui.widgets.chart_base import MigrationChart
 from migtui.widgets.schema_form import FieldRow
 from migtui.widgets.settings_editor import SettingsEditor
+from waiting import settle
 
 pytestmark = pytest.mark.qemu
 MIB = 1024 * 1024
@@ -70,13 +70,6 @@ FORM_VALUES = {
     "multifd-zstd-level": ("7", 1),
     "block-bitmap-mapping": (MAPPING, MAPPING),
 }
-
-
-async def settle(pilot: Pilot, condition: Callable[[], object], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"after {timeout:g} s: {what}"
-        await pilot.pause(0.05)
 
 
 def app_on(lab: Lab, directory: Path, *, read_only: bool = False) -> tuple[MigtuiApp, AuditLog]:

@@ -11,7 +11,7 @@ from migtui.inventory import VMEntry
 from migtui.qmp import snapshots
 from migtui.qmp.fleet import Fleet
 from migtui.qmp.session import VMSession
-from waiting import until, until_async
+from waiting import until
 
 pytestmark = pytest.mark.qemu
 
@@ -139,7 +139,7 @@ async def test_a_saving_vm_shows_busy_not_lost_and_the_fleet_goes_on(lab, ctl, m
     saver = await lab.start_source("vm1", mem_mib=256, dirty_mib=240, dirty_rate_mib_s=512, disk=True)
     other = await lab.start_source("vm2", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
     async with ctl(saver) as client:
-        await until_async(client.guest_passes, lambda passes: passes >= 1, 60, "the guest to write its memory")
+        await client.wait_guest(passes=1, timeout=60)
     fleet = Fleet([VMEntry(name="vm1", qmp=str(saver.qmp_path)), VMEntry(name="vm2", qmp=str(other.qmp_path))],
                   fast=0.1, slow=0.1)
     seen: list[tuple[str, bool, int]] = []

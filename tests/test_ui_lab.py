@@ -7,12 +7,9 @@ QEMU it started, pass or fail.
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
 from textual.widgets import Button
 
 from migtui.app import MigtuiApp
@@ -26,17 +23,10 @@ from migtui.screens.error import ErrorScreen
 from migtui.screens.fleet import FleetScreen
 from migtui.screens.migrate import MigrateDialog
 from migtui.widgets.fleet_table import FleetTable
+from waiting import settle
 
 pytestmark = pytest.mark.qemu
 MIB = 1024 * 1024
-
-
-async def settle(pilot: Pilot, condition: Callable[[], bool], timeout: float, what: str) -> None:
-    """Let the dashboard run until ``condition`` holds; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"after {timeout:g} s: {what}"
-        await pilot.pause(0.05)
 
 
 def cell(app: MigtuiApp, vm: str, column: str) -> str:

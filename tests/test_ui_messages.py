@@ -6,11 +6,8 @@ App's fleet subscriber, exactly as the poller publishes them.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 
 from textual.message import Message
-from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from data.traces import event_of, load_trace, recorded_fleet
@@ -22,18 +19,11 @@ from migtui.screens.migrate import MigrateDialog
 from migtui.screens.vm import VMScreen
 from migtui.widgets.feed import EventArrived, SampleArrived, StateUpdated
 from migtui.widgets.fleet_table import FleetTable
+from waiting import settle
 
 
 def cell(app: MigtuiApp, vm: str, column: str) -> str:
     return app.screen.query_one(FleetTable).get_cell(vm, column).plain
-
-
-async def settle(pilot: Pilot, condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Let the UI run until ``condition`` holds (fails after ``timeout`` seconds)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the dashboard did not get there in time"
-        await pilot.pause(0.02)
 
 
 async def test_samples_for_one_vm_coalesce_but_events_do_not() -> None:

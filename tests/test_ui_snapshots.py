@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,15 +19,9 @@ from migtui.screens.confirm import ConfirmDialog
 from migtui.screens.snapshot_dialog import SnapshotDialog
 from migtui.screens.snapshots import SnapshotsScreen
 from migtui.widgets.job_panel import JobPanel
+from waiting import settle
 
 pytestmark = pytest.mark.qemu
-
-
-async def settle(pilot: Pilot, condition: Callable[[], object], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"after {timeout:g} s: {what}"
-        await pilot.pause(0.05)
 
 
 async def snapshot_app(lab: Lab, directory: Path, read_only: bool = False) -> MigtuiApp:

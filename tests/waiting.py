@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 
@@ -17,11 +17,10 @@ async def until(predicate: Callable[[], Any], timeout: float, what: str) -> None
         await asyncio.sleep(0.05)
 
 
-async def until_async(read: Callable[[], Awaitable[Any]], accept: Callable[[Any], bool], timeout: float,
-                      what: str) -> None:
-    """Poll an async ``read`` until ``accept`` takes its value; fail after ``timeout`` seconds."""
+
+async def settle(pilot: Any, condition: Callable[[], Any], timeout: float = 5.0, what: str = "the condition") -> None:
+    """Let a Textual app run (``pilot.pause``) until ``condition`` holds; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
-    while not accept(await read()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.05)
+    while not condition():
+        assert time.monotonic() < deadline, f"after {timeout:g} s: {what}"
+        await pilot.pause(0.05)

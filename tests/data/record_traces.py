@@ -31,6 +31,7 @@ from pathlib import Path
 
 from migtui.inventory import load_inventory
 from migtui.lab import FULL_SPEED, Lab
+from migtui.lab.control import ControlClient
 from migtui.qmp import migration
 from migtui.qmp.fleet import Fleet
 from migtui.qmp.updates import EventReceived, SampleTaken, Update
@@ -56,7 +57,8 @@ async def record(name: str) -> Path:
             inventory = load_inventory(lab.write_inventory(Path(directory) / "inventory.toml"))
             async with Fleet(inventory.vm) as fleet:
                 await fleet.wait_connected(10)
-                await asyncio.sleep(2)  # let the guest dirty its whole range once
+                async with await ControlClient.connect(source.ctl_path) as control:
+                    await control.wait_guest(passes=1)  # zero pages cost nothing: dirty the whole range once
                 start = time.monotonic()
 
                 def keep(update: Update) -> None:
