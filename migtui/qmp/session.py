@@ -73,6 +73,9 @@ class VMSession:
         self._inflight: dict[int, float] = {}
         self._next_call = 0
         self._tasks: list[asyncio.Task[None]] = []
+        self._pumping = False
+        """Whether the event pump runs: one for the session's life (the client and
+        its listeners survive reconnects)."""
 
     # -- life cycle ---------------------------------------------------------
 
@@ -85,7 +88,8 @@ class VMSession:
 
     async def connect(self) -> None:
         """One attempt to connect; raises :class:`Unreachable` with the reason."""
-        self._set_link(LinkState.CONNECTING, None)
+        if self.error is None:  # a retry after a failure stays "disconnected (why)" until it succeeds
+            self._set_link(LinkState.CONNECTING, None)
         try:
             await asyncio.wait_for(self._client.connect(self.address), self.connect_timeout)
         except (Exception, asyncio.TimeoutError) as error:
@@ -93,7 +97,8 @@ class VMSession:
             reason = describe_connect_error(self.address, error)
             self._set_link(LinkState.DISCONNECTED, reason)
             raise Unreachable(self.name, reason) from None
-        if not any(task.get_name() == f"{self.name}-events" for task in self._tasks):
+        if not self._pumping:
+            self._pumping = True
             self._tasks.append(asyncio.create_task(self._pump_events(), name=f"{self.name}-events"))
         try:
             self.version = await self.execute("query-version")
