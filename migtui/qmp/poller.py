@@ -50,10 +50,10 @@ class VMPoller:
             except QEMURefused:
                 self.refresh_jobs = False  # e.g. no query-jobs on this QEMU: stop asking
             sample = self.state.latest
-            busy = (sample is not None and sample.active) or bool(self.state.jobs.running)
+            working = (sample is not None and sample.active) or bool(self.state.jobs.running)
             # A timer sets the same event an arriving QMP event sets: cheaper
             # than wait_for, which makes a task every tick.
-            timer = asyncio.get_running_loop().call_later(self.fast if busy else self.slow, self.wake.set)
+            timer = asyncio.get_running_loop().call_later(self.fast if working else self.slow, self.wake.set)
             await self.wake.wait()
             timer.cancel()
             self.wake.clear()
