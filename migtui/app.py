@@ -107,7 +107,8 @@ class MigtuiApp(App[None]):
         if state is None or state.link != "connected":
             return None
         sample = state.latest
-        migrating = sample is not None and sample.active
+        # A destination's query-migrate says "active" too, but cancel and postcopy are the source's to do.
+        migrating = sample is not None and sample.active and state.run_state != "inmigrate"
         if action == "migrate":
             return (not migrating and state.run_state in ("running", "paused")) or None
         if action == "cancel":

@@ -10,7 +10,7 @@ from __future__ import annotations
 from textual.message import Message
 from textual.widgets import DataTable
 
-from data.traces import event_of, load_trace, recorded_fleet
+from data.traces import event_of, load_trace, recorded_fleet, replay_into
 from migtui.app import MigtuiApp
 from migtui.model.events import QMPEvent
 from migtui.qmp.updates import EventReceived, SampleTaken, VMChanged
@@ -158,6 +158,22 @@ async def test_read_only_hides_every_control() -> None:
         await pilot.pause()
         assert not isinstance(app.screen, MigrateDialog)
         assert "read-only" in app.title
+
+
+async def test_cancel_and_postcopy_are_the_sources_not_the_destinations() -> None:
+    fleet = recorded_fleet()
+    # The destination of the stuck migration: QEMU says "active" there too.
+    replay_into(fleet.states["db-1-dst"], load_trace("not-converging"), until=30.0)
+    fleet.states["db-1-dst"].run_state = "inmigrate"
+    for name in ("batch-1", "db-1-dst"):
+        fleet.states[name].capabilities["postcopy-ram"] = True
+    app = MigtuiApp(fleet, start_fleet=False)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert app.control_allowed("postcopy", "batch-1") is True
+        assert app.control_allowed("cancel", "batch-1") is True
+        assert app.control_allowed("postcopy", "db-1-dst") is None
+        assert app.control_allowed("cancel", "db-1-dst") is None
 
 
 async def test_palette_offers_every_action_for_every_vm() -> None:
