@@ -77,3 +77,18 @@ def test_vm_pairs_and_addresses():
         inventory_from_pairs(["just-a-name"])
     with pytest.raises(ValueError):
         parse_address("tcp:host")
+
+
+def test_vm_pairs_keep_the_inventorys_safety_settings(tmp_path, monkeypatch):
+    from argparse import Namespace
+
+    from migtui.cli.common import gate_from_args, inventory_from_args
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    path = tmp_path / "site.toml"
+    path.write_text(f'[settings]\nread_only = true\naudit_log = "{tmp_path / "site-audit.jsonl"}"\n')
+    args = Namespace(vm=["a=/tmp/a.qmp"], config=str(path), read_only=False, audit_log=None)
+    inventory = inventory_from_args(args)
+    assert [vm.name for vm in inventory.vm] == ["a"]
+    gate = gate_from_args(args, inventory)
+    assert gate.read_only and gate.audit.path == tmp_path / "site-audit.jsonl"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from migtui.inventory import Inventory, inventory_from_pairs, load_inventory
+from migtui.inventory import Inventory, find_config, inventory_from_pairs, load_inventory
 from migtui.qmp.audit import AuditLog
 from migtui.qmp.gate import CommandGate
 
@@ -29,9 +29,18 @@ def add_safety_options(parser: argparse.ArgumentParser) -> None:
 
 
 def inventory_from_args(args: argparse.Namespace) -> Inventory:
-    if getattr(args, "vm", None):
-        return inventory_from_pairs(args.vm)
-    return load_inventory(args.config)
+    """The VMs of ``--vm`` pairs or of the inventory file.
+
+    With ``--vm``, the inventory's ``[settings]`` still apply when there is an
+    inventory (given, or found where it is looked for): a site's
+    ``read_only = true`` and its audit log are not bypassed by naming VMs by hand.
+    """
+    if not getattr(args, "vm", None):
+        return load_inventory(args.config)
+    inventory = inventory_from_pairs(args.vm)
+    if args.config or find_config(None).exists():
+        inventory.settings = load_inventory(args.config).settings
+    return inventory
 
 
 def gate_from_args(args: argparse.Namespace, inventory: Inventory) -> CommandGate:

@@ -8,6 +8,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from migtui.errors import MigtuiError
+
+
+class AuditLogError(MigtuiError):
+    """The audit log cannot be written: no mutating command may go unlogged."""
+
 
 class AuditLog:
     """Appends records to a JSON-lines file (created with its folder).
@@ -32,13 +38,24 @@ class AuditLog:
         }
         if detail is not None:
             entry["result" if outcome == "ok" else "error"] = detail
-        line = json.dumps(entry, default=str) + "\n"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        self._append(json.dumps(entry, default=str) + "\n")
+
+    def check(self) -> None:
+        """Fail now, before any command is sent, if the log cannot be written."""
+        self._append("")
+
+    def _append(self, line: str) -> None:
+        if self.path is None:
+            return
         try:
-            os.write(fd, line.encode())
-        finally:
-            os.close(fd)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+            try:
+                os.write(fd, line.encode())
+            finally:
+                os.close(fd)
+        except OSError as error:
+            raise AuditLogError(f"cannot write the audit log {self.path}: {error.strerror or error}") from None
 
     def entries(self) -> list[dict[str, Any]]:
         if self.path is None or not self.path.exists():

@@ -41,6 +41,7 @@ class CommandGate:
         if self.read_only:
             self.audit.record(vm, command, arguments, "refused", "read-only mode")
             raise ReadOnlyRefusal(f"{vm}: {command} refused: migtui runs read-only (nothing was sent)")
+        self.audit.check()  # an unwritable log stops the command before it is sent, not after
         return True
 
     def settle(self, vm: str, command: str, arguments: dict[str, Any] | None, outcome: str,

@@ -197,6 +197,10 @@ class VMSession:
             failure = LinkLost(self.name, f"{command}: connection lost before QEMU answered")
             self._settle(audited, command, arguments, "error", failure.reason)
             raise failure from None
+        except asyncio.CancelledError:
+            # Sent, but we stopped waiting: QEMU may well have acted on it, so it is logged.
+            self._settle(audited, command, arguments, "cancelled", "stopped waiting for QEMU's answer")
+            raise
         finally:
             self._inflight.pop(call, None)
         self._settle(audited, command, arguments, "ok", result or None)
