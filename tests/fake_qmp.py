@@ -19,7 +19,8 @@ class FakeQMPServer:
 
     ``mode``: 'silent' (accepts, never greets), 'garbage' (sends non-JSON),
     'stall' (greets, answers qmp_capabilities and query-version, then never
-    answers again).
+    answers again), 'vanish' (like stall, but answers the next command with
+    ``{}`` and then hangs up, as a QEMU that dies mid-job looks to a client).
     """
 
     def __init__(self, path: Path, mode: str) -> None:
@@ -59,6 +60,11 @@ class FakeQMPServer:
                 answer = {}
             elif command == "query-version":
                 answer = GREETING["QMP"]["version"]
+            elif self.mode == "vanish":
+                writer.write(json.dumps({"return": {}, "id": request.get("id")}).encode() + b"\n")
+                await writer.drain()
+                writer.close()
+                return
             else:
                 continue  # 'stall': never answer anything else
             reply = {"return": answer}

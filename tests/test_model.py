@@ -84,3 +84,13 @@ def test_a_cancelling_migration_is_not_predicted_to_converge():
     sample = tracker.add(answer(status="cancelling", remaining=1 * MiB, syncs=3, pages_rate=100), at=1)
     prediction = predict([sample])
     assert prediction.verdict is Verdict.FINISHED and prediction.summary == "cancelling"
+
+
+def test_a_zero_downtime_limit_never_converges_and_does_not_crash():
+    from migtui.model.convergence import MigrationSettings, Verdict, predict
+
+    tracker = MigrationTracker("a")
+    samples = [tracker.add(answer(remaining=r * MiB, syncs=s, pages_rate=256, mbps=800.0), at=s)
+               for s, r in ((2, 100), (3, 60), (4, 40))]
+    prediction = predict(samples, MigrationSettings(downtime_limit_ms=0))
+    assert prediction.verdict is Verdict.NOT_CONVERGING

@@ -137,3 +137,14 @@ async def test_a_command_given_up_by_its_caller_is_still_audited(tmp_path):
             with pytest.raises(asyncio.CancelledError):
                 await task
     assert [(e["command"], e["outcome"]) for e in audit.entries()] == [("migrate-set-parameters", "cancelled")]
+
+
+async def test_following_a_job_ends_when_qemu_goes_away(tmp_path):
+    from migtui.qmp import snapshots
+    from migtui.qmp.errors import LinkLost
+
+    async with FakeQMPServer(tmp_path / "q.sock", "vanish"):
+        async with VMSession("vm", str(tmp_path / "q.sock")) as session:
+            request = snapshots.SnapshotRequest("save", "t", "job-1", "disk0", ["disk0"])
+            with pytest.raises(LinkLost):
+                await asyncio.wait_for(snapshots.run_job(session, request), 30)

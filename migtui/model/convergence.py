@@ -93,7 +93,12 @@ def predict(samples: Sequence[Sample], settings: MigrationSettings = MigrationSe
     ratio = dirty / bandwidth
     if remaining <= budget:
         return Prediction(Verdict.CONVERGING, "converges now: what is left fits in the downtime limit", 0.0)
-    passes = math.log(budget / remaining) / math.log(ratio) if 0 < ratio < 1 else (1.0 if ratio == 0 else math.inf)
+    if budget <= 0:  # a downtime limit of 0: QEMU never switches over
+        passes = math.inf
+    elif 0 < ratio < 1:
+        passes = math.log(budget / remaining) / math.log(ratio)
+    else:
+        passes = 1.0 if ratio == 0 else math.inf
     if not stalled and passes <= MAX_PASSES:
         eta = remaining / bandwidth * (1 - ratio ** passes) / (1 - ratio) if ratio > 0 else remaining / bandwidth
         return Prediction(

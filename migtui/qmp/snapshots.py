@@ -13,6 +13,7 @@ What QEMU does, and so what this module does:
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -22,6 +23,8 @@ from migtui.model.snapshots import Snapshot, snapshots_from_block, writable_form
 from migtui.qmp.session import VMSession
 
 VERBS = ("save", "load", "delete")
+JOB_CHECK_INTERVAL = 2.0
+"""Seconds without a job event after which the follower checks that QEMU and the job are still there."""
 
 
 @dataclass
@@ -89,7 +92,15 @@ async def run_job(session: VMSession, request: SnapshotRequest, dismiss: bool = 
     with session.listener("JOB_STATUS_CHANGE", lambda e: e["data"].get("id") == request.job_id) as events:
         await session.execute(f"snapshot-{request.verb}", request.arguments(), timeout=None)
         while job.status != "concluded":
-            event = await events.get()
+            try:
+                event = await asyncio.wait_for(events.get(), JOB_CHECK_INTERVAL)
+            except asyncio.TimeoutError:
+                # No news: make sure QEMU and the job are still there. A lost
+                # link raises here; a job dismissed elsewhere ends the wait.
+                if not any(entry.get("id") == job.id for entry in await session.execute("query-jobs")):
+                    job.error = job.error or "the job disappeared before it concluded (dismissed elsewhere?)"
+                    break
+                continue
             data = cast(dict[str, Any], event["data"])  # qemu.qmp types a message value as object
             job.enter(data["status"])
     for entry in await session.execute("query-jobs"):
