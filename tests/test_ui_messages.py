@@ -207,3 +207,16 @@ async def test_marks_are_drawn_on_every_chart_of_their_vm() -> None:
         for chart in charts:
             assert [mark.text for mark in chart.marks()] == ["limit 500ms"]
             assert "limit 500ms" in chart.plt.build()
+
+
+async def test_snapshots_of_a_vm_that_is_down_say_why() -> None:
+    from textual.notifications import Notify
+
+    seen: list[Message] = []
+    app = MigtuiApp(recorded_fleet(), start_fleet=False)
+    async with app.run_test(message_hook=seen.append) as pilot:
+        app.open_snapshots("old-1")
+        await settle(pilot, lambda: any(isinstance(m, Notify) and "old-1" in str(m.notification.message)
+                                        for m in seen), 5, "a notification about old-1")
+        told = next(m.notification for m in seen if isinstance(m, Notify) and "old-1" in str(m.notification.message))
+        assert told.severity == "error" and "not connected" in str(told.message)

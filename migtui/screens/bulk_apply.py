@@ -86,6 +86,10 @@ class BulkApplyDialog(Dialog[dict[str, BulkResult] | None]):
             self.action_close()
 
     def action_close(self) -> None:
+        # Closing would cancel the apply worker with commands already sent to QEMU.
+        if any(worker.group == "bulk-apply" and worker.is_running for worker in self.workers):
+            self.notify("Waiting for every VM to answer first.", severity="warning")
+            return
         self.dismiss(self.results)
 
     def action_apply(self) -> None:

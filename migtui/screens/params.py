@@ -181,6 +181,10 @@ class ParamsScreen(Screen[None]):
         return True
 
     def action_back(self) -> None:
+        # Leaving would cancel the apply worker with commands already sent to QEMU.
+        if any(worker.group == "params-apply" and worker.is_running for worker in self.workers):
+            self.notify("Waiting for QEMU to answer the apply first.", severity="warning")
+            return
         self.dismiss()
 
     def action_toggle_deprecated(self) -> None:

@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.worker import Worker, WorkerState
 
 from migtui.model.snapshots import Snapshot
 from migtui.model.units import human_bytes
@@ -99,6 +100,11 @@ class SnapshotsScreen(Screen[None]):
     def on_unmount(self) -> None:
         self.app.feed.remove(self)
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # This screen's workers report here, not to the App (the message does not bubble).
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            self.app.show_error(event.worker.error, event.worker.name or "A command")
+
     # -- what is shown ------------------------------------------------------
 
     def on_state_updated(self, message: StateUpdated) -> None:
@@ -127,7 +133,8 @@ class SnapshotsScreen(Screen[None]):
             self.nodes = await snapshots.snapshot_nodes(session)
             self._fill()
 
-        self.run_worker(load, group="snapshot-list", exclusive=True, exit_on_error=False)
+        self.run_worker(load, name=f"Listing the snapshots of {self.vm}", group="snapshot-list", exclusive=True,
+                        exit_on_error=False)
 
     def _fill(self) -> None:
         table = self.query_one("#snapshots", DataTable)
@@ -188,7 +195,8 @@ class SnapshotsScreen(Screen[None]):
             values = snapshots.form_values(verb, tag, self.nodes)
             self.app.push_screen(SnapshotDialog(self.vm, verb, specs, values), self._confirm)
 
-        self.run_worker(open_form, group="snapshot-form", exclusive=True, exit_on_error=False)
+        self.run_worker(open_form, name=f"Opening the snapshot-{verb} form", group="snapshot-form", exclusive=True,
+                        exit_on_error=False)
 
     def _confirm(self, request: SnapshotRequest | None) -> None:
         if request is None:
