@@ -108,9 +108,10 @@ class MigtuiApp(App[None]):
             return None
         sample = state.latest
         # A destination's query-migrate says "active" too, but cancel and postcopy are the source's to do.
-        migrating = sample is not None and sample.active and state.run_state != "inmigrate"
+        migrating = state.migrating_out
         if action == "migrate":
-            return (not migrating and state.run_state in ("running", "paused")) or None
+            busy = sample is not None and sample.active  # as source or as destination
+            return (not busy and state.run_state in ("running", "paused")) or None
         if action == "cancel":
             return migrating or None
         if action == "postcopy":

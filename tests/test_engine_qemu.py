@@ -46,6 +46,8 @@ async def test_a_migration_with_several_passes_is_followed_to_completion(lab, ct
         await start_migration(fleet.sessions["vm1"], fleet.sessions["vm1-dst"], plan)
         await until(lambda: samples and samples[-1].status == "completed", 120, "the migration to complete")
         await until(lambda: fleet.states["vm1-dst"].run_state == "running", 20, "the destination to run")
+        # Each side knows its role (the destination's query-migrate said "active" too).
+        assert fleet.states["vm1-dst"].incoming and not fleet.states["vm1"].incoming
 
     statuses = [s.status for s in samples if s.status != "none"]
     order = ["setup", "active", "completed"]

@@ -174,6 +174,10 @@ async def test_cancel_and_postcopy_are_the_sources_not_the_destinations() -> Non
         assert app.control_allowed("cancel", "batch-1") is True
         assert app.control_allowed("postcopy", "db-1-dst") is None
         assert app.control_allowed("cancel", "db-1-dst") is None
+        # In postcopy the destination runs the guest: still not the side that cancels or switches.
+        fleet.states["db-1-dst"].run_state, fleet.states["db-1-dst"].incoming = "running", True
+        for action in ("cancel", "postcopy", "migrate"):
+            assert app.control_allowed(action, "db-1-dst") is None, action
 
 
 async def test_palette_offers_every_action_for_every_vm() -> None:

@@ -34,6 +34,10 @@ class VMState:
     tracker: MigrationTracker = field(init=False)
     events: History[QMPEvent] = field(default_factory=lambda: History(2000))
     jobs: JobBook = field(default_factory=JobBook)
+    incoming: bool = False
+    """Whether the VM is the destination of its current (or last) migration:
+    it was waiting in ``inmigrate`` when the migration started. A destination
+    reports "active" and, in postcopy, runs; this tells it from the source."""
 
     def __post_init__(self) -> None:
         self.tracker = MigrationTracker(self.name)
@@ -41,6 +45,12 @@ class VMState:
     @property
     def latest(self) -> Sample | None:
         return self.tracker.history.latest
+
+    @property
+    def migrating_out(self) -> bool:
+        """A migration of this VM runs, and this VM is its source (the side that can cancel or switch it)."""
+        sample = self.latest
+        return sample is not None and sample.active and not self.incoming and self.run_state != "inmigrate"
 
     @property
     def busy(self) -> bool:

@@ -74,6 +74,7 @@ class VMPoller:
         sample = state.tracker.add(await self._ask("query-migrate"))
         if state.tracker.migration_count != before:
             self.refresh_settings = True  # a new migration: its limits matter now
+            state.incoming = state.run_state == "inmigrate"
         self.publish(SampleTaken(state.name, sample))
         if self.refresh_jobs or state.jobs.running:
             self.refresh_jobs = False

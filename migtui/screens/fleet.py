@@ -72,7 +72,7 @@ class FleetScreen(Screen[None]):
 
     def _update_subtitle(self) -> None:
         states = self.app.fleet.states.values()
-        migrating = sum(1 for s in states if s.latest is not None and s.latest.active and s.run_state != "inmigrate")
+        migrating = sum(1 for s in states if s.migrating_out)
         down = sum(1 for s in states if s.link == "disconnected")
         parts = [f"{len(states)} VMs", f"{migrating} migrating"]
         if down:

@@ -78,7 +78,7 @@ class FleetRow:
         stalled = state.tracker.stalled
         prediction = predict(list(self.recent)[-40:], state.settings, stalled) if self.recent else predict([])
         self.outlook = outlook_of(prediction, stalled)
-        if state.run_state == "inmigrate" and sample is not None and sample.active:
+        if sample is not None and sample.active and not state.migrating_out:
             self.outlook = Outlook("incoming", "muted", prediction)  # the source's row has the prediction
         info = sample.info if sample else None
         ram = info.ram if info else None
