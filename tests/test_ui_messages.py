@@ -224,3 +224,18 @@ async def test_snapshots_of_a_vm_that_is_down_say_why() -> None:
                                         for m in seen), 5, "a notification about old-1")
         told = next(m.notification for m in seen if isinstance(m, Notify) and "old-1" in str(m.notification.message))
         assert told.severity == "error" and "not connected" in str(told.message)
+
+
+async def test_the_migrate_dialog_switches_a_capability_on_where_it_is_off() -> None:
+    fleet = recorded_fleet()
+    fleet.states["db-1"].capabilities["postcopy-ram"] = True  # on at the source only
+    fleet.states["db-1"].run_state = "running"
+    fleet.states["db-1"].tracker.history.clear()
+    app = MigtuiApp(fleet, start_fleet=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.ask_migrate("db-1")
+        await settle(pilot, lambda: isinstance(app.screen, MigrateDialog) and app.screen.query("#cap-postcopy-ram"),
+                     5, "the migrate dialog")
+        request = app.screen.request()
+        assert request.destination == "db-1-dst"
+        assert request.plan.capabilities.get("postcopy-ram") is True  # the box shows it on: set on both sides

@@ -124,11 +124,15 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
     def request(self) -> MigrationRequest | str:
         """The request the form describes, or why it describes none."""
         capabilities = {name: self.query_one(f"#cap-{name}", Checkbox).value for name, _ in OFFERED_CAPABILITIES}
-        source_caps = self.app.fleet.states[self.source].capabilities
-        # Only send what changes: a capability left as the source has it stays untouched.
-        plan = MigrationPlan(capabilities={k: v for k, v in capabilities.items() if bool(source_caps.get(k)) != v})
         options = self.query_one(OptionList)
         chosen = options.get_option_at_index(options.highlighted).id if options.highlighted is not None else None
+        # Only send what changes on either side: a box left as both sides have it
+        # stays untouched; one that differs from the destination is set there too.
+        sides = [self.app.fleet.states[self.source].capabilities]
+        if chosen and chosen != URI_OPTION:
+            sides.append(self.app.fleet.states[chosen].capabilities)
+        plan = MigrationPlan(capabilities={name: on for name, on in capabilities.items()
+                                           if any(bool(caps.get(name)) != on for caps in sides)})
         if chosen and chosen != URI_OPTION:
             return MigrationRequest(self.source, destination=chosen, plan=plan)
         uri = self.query_one("#migrate-uri", Input).value.strip()
