@@ -206,3 +206,14 @@ async def test_bulk_apply_gives_a_result_per_vm_and_one_failure_stops_no_other(l
     async with ctl(vm1) as one, ctl(vm2) as two:
         assert (await one.execute("query-migrate-parameters"))["downtime-limit"] == 450
         assert (await two.execute("query-migrate-parameters"))["downtime-limit"] == 300, "vm2 put back"
+
+
+def test_a_preset_that_cannot_be_written_is_a_clear_error(tmp_path, monkeypatch):
+    from migtui.errors import ConfigError
+    from migtui.params.presets import Preset, save_preset
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(blocker))
+    with pytest.raises(ConfigError, match="cannot save preset 'fast'"):
+        save_preset(Preset("fast", {"max-bandwidth": 1 << 30}, {}))

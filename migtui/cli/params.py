@@ -56,7 +56,7 @@ async def run(args: argparse.Namespace) -> int:
             try:
                 request = settings.request(parameters, capabilities)
             except FieldErrors as invalid:
-                return report_invalid(session.name, invalid, split_pairs(args.cap, "--cap"))
+                return report_invalid(session.name, invalid, capabilities)
             applied = await apply_changes(session, settings, settings.changes(request))
             settings = applied.settings
             if args.save_preset:

@@ -92,10 +92,13 @@ def save_preset(preset: Preset, comment: str | None = None) -> Path:
     for section, values in (("parameters", preset.parameters), ("capabilities", preset.capabilities)):
         lines += ["", f"[{section}]"]
         lines += [f"{_key(name)} = {_value(value)}" for name, value in values.items()]
-    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".toml.tmp")
-    temporary.write_text("\n".join(lines) + "\n")
-    temporary.replace(path)  # a reader never sees half a file
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text("\n".join(lines) + "\n")
+        temporary.replace(path)  # a reader never sees half a file
+    except OSError as error:
+        raise ConfigError(f"cannot save preset {preset.name!r} to {path}: {error.strerror or error}") from None
     return path
 
 

@@ -275,8 +275,13 @@ class ParamsScreen(Screen[None]):
             what = f"Saves every parameter and capability {self.vm} holds now."
 
         def named(name: str | None) -> None:
-            if name:
+            if not name:
+                return
+            try:
                 path = save_preset(Preset(name, *values), comment=f"saved from {self.vm}, QEMU {settings.qemu}")
-                self.notify(f"Preset {name!r} saved to {path}.", markup=False)
+            except MigtuiError as error:
+                self.app.show_error(error, "Saving the preset")
+                return
+            self.notify(f"Preset {name!r} saved to {path}.", markup=False)
 
         self.app.push_screen(SavePresetDialog(what), named)
