@@ -167,7 +167,7 @@ async def test_read_only_migrate_is_refused_and_nothing_changes(lab, ctl, tmp_pa
         assert (await destination.execute("query-status"))["status"] == "inmigrate"
 
 
-async def test_qemu_refusal_is_shown_verbatim_and_rolled_back(lab, ctl, tmp_path):
+async def test_qemu_refusal_is_shown_verbatim_and_nothing_is_applied(lab, ctl, tmp_path):
     src = await lab.start_source("vm1", mem_mib=128, dirty_mib=8, dirty_rate_mib_s=8)
     await lab.start_destination("vm1-dst", like=src)
     inventory = tmp_path / "inventory.toml"
@@ -181,6 +181,26 @@ async def test_qemu_refusal_is_shown_verbatim_and_rolled_back(lab, ctl, tmp_path
     async with ctl(src) as source:
         assert (await source.execute("query-migrate-parameters"))["downtime-limit"] == 300
         assert await source.execute("query-migrate") == {}
+
+
+async def test_a_refused_migrate_puts_back_what_was_set_before_it(lab, ctl):
+    from migtui.qmp.errors import QEMURefused
+    from migtui.qmp.session import VMSession
+
+    src = await lab.start_source("vm1", mem_mib=128, dirty_mib=8, dirty_rate_mib_s=8)
+    async with ctl(src) as independent:
+        before_params = await independent.execute("query-migrate-parameters")
+        before_caps = await independent.execute("query-migrate-capabilities")
+    plan = MigrationPlan({"max-bandwidth": 64 * MiB, "downtime-limit": 500}, {"auto-converge": True})
+    async with VMSession("vm1", str(src.qmp_path)) as session:
+        # Parameters and capabilities are accepted; then QEMU refuses the URI itself.
+        with pytest.raises(QEMURefused):
+            await start_migration(session, "nosuch:anywhere", plan, check=False)
+    async with ctl(src) as independent:
+        assert await independent.execute("query-migrate-parameters") == before_params
+        assert await independent.execute("query-migrate-capabilities") == before_caps
+        # QEMU keeps its own record of the refused attempt; nothing is migrating.
+        assert (await independent.execute("query-migrate")).get("status") in (None, "failed")
 
 
 async def test_watch_json_survives_a_killed_vm_and_reports_it(lab, tmp_path):
