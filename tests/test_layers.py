@@ -6,8 +6,9 @@ import sys
 import pytest
 
 
-@pytest.mark.parametrize("layer", ["migtui.qapi", "migtui.qmp", "migtui.model", "migtui.lab", "migtui.cli.watch",
-                                   "migtui.cli.migrate"])
+@pytest.mark.parametrize("layer", ["migtui.qapi", "migtui.qmp", "migtui.model", "migtui.lab", "migtui.params",
+                                   "migtui.cli.watch", "migtui.cli.migrate", "migtui.cli.params",
+                                   "migtui.cli.snapshot"])
 def test_layer_does_not_import_textual(layer):
     code = (f"import importlib, pkgutil, sys\n"
             f"package = importlib.import_module({layer!r})\n"

@@ -6,8 +6,6 @@ the others run against real QEMU 7.2 lab VMs.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 
 import pytest
 
@@ -114,18 +112,6 @@ def test_presets_are_toml_files_in_the_config_directory(tmp_path, monkeypatch):
     path.write_text("[capabilities]\nmultifd = 'yes'\n")
     with pytest.raises(ConfigError, match="must be true or false"):
         load_preset("slow-link")
-
-
-def test_the_engine_never_imports_textual():
-    code = ("import importlib, pkgutil, sys, migtui.params, migtui.cli.params\n"
-            "for info in pkgutil.walk_packages(migtui.params.__path__, 'migtui.params.'):\n"
-            "    importlib.import_module(info.name)\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'textual_plotext')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
-
-
-# -- real QEMU 7.2 ------------------------------------------------------------
 
 
 @pytest.mark.qemu

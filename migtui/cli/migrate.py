@@ -13,9 +13,9 @@ from migtui.model.vm_state import VMState
 from migtui.params.settings import read_settings
 from migtui.qapi.errors import FieldErrors
 from migtui.qmp import migration
+from migtui.qmp.migration import URI_SCHEMES
 from migtui.qmp.session import VMSession
 
-URI_SCHEMES = ("tcp:", "unix:", "exec:", "rdma:", "fd:", "file:", "vsock:")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -62,7 +62,7 @@ async def run(args: argparse.Namespace) -> int:
             if args.save_preset:
                 _save(Preset(args.save_preset, request.parameters, request.capabilities), settings)
         elif args.save_preset:
-            _save(Preset(args.save_preset, _editable(settings), dict(settings.capabilities)), settings)
+            _save(Preset(args.save_preset, settings.settable_parameters, dict(settings.capabilities)), settings)
     if args.json:
         print(json.dumps(_as_json(settings, applied)))
     elif applied is not None:
@@ -70,11 +70,6 @@ async def run(args: argparse.Namespace) -> int:
     else:
         _print_table(settings)
     return 0
-
-
-def _editable(settings: VMSettings) -> dict[str, Any]:
-    """What the VM holds, for the members migrate-set-parameters takes."""
-    return {spec.name: settings.parameters[spec.name] for spec in settings.specs if spec.name in settings.parameters}
 
 
 def _save(preset: Preset, settings: VMSettings) -> None:

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -154,9 +152,4 @@ def _print_json(value: Any) -> None:
 
 
 def _print_lines(lines: list[str]) -> None:
-    try:
-        print("\n".join(lines), flush=True)
-    except BrokenPipeError:
-        # Piped into `head`: the reader has all it wants. Point stdout at
-        # /dev/null so Python's exit-time flush does not fail again.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    print("\n".join(lines), flush=True)  # a closed pipe (| head) is handled by migtui.__main__

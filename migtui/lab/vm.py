@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -79,10 +78,6 @@ class VM:
     @property
     def alive(self) -> bool:
         return self.process is not None and self.process.returncode is None
-
-    @property
-    def uptime_s(self) -> float | None:
-        return time.monotonic() - self.process.started if self.alive and self.process else None
 
     def describe(self) -> str:
         """One line for inventories and status listings."""

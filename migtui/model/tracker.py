@@ -79,7 +79,3 @@ class MigrationTracker:
         first = self._pass_starts[passes[0]]
         best_since = min(self._pass_starts[p] for p in passes[1:])
         return first > 0 and best_since > first * STALL_SHRINK
-
-    def pass_starts(self) -> dict[int, int]:
-        """Remaining bytes at the start of each pass of the current migration."""
-        return dict(self._pass_starts)

@@ -37,6 +37,11 @@ class VMSettings:
         return self.forms.capabilities
 
     @property
+    def settable_parameters(self) -> dict[str, Any]:
+        """What the VM holds, for the members ``migrate-set-parameters`` takes (a preset of "now")."""
+        return {spec.name: self.parameters[spec.name] for spec in self.specs if spec.name in self.parameters}
+
+    @property
     def model(self) -> type[ArgumentsModel]:
         return self.forms.model
 

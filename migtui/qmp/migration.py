@@ -18,6 +18,8 @@ from migtui.errors import MigtuiError
 from migtui.model.sample import FINAL_STATES
 from migtui.qmp.session import VMSession
 
+URI_SCHEMES = ("tcp:", "unix:", "exec:", "rdma:", "fd:", "file:", "vsock:")
+"""How a migration URI starts (anything else names a VM of the inventory)."""
 LISTEN_URI = "tcp:127.0.0.1:0"  # port 0: QEMU picks a free port and reports it
 
 # Capabilities that must be equal on both sides for a migration to work.

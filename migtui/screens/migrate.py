@@ -21,9 +21,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from migtui.cli.migrate import URI_SCHEMES
 from migtui.errors import MigtuiError
-from migtui.qmp.migration import MATCHING_CAPABILITIES, MigrationPlan, preflight
+from migtui.qmp.migration import MATCHING_CAPABILITIES, URI_SCHEMES, MigrationPlan, preflight
 from migtui.screens.dialog import Dialog
 
 if TYPE_CHECKING:

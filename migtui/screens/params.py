@@ -270,8 +270,7 @@ class ParamsScreen(Screen[None]):
             values: tuple[dict[str, Any], dict[str, bool]] = (request.parameters, request.capabilities)
             what = f"Saves the {len(request.parameters) + len(request.capabilities)} edited values (not yet applied)."
         else:
-            values = ({spec.name: settings.parameters[spec.name] for spec in settings.specs
-                       if spec.name in settings.parameters}, dict(settings.capabilities))
+            values = (settings.settable_parameters, dict(settings.capabilities))
             what = f"Saves every parameter and capability {self.vm} holds now."
 
         def named(name: str | None) -> None:

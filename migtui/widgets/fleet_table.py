@@ -109,9 +109,6 @@ class FleetTable(DataTable[Text]):
         except Exception:  # no row under the cursor (an empty table)
             return None
 
-    def row_of(self, vm: str) -> FleetRow:
-        return self._rows[vm]
-
     def select_vm(self, vm: str) -> None:
         if vm in self._visible:
             self.move_cursor(row=self.get_row_index(vm))
