@@ -46,7 +46,17 @@ def editor_for(spec: FieldSpec, value: Any, *, nested: bool = False, id: str | N
     return editor(spec, value, nested=nested, id=id, disabled=disabled)
 
 
-class StructEditor(FieldEditor):
+class CompositeEditor(FieldEditor):
+    """An editor made of member editors: a member's change is this editor's change."""
+
+    @on(FieldEditor.Changed)
+    def _member_changed(self, event: FieldEditor.Changed) -> None:
+        if event.editor is not self:
+            event.stop()
+            self.announce()
+
+
+class StructEditor(CompositeEditor):
     """A struct's members, one editor each; an optional struct has a switch to give it or not."""
 
     DEFAULT_CSS = """
@@ -118,14 +128,8 @@ class StructEditor(FieldEditor):
             editor.disabled = not event.value
         self.announce()
 
-    @on(FieldEditor.Changed)
-    def _member_changed(self, event: FieldEditor.Changed) -> None:
-        if event.editor is not self:
-            event.stop()
-            self.announce()
 
-
-class StructListEditor(FieldEditor):
+class StructListEditor(CompositeEditor):
     """A list of structs: one struct editor per item, add and remove."""
 
     DEFAULT_CSS = """
@@ -189,9 +193,3 @@ class StructListEditor(FieldEditor):
         event.stop()
         await event.button.parent.remove()
         self.announce()
-
-    @on(FieldEditor.Changed)
-    def _member_changed(self, event: FieldEditor.Changed) -> None:
-        if event.editor is not self:
-            event.stop()
-            self.announce()

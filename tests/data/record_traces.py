@@ -33,6 +33,7 @@ from migtui.inventory import load_inventory
 from migtui.lab import FULL_SPEED, Lab
 from migtui.lab.control import ControlClient
 from migtui.qmp import migration
+from migtui.model.sample import FINAL_STATES as FINAL
 from migtui.qmp.fleet import Fleet
 from migtui.qmp.updates import EventReceived, SampleTaken, Update
 
@@ -60,14 +61,23 @@ async def record(name: str) -> Path:
                 async with await ControlClient.connect(source.ctl_path) as control:
                     await control.wait_guest(passes=1)  # zero pages cost nothing: dirty the whole range once
                 start = time.monotonic()
+                # Set once the source's MIGRATION event said it ended and a sample
+                # taken after it shows the final figures: the trace is complete.
+                ended = asyncio.Event()
+                final_event_seen = False
 
                 def keep(update: Update) -> None:
+                    nonlocal final_event_seen
                     if update.vm != "src":
                         return
                     if isinstance(update, SampleTaken):
                         lines.append({"kind": "sample", "at": round(update.sample.at - start, 4),
                                       "wall": update.sample.wall, "answer": update.sample.info.to_json()})
+                        if final_event_seen and update.sample.status in FINAL:
+                            ended.set()
                     elif isinstance(update, EventReceived):
+                        if update.event.name == "MIGRATION" and update.event.data.get("status") in FINAL:
+                            final_event_seen = True
                         lines.append({"kind": "event", "at": round(update.event.at - start, 4),
                                       "wall": update.event.wall, "event": update.event.name,
                                       "data": update.event.data})
@@ -81,15 +91,11 @@ async def record(name: str) -> Path:
                 header = {"kind": "settings", "vm": "src", "guest": source.guest.describe(), "mem_mib": 128,
                           "parameters": state.parameters,
                           "capabilities": {c["capability"]: c["state"] for c in capabilities}}
-                deadline = time.monotonic() + scenario["give_up_after"]
-                while time.monotonic() < deadline:
-                    latest = state.latest
-                    if latest is not None and latest.status in ("completed", "failed", "cancelled"):
-                        break
-                    await asyncio.sleep(0.5)
-                else:
+                try:
+                    await asyncio.wait_for(ended.wait(), scenario["give_up_after"])
+                except asyncio.TimeoutError:  # a migration that never converges: record its end by cancelling
                     await migration.cancel(fleet.sessions["src"])
-                await asyncio.sleep(1.5)  # the final samples and events
+                    await asyncio.wait_for(ended.wait(), 30)
     path = HERE / f"trace-{name}.jsonl"
     with path.open("w", encoding="utf-8") as file:
         for line in [header, *lines]:
