@@ -43,8 +43,15 @@ def test_not_converging_trace_is_predicted_never_to_converge_with_actions() -> N
     assert measured and all(verdict is Verdict.NOT_CONVERGING for _, _, verdict, _, _ in measured)
     last = measured[-1][3]
     assert "downtime" in " ".join(last.reasons)
-    assert any("downtime-limit" in action for action in last.actions)
-    assert any("auto-converge" in action for action in last.actions)
+    advised = {action.name: action.value for action in last.actions}
+    # QEMU takes capabilities only before a migration: auto-converge is advice for the next one.
+    assert "auto-converge" not in advised and "auto-converge" in " ".join(last.reasons)
+    # The guest rewrites 64 MiB (what it dirties per pass, about 62 MiB in QEMU's figures) at 16 MiB/s:
+    # fitting that needs about 3.9 s, and the advice must cover it with a margin, not just reach it.
+    assert 3900 < advised["downtime-limit"] < 6000
+    limits = [row[3] for row in measured if row[1] >= 3]
+    values = {next(a.value for a in p.actions if a.name == "downtime-limit") for p in limits}
+    assert max(values) <= 1.25 * min(values), "the advice must not swing with the saw-tooth of remaining"
     assert outlook_of(last, stalled=True).short == "stalled"
 
 

@@ -7,6 +7,7 @@ import time
 from datetime import datetime
 from typing import Any
 
+from migtui.model.convergence import Prediction, Verdict
 from migtui.model.events import QMPEvent
 from migtui.model.sample import Sample
 from migtui.model.units import human_bytes, human_ms, human_rate
@@ -22,15 +23,19 @@ def _iso(wall: float) -> str:
 
 def sample_line(sample: Sample, as_json: bool) -> str:
     if as_json:
-        return json.dumps({"vm": sample.vm, "time": _iso(sample.wall), "sample": sample.info.to_json()})
+        # A snapshot job's figures come through query-migrate too; they are not a migration's.
+        kind = "snapshot" if sample.snapshot else "sample"
+        return json.dumps({"vm": sample.vm, "time": _iso(sample.wall), kind: sample.info.to_json()})
     info = sample.info
+    if sample.snapshot:
+        return "  ".join((_clock(sample.wall), sample.vm, "no migration (a snapshot job ran)"))
     parts = [_clock(sample.wall), sample.vm, info.status]
     if info.ram is not None:
         parts += [
             f"pass {sample.passes}",
             f"{sample.progress:.0%}" if sample.progress is not None else "",
             f"remaining {human_bytes(info.ram.remaining)}",
-            f"dirty {human_rate(sample.dirty_rate)}",
+            f"dirty {human_rate(sample.dirty_rate)}" if sample.dirty_rate_known else "dirty: measuring",
             f"sent {human_rate(sample.throughput)}",
         ]
     if info.expected_downtime is not None:
@@ -46,10 +51,14 @@ def sample_line(sample: Sample, as_json: bool) -> str:
     return "  ".join(p for p in parts if p)
 
 
-def event_line(event: QMPEvent, as_json: bool) -> str:
+def event_line(event: QMPEvent, as_json: bool, during: str | None = None) -> str:
+    """``during``: the snapshot job whose MIGRATION events these are (QEMU's savevm sends them too)."""
     if as_json:
-        return json.dumps({"vm": event.vm, "time": _iso(event.wall), "event": event.name, "data": event.data})
-    return "  ".join(p for p in (_clock(event.wall), event.vm, event.name, event.describe()) if p)
+        extra = {"during": during} if during else {}
+        return json.dumps({"vm": event.vm, "time": _iso(event.wall), "event": event.name, "data": event.data,
+                           **extra})
+    suffix = f"(of {during}, not a migration)" if during else ""
+    return "  ".join(p for p in (_clock(event.wall), event.vm, event.name, event.describe(), suffix) if p)
 
 
 def notice_line(vm: str, kind: str, message: str, as_json: bool, **extra: Any) -> str:
@@ -58,3 +67,27 @@ def notice_line(vm: str, kind: str, message: str, as_json: bool, **extra: Any) -
     if as_json:
         return json.dumps({"vm": vm, "time": _iso(now), kind: message, **extra})
     return f"{_clock(now)}  {vm}  {kind}: {message}"
+
+
+def advice_line(vm: str, prediction: Prediction, as_json: bool) -> str:
+    """The model's verdict and what would help, as ``{"vm", "time", "advice": {...}}``."""
+    if as_json:
+        return json.dumps({"vm": vm, "time": _iso(time.time()), "advice": prediction.to_json()})
+    told = [prediction.summary, *(f"→ {action.text}" for action in prediction.actions)]
+    return notice_line(vm, "advice", "; ".join(told), False)
+
+
+class AdviceChanges:
+    """Tells when a VM's verdict or advised actions changed (not every new ETA)."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, tuple[object, ...]] = {}
+
+    def changed(self, vm: str, prediction: Prediction) -> bool:
+        if prediction.verdict is Verdict.IDLE and vm not in self._last:
+            return False
+        signature = prediction.signature
+        if self._last.get(vm) == signature:
+            return False
+        self._last[vm] = signature
+        return True

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from migtui.cli.common import add_inventory_options, add_safety_options, gate_from_args, inventory_from_args
-from migtui.cli.lines import notice_line, sample_line
+from migtui.cli.lines import AdviceChanges, advice_line, notice_line, sample_line
 from migtui.cli.settings_args import report_invalid, split_pairs
 from migtui.errors import UsageError
 from migtui.model.vm_state import VMState
@@ -14,7 +14,10 @@ from migtui.params.settings import read_settings
 from migtui.qapi.errors import FieldErrors
 from migtui.qmp import migration
 from migtui.qmp.migration import URI_SCHEMES
+from migtui.model.policy import Policy, load_policy
+from migtui.qmp.policy import PolicyRunner
 from migtui.qmp.session import VMSession
+from migtui.qmp.updates import PolicyStep
 
 
 
@@ -31,6 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--cap", metavar="NAME=on|off", action="append", default=[],
                         help="a capability to set on both sides first; repeatable")
     parser.add_argument("--wait", action="store_true", help="follow the migration to its end")
+    parser.add_argument("--policy", metavar="NAME",
+                        help="follow the migration under a policy (observe, converge or one of yours); implies --wait")
     parser.add_argument("--json", action="store_true", help="with --wait: samples as JSON lines")
     parser.add_argument("--no-check", action="store_true", help="skip the pre-flight checks")
     add_safety_options(parser)
@@ -42,6 +47,9 @@ async def run(args: argparse.Namespace) -> int:
     gate = gate_from_args(args, inventory)
     source_entry = inventory.get(args.source)
     parameters, capabilities = split_pairs(args.set, "--set"), split_pairs(args.cap, "--cap")
+    policy = load_policy(args.policy) if args.policy else None
+    if policy is not None and policy.acts and gate.read_only:
+        raise UsageError(f"policy {policy.name!r} changes the migration; read-only allows only 'observe'")
     if args.destination.startswith(URI_SCHEMES):
         destination_entry = None
     else:
@@ -63,25 +71,38 @@ async def run(args: argparse.Namespace) -> int:
             async with VMSession(destination_entry.name, destination_entry.address, gate) as destination:
                 uri = await migration.start_migration(source, destination, plan, check=not args.no_check)
         print(f"migrating {source.name} to {args.destination} ({uri})", file=sys.stderr, flush=True)
-        if not args.wait:
+        if not args.wait and policy is None:
             return 0
-        return await _follow(source, args.json)
+        return await _follow(source, args.json, policy)
 
 
-async def _follow(source: VMSession, as_json: bool) -> int:
+async def _follow(source: VMSession, as_json: bool, policy: Policy | None = None) -> int:
     state = VMState(source.name)
     told_stall = False
+    advice = AdviceChanges()
 
-    def show(answer: dict) -> None:
+    def tell(step: PolicyStep) -> None:
+        print(notice_line(source.name, "policy", step.text, as_json, policy=step.policy, did=step.did), flush=True)
+
+    runner = PolicyRunner(policy, source, state, tell) if policy else None
+    if policy is not None:
+        tell(PolicyStep(source.name, policy.name, "watches", policy.description or policy.name, False))
+
+    async def show(answer: dict) -> None:
         nonlocal told_stall
         print(sample_line(state.tracker.add(answer), as_json), flush=True)
+        prediction = state.prediction()
         if state.tracker.stalled and not told_stall:
             told_stall = True
-            prediction = state.prediction()
             print(notice_line(source.name, "stall", "not converging: " + "; ".join(prediction.reasons),
-                              as_json, actions=prediction.actions), flush=True)
+                              as_json, actions=[action.text for action in prediction.actions]), flush=True)
+        if advice.changed(source.name, prediction):
+            print(advice_line(source.name, prediction, as_json), flush=True)
+        if runner is not None:
+            await runner.on_sample()
 
     state.parameters = await source.execute("query-migrate-parameters")
+    state.capabilities = {c["capability"]: c["state"] for c in await source.execute("query-migrate-capabilities")}
     final = await migration.wait_until_done(source, show)
     if final.get("status") == "completed":
         return 0

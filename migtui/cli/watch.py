@@ -7,13 +7,14 @@ import asyncio
 import sys
 
 from migtui.cli.common import add_inventory_options, add_safety_options, gate_from_args, inventory_from_args
-from migtui.cli.lines import event_line, notice_line, sample_line
+from migtui.cli.lines import AdviceChanges, advice_line, event_line, notice_line, sample_line
 from migtui.errors import UsageError
 from migtui.model.tracker import MigrationTracker
 from migtui.qmp.errors import QMPFailure
 from migtui.qmp.fleet import Fleet
 from migtui.qmp.session import VMSession
-from migtui.qmp.updates import EventReceived, SampleTaken, Update, VMChanged
+from migtui.model.policy import load_policy
+from migtui.qmp.updates import EventReceived, PolicyStep, SampleTaken, Update, VMChanged
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,6 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
     parser.add_argument("--once", action="store_true", help="one sample of each VM, then exit")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.add_argument("--policy", metavar="NAME",
+                        help="run a migration policy on every VM's migrations (read-only allows 'observe')")
     add_safety_options(parser)
     parser.set_defaults(func=run)
 
@@ -34,11 +37,16 @@ async def run(args: argparse.Namespace) -> int:
         raise UsageError("--interval must be positive")
     inventory = inventory_from_args(args)
     gate = gate_from_args(args, inventory)
+    policy = load_policy(args.policy) if args.policy else None
+    if policy is not None and policy.acts and gate.read_only:
+        raise UsageError(f"policy {policy.name!r} changes migrations; read-only allows only 'observe'")
     if args.once:
         return await _once(inventory.vm, gate, args.json)
     async with Fleet(inventory.vm, gate, fast=args.interval, slow=args.interval) as fleet:
         printer = _Printer(fleet, args.json)
         fleet.subscribe(printer)
+        for entry in inventory.vm if policy else []:
+            fleet.apply_policy(entry.name, policy)
         if args.duration is not None:
             await asyncio.sleep(args.duration)  # the user asked to watch this long
         else:
@@ -51,13 +59,23 @@ class _Printer:
         self.fleet = fleet
         self.as_json = as_json
         self.stall_told: set[tuple[str, int]] = set()
+        self.advice = AdviceChanges()
 
     def __call__(self, update: Update) -> None:
         if isinstance(update, SampleTaken):
             _out(sample_line(update.sample, self.as_json))
             self._tell_stall(update.vm)
+            prediction = self.fleet.states[update.vm].prediction()
+            if self.advice.changed(update.vm, prediction):
+                _out(advice_line(update.vm, prediction, self.as_json))
         elif isinstance(update, EventReceived):
-            _out(event_line(update.event, self.as_json))
+            state = self.fleet.states[update.vm]
+            during = None
+            if update.event.name.startswith("MIGRATION") and state.snapshot_running:
+                during = next(job.type for job in state.jobs.running if job.type.startswith("snapshot-"))
+            _out(event_line(update.event, self.as_json, during))
+        elif isinstance(update, PolicyStep):
+            _out(notice_line(update.vm, "policy", update.text, self.as_json, policy=update.policy, did=update.did))
         elif isinstance(update, VMChanged) and update.aspect in ("link", "busy"):
             state = self.fleet.states[update.vm]
             if update.aspect == "busy":
@@ -76,7 +94,7 @@ class _Printer:
             self.stall_told.add(key)
             prediction = state.prediction()
             _out(notice_line(vm, "stall", f"not converging: {'; '.join(prediction.reasons) or prediction.summary}",
-                             self.as_json, actions=prediction.actions))
+                             self.as_json, actions=[action.text for action in prediction.actions]))
 
 
 async def _once(entries: list, gate, as_json: bool) -> int:

@@ -1,43 +1,67 @@
-"""Will this migration converge, and when?
+"""Will this migration converge, and when? The model, after QEMU's own rule.
 
-How it is computed (pre-copy, the way QEMU migrates RAM):
+QEMU's switchover rule (migration.c, ram.c): QEMU sends the pages dirty in
+its bitmap. When what is left falls under the threshold bandwidth x
+downtime-limit, it syncs the bitmap, adding what the guest dirtied since the
+previous sync, and switches over if what is left still fits. So what must
+fit is the set of pages the guest dirtied during the last pass, not the
+``remaining`` of some moment: ``remaining`` is a saw-tooth that falls from
+that per-pass dirty set to nearly nothing every pass.
 
-* QEMU sends what is left (``remaining``, R bytes) at the throughput B while
-  the guest dirties D bytes a second. A pass over R takes R/B seconds and
-  leaves about D*R/B bytes dirty for the next one: each pass shrinks what is
-  left by the ratio r = D/B.
-* QEMU stops the guest for the final copy once what is left can be sent
-  within the downtime limit L: R <= B*L.
-* With r < 1, the passes still needed are n = log(B*L/R) / log(r) and they
-  take about (R/B) * (1 - r^n) / (1 - r) seconds.
-* With r >= 1, what is left no longer shrinks: the migration converges only
-  if it already fits in the downtime limit; otherwise it never ends unless
-  something changes (more bandwidth, a longer downtime limit, auto-converge
-  throttling the guest, or postcopy).
+The model:
 
-D and B are medians over a recent window (single samples jump between
-passes); R is the newest. The arithmetic is overruled by what was seen: when
-the last passes did not shrink what is left (a stall, see ``tracker.py``),
-or when r is so close to 1 that convergence would take more than
-MAX_PASSES passes, the verdict is "will not converge". A guest whose working
-set is smaller than what it could dirty per pass shows exactly that: QEMU's
-dirty rate reads just under the throughput while the remainder stays put. The actions that would help are named with the
-number that would make the arithmetic work.
+* **The per-pass dirty set S** is read at each pass start (see
+  ``passes.py``); the largest of the last few is what the next pass must fit.
+* **The bandwidth B** is the median throughput of the last seconds
+  (QEMU's ``mbps`` is a 100 ms reading and jumps).
+* **The guest** is either *shrinking*: each pass dirties r = S_next/S of
+  the one before (about the dirty rate D over B, D read from QEMU's
+  ``dirty-pages-rate``), so S falls geometrically; or *saturated*: it rewrites
+  a working set W faster than QEMU sends, S stays at about W pass after pass
+  and QEMU's dirty rate reads about B (it counts unique pages per sync
+  period, so it follows the bandwidth). A saturated guest's true rate is
+  unknown: only that it is at least B.
+* **Verdict:** with r < 1, S_k = S r^k and the migration converges once
+  S_k <= B x L; each pass takes S_k / B. The ETA is the rest of the current
+  pass plus those passes plus the downtime; the expected downtime is the
+  last S over B. A steady or growing S never fits unless the settings
+  change: "will not converge at current settings".
+* **Measuring** until a dirty set after the first pass is known (the first
+  pass sends all RAM, which says nothing about the guest), and while one
+  reading cannot tell a shrinking guest from a saturated one.
+
+Limits: it knows what the guest did, not what it will do. A guest whose
+writes change (a batch job starting, a cache warming) makes the prediction
+wrong until a pass or two have shown it; the ETA of auto-converge depends on
+how hard throttling slows the guest, which no counter tells beforehand (it
+is given as the time QEMU needs to raise the throttle to its maximum); and
+the bandwidth a higher ``max-bandwidth`` would really get depends on the
+link, which migtui cannot see.
 """
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
+from migtui.model.advice import Action, advise, throttle_eta
+from migtui.model.estimate import STEADY, Estimate, MigrationSettings
+from migtui.model.passes import PassLog
 from migtui.model.sample import Sample
 from migtui.model.units import human_bytes, human_rate
 
 WINDOW_SECONDS = 10.0
 MAX_PASSES = 30
+MIN_PASS_S = 0.1
+"""QEMU works in 100 ms windows (BUFFER_DELAY): no pass is shorter, so even a guest that
+dirties slowly leaves at least its dirty rate x 0.1 s for the next pass."""
+CLEARLY_SHRINKING = 0.8
+"""With a single reading, a ratio under this is taken as shrinking."""
+
+__all__ = ["MigrationSettings", "Prediction", "Verdict", "predict", "estimate", "simulate"]
 
 
 class Verdict(StrEnum):
@@ -45,93 +69,151 @@ class Verdict(StrEnum):
     FINISHED = "finished"
     MEASURING = "measuring"
     CONVERGING = "converging"
-    NOT_CONVERGING = "not converging"
+    NOT_CONVERGING = "not-converging"
     POSTCOPY = "postcopy"
-
-
-@dataclass(frozen=True)
-class MigrationSettings:
-    """What the prediction needs to know of the VM's parameters and capabilities."""
-
-    downtime_limit_ms: int = 300
-    max_bandwidth: int | None = None
-    auto_converge: bool = False
-    postcopy_ram: bool = False
 
 
 @dataclass(frozen=True)
 class Prediction:
     verdict: Verdict
     summary: str
-    """One line: 'converges in about 12 s', 'will not converge at current rates'."""
+    """One line: 'converges in about 12 s', 'will not converge at current settings'."""
     eta_seconds: float | None = None
     reasons: list[str] = field(default_factory=list)
-    actions: list[str] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+    expected_downtime_ms: float | None = None
+    """How long the guest will be stopped at switchover, by the model."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict.value,
+            "eta_s": _rounded(self.eta_seconds),
+            "expected_downtime_ms": _rounded(self.expected_downtime_ms),
+            "reasons": list(self.reasons),
+            "actions": [action.to_json() for action in self.actions],
+        }
+
+    @property
+    def signature(self) -> tuple[object, ...]:
+        """What a script is told again when it changes: the verdict and the actions' values."""
+        return (self.verdict, tuple((a.kind, a.name, a.value) for a in self.actions))
+
+
+def estimate(samples: Sequence[Sample], passes: PassLog) -> Estimate | None:
+    """What the recent samples say of the guest and the link (None: nothing to say yet)."""
+    if not samples:
+        return None
+    latest = samples[-1]
+    recent = [s for s in samples if s.at >= latest.at - WINDOW_SECONDS and s.info.ram is not None]
+    flowing = [s.throughput for s in recent if s.throughput > 0]
+    if latest.remaining is None or not flowing:
+        return None
+    measured = [s.dirty_rate for s in recent if s.dirty_rate_known]
+    current = passes.current
+    return Estimate(
+        bandwidth=statistics.median(flowing),
+        remaining=latest.remaining,
+        dirty_rate=statistics.median(measured) if measured else None,
+        dirty_sets=passes.dirty_sets(),
+        pass_start=current.start_remaining if current else latest.remaining,
+        throttle=latest.info.cpu_throttle_percentage or 0,
+    )
 
 
 def predict(samples: Sequence[Sample], settings: MigrationSettings = MigrationSettings(),
-            stalled: bool = False) -> Prediction:
+            stalled: bool = False, passes: PassLog | None = None) -> Prediction:
     if not samples:
         return Prediction(Verdict.IDLE, "no migration")
     latest = samples[-1]
     status = latest.status
+    if latest.snapshot:
+        return Prediction(Verdict.IDLE, "no migration (QEMU's figures are those of a snapshot)")
     if status in ("completed", "failed", "cancelled", "cancelling"):
         return Prediction(Verdict.FINISHED, status)  # cancelling: it ends without converging, whatever the rates
     if status.startswith("postcopy"):
         return Prediction(Verdict.POSTCOPY, "in postcopy: it will finish; pages arrive on demand")
     if not latest.active:
         return Prediction(Verdict.IDLE, "no migration")
-    recent = [s for s in samples if s.at >= latest.at - WINDOW_SECONDS and s.info.ram is not None]
-    measured = [s for s in recent if s.info.ram and s.info.ram.dirty_sync_count >= 2]
-    remaining = latest.remaining
-    if not measured or remaining is None or latest.throughput <= 0:
-        return Prediction(Verdict.MEASURING, "measuring: the dirty rate is known after the second pass")
-    dirty = statistics.median(s.dirty_rate for s in measured)
-    bandwidth = statistics.median(s.throughput for s in recent if s.throughput > 0)
-    limit_s = settings.downtime_limit_ms / 1000
-    budget = bandwidth * limit_s  # bytes that fit into the downtime limit
-    ratio = dirty / bandwidth
-    if remaining <= budget:
-        return Prediction(Verdict.CONVERGING, "converges now: what is left fits in the downtime limit", 0.0)
-    if budget <= 0:  # a downtime limit of 0: QEMU never switches over
-        passes = math.inf
-    elif 0 < ratio < 1:
-        passes = math.log(budget / remaining) / math.log(ratio)
-    else:
-        passes = 1.0 if ratio == 0 else math.inf
-    if not stalled and passes <= MAX_PASSES:
-        eta = remaining / bandwidth * (1 - ratio ** passes) / (1 - ratio) if ratio > 0 else remaining / bandwidth
-        return Prediction(
-            Verdict.CONVERGING,
-            f"converges in about {_seconds(eta)} ({math.ceil(passes)} more pass{'es' if math.ceil(passes) != 1 else ''})",
-            eta,
-            [f"guest dirties {human_rate(dirty)}, QEMU sends {human_rate(bandwidth)} ({ratio:.0%})"],
-        )
+    if passes is None:
+        passes = PassLog()
+        for sample in samples:
+            if sample.info.ram:
+                passes.add(sample.passes, sample.info.ram.remaining, sample.at)
+    found = estimate(samples, passes)
+    if found is None or not found.dirty_sets:
+        return Prediction(Verdict.MEASURING, "measuring: the first pass sends all RAM; "
+                                             "what the guest dirties per pass is known after it")
+    return _judge(found, settings, stalled)
+
+
+def _judge(found: Estimate, settings: MigrationSettings, stalled: bool) -> Prediction:
+    bandwidth, budget = found.bandwidth, found.bandwidth * settings.downtime_limit_s
+    ratio = found.shrink_ratio
+    reading = (found.dirty_rate or 0.0) / bandwidth
+    if ratio is None:  # one dirty set: QEMU's dirty rate is the only hint of the trend
+        if reading < CLEARLY_SHRINKING:
+            ratio = reading
+        elif reading < STEADY and not stalled:
+            return Prediction(Verdict.MEASURING, "measuring: one more pass tells whether what the guest "
+                                                 "dirties shrinks")
+    elif found.dirty_rate is not None:
+        ratio = max(ratio, min(reading, 1.0))  # the slower of the two signs of shrinking
+    about = [f"the guest dirties {human_bytes(found.dirty_set)} a pass; QEMU sends {human_rate(bandwidth)}"]
+    if not stalled and ratio is not None and ratio < STEADY and budget > 0:
+        run = simulate(found, settings, ratio)
+        if run is not None:
+            eta, downtime_ms, more = run
+            plural = "es" if more != 1 else ""
+            return Prediction(Verdict.CONVERGING, f"converges in about {_seconds(eta)} ({more} more pass{plural})",
+                              eta, about + [f"each pass dirties about {ratio:.0%} of the one before"],
+                              expected_downtime_ms=downtime_ms)
     reasons = [
-        "the last passes did not shrink what is left" if stalled else
-        f"at {ratio:.0%} of the throughput, the dirty rate leaves too much after each pass",
-        f"the guest dirties {human_rate(dirty)}, QEMU sends {human_rate(bandwidth)}",
-        f"{human_bytes(remaining)} left would need {remaining / bandwidth * 1000:.0f} ms of downtime; "
-        f"the limit is {settings.downtime_limit_ms} ms",
+        "the last passes did not shrink what the guest dirties" if stalled or (ratio or 1) >= STEADY else
+        f"each pass dirties {ratio:.0%} of the one before: too slow to fit within {MAX_PASSES} passes",
+        *about,
+        f"fitting {human_bytes(found.dirty_set)} into the downtime limit needs "
+        f"{found.dirty_set / bandwidth * 1000:.0f} ms; the limit is {settings.downtime_limit_ms} ms",
     ]
-    return Prediction(Verdict.NOT_CONVERGING, "will not converge at current rates", None, reasons,
-                      _actions(dirty, bandwidth, remaining, settings))
-
-
-def _actions(dirty: float, bandwidth: float, remaining: int, settings: MigrationSettings) -> list[str]:
-    actions = []
-    # More bandwidth helps only where max-bandwidth is what holds QEMU back.
-    if settings.max_bandwidth is None or bandwidth >= settings.max_bandwidth * 0.8:
-        actions.append(f"raise max-bandwidth above {human_rate(dirty * 1.5)}")
-    actions.append(f"raise downtime-limit to about {math.ceil(remaining / bandwidth * 1000 * 1.1)} ms")
+    if found.saturated:
+        reasons.append("the dirty rate reads about the throughput: the guest rewrites a working set "
+                       "faster than QEMU sends it (its true rate is higher)")
+    if settings.auto_converge and found.throttle < settings.max_throttle:
+        eta = throttle_eta(found, settings, found.throttle)
+        return Prediction(Verdict.CONVERGING, f"converges as auto-converge slows the guest: within about "
+                                              f"{_seconds(eta)} (throttle {found.throttle} %, up to "
+                                              f"{settings.max_throttle} %)", eta, reasons[1:])
     if not settings.auto_converge:
-        actions.append("enable the auto-converge capability (throttles the guest's vCPUs)")
-    if settings.postcopy_ram:
-        actions.append("switch to postcopy (postcopy-ram is on)")
-    return actions
+        reasons.append("auto-converge would throttle the guest, but QEMU takes capabilities only before a "
+                       "migration: next time, migrate with auto-converge on")
+    return Prediction(Verdict.NOT_CONVERGING, "will not converge at current settings", None, reasons,
+                      advise(found, settings, simulate), expected_downtime_ms=found.dirty_set / bandwidth * 1000)
+
+
+def simulate(found: Estimate, settings: MigrationSettings, ratio: float) -> tuple[float, float, int] | None:
+    """(ETA s, downtime ms, passes) of a guest whose dirty set shrinks by ``ratio`` a pass; None: not within MAX_PASSES."""
+    bandwidth = found.bandwidth
+    budget = bandwidth * settings.downtime_limit_s
+    floor = (found.dirty_rate or 0.0) * MIN_PASS_S
+    if floor > budget:
+        return None
+    eta = max(found.remaining - budget, 0) / bandwidth
+    dirty = max(ratio * found.pass_start, floor)
+    more = 0
+    while dirty > budget:
+        more += 1
+        if more > MAX_PASSES:
+            return None
+        eta += dirty / bandwidth
+        dirty = max(dirty * ratio, floor)
+    downtime = dirty / bandwidth
+    return eta + downtime, downtime * 1000, more
 
 
 def _seconds(value: float) -> str:
     if value < 60:
         return f"{max(value, 1):.0f} s"
     return f"{value / 60:.0f} min"
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)

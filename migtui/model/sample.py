@@ -105,6 +105,18 @@ class MigrationInfo(QMPStruct):
     def parse(cls, answer: dict[str, Any]) -> "MigrationInfo":
         return cls.model_validate(answer)
 
+    @property
+    def looks_like_snapshot(self) -> bool:
+        """A savevm/loadvm's trace: it ended, took no time and sent everything while stopped.
+
+        QEMU's snapshot jobs run on the migration code, so ``query-migrate``
+        reports them; a real migration always has a total time and sends
+        most of its bytes before the stop (``precopy-bytes``).
+        """
+        ram = self.ram
+        return (self.status in FINAL_STATES and self.total_time == 0 and ram is not None
+                and not ram.precopy_bytes and ram.downtime_bytes == ram.transferred)
+
     def to_json(self) -> dict[str, Any]:
         """As QEMU spelled it (dashed names), extras included, absent members left out."""
         return self.model_dump(by_alias=True, exclude_none=True)
@@ -130,6 +142,9 @@ class Sample(BaseModel):
     at: float = Field(description="time.monotonic() when the answer arrived")
     wall: float = Field(description="time.time() at the same moment, for display and logs")
     info: MigrationInfo
+    snapshot: bool = False
+    """QEMU's figures are those of a snapshot-save or -load (they run on the
+    migration code and report through query-migrate), not of a migration."""
     progress: float | None = None
     """Fraction of the guest's RAM sent and not dirtied again (0..1), never
     running backwards during one migration; None when there is no ram stream."""
@@ -140,13 +155,18 @@ class Sample(BaseModel):
 
     @property
     def active(self) -> bool:
-        return self.info.status in ACTIVE_STATES
+        return self.info.status in ACTIVE_STATES and not self.snapshot
 
     @property
     def dirty_rate(self) -> float:
         """Bytes the guest dirties per second (dirty-pages-rate x page-size)."""
         ram = self.info.ram
         return float(ram.dirty_pages_rate * ram.page_size) if ram else 0.0
+
+    @property
+    def dirty_rate_known(self) -> bool:
+        """QEMU measures the dirty rate at the second dirty sync; before that it reads 0."""
+        return self.passes >= 2
 
     @property
     def throughput(self) -> float:

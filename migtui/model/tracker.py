@@ -1,10 +1,12 @@
 """Follows one VM's migrations sample by sample.
 
 It turns raw ``query-migrate`` answers into :class:`Sample` values, keeps
-them in a bounded history, tells a new migration from the previous one, keeps
-the progress figure monotonic, and notices a stall: QEMU never fails a
-migration that cannot converge, it stays ``active`` forever, so the passes go
-on while the remaining bytes at the start of each pass do not shrink.
+them in a bounded history, tells a new migration from the previous one (and
+from a snapshot job, which QEMU reports through ``query-migrate`` too), keeps
+the progress figure monotonic, logs each pass's dirty set (``passes.py``),
+and notices a stall: QEMU never fails a migration that cannot converge, it
+stays ``active`` forever, so the passes go on while what the guest dirties
+per pass does not shrink.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migtui.model.history import History
+from migtui.model.passes import PassLog
 from migtui.model.sample import FINAL_STATES, MigrationInfo, Sample
 
 STALL_PASSES = 4
@@ -28,27 +31,34 @@ class MigrationTracker:
     vm: str
     history: History[Sample] = field(default_factory=lambda: History(3600))
     _best_progress: float = 0.0
-    _pass_starts: dict[int, int] = field(default_factory=dict)
+    passes: PassLog = field(default_factory=PassLog)
+    """The current (or last) migration's passes."""
     _last_status: str = "none"
     migration_count: int = 0
     """Migrations seen starting since migtui connected."""
 
     def add(self, answer: dict[str, Any] | MigrationInfo, at: float | None = None,
-            wall: float | None = None) -> Sample:
+            wall: float | None = None, snapshot: bool = False) -> Sample:
+        """One ``query-migrate`` answer; ``snapshot``: a snapshot job runs (its figures are not a migration's)."""
         info = answer if isinstance(answer, MigrationInfo) else MigrationInfo.parse(answer)
-        if self._starts_new_migration(info.status):
-            self._best_progress = 0.0
-            self._pass_starts.clear()
-            self.migration_count += 1
-        self._last_status = info.status
-        progress = self._progress(info)
-        if info.ram and info.ram.dirty_sync_count not in self._pass_starts:
-            self._pass_starts[info.ram.dirty_sync_count] = info.ram.remaining
+        at = time.monotonic() if at is None else at
+        snapshot = snapshot or info.looks_like_snapshot
+        progress = None
+        if not snapshot:
+            if self._starts_new_migration(info.status):
+                self._best_progress = 0.0
+                self.passes.clear()
+                self.migration_count += 1
+            self._last_status = info.status
+            progress = self._progress(info)
+            if info.ram and info.status in ("active", "pre-switchover"):
+                self.passes.add(info.ram.dirty_sync_count, info.ram.remaining, at)
         sample = Sample(
             vm=self.vm,
-            at=time.monotonic() if at is None else at,
+            at=at,
             wall=time.time() if wall is None else wall,
             info=info,
+            snapshot=snapshot,
             progress=progress,
         )
         self.history.append(sample)
@@ -71,11 +81,14 @@ class MigrationTracker:
 
     @property
     def stalled(self) -> bool:
-        """True when the last STALL_PASSES passes did not shrink what is left to send."""
+        """True when the last STALL_PASSES passes did not shrink what the guest dirties per pass.
+
+        The smallest dirty set since is compared to the one STALL_PASSES ago
+        (a windowed minimum, as KubeVirt's stall detector does), so one short
+        pass does not hide a stall.
+        """
         latest = self.history.latest
-        if latest is None or not latest.active or len(self._pass_starts) <= STALL_PASSES:
+        sets = self.passes.dirty_sets(STALL_PASSES + 1)
+        if latest is None or not latest.active or len(sets) <= STALL_PASSES:
             return False
-        passes = sorted(self._pass_starts)[-(STALL_PASSES + 1):]
-        first = self._pass_starts[passes[0]]
-        best_since = min(self._pass_starts[p] for p in passes[1:])
-        return first > 0 and best_since > first * STALL_SHRINK
+        return sets[0] > 0 and min(sets[1:]) > sets[0] * STALL_SHRINK

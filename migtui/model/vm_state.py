@@ -57,15 +57,31 @@ class VMState:
         return self.link == "connected" and self.busy_for >= BUSY_AFTER
 
     @property
+    def snapshot_running(self) -> bool:
+        """A snapshot job runs: QEMU's migration figures are that job's."""
+        return any(job.type in ("snapshot-save", "snapshot-load") for job in self.jobs.running)
+
+    @property
     def settings(self) -> MigrationSettings:
-        params, caps = self.parameters, self.capabilities
-        bandwidth = params.get("max-bandwidth")
-        return MigrationSettings(
-            downtime_limit_ms=int(params.get("downtime-limit", 300)),
-            max_bandwidth=int(bandwidth) if bandwidth else None,
-            auto_converge=bool(caps.get("auto-converge")),
-            postcopy_ram=bool(caps.get("postcopy-ram")),
-        )
+        return settings_of(self.parameters, self.capabilities)
 
     def prediction(self, window: float = 30.0) -> Prediction:
-        return predict(self.tracker.history.window(window), self.settings, self.tracker.stalled)
+        return predict(self.tracker.history.window(window), self.settings, self.tracker.stalled,
+                       self.tracker.passes)
+
+
+def settings_of(parameters: dict[str, Any], capabilities: dict[str, bool]) -> MigrationSettings:
+    """What the prediction needs of a VM's ``query-migrate-parameters`` and capabilities."""
+    defaults = MigrationSettings()
+    bandwidth = parameters.get("max-bandwidth")
+    switchover = parameters.get("avail-switchover-bandwidth")
+    return MigrationSettings(
+        downtime_limit_ms=int(parameters.get("downtime-limit", defaults.downtime_limit_ms)),
+        max_bandwidth=int(bandwidth) if bandwidth else None,
+        auto_converge=bool(capabilities.get("auto-converge")),
+        postcopy_ram=bool(capabilities.get("postcopy-ram")),
+        throttle_initial=int(parameters.get("cpu-throttle-initial", defaults.throttle_initial)),
+        throttle_increment=int(parameters.get("cpu-throttle-increment", defaults.throttle_increment)),
+        max_throttle=int(parameters.get("max-cpu-throttle", defaults.max_throttle)),
+        avail_switchover_bandwidth=None if switchover is None else int(switchover),
+    )

@@ -20,7 +20,9 @@ from migtui.qmp.gate import CommandGate
 from migtui.qmp.poller import FAST_INTERVAL, SLOW_INTERVAL, VMPoller
 from migtui.qmp.session import LinkState, VMSession
 from migtui.qmp.tasks import cancel_all
-from migtui.qmp.updates import EventReceived, Update, VMChanged
+from migtui.model.policy import Policy
+from migtui.qmp.policy import PolicyRunner
+from migtui.qmp.updates import EventReceived, PolicyStep, SampleTaken, Update, VMChanged
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,9 @@ class Fleet:
         self.pollers: dict[str, VMPoller] = {}
         self._subscribers: list[Subscriber] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self.policies: dict[str, PolicyRunner] = {}
+        """The policy each VM's migrations follow, if any."""
+        self._policy_tasks: set[asyncio.Task[None]] = set()
         for entry in entries:
             session = VMSession(entry.name, entry.address, self.gate)
             state = VMState(entry.name, group=entry.group, notes=entry.notes)
@@ -56,12 +61,13 @@ class Fleet:
         await self.close()
 
     def start(self) -> None:
+        self._subscribers.insert(0, self._run_policy)
         for name, session in self.sessions.items():
             session.start()
             self._tasks.append(asyncio.create_task(self.pollers[name].run(), name=f"{name}-poll"))
 
     async def close(self) -> None:
-        await cancel_all(self._tasks)
+        await cancel_all([*self._tasks, *self._policy_tasks])
         await asyncio.gather(*(session.close() for session in self.sessions.values()))
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
@@ -77,6 +83,20 @@ class Fleet:
 
     async def execute(self, vm: str, command: str, arguments: dict[str, Any] | None = None, **kw: Any) -> Any:
         return await self.session(vm).execute(command, arguments, **kw)
+
+    def apply_policy(self, vm: str, policy: Policy) -> PolicyRunner:
+        """Run ``policy`` on ``vm``'s migrations (replacing its previous one) until the fleet closes."""
+        session, state = self.session(vm), self.states[vm]
+        runner = PolicyRunner(policy, session, state, self._publish)
+        self.policies[vm] = runner
+        self._publish(PolicyStep(vm, policy.name, "watches", policy.description or policy.name, False))
+        return runner
+
+    def _run_policy(self, update: Update) -> None:
+        if isinstance(update, SampleTaken) and (runner := self.policies.get(update.vm)) is not None:
+            task = asyncio.create_task(runner.on_sample(), name=f"{update.vm}-policy")
+            self._policy_tasks.add(task)
+            task.add_done_callback(self._policy_tasks.discard)
 
     def refresh(self, vm: str) -> None:
         """Re-read the VM's run state, parameters, capabilities and jobs now."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,17 +147,22 @@ async def start_postcopy(source: VMSession) -> None:
     await source.execute("migrate-start-postcopy")
 
 
-async def wait_until_done(source: VMSession, on_sample: Callable[[dict[str, Any]], None] | None = None,
+async def wait_until_done(source: VMSession,
+                          on_sample: Callable[[dict[str, Any]], Awaitable[None] | None] | None = None,
                           interval: float = 0.5) -> dict[str, Any]:
     """Follow the migration until it ends; return the last ``query-migrate``.
 
-    Woken by MIGRATION events, polled every ``interval`` for the figures.
+    Woken by MIGRATION and MIGRATION_PASS events (a pass start is what the
+    prediction reads), polled every ``interval`` for the figures.
+    ``on_sample`` may be a coroutine function (a policy steps there).
     """
-    with source.listener("MIGRATION") as events:
+    with source.listener(["MIGRATION", "MIGRATION_PASS"]) as events:
         while True:
             info: dict[str, Any] = await source.execute("query-migrate")
             if on_sample:
-                on_sample(info)
+                done = on_sample(info)
+                if done is not None:
+                    await done
             if info.get("status") in FINAL_STATES:
                 return info
             try:

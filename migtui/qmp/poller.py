@@ -71,7 +71,7 @@ class VMPoller:
             state.capabilities = {c["capability"]: bool(c["state"]) for c in caps}
             self.publish(VMChanged(state.name, "settings"))
         before = state.tracker.migration_count
-        sample = state.tracker.add(await self._ask("query-migrate"))
+        sample = state.tracker.add(await self._ask("query-migrate"), snapshot=state.snapshot_running)
         if state.tracker.migration_count != before:
             self.refresh_settings = True  # a new migration: its limits matter now
             state.incoming = state.run_state == "inmigrate"

@@ -29,3 +29,13 @@ class SampleTaken(Update):
 @dataclass(frozen=True)
 class EventReceived(Update):
     event: QMPEvent
+
+
+@dataclass(frozen=True)
+class PolicyStep(Update):
+    """A migration policy decided something: ``did`` is 'took', 'would' (observing) or 'refused'."""
+
+    policy: str
+    did: str
+    text: str
+    acted: bool

@@ -14,7 +14,7 @@ from typing import Any
 
 from rich.text import Text
 
-from migtui.model.convergence import predict
+from migtui.model.convergence import Verdict, predict
 from migtui.model.sample import Sample
 from migtui.model.vm_state import VMState
 from migtui.widgets.cell_styles import CellPalette
@@ -33,7 +33,7 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("run", "run", 11),
     ("status", "migration", 9),
     ("pass", "pass", 4),
-    ("progress", "done", 4),
+    ("progress", "done", 5),
     ("remaining", "left", 6),
     ("dirty", "dirty", 7),
     ("sent", "sent", 7),
@@ -72,11 +72,12 @@ class FleetRow:
     def refresh(self, state: VMState, palette: CellPalette) -> dict[str, Text]:
         """Recompute every cell; returns those that changed."""
         sample = self.recent[-1] if self.recent else state.latest
-        status = sample.status if sample else "none"
+        status = sample.status if sample and not sample.snapshot else "none"
         if self.event_status and (sample is None or self.event_status[0] > sample.at):
             status = self.event_status[1]
         stalled = state.tracker.stalled
-        prediction = predict(list(self.recent)[-40:], state.settings, stalled) if self.recent else predict([])
+        prediction = (predict(list(self.recent)[-40:], state.settings, stalled, state.tracker.passes)
+                      if self.recent else predict([]))
         self.outlook = outlook_of(prediction, stalled)
         if sample is not None and sample.active and not state.migrating_out:
             self.outlook = Outlook("incoming", "muted", prediction)  # the source's row has the prediction
@@ -93,10 +94,9 @@ class FleetRow:
             "run": Text(run, style=p.muted if state.link != "connected" else _run_style(run, p)),
             "status": Text(SHORT_STATUS.get(status, status) if status != "none" else "-", style=_status_style(status, p)),
             "pass": Text(str(sample.passes) if ram else "-", justify="right"),
-            "progress": Text(f"{sample.progress:.0%}" if sample and sample.progress is not None else "-",
-                             justify="right"),
+            "progress": _progress(sample, prediction.verdict, p),
             "remaining": Text(compact_bytes(ram.remaining) if ram and active else "-", justify="right"),
-            "dirty": Text(compact_rate(sample.dirty_rate) if ram and active else "-", justify="right"),
+            "dirty": _dirty(sample, active, p),
             "sent": Text(compact_rate(sample.throughput) if ram and active else "-", justify="right"),
             "downtime": _downtime(info, state, active, p),
             "outlook": Text(self.outlook.short, style=getattr(p, self.outlook.tone)),
@@ -124,6 +124,24 @@ class FleetRow:
 
     def matches(self, terms: list[str]) -> bool:
         return all(term in self.search_text for term in terms)
+
+
+def _progress(sample: Sample | None, verdict: Verdict, p: CellPalette) -> Text:
+    """The share sent, except that a migration that will not converge is never shown near done:
+    it sends its working set again every pass, however close the saw-tooth dips to 0."""
+    if verdict is Verdict.NOT_CONVERGING:
+        return Text("stall", justify="right", style=p.bad)
+    if sample is None or sample.progress is None:
+        return Text("-", justify="right")
+    return Text(f"{sample.progress:.0%}", justify="right")
+
+
+def _dirty(sample: Sample | None, active: bool, p: CellPalette) -> Text:
+    if sample is None or not active or sample.info.ram is None:
+        return Text("-", justify="right")
+    if not sample.dirty_rate_known:  # QEMU reads 0 until its second dirty sync
+        return Text("meas.", justify="right", style=p.muted)
+    return Text(compact_rate(sample.dirty_rate), justify="right")
 
 
 def _link(state: VMState, p: CellPalette) -> tuple[str, Any]:

@@ -24,7 +24,6 @@ class PredictionPanel(Static):
     DEFAULT_CSS = """
     PredictionPanel {
         height: auto;
-        max-height: 6;
         padding: 0 1;
         background: $panel;
         border-left: thick $secondary;
@@ -66,5 +65,6 @@ class PredictionPanel(Static):
             return
         lines = [Text.assemble(("outlook: ", "bold"), (outlook.headline, "bold"))]
         lines += [Text(f"  · {reason}") for reason in outlook.reasons]
-        lines += [Text(f"  → {action}") for action in outlook.prediction.actions]
+        lines += [Text(f"  {key} → {action.text}" + (f" (done in about {seconds(action.eta_s)})" if action.eta_s else ""))
+                  for key, action in zip(ACTION_KEYS, outlook.prediction.actions)]
         self.update(Text("\n").join(lines))

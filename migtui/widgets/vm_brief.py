@@ -87,7 +87,7 @@ class VMBrief(Static):
             figures = (f"pass {sample.passes} · left {human_bytes(sample.remaining)} · "
                        f"dirty {human_rate(sample.dirty_rate)} · sent {human_rate(sample.throughput)}")
         outlook = outlook_of(state.prediction(), state.tracker.stalled)
-        advice = outlook.reasons[:1] or [f"→ {action}" for action in outlook.prediction.actions[:1]]
+        advice = outlook.reasons[:1] + [f"→ {action.text}" for action in outlook.prediction.actions]
         self.set_class(outlook.tone == "bad", "-bad")
         self.set_class(outlook.tone == "good", "-good")
         self._lines(head, figures, (outlook.headline, "bold"), *advice)

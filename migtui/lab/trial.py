@@ -1,0 +1,140 @@
+"""A migration trial: migrate a lab VM, watch the model, follow one piece of advice, time the outcome.
+
+The tests and ``bench/bench_advice.py`` check the prediction the only way
+that means anything: by doing what it says on a real migration and seeing
+whether the migration then ends as and when it said.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from migtui.inventory import VMEntry
+from migtui.lab.control import ControlClient
+from migtui.lab.lab import Lab
+from migtui.model.advice import Action
+from migtui.model.convergence import Prediction, Verdict
+from migtui.model.vm_state import VMState
+from migtui.qmp.fleet import Fleet
+from migtui.qmp.migration import MigrationPlan, start_migration
+from migtui.qmp.steering import take
+
+MiB = 1 << 20
+DONE = ("completed", "failed", "cancelled")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    dirty_mib: float
+    dirty_rate_mib_s: float
+    bandwidth_mib_s: float
+    downtime_ms: int
+    mem_mib: int = 128
+    capabilities: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def plan(self) -> MigrationPlan:
+        return MigrationPlan({"max-bandwidth": int(self.bandwidth_mib_s * MiB), "downtime-limit": self.downtime_ms},
+                             dict(self.capabilities))
+
+
+@dataclass
+class TrialResult:
+    scenario: Scenario
+    predictions: list[tuple[float, Prediction]] = field(default_factory=list)
+    """(seconds since the migration started, the prediction then)."""
+    followed: Action | None = None
+    followed_at: float | None = None
+    status: str = "active"
+    ended_at: float | None = None
+    downtime_ms: int | None = None
+
+    def verdict_at(self, seconds: float) -> Verdict:
+        """The verdict at ``seconds`` in (the last one, if the migration ended before)."""
+        seen = [p for at, p in self.predictions if at <= seconds and p.verdict is not Verdict.FINISHED]
+        return seen[-1].verdict if seen else Verdict.MEASURING
+
+    @property
+    def advice(self) -> Prediction | None:
+        """The prediction whose action was followed."""
+        if self.followed_at is None:
+            return None
+        return next(p for at, p in reversed(self.predictions) if at <= self.followed_at)
+
+    @property
+    def took_after_following(self) -> float | None:
+        if self.ended_at is None or self.followed_at is None:
+            return None
+        return self.ended_at - self.followed_at
+
+
+Chooser = Callable[[Prediction], Action | None]
+
+
+async def run_trial(lab: Lab, scenario: Scenario, *, timeout: float, follow: str | Chooser | None = None,
+                    settle_passes: int = 3, poll: float = 0.2) -> TrialResult:
+    """Migrate a fresh source to a fresh destination; with ``follow``, take that action
+    (by name, or as chosen) once the model says the migration will not converge.
+
+    Ends when the migration does or after ``timeout`` seconds (then it is cancelled).
+    """
+    src = await lab.start_source(f"{scenario.name}", mem_mib=scenario.mem_mib, dirty_mib=scenario.dirty_mib,
+                                 dirty_rate_mib_s=scenario.dirty_rate_mib_s)
+    dst = await lab.start_destination(f"{scenario.name}-d", like=src)
+    result = TrialResult(scenario)
+    fleet = Fleet([VMEntry(name=vm.name, qmp=str(vm.qmp_path)) for vm in (src, dst)], fast=poll, slow=poll)
+    try:
+        async with fleet:
+            await fleet.wait_connected(15)
+            await _written_once(lab, src.name)
+            state = fleet.states[src.name]
+            session = fleet.sessions[src.name]
+            await start_migration(session, fleet.sessions[dst.name], scenario.plan)
+            started = time.monotonic()
+            fleet.refresh(src.name)
+            while time.monotonic() - started < timeout:
+                await asyncio.sleep(poll)
+                now = time.monotonic() - started
+                sample = state.latest
+                if sample is None:
+                    continue
+                if sample.status in DONE:
+                    result.status, result.ended_at = sample.status, now
+                    result.downtime_ms = sample.info.downtime
+                    break
+                prediction = state.prediction()
+                result.predictions.append((now, prediction))
+                if follow is not None and result.followed is None and _settled(prediction, state, settle_passes):
+                    action = _choose(prediction, follow)
+                    if action is not None:
+                        await take(session, action)
+                        fleet.refresh(src.name)
+                        result.followed, result.followed_at = action, now
+            else:
+                await session.execute("migrate_cancel")
+    finally:
+        await lab.stop(dst.name)
+        await lab.stop(src.name)
+    return result
+
+
+def _settled(prediction: Prediction, state: VMState, passes: int) -> bool:
+    latest = state.latest
+    return (prediction.verdict is Verdict.NOT_CONVERGING and latest is not None
+            and latest.passes >= passes and bool(prediction.actions))
+
+
+def _choose(prediction: Prediction, follow: str | Chooser) -> Action | None:
+    if callable(follow):
+        return follow(prediction)
+    return next((a for a in prediction.actions if a.name == follow), None)
+
+
+async def _written_once(lab: Lab, name: str) -> None:
+    """Zero pages cost nothing to migrate: start once the guest wrote its range."""
+    async with await ControlClient.connect(lab[name].ctl_path) as client:
+        await client.wait_guest(passes=1, timeout=60)

@@ -1,0 +1,1 @@
+"""Built-in migration policies (TOML files, read by :mod:`migtui.model.policy`)."""
