@@ -23,6 +23,8 @@ from textual.worker import Worker, WorkerState
 from migtui.errors import MigtuiError
 from migtui.qmp import migration
 from migtui.qmp.fleet import Fleet
+from migtui.qmp.steering import old_to_new, take
+from migtui.qmp.updates import PolicyStep, Update
 from migtui.screens.confirm import ConfirmDialog
 from migtui.screens.error import ErrorScreen
 from migtui.screens.fleet import FleetScreen
@@ -67,6 +69,7 @@ class MigtuiApp(App[None]):
         self._start_fleet = start_fleet
         self._open_vm = open_vm
         self._unsubscribe = None
+        self._unsubscribe_policy = lambda: None
         for custom in THEMES:
             self.register_theme(custom)
         self.theme = theme or default_theme_name()
@@ -78,6 +81,7 @@ class MigtuiApp(App[None]):
 
     def on_mount(self) -> None:
         self._unsubscribe = self.fleet.subscribe(self.feed)
+        self._unsubscribe_policy = self.fleet.subscribe(self._mark_policy_step)
         if self._start_fleet:
             self.fleet.start()
         if self._open_vm:
@@ -86,6 +90,7 @@ class MigtuiApp(App[None]):
     async def on_unmount(self) -> None:
         if self._unsubscribe:
             self._unsubscribe()
+            self._unsubscribe_policy()
         if self._start_fleet:
             await self.fleet.close()
 
@@ -96,6 +101,11 @@ class MigtuiApp(App[None]):
         mark = self.marks.add(vm, text, at)
         self.feed.marks_changed(vm)
         return mark
+
+    def _mark_policy_step(self, update: Update) -> None:
+        """A step a policy took is a mark on the VM's charts, as an admin's change is."""
+        if isinstance(update, PolicyStep) and update.acted:
+            self.add_mark(update.vm, f"{update.policy}: {update.text}")
 
     # -- actions on a VM (bindings, screens and the palette) ----------------
 
@@ -179,6 +189,26 @@ class MigtuiApp(App[None]):
                               f"{vm}: switched to postcopy")
 
         self.push_screen(ConfirmDialog(f"Postcopy for {vm}", question, yes="Switch to postcopy"), answered)
+
+    def ask_advice(self, vm: str, name: str) -> None:
+        """Take the action the prediction advises on ``name`` (a parameter), after a confirmation."""
+        if self._refuse(vm, "cancel"):  # the same condition: a migration of this VM runs, from here
+            return
+        state = self.fleet.states[vm]
+        action = next((a for a in state.prediction().actions if a.name == name), None)
+        if action is None:
+            self.notify(f"{vm}: the prediction advises no change of {name} now.", severity="warning")
+            return
+        change = old_to_new(action, state.parameters, state.capabilities)
+        question = f"{action.text}.\n\n{change}\n\nBy the model, the migration then completes in about " \
+                   f"{action.eta_s:.0f} s." if action.eta_s else f"{action.text}.\n\n{change}"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._control(vm, f"advice: {change}", partial(take, self.fleet.session(vm), action),
+                              f"{vm}: {change}")
+
+        self.push_screen(ConfirmDialog(f"Advice for {vm}", question, yes="Apply"), answered)
 
     def _refuse(self, vm: str, action: str) -> bool:
         """Say why ``action`` cannot run now (a palette entry bypasses the key's check)."""

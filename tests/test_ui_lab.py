@@ -95,3 +95,27 @@ async def test_vm_killed_mid_migration_shows_disconnected(lab: Lab, lab_dir: Pat
         assert "vm1" in [row.key.value for row in _fleet_table(app).ordered_rows]  # still listed
         title = str(app.screen.query_one("#vm-title").render())
         assert "link" in title  # the VM screen says the link is down too
+
+
+async def test_the_advised_downtime_is_one_key_and_a_confirmation_away_and_completes_it(lab: Lab, lab_dir: Path) -> None:
+    from migtui.screens.confirm import ConfirmDialog
+    from migtui.widgets.vm_brief import VMBrief
+    app = await dashboard_on(lab, lab_dir, dirty_mib=48, rate=100)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, lambda: both_up(app), 20, "both VMs connected, running and waiting")
+        await migration.start_migration(app.fleet.sessions["vm1"], app.fleet.sessions["vm1-dst"],
+                                        migration.MigrationPlan({"max-bandwidth": 16 * MIB, "downtime-limit": 100}))
+        _fleet_table(app).select_vm("vm1")
+        await settle(pilot, lambda: cell(app, "vm1", "progress") == "stall", 40, "the fleet to call it stalled")
+        brief = app.screen.query_one(VMBrief)
+        assert "[D] downtime-limit" in str(brief.render())
+        await pilot.press("D")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmDialog), 5, "the confirmation")
+        question = app.screen.question
+        assert "downtime-limit: 100 → " in question
+        advised = int(question.split("downtime-limit: 100 → ")[1].split()[0])
+        await pilot.press("y")
+        await settle(pilot, lambda: app.fleet.states["vm1"].latest.status == "completed", 40,
+                     "the migration to complete once the advice was taken")
+        assert app.fleet.states["vm1"].parameters["downtime-limit"] == advised
+        assert any("advice" in mark.text for mark in app.marks.of("vm1"))

@@ -82,7 +82,7 @@ async def _follow(source: VMSession, as_json: bool, policy: Policy | None = None
     advice = AdviceChanges()
 
     def tell(step: PolicyStep) -> None:
-        print(notice_line(source.name, "policy", step.text, as_json, policy=step.policy, did=step.did), flush=True)
+        print(notice_line(source.name, "policy", step.text, as_json, did=step.did, by=step.policy), flush=True)
 
     runner = PolicyRunner(policy, source, state, tell) if policy else None
     if policy is not None:

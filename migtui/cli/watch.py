@@ -75,7 +75,7 @@ class _Printer:
                 during = next(job.type for job in state.jobs.running if job.type.startswith("snapshot-"))
             _out(event_line(update.event, self.as_json, during))
         elif isinstance(update, PolicyStep):
-            _out(notice_line(update.vm, "policy", update.text, self.as_json, policy=update.policy, did=update.did))
+            _out(notice_line(update.vm, "policy", update.text, self.as_json, did=update.did, by=update.policy))
         elif isinstance(update, VMChanged) and update.aspect in ("link", "busy"):
             state = self.fleet.states[update.vm]
             if update.aspect == "busy":

@@ -60,6 +60,17 @@ class Action:
     eta_s: float | None
     """Seconds until the migration completes once this is done (by the model)."""
 
+    @property
+    def short(self) -> str:
+        """A few words for a narrow panel: 'downtime-limit 3900 ms', 'postcopy'."""
+        if self.kind == "postcopy":
+            return "postcopy"
+        if self.name == "downtime-limit":
+            return f"{self.name} {self.value} ms"
+        if isinstance(self.value, int) and not isinstance(self.value, bool):
+            return f"{self.name} {human_rate(self.value)}"
+        return f"{self.name} {'on' if self.value else 'off'}"
+
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "name": self.name, "value": self.value, "text": self.text,
                 "eta_s": None if self.eta_s is None else round(self.eta_s, 1)}

@@ -11,6 +11,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input
 
+from migtui.screens.advice_keys import ADVICE_BINDINGS
 from migtui.widgets.fleet_row import COLUMNS, SORTABLE
 from migtui.widgets.fleet_table import FleetTable
 from migtui.widgets.vm_brief import VMBrief
@@ -25,6 +26,7 @@ class FleetScreen(Screen[None]):
     """Fleet overview: sort, filter, open a VM, start or steer its migration."""
 
     BINDINGS = [
+        *ADVICE_BINDINGS,
         Binding("enter", "open", "Open", id="fleet.open", tooltip="Charts, sample and events of the VM"),
         Binding("slash", "filter", "Filter", id="fleet.filter",
                 tooltip="Type words to list only the VMs whose name, group or state match"),
@@ -150,6 +152,10 @@ class FleetScreen(Screen[None]):
     def action_migrate(self) -> None:
         if self.vm:
             self.app.ask_migrate(self.vm)
+
+    def action_advice(self, name: str) -> None:
+        if self.vm:
+            self.app.ask_advice(self.vm, name)
 
     def action_cancel(self) -> None:
         if self.vm:

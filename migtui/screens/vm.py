@@ -16,6 +16,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
 
+from migtui.screens.advice_keys import ADVICE_BINDINGS
 from migtui.model.sample import Sample
 from migtui.model.units import human_bytes
 from migtui.widgets.charts import DowntimeChart, RateChart, RemainingChart, ThrottleChart
@@ -36,6 +37,7 @@ class VMScreen(Screen[None]):
     """Everything about one VM; Escape goes back to the fleet."""
 
     BINDINGS = [
+        *ADVICE_BINDINGS,
         Binding("escape", "back", "Back", id="vm.back", tooltip="Back to the fleet"),
         Binding("w", "window", "Window", id="vm.window", tooltip="History on the charts: 1 min, 10 min, all"),
         Binding("1", "tab('charts')", "Charts", id="vm.charts", show=False, tooltip="Show the charts"),
@@ -172,6 +174,9 @@ class VMScreen(Screen[None]):
 
     def action_migrate(self) -> None:
         self.app.ask_migrate(self.vm)
+
+    def action_advice(self, name: str) -> None:
+        self.app.ask_advice(self.vm, name)
 
     def action_cancel(self) -> None:
         self.app.ask_cancel(self.vm)

@@ -8,6 +8,8 @@ from textual.widgets import Static
 
 from migtui.model.sample import Sample
 from migtui.model.vm_state import VMState
+from migtui.screens.advice_keys import ADVICE_KEYS
+from migtui.widgets.figures import compact_seconds
 from migtui.widgets.outlook import Outlook, ending, outlook_of
 
 WINDOW_SECONDS = 30.0
@@ -65,6 +67,7 @@ class PredictionPanel(Static):
             return
         lines = [Text.assemble(("outlook: ", "bold"), (outlook.headline, "bold"))]
         lines += [Text(f"  · {reason}") for reason in outlook.reasons]
-        lines += [Text(f"  {key} → {action.text}" + (f" (done in about {seconds(action.eta_s)})" if action.eta_s else ""))
-                  for key, action in zip(ACTION_KEYS, outlook.prediction.actions)]
+        lines += [Text(f"  [{ADVICE_KEYS.get(action.name, '?')}] {action.text}"
+                       + (f"; done in about {compact_seconds(action.eta_s)}" if action.eta_s else ""))
+                  for action in outlook.prediction.actions]
         self.update(Text("\n").join(lines))

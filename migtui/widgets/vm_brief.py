@@ -12,6 +12,7 @@ from textual.widgets import Static
 from migtui.model.units import human_bytes, human_rate
 from migtui.model.vm_state import VMState
 from migtui.widgets.feed import EventArrived, FleetFeed, SampleArrived, StateUpdated
+from migtui.screens.advice_keys import ADVICE_KEYS
 from migtui.widgets.outlook import ending, outlook_of
 
 
@@ -87,7 +88,9 @@ class VMBrief(Static):
             figures = (f"pass {sample.passes} · left {human_bytes(sample.remaining)} · "
                        f"dirty {human_rate(sample.dirty_rate)} · sent {human_rate(sample.throughput)}")
         outlook = outlook_of(state.prediction(), state.tracker.stalled)
-        advice = outlook.reasons[:1] + [f"→ {action.text}" for action in outlook.prediction.actions]
+        actions = outlook.prediction.actions
+        advice = [" · ".join(f"[{ADVICE_KEYS.get(a.name, '?')}] {a.short}" for a in actions)] if actions \
+            else outlook.reasons[:1]
         self.set_class(outlook.tone == "bad", "-bad")
         self.set_class(outlook.tone == "good", "-good")
         self._lines(head, figures, (outlook.headline, "bold"), *advice)
