@@ -30,7 +30,7 @@ MATRIX = [
     Scenario("a1", 32, 8, 16, 100), Scenario("a2", 24, 4, 16, 300), Scenario("a3", 16, 10, 32, 100),
     Scenario("a4", 48, 12, 32, 50), Scenario("b1", 48, 100, 16, 100), Scenario("b2", 24, 40, 16, 300),
     Scenario("b3", 64, 200, 32, 100), Scenario("b4", 16, 100, 8, 200), Scenario("c1", 32, 8, 16, 5),
-    Scenario("c2", 24, 6, 32, 2), Scenario("d1", 48, 100, 16, 100, capabilities={"postcopy-ram": True}),
+    Scenario("c2", 8, 100, 32, 10), Scenario("d1", 48, 100, 16, 100, capabilities={"postcopy-ram": True}),
     Scenario("d2", 32, 64, 16, 100, capabilities={"auto-converge": True}),
 ]
 TIMEOUT = 45.0

@@ -55,9 +55,6 @@ from migtui.model.units import human_bytes, human_rate
 
 WINDOW_SECONDS = 10.0
 MAX_PASSES = 30
-MIN_PASS_S = 0.1
-"""QEMU works in 100 ms windows (BUFFER_DELAY): no pass is shorter, so even a guest that
-dirties slowly leaves at least its dirty rate x 0.1 s for the next pass."""
 CLEARLY_SHRINKING = 0.8
 """With a single reading, a ratio under this is taken as shrinking."""
 
@@ -193,18 +190,15 @@ def simulate(found: Estimate, settings: MigrationSettings, ratio: float) -> tupl
     """(ETA s, downtime ms, passes) of a guest whose dirty set shrinks by ``ratio`` a pass; None: not within MAX_PASSES."""
     bandwidth = found.bandwidth
     budget = bandwidth * settings.downtime_limit_s
-    floor = (found.dirty_rate or 0.0) * MIN_PASS_S
-    if floor > budget:
-        return None
     eta = max(found.remaining - budget, 0) / bandwidth
-    dirty = max(ratio * found.pass_start, floor)
+    dirty = ratio * found.pass_start
     more = 0
     while dirty > budget:
         more += 1
         if more > MAX_PASSES:
             return None
         eta += dirty / bandwidth
-        dirty = max(dirty * ratio, floor)
+        dirty *= ratio
     downtime = dirty / bandwidth
     return eta + downtime, downtime * 1000, more
 
