@@ -76,9 +76,10 @@ Chooser = Callable[[Prediction], Action | None]
 
 
 async def run_trial(lab: Lab, scenario: Scenario, *, timeout: float, follow: str | Chooser | None = None,
-                    settle_passes: int = 3, poll: float = 0.2) -> TrialResult:
+                    settle_passes: int = 3, settle_s: float = 1.0, poll: float = 0.2) -> TrialResult:
     """Migrate a fresh source to a fresh destination; with ``follow``, take that action
-    (by name, or as chosen) once the model says the migration will not converge.
+    (by name, or as chosen) once the model has said for ``settle_s`` seconds, and from
+    pass ``settle_passes`` on, that the migration will not converge.
 
     Ends when the migration does or after ``timeout`` seconds (then it is cancelled).
     """
@@ -95,6 +96,7 @@ async def run_trial(lab: Lab, scenario: Scenario, *, timeout: float, follow: str
             session = fleet.sessions[src.name]
             await start_migration(session, fleet.sessions[dst.name], scenario.plan)
             started = time.monotonic()
+            steady_since: float | None = None
             fleet.refresh(src.name)
             while time.monotonic() - started < timeout:
                 await asyncio.sleep(poll)
@@ -108,7 +110,12 @@ async def run_trial(lab: Lab, scenario: Scenario, *, timeout: float, follow: str
                     break
                 prediction = state.prediction()
                 result.predictions.append((now, prediction))
-                if follow is not None and result.followed is None and _settled(prediction, state, settle_passes):
+                if prediction.verdict is not Verdict.NOT_CONVERGING:
+                    steady_since = None
+                elif steady_since is None:
+                    steady_since = now
+                if (follow is not None and result.followed is None and steady_since is not None
+                        and now - steady_since >= settle_s and _settled(prediction, state, settle_passes)):
                     action = _choose(prediction, follow)
                     if action is not None:
                         await take(session, action)
