@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
-from pathlib import Path
 
 import pytest
 
+from cli_process import run_cli
 from migtui.qmp.audit import AuditLog
 
 pytestmark = pytest.mark.qemu
 MIB = 1024 * 1024
-
-
-async def run_cli(*argv: str, config_home: Path | None = None, timeout: float = 60) -> tuple[int, str, str]:
-    env = dict(os.environ, XDG_CONFIG_HOME=str(config_home)) if config_home else None
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "migtui", *argv, env=env,
-                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await asyncio.wait_for(process.communicate(), timeout)
-    return process.returncode or 0, out.decode(), err.decode()
 
 
 async def held(ctl, vm) -> tuple[dict, dict]:

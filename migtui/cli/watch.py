@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 
 from migtui.cli.common import add_inventory_options, add_safety_options, gate_from_args, inventory_from_args
-from migtui.cli.lines import event_line, notice_line, sample_line
+from migtui.cli.lines import Output, event_line, notice_line, sample_line
 from migtui.errors import UsageError
 from migtui.model.tracker import MigrationTracker
 from migtui.qmp.errors import QMPFailure
@@ -39,10 +40,9 @@ async def run(args: argparse.Namespace) -> int:
     async with Fleet(inventory.vm, gate, fast=args.interval, slow=args.interval) as fleet:
         printer = _Printer(fleet, args.json)
         fleet.subscribe(printer)
-        if args.duration is not None:
-            await asyncio.sleep(args.duration)  # the user asked to watch this long
-        else:
-            await asyncio.Event().wait()  # until Ctrl-C
+        # Until the duration the user asked for is over, Ctrl-C, or a closed stdout.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(printer.out.closed.wait(), args.duration)
     return 0
 
 
@@ -51,22 +51,23 @@ class _Printer:
         self.fleet = fleet
         self.as_json = as_json
         self.stall_told: set[tuple[str, int]] = set()
+        self.out = Output()
 
     def __call__(self, update: Update) -> None:
         if isinstance(update, SampleTaken):
-            _out(sample_line(update.sample, self.as_json))
+            self.out(sample_line(update.sample, self.as_json))
             self._tell_stall(update.vm)
         elif isinstance(update, EventReceived):
-            _out(event_line(update.event, self.as_json))
+            self.out(event_line(update.event, self.as_json))
         elif isinstance(update, VMChanged) and update.aspect in ("link", "busy"):
             state = self.fleet.states[update.vm]
             if update.aspect == "busy":
                 if state.busy:
-                    _out(notice_line(update.vm, "busy", f"QEMU has not answered for {state.busy_for:.0f} s",
+                    self.out(notice_line(update.vm, "busy", f"QEMU has not answered for {state.busy_for:.0f} s",
                                      self.as_json))
                 return
             message = state.link + (f" ({state.link_error})" if state.link_error else "")
-            _out(notice_line(update.vm, "link", message, self.as_json))
+            self.out(notice_line(update.vm, "link", message, self.as_json))
 
     def _tell_stall(self, vm: str) -> None:
         state = self.fleet.states[vm]
@@ -75,7 +76,7 @@ class _Printer:
         if tracker.stalled and key not in self.stall_told:
             self.stall_told.add(key)
             prediction = state.prediction()
-            _out(notice_line(vm, "stall", f"not converging: {'; '.join(prediction.reasons) or prediction.summary}",
+            self.out(notice_line(vm, "stall", f"not converging: {'; '.join(prediction.reasons) or prediction.summary}",
                              self.as_json, actions=prediction.actions))
 
 
