@@ -13,9 +13,12 @@ pytestmark = pytest.mark.qemu
 
 
 @pytest.fixture
-async def options(lab, tmp_path):
-    source = await lab.start_source("vm1", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
+async def options(lab, ctl, tmp_path):
+    # It dirties 4 MiB/s, more than the 1 MiB/s migrate --wait may send: the migration outlasts the test.
+    source = await lab.start_source("vm1", mem_mib=128, dirty_mib=8, dirty_rate_mib_s=4)
     await lab.start_destination("vm1-dst", like=source)
+    async with ctl(source) as client:
+        await client.wait_guest(passes=1, timeout=60)
     inventory = lab.write_inventory(tmp_path / "inventory.toml")
     return ["--config", str(inventory), "--audit-log", str(tmp_path / "audit.jsonl")]
 

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import signal
 import sys
+from collections.abc import Callable
+from typing import Any
 
+from migtui.cli.confirm import ask, can_ask
+from migtui.cli.control import CANCEL_WAIT_S, hint_cancel
 from migtui.cli.common import add_inventory_options, add_safety_options, gate_from_args, inventory_from_args
 from migtui.cli.lines import notice_line, sample_line
 from migtui.cli.settings_args import report_invalid, split_pairs
@@ -16,6 +22,7 @@ from migtui.qmp import migration
 from migtui.qmp.migration import URI_SCHEMES
 from migtui.qmp.session import VMSession
 
+INTERRUPTED_EXIT = 130  # as a shell reports a command ended by Ctrl+C
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -65,26 +72,70 @@ async def run(args: argparse.Namespace) -> int:
         print(f"migrating {source.name} to {args.destination} ({uri})", file=sys.stderr, flush=True)
         if not args.wait:
             return 0
-        return await _follow(source, args.json)
+        return await _follow(source, args)
 
 
-async def _follow(source: VMSession, as_json: bool) -> int:
+async def _follow(source: VMSession, args: argparse.Namespace) -> int:
     state = VMState(source.name)
     told_stall = False
 
-    def show(answer: dict) -> None:
+    def show(answer: dict[str, Any]) -> None:
         nonlocal told_stall
-        print(sample_line(state.tracker.add(answer), as_json), flush=True)
+        print(sample_line(state.tracker.add(answer), args.json), flush=True)
         if state.tracker.stalled and not told_stall:
             told_stall = True
             prediction = state.prediction()
             print(notice_line(source.name, "stall", "not converging: " + "; ".join(prediction.reasons),
-                              as_json, actions=prediction.actions), flush=True)
+                              args.json, actions=prediction.actions), flush=True)
 
     state.parameters = await source.execute("query-migrate-parameters")
-    final = await migration.wait_until_done(source, show)
+    final = await _until_done_or_interrupted(source, show)
+    if final is None:
+        return await _interrupted(source, args)
     if final.get("status") == "completed":
         return 0
     reason = final.get("error-desc") or final.get("status")
     print(f"migtui: {source.name}: migration {final.get('status')}: {reason}", file=sys.stderr)
     return 1
+
+
+async def _until_done_or_interrupted(source: VMSession, show: Callable[[dict[str, Any]], None]) -> dict[str, Any] | None:
+    """The last ``query-migrate`` once the migration ended, or None on Ctrl+C (SIGINT).
+
+    SIGINT is taken here rather than as KeyboardInterrupt so that the user
+    is told what Ctrl+C did not stop: QEMU goes on migrating.
+    """
+    loop = asyncio.get_running_loop()
+    interrupted = asyncio.Event()
+    loop.add_signal_handler(signal.SIGINT, interrupted.set)
+    try:
+        follow = asyncio.create_task(migration.wait_until_done(source, show))
+        interrupt = asyncio.create_task(interrupted.wait())
+        done, _ = await asyncio.wait({follow, interrupt}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (follow, interrupt):
+            task.cancel()
+        await asyncio.gather(follow, interrupt, return_exceptions=True)
+        return follow.result() if follow in done else None
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)  # a second Ctrl+C stops the question below
+
+
+async def _interrupted(source: VMSession, args: argparse.Namespace) -> int:
+    if sys.stderr.isatty():
+        print(file=sys.stderr)  # past the ^C the terminal echoed
+    if can_ask() and _ask_to_cancel(source.name):
+        await migration.cancel(source)
+        final = await asyncio.wait_for(migration.wait_until_done(source), CANCEL_WAIT_S)
+        print(f"{source.name}: migration {final.get('status')}", file=sys.stderr)
+    else:
+        print(f"migtui: {source.name}: the migration is still running (Ctrl+C only stopped following it); "
+              f"cancel it with: {hint_cancel(source.name, args)}", file=sys.stderr)
+    return INTERRUPTED_EXIT
+
+
+def _ask_to_cancel(vm: str) -> bool:
+    try:
+        return ask(migration.cancel_question(vm))
+    except KeyboardInterrupt:  # a second Ctrl+C: leave it running
+        print(file=sys.stderr)
+        return False
