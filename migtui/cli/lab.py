@@ -71,14 +71,21 @@ def lab_up(args: argparse.Namespace) -> int:
     spread(parse_values(args.dirty_rate, "--dirty-rate"), args.vms, "--dirty-rate")
     if pid := supervisor_pid(directory):
         raise LabError(f"a lab already runs in {directory} (pid {pid}); run `migtui lab down --dir {args.dir}` first")
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / STATE_FILE).unlink(missing_ok=True)  # an old one would read as ready
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / STATE_FILE).unlink(missing_ok=True)  # an old one would read as ready
+        log = open(directory / LOG_FILE, "ab")
+    except FileExistsError:
+        raise LabError(f"cannot use {args.dir} as the lab directory: it is a file") from None
+    except OSError as error:
+        raise LabError(f"cannot use {args.dir} as the lab directory: {error.strerror or error}"
+                       + (f" ({error.filename})" if error.filename else "")) from None
     argv = [
         sys.executable, "-m", SUPERVISOR_MODULE, str(directory),
         "--vms", str(args.vms), "--mem", str(args.mem),
         "--dirty-mib", args.dirty_mib, "--dirty-rate", args.dirty_rate,
     ] + (["--disk"] if args.disk else [])
-    with open(directory / LOG_FILE, "ab") as log:
+    with log:
         # A session of its own: the lab outlives this command and its terminal.
         supervisor = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True
