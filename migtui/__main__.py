@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(result or 0)
     except MigtuiError as error:
         print(f"migtui: {error}", file=sys.stderr)
-        return 1
+        return error.exit_code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

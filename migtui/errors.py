@@ -12,6 +12,9 @@ from __future__ import annotations
 class MigtuiError(Exception):
     """A failure explained in one line, for the person at the terminal."""
 
+    exit_code = 1
+    """The command line's exit status when this ends a command."""
+
 
 class ConfigError(MigtuiError):
     """The inventory or another configuration file is wrong."""

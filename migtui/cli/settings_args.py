@@ -18,6 +18,12 @@ INVALID_EXIT = 2
 """Exit status when values were refused before anything was sent (like a usage error)."""
 
 
+class InvalidPair(UsageError):
+    """A ``--set`` or ``--cap`` that is not NAME=VALUE: refused like any other value."""
+
+    exit_code = INVALID_EXIT
+
+
 def add_settings_options(parser: argparse.ArgumentParser, cap_help: str) -> None:
     parser.add_argument("--set", metavar="NAME=VALUE", action="append", default=[],
                         help="a migration parameter, e.g. max-bandwidth=64M or downtime-limit=500; "
@@ -31,7 +37,7 @@ def split_pairs(pairs: list[str], option: str) -> dict[str, str]:
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise UsageError(f"{option} {pair!r}: expected NAME=VALUE")
+            raise InvalidPair(f"{option} {pair!r}: expected NAME=VALUE (nothing was sent)")
         split[name.strip()] = value
     return split
 
