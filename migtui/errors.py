@@ -22,3 +22,9 @@ class ConfigError(MigtuiError):
 
 class UsageError(MigtuiError):
     """The command line asks for something that does not exist."""
+
+
+class BadArguments(UsageError):
+    """Options or values refused before anything was done, as argparse refuses them."""
+
+    exit_code = 2

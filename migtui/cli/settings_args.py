@@ -11,17 +11,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from migtui.errors import UsageError
+from migtui.errors import BadArguments
 from migtui.qapi.errors import FieldErrors
 
-INVALID_EXIT = 2
+INVALID_EXIT = BadArguments.exit_code
 """Exit status when values were refused before anything was sent (like a usage error)."""
 
 
-class InvalidPair(UsageError):
+class InvalidPair(BadArguments):
     """A ``--set`` or ``--cap`` that is not NAME=VALUE: refused like any other value."""
-
-    exit_code = INVALID_EXIT
 
 
 def add_settings_options(parser: argparse.ArgumentParser, cap_help: str) -> None:
