@@ -17,8 +17,8 @@ def add_inventory_options(parser: argparse.ArgumentParser, pairs: bool = True) -
                        help="inventory file (default: $MIGTUI_CONFIG, then ~/.config/migtui/inventory.toml)")
     if pairs:
         # (an action's parser, see action_options, leaves --vm unset rather than empty)
-        empty = {} if parser.argument_default == argparse.SUPPRESS else {"default": []}
-        group.add_argument("--vm", metavar="NAME=ADDR", action="append", **empty,
+        unset: object = argparse.SUPPRESS if parser.argument_default == argparse.SUPPRESS else []
+        group.add_argument("--vm", metavar="NAME=ADDR", action="append", default=unset,
                            help="a VM by its QMP address (socket path or tcp:HOST:PORT); repeatable")
 
 

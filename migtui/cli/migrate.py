@@ -25,7 +25,7 @@ from migtui.qmp.session import VMSession
 INTERRUPTED_EXIT = 130  # as a shell reports a command ended by Ctrl+C
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "migrate", help="migrate a VM to another VM of the inventory or to a URI",
         description="Migrate SRC to DST: a VM of the inventory waiting with -incoming defer "

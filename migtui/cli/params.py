@@ -25,7 +25,7 @@ from migtui.qapi.human_values import human_value
 from migtui.qmp.session import VMSession
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "params", help="show or change a VM's migration parameters and capabilities",
         description="Show a VM's migration parameters and capabilities, or change them. Values are checked "

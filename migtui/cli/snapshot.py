@@ -11,12 +11,13 @@ from migtui.cli.common import (
 )
 from migtui.cli.confirm import confirm
 from migtui.errors import UsageError
+from migtui.model.snapshots import Snapshot
 from migtui.model.units import human_bytes
 from migtui.qmp import snapshots
 from migtui.qmp.session import VMSession
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("snapshot", help="list, save, load and delete internal snapshots",
                                    description="Internal snapshots as QEMU jobs (QEMU 6.0 or newer).")
     parser.add_argument("target", metavar="VM")
@@ -99,7 +100,7 @@ async def _run_job(session: VMSession, args: argparse.Namespace) -> int:
     return 1
 
 
-def _print_snapshots(found: list, as_json: bool) -> int:
+def _print_snapshots(found: list[Snapshot], as_json: bool) -> int:
     for snap in found:
         if as_json:
             print(json.dumps({"node": snap.node, "id": snap.id, "tag": snap.tag, "date": snap.date.isoformat(),

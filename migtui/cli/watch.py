@@ -10,14 +10,16 @@ import sys
 from migtui.cli.common import add_inventory_options, add_safety_options, gate_from_args, inventory_from_args
 from migtui.cli.lines import Output, event_line, notice_line, sample_line
 from migtui.errors import UsageError
+from migtui.inventory import VMEntry
 from migtui.model.tracker import MigrationTracker
 from migtui.qmp.errors import QMPFailure
 from migtui.qmp.fleet import Fleet
+from migtui.qmp.gate import CommandGate
 from migtui.qmp.session import VMSession
 from migtui.qmp.updates import EventReceived, SampleTaken, Update, VMChanged
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("watch", help="print migration samples and QMP events as they come",
                                    description="Follow every VM's migration and events, one line each.")
     add_inventory_options(parser)
@@ -80,8 +82,8 @@ class _Printer:
                              self.as_json, actions=prediction.actions))
 
 
-async def _once(entries: list, gate, as_json: bool) -> int:
-    async def one(entry) -> str:
+async def _once(entries: list[VMEntry], gate: CommandGate, as_json: bool) -> int:
+    async def one(entry: VMEntry) -> str:
         async with VMSession(entry.name, entry.address, gate) as session:
             tracker = MigrationTracker(entry.name)
             return sample_line(tracker.add(await session.execute("query-migrate")), as_json)
