@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import pty
 import select
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +26,20 @@ async def run_cli(*argv: str, config_home: Path | None = None, timeout: float = 
     return process.returncode or 0, out.decode(), err.decode()
 
 
-def start_cli(*argv: str, **popen: Any) -> subprocess.Popen[bytes]:
-    """Start it and return at once (the caller reads, signals, waits)."""
+@contextlib.contextmanager
+def started_cli(*argv: str, **popen: Any) -> Iterator[subprocess.Popen[bytes]]:
+    """Start it for the caller to read, signal and wait for; killed at the end if it still runs."""
     popen.setdefault("stdin", subprocess.DEVNULL)
-    return subprocess.Popen([*MIGTUI, *argv], **popen)
+    process = subprocess.Popen([*MIGTUI, *argv], **popen)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
 
 
 async def read_line(stream: Any, timeout: float) -> str:
@@ -39,12 +51,10 @@ async def read_line(stream: Any, timeout: float) -> str:
 
 
 async def exit_code(process: subprocess.Popen[bytes], timeout: float) -> int:
-    """Wait (with a deadline) for the process to end; killed if it does not."""
+    """Wait (with a deadline) for the process to end."""
     try:
         return await asyncio.to_thread(process.wait, timeout)
     except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
         raise AssertionError(f"the command did not exit within {timeout:g} s") from None
 
 
@@ -76,9 +86,10 @@ class Terminal:
     def type(self, keys: bytes) -> None:
         os.write(self.master, keys)
 
-    def close(self) -> None:
+    def __enter__(self) -> "Terminal":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
         for fd in (self.master, self.slave):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from cli_process import Terminal, exit_code, read_line, run_cli, start_cli
+from cli_process import Terminal, exit_code, read_line, run_cli, started_cli
 from migtui.qmp.audit import AuditLog
 from waiting import until_true
 
@@ -45,16 +45,12 @@ def commands(audit: AuditLog) -> list[tuple[str, str]]:
 
 async def test_ctrl_c_on_migrate_wait_says_it_still_runs_and_cancel_stops_it(pair, ctl):
     source, _, options, audit = pair
-    process = start_cli("migrate", "vm1", "vm1-dst", *options, "--set", "max-bandwidth=1M", "--wait",
-                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
+    with started_cli("migrate", "vm1", "vm1-dst", *options, "--set", "max-bandwidth=1M", "--wait",
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
         assert "active" in await read_line(process.stdout, 30)  # it follows the migration
         process.send_signal(signal.SIGINT)
         code = await exit_code(process, 10)
-    finally:
-        process.stdout.close()
-    err = process.stderr.read().decode()
-    process.stderr.close()
+        err = process.stderr.read().decode()
     assert code == 130 and "Traceback" not in err, err
     assert err.splitlines()[-1] == (
         "migtui: vm1: the migration is still running (Ctrl+C only stopped following it); "
@@ -77,10 +73,9 @@ async def test_ctrl_c_on_migrate_wait_says_it_still_runs_and_cancel_stops_it(pai
 
 async def test_ctrl_c_on_a_terminal_asks_whether_to_cancel(pair, ctl):
     source, _, options, audit = pair
-    terminal = Terminal()
-    try:
-        process = start_cli("migrate", "vm1", "vm1-dst", *options, "--set", "max-bandwidth=1M", "--wait",
-                            stdin=terminal.slave, stdout=subprocess.PIPE, stderr=terminal.slave)
+    with Terminal() as terminal, started_cli("migrate", "vm1", "vm1-dst", *options, "--set", "max-bandwidth=1M",
+                                             "--wait", stdin=terminal.slave, stdout=subprocess.PIPE,
+                                             stderr=terminal.slave) as process:
         assert "active" in await read_line(process.stdout, 30)  # it follows the migration
         process.send_signal(signal.SIGINT)
         shown = terminal.read_until("[y/N] ")
@@ -88,9 +83,6 @@ async def test_ctrl_c_on_a_terminal_asks_whether_to_cancel(pair, ctl):
         terminal.type(b"y\n")
         terminal.read_until("vm1: migration cancelled")
         assert await exit_code(process, 20) == 130
-    finally:
-        terminal.close()
-        process.stdout.close()
     assert await status(ctl, source) == "cancelled"
     assert commands(audit) == [("migrate_cancel", "ok")]
 
@@ -98,16 +90,12 @@ async def test_ctrl_c_on_a_terminal_asks_whether_to_cancel(pair, ctl):
 async def test_end_of_input_at_the_question_is_a_no(pair, ctl):
     source, _, options, audit = pair
     await migrating(options)
-    terminal = Terminal()
-    try:
-        process = start_cli("cancel", "vm1", *options, stdin=terminal.slave, stdout=terminal.slave,
-                            stderr=terminal.slave)
+    with Terminal() as terminal, started_cli("cancel", "vm1", *options, stdin=terminal.slave,
+                                             stdout=terminal.slave, stderr=terminal.slave) as process:
         terminal.read_until("[y/N] ")
         terminal.type(b"\x04")  # Ctrl-D
         shown = terminal.read_until("nothing was done")
         assert await exit_code(process, 20) == 1
-    finally:
-        terminal.close()
     assert "Traceback" not in shown and shown.rstrip().endswith("migtui: not confirmed: nothing was done")
     assert await status(ctl, source) == "active" and commands(audit) == []
 

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from cli_process import exit_code, read_line, start_cli
+from cli_process import exit_code, read_line, started_cli
 
 pytestmark = pytest.mark.qemu
 
@@ -26,13 +26,11 @@ async def options(lab, ctl, tmp_path):
 async def head(tmp_path, lines: int, *argv: str) -> tuple[list[str], int, str]:
     """What ``migtui ARGV | head -LINES`` does: read some lines, close the pipe, wait for the end."""
     errors = tmp_path / "stderr.txt"
-    with errors.open("wb") as stderr:
-        process = start_cli(*argv, stdout=subprocess.PIPE, stderr=stderr)
-    try:
+    with errors.open("wb") as stderr, started_cli(*argv, stdout=subprocess.PIPE, stderr=stderr) as process:
         read = [await read_line(process.stdout, 30) for _ in range(lines)]
-    finally:
         process.stdout.close()
-    return read, await exit_code(process, 10), errors.read_text()
+        code = await exit_code(process, 10)
+    return read, code, errors.read_text()
 
 
 @pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])

@@ -139,12 +139,24 @@ async def test_a_bad_preset_name_is_refused_before_anything_is_sent(vm1, ctl, tm
     assert audit.entries() == [] and (await held(ctl, vm))[0]["downtime-limit"] == 300
 
 
-async def test_a_preset_that_cannot_be_written_does_not_hide_what_was_changed(vm1, ctl, tmp_path):
+async def test_a_preset_folder_that_cannot_be_made_is_refused_before_anything_is_sent(vm1, ctl, tmp_path):
     vm, options, audit = vm1
     in_the_way = tmp_path / "config"
     in_the_way.write_text("a file where the configuration directory should be\n")
     code, out, err = await run_cli("params", "vm1", *options, "--set", "downtime-limit=777",
                                    "--save-preset", "slow", config_home=in_the_way)
+    assert (code, out) == (1, "")
+    assert err == (f"migtui: cannot save preset 'slow' to {in_the_way}/migtui/presets/slow.toml: "
+                   "Not a directory\n")
+    assert audit.entries() == [] and (await held(ctl, vm))[0]["downtime-limit"] == 300
+
+
+async def test_a_preset_that_fails_to_be_written_does_not_hide_what_was_changed(vm1, ctl, tmp_path):
+    vm, options, audit = vm1
+    home = tmp_path / "config"
+    (home / "migtui" / "presets" / "slow.toml").mkdir(parents=True)  # only the final rename can fail
+    code, out, err = await run_cli("params", "vm1", *options, "--set", "downtime-limit=777",
+                                   "--save-preset", "slow", config_home=home)
     assert code == 1 and out == "vm1: downtime-limit 300 ms → 777 ms\n"
     assert err.startswith("migtui: cannot save preset 'slow' to ") and len(err.splitlines()) == 1
     assert (await held(ctl, vm))[0]["downtime-limit"] == 777

@@ -19,7 +19,7 @@ from typing import Any
 from migtui.cli.common import add_inventory_options, add_safety_options, gate_from_args, inventory_from_args
 from migtui.cli.settings_args import add_settings_options, report_invalid, split_pairs
 from migtui.params import Applied, Preset, VMSettings, apply_changes, load_preset, read_settings, save_preset
-from migtui.params.presets import preset_path
+from migtui.params.presets import check_savable
 from migtui.qapi.errors import FieldErrors
 from migtui.qapi.human_values import human_value
 from migtui.qmp.session import VMSession
@@ -48,7 +48,7 @@ async def run(args: argparse.Namespace) -> int:
     gate = gate_from_args(args, inventory)
     entry = inventory.get(args.target)
     if args.save_preset:
-        preset_path(args.save_preset)  # a bad name is refused before anything is sent
+        check_savable(args.save_preset)  # before anything is sent
     preset = load_preset(args.preset) if args.preset else Preset("-")
     parameters: dict[str, Any] = {**preset.parameters, **split_pairs(args.set, "--set")}
     capabilities: dict[str, Any] = {**preset.capabilities, **split_pairs(args.cap, "--cap")}

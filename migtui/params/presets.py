@@ -18,6 +18,7 @@ text ``"null"``, which is how ``--set tls-creds=null`` reads too.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -52,6 +53,19 @@ def preset_path(name: str) -> Path:
     if not NAME.match(name):
         raise UsageError(f"{name!r} is no preset name: letters, digits, '.', '_' and '-', at most 64")
     return presets_dir() / f"{name}.toml"
+
+
+def check_savable(name: str) -> Path:
+    """Refuse a preset that could not be saved (bad name, unwritable folder) before
+    anything is sent to a VM; returns where it will go."""
+    path = preset_path(name)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"cannot save preset {name!r} to {path}: {error.strerror or error}") from None
+    if not os.access(path.parent, os.W_OK):
+        raise ConfigError(f"cannot save preset {name!r} to {path}: {path.parent} is not writable")
+    return path
 
 
 def list_presets() -> list[str]:
