@@ -47,7 +47,7 @@ async def test_ctrl_c_on_migrate_wait_says_it_still_runs_and_cancel_stops_it(pai
     source, _, options, audit = pair
     with started_cli("migrate", "vm1", "vm1-dst", *options, "--set", "max-bandwidth=1M", "--wait",
                      stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
-        assert "active" in await read_line(process.stdout, 30)  # it follows the migration
+        assert " vm1  " in await read_line(process.stdout, 30)  # a sample (setup or active): it follows
         process.send_signal(signal.SIGINT)
         code = await exit_code(process, 10)
         err = process.stderr.read().decode()
@@ -76,7 +76,7 @@ async def test_ctrl_c_on_a_terminal_asks_whether_to_cancel(pair, ctl):
     with Terminal() as terminal, started_cli("migrate", "vm1", "vm1-dst", *options, "--set", "max-bandwidth=1M",
                                              "--wait", stdin=terminal.slave, stdout=subprocess.PIPE,
                                              stderr=terminal.slave) as process:
-        assert "active" in await read_line(process.stdout, 30)  # it follows the migration
+        assert " vm1  " in await read_line(process.stdout, 30)  # a sample (setup or active): it follows
         process.send_signal(signal.SIGINT)
         shown = terminal.read_until("[y/N] ")
         assert "Cancel the migration of vm1?" in shown

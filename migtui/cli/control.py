@@ -38,12 +38,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 async def run_cancel(args: argparse.Namespace) -> int:
     async def cancel(session: VMSession) -> None:
-        await migration.cancel(session)
-        # migrate_cancel returns at once; the migration ends a moment later.
-        final = await asyncio.wait_for(migration.wait_until_done(session), CANCEL_WAIT_S)
-        print(f"{session.name}: migration {final.get('status')}")
+        print(await cancel_and_wait(session))
 
     return await _steer(args, "cancel", migration.cancel_question, cancel)
+
+
+async def cancel_and_wait(session: VMSession) -> str:
+    """Cancel ``session``'s migration; say how it ended (``migrate --wait`` asks this on Ctrl+C too)."""
+    await migration.cancel(session)
+    # migrate_cancel returns at once; the migration ends a moment later.
+    try:
+        final = await asyncio.wait_for(migration.wait_until_done(session), CANCEL_WAIT_S)
+    except TimeoutError:
+        return f"{session.name}: cancel sent; the migration has not ended after {CANCEL_WAIT_S:g} s"
+    return f"{session.name}: migration {final.get('status')}"
 
 
 async def run_postcopy(args: argparse.Namespace) -> int:

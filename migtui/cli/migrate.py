@@ -9,9 +9,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from migtui.cli.confirm import ask, can_ask
-from migtui.cli.control import CANCEL_WAIT_S, hint_cancel
 from migtui.cli.common import add_inventory_options, add_safety_options, gate_from_args, inventory_from_args
+from migtui.cli.confirm import ask, can_ask
+from migtui.cli.control import cancel_and_wait, hint_cancel
 from migtui.cli.lines import notice_line, sample_line
 from migtui.cli.settings_args import report_invalid, split_pairs
 from migtui.errors import UsageError
@@ -99,7 +99,8 @@ async def _follow(source: VMSession, args: argparse.Namespace) -> int:
     return 1
 
 
-async def _until_done_or_interrupted(source: VMSession, show: Callable[[dict[str, Any]], None]) -> dict[str, Any] | None:
+async def _until_done_or_interrupted(source: VMSession,
+                                     show: Callable[[dict[str, Any]], None]) -> dict[str, Any] | None:
     """The last ``query-migrate`` once the migration ended, or None on Ctrl+C (SIGINT).
 
     SIGINT is taken here rather than as KeyboardInterrupt so that the user
@@ -124,9 +125,7 @@ async def _interrupted(source: VMSession, args: argparse.Namespace) -> int:
     if sys.stderr.isatty():
         print(file=sys.stderr)  # past the ^C the terminal echoed
     if can_ask() and _ask_to_cancel(source.name):
-        await migration.cancel(source)
-        final = await asyncio.wait_for(migration.wait_until_done(source), CANCEL_WAIT_S)
-        print(f"{source.name}: migration {final.get('status')}", file=sys.stderr)
+        print(await cancel_and_wait(source), file=sys.stderr)
     else:
         print(f"migtui: {source.name}: the migration is still running (Ctrl+C only stopped following it); "
               f"cancel it with: {hint_cancel(source.name, args)}", file=sys.stderr)
