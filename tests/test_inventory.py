@@ -113,7 +113,8 @@ def cli_error(capsys, path) -> tuple[int, str]:
     ('notes = """\n[[vm]]\n"""\n[[vm]]\nname = "a"\nqmp = "tcp:h:x"\n', "vm[0].qmp: 'tcp:h:x' is not tcp:HOST:PORT"),
     # A missing key: the line of the table that lacks it.
     ('[[vm]]\nname = "a"\nqmp = "/a"\n\n[[vm]]\nname = "b"\n', "5: vm[1].qmp: Field required"),
-    ('[settings]\nread_only = "maybe"\n', "2: settings.read_only: Input should be a valid boolean, unable to interpret input"),
+    ('[settings]\nread_only = "maybe"\n',
+     "2: settings.read_only: Input should be a valid boolean, unable to interpret input"),
 ], ids=["inline-array", "quoted-keys", "multi-line-string", "missing-key", "settings"])
 def test_inventory_errors_name_the_field_and_a_line_only_when_certain(capsys, tmp_path, text, expected):
     path = tmp_path / "inventory.toml"
