@@ -6,14 +6,15 @@ import argparse
 import asyncio
 import importlib
 import inspect
-import os
 import sys
 
 from migtui import __version__
+from migtui.cli.lines import quiet_stdout
 from migtui.errors import MigtuiError
 
 # Subcommand modules under migtui.cli; each registers its own parser.
-SUBCOMMANDS = ("watch", "migrate", "lab", "schema", "params", "snapshot", "demo", "dashboard")
+# control: cancel and postcopy.
+SUBCOMMANDS = ("watch", "migrate", "control", "lab", "schema", "params", "snapshot", "demo", "dashboard")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,13 +51,12 @@ def main(argv: list[str] | None = None) -> int:
         return int(result or 0)
     except MigtuiError as error:
         print(f"migtui: {error}", file=sys.stderr)
-        return 1
+        return error.exit_code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        # Piped into `head`: the reader has all it wants. Point stdout at
-        # /dev/null so Python's exit-time flush does not fail again.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        # Piped into `head`: the reader has all it wants.
+        quiet_stdout()
         return 0
 
 

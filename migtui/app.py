@@ -165,8 +165,7 @@ class MigtuiApp(App[None]):
     def ask_cancel(self, vm: str) -> None:
         if self._refuse(vm, "cancel"):
             return
-        question = (f"Cancel the migration of {vm}? The VM keeps running where it is; "
-                    "what was sent to the destination is thrown away.")
+        question = migration.cancel_question(vm)
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -179,9 +178,7 @@ class MigtuiApp(App[None]):
     def ask_postcopy(self, vm: str) -> None:
         if self._refuse(vm, "postcopy"):
             return
-        question = (f"Switch the migration of {vm} to postcopy? The guest then runs on the destination "
-                    "and fetches the pages still missing on demand: it will finish, but if the link "
-                    "breaks now, the guest is lost on both sides.")
+        question = migration.postcopy_question(vm)
 
         def answered(yes: bool | None) -> None:
             if yes:

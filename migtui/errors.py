@@ -12,6 +12,9 @@ from __future__ import annotations
 class MigtuiError(Exception):
     """A failure explained in one line, for the person at the terminal."""
 
+    exit_code = 1
+    """The command line's exit status when this ends a command."""
+
 
 class ConfigError(MigtuiError):
     """The inventory or another configuration file is wrong."""
@@ -19,3 +22,9 @@ class ConfigError(MigtuiError):
 
 class UsageError(MigtuiError):
     """The command line asks for something that does not exist."""
+
+
+class BadArguments(UsageError):
+    """Options or values refused before anything was done, as argparse refuses them."""
+
+    exit_code = 2

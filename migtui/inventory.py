@@ -13,20 +13,21 @@ notes = "front end, 4 GiB"       # optional
 
 Found by ``--config``, then ``$MIGTUI_CONFIG``, then
 ``$XDG_CONFIG_HOME/migtui/inventory.toml``. A wrong file is reported with its
-path, the line and the field at fault.
+path and the field at fault (``vm[2].qmp``), and the line when it is certain.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 from migtui.errors import ConfigError
+from migtui.toml_lines import field_path, line_of
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
@@ -108,11 +109,11 @@ class Inventory(BaseModel):
     @field_validator("vm")
     @classmethod
     def _unique_names(cls, vms: list[VMEntry]) -> list[VMEntry]:
-        seen: set[str] = set()
-        for entry in vms:
+        seen: dict[str, int] = {}
+        for index, entry in enumerate(vms):
             if entry.name in seen:
-                raise ValueError(f"VM name {entry.name!r} is used twice")
-            seen.add(entry.name)
+                raise ValueError(f"VM name {entry.name!r} is used twice (vm[{seen[entry.name]}] and vm[{index}])")
+            seen[entry.name] = index
         return vms
 
     def get(self, name: str) -> VMEntry:
@@ -139,13 +140,19 @@ def find_config(explicit: str | os.PathLike[str] | None = None) -> Path:
 def load_inventory(explicit: str | os.PathLike[str] | None = None) -> Inventory:
     path = find_config(explicit)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: no inventory file (give --config FILE, set MIGTUI_CONFIG, or use --vm NAME=ADDR)"
         ) from None
     except OSError as error:
         raise ConfigError(f"{path}: {error.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[:error.start].count(b"\n") + 1
+        raise ConfigError(f"{path}:{line}: not UTF-8 text (byte 0x{raw[error.start]:02x}); "
+                          "TOML files are UTF-8") from None
     return parse_inventory(text, path)
 
 
@@ -159,10 +166,9 @@ def parse_inventory(text: str, path: Path | None = None) -> Inventory:
         inventory = Inventory.model_validate(data)
     except ValidationError as error:
         first = error.errors()[0]
-        loc = first["loc"]
-        line = _line_of(text, loc)
-        field = ".".join(str(p) for p in loc) or "(top level)"
-        raise ConfigError(f"{where}:{line}: {field}: {first['msg']}") from None
+        line = line_of(text, data, first["loc"], missing=first["type"] == "missing")
+        place = f"{where}:{line}" if line is not None else where
+        raise ConfigError(f"{place}: {field_path(first['loc'])}: {_message(first)}") from None
     inventory.path = path
     return inventory
 
@@ -183,32 +189,11 @@ def parse_inventory_data(data: dict[str, Any], where: str) -> Inventory:
         return Inventory.model_validate(data)
     except ValidationError as error:
         first = error.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{where}: {field}: {first['msg']}") from None
+        raise ConfigError(f"{where}: {field_path(first['loc'])}: {_message(first)}") from None
 
 
-def _line_of(text: str, loc: tuple[str | int, ...]) -> int:
-    """Best line number for a pydantic error location in a TOML text.
-
-    tomllib keeps no positions, so find the n-th ``[[vm]]`` table, then the
-    key inside it; fall back to the table's own line.
-    """
-    lines = text.splitlines()
-    start, end = 0, len(lines)
-    if len(loc) >= 2 and isinstance(loc[1], int):
-        headers = [i for i, line in enumerate(lines) if re.match(rf"\s*\[\[\s*{loc[0]}\s*\]\]", line)]
-        if loc[1] < len(headers):
-            start = headers[loc[1]]
-            later = [i for i, line in enumerate(lines) if i > start and re.match(r"\s*\[", line)]
-            end = later[0] if later else len(lines)
-        key = loc[2] if len(loc) > 2 else None
-    else:
-        key = loc[-1] if loc else None
-        table = [i for i, line in enumerate(lines) if loc and re.match(rf"\s*\[\s*{loc[0]}\s*\]", line)]
-        if table:
-            start = table[0]
-    if isinstance(key, str):
-        for i in range(start, end):
-            if re.match(rf"\s*{re.escape(key)}\s*=", lines[i]):
-                return i + 1
-    return start + 1
+def _message(error: ErrorDetails) -> str:
+    """pydantic's message, without the "Value error, " it puts before our own words."""
+    if error["type"] == "value_error" and "error" in error.get("ctx", {}):
+        return str(error["ctx"]["error"])
+    return error["msg"]

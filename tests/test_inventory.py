@@ -1,5 +1,7 @@
 import pytest
 
+from migtui.__main__ import main
+
 from migtui.errors import ConfigError
 from migtui.inventory import find_config, inventory_from_pairs, load_inventory, parse_address, parse_inventory
 
@@ -31,14 +33,13 @@ def test_a_wrong_field_is_named_with_file_and_line(tmp_path):
     path.write_text(GOOD.replace('qmp = "tcp:10.0.0.5:4444"', 'qmp = "tcp:10.0.0.5:http"'))
     with pytest.raises(ConfigError) as error:
         load_inventory(path)
-    assert str(error.value).startswith(f"{path}:12: vm.1.qmp:")
-    assert "tcp:HOST:PORT" in str(error.value)
+    assert str(error.value) == f"{path}:12: vm[1].qmp: 'tcp:10.0.0.5:http' is not tcp:HOST:PORT"
 
 
 def test_an_unknown_key_is_named_with_its_line(tmp_path):
     path = tmp_path / "inv.toml"
     path.write_text(GOOD.replace('group = "web"', 'grop = "web"'))
-    with pytest.raises(ConfigError, match=rf"^{path}:8: vm\.0\.grop: Extra inputs are not permitted"):
+    with pytest.raises(ConfigError, match=rf"^{path}:8: vm\[0\]\.grop: Extra inputs are not permitted"):
         load_inventory(path)
 
 
@@ -50,7 +51,7 @@ def test_toml_syntax_errors_name_the_file(tmp_path):
 
 
 def test_duplicate_names_and_unknown_vms_are_refused():
-    with pytest.raises(ConfigError, match="used twice"):
+    with pytest.raises(ConfigError, match=r"^<inventory>: vm: VM name 'web-1' is used twice \(vm\[0\] and vm\[1\]\)$"):
         parse_inventory(GOOD.replace('"db-1"', '"web-1"'))
     with pytest.raises(ConfigError, match="no VM named 'nope'.*known: web-1, db-1"):
         parse_inventory(GOOD).get("nope")
@@ -92,3 +93,40 @@ def test_vm_pairs_keep_the_inventorys_safety_settings(tmp_path, monkeypatch):
     assert [vm.name for vm in inventory.vm] == ["a"]
     gate = gate_from_args(args, inventory)
     assert gate.read_only and gate.audit.path == tmp_path / "site-audit.jsonl"
+
+
+def cli_error(capsys, path) -> tuple[int, str]:
+    """What ``migtui watch --once --config PATH`` says on stderr (one line expected)."""
+    code = main(["watch", "--once", "--config", str(path)])
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    return code, err.rstrip("\n")
+
+
+@pytest.mark.parametrize("text, expected", [
+    # An inline array of tables: no [[vm]] line to point at, so no line at all (it was line 1).
+    ('vm = [{name = "a", qmp = "/a"}, {name = "b", qmp = "tcp:h:x"}]\n',
+     "vm[1].qmp: 'tcp:h:x' is not tcp:HOST:PORT"),
+    # Quoted keys are keys like the others.
+    ('[[vm]]\n"name" = "a"\n"qmp" = "tcp:h:x"\n', "3: vm[0].qmp: 'tcp:h:x' is not tcp:HOST:PORT"),
+    # A [[vm]] inside a multi-line string is no table: no line is certain.
+    ('notes = """\n[[vm]]\n"""\n[[vm]]\nname = "a"\nqmp = "tcp:h:x"\n', "vm[0].qmp: 'tcp:h:x' is not tcp:HOST:PORT"),
+    # A missing key: the line of the table that lacks it.
+    ('[[vm]]\nname = "a"\nqmp = "/a"\n\n[[vm]]\nname = "b"\n', "5: vm[1].qmp: Field required"),
+    ('[settings]\nread_only = "maybe"\n',
+     "2: settings.read_only: Input should be a valid boolean, unable to interpret input"),
+], ids=["inline-array", "quoted-keys", "multi-line-string", "missing-key", "settings"])
+def test_inventory_errors_name_the_field_and_a_line_only_when_certain(capsys, tmp_path, text, expected):
+    path = tmp_path / "inventory.toml"
+    path.write_text(text)
+    code, err = cli_error(capsys, path)
+    separator = ":" if expected[0].isdigit() else ": "
+    assert (code, err) == (1, f"migtui: {path}{separator}{expected}")
+    assert "Value error" not in err
+
+
+def test_an_inventory_that_is_not_utf8_is_one_line(capsys, tmp_path):
+    path = tmp_path / "inventory.toml"
+    path.write_bytes(b'[[vm]]\nname = "caf\xe9"\nqmp = "/a"\n')  # Latin-1, as an old editor saves it
+    code, err = cli_error(capsys, path)
+    assert (code, err) == (1, f"migtui: {path}:2: not UTF-8 text (byte 0xe9); TOML files are UTF-8")

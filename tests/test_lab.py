@@ -256,6 +256,18 @@ async def test_lab_cli_refuses_wrong_values_in_one_line():
     assert code == 1 and err.strip() == "migtui: --dirty-rate: 3 values for 2 VMs (give one, or one per VM)"
 
 
+async def test_lab_cli_on_a_directory_it_cannot_create_is_one_line(tmp_path):
+    in_the_way = tmp_path / "a-file"
+    in_the_way.write_text("not a directory\n")
+    code, out, err = await run_migtui("lab", "up", "--dir", str(in_the_way / "lab"), "--vms", "1")
+    assert (code, err) == (1, f"migtui: cannot use {in_the_way / 'lab'} as the lab directory: "
+                              f"Not a directory ({in_the_way / 'lab'})\n")
+    code, out, err = await run_migtui("lab", "up", "--dir", str(in_the_way), "--vms", "1")
+    assert (code, err) == (1, f"migtui: cannot use {in_the_way} as the lab directory: it is a file\n")
+    code, out, err = await run_migtui("lab", "status", "--dir", str(in_the_way / "lab"))
+    assert code == 1 and err.startswith("migtui: no lab in ") and "Traceback" not in err
+
+
 OWNER = textwrap.dedent(
     """
     import asyncio, json, sys

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
-from pathlib import Path
 
 import pytest
 
+from cli_process import run_cli
 from migtui.qmp.audit import AuditLog
 
 pytestmark = pytest.mark.qemu
 MIB = 1024 * 1024
-
-
-async def run_cli(*argv: str, config_home: Path | None = None, timeout: float = 60) -> tuple[int, str, str]:
-    env = dict(os.environ, XDG_CONFIG_HOME=str(config_home)) if config_home else None
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "migtui", *argv, env=env,
-                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await asyncio.wait_for(process.communicate(), timeout)
-    return process.returncode or 0, out.decode(), err.decode()
 
 
 async def held(ctl, vm) -> tuple[dict, dict]:
@@ -139,3 +128,58 @@ async def test_presets_saved_and_applied_from_the_command_line(vm1, ctl, tmp_pat
     assert "max-bandwidth = 8388608\n" in whole and "x-colo = false\n" in whole
     code, out, err = await run_cli("params", "vm1", *options, "--preset", "missing", config_home=home)
     assert code == 1 and err.startswith("migtui: no preset named 'missing'")
+
+
+async def test_a_bad_preset_name_is_refused_before_anything_is_sent(vm1, ctl, tmp_path):
+    vm, options, audit = vm1
+    code, out, err = await run_cli("params", "vm1", *options, "--set", "downtime-limit=777",
+                                   "--save-preset", "bad/name", config_home=tmp_path / "config")
+    assert (code, out) == (1, "")
+    assert err == "migtui: 'bad/name' is no preset name: letters, digits, '.', '_' and '-', at most 64\n"
+    assert audit.entries() == [] and (await held(ctl, vm))[0]["downtime-limit"] == 300
+
+
+async def test_a_preset_folder_that_cannot_be_made_is_refused_before_anything_is_sent(vm1, ctl, tmp_path):
+    vm, options, audit = vm1
+    in_the_way = tmp_path / "config"
+    in_the_way.write_text("a file where the configuration directory should be\n")
+    code, out, err = await run_cli("params", "vm1", *options, "--set", "downtime-limit=777",
+                                   "--save-preset", "slow", config_home=in_the_way)
+    assert (code, out) == (1, "")
+    assert err == (f"migtui: cannot save preset 'slow' to {in_the_way}/migtui/presets/slow.toml: "
+                   "Not a directory\n")
+    assert audit.entries() == [] and (await held(ctl, vm))[0]["downtime-limit"] == 300
+
+
+async def test_a_preset_that_fails_to_be_written_does_not_hide_what_was_changed(vm1, ctl, tmp_path):
+    vm, options, audit = vm1
+    home = tmp_path / "config"
+    (home / "migtui" / "presets" / "slow.toml").mkdir(parents=True)  # only the final rename can fail
+    code, out, err = await run_cli("params", "vm1", *options, "--set", "downtime-limit=777",
+                                   "--save-preset", "slow", config_home=home)
+    assert code == 1 and out == "vm1: downtime-limit 300 ms → 777 ms\n"
+    assert err.startswith("migtui: cannot save preset 'slow' to ") and len(err.splitlines()) == 1
+    assert (await held(ctl, vm))[0]["downtime-limit"] == 777
+
+
+async def test_a_pair_without_equals_is_refused_like_any_other_value(vm1, ctl):
+    vm, options, audit = vm1
+    code, out, err = await run_cli("params", "vm1", *options, "--set", "downtime-limit")
+    assert (code, err) == (2, "migtui: --set 'downtime-limit': expected NAME=VALUE (nothing was sent)\n")
+    code, out, err = await run_cli("migrate", "vm1", "tcp:127.0.0.1:1", *options, "--cap", "postcopy-ram")
+    assert (code, err) == (2, "migtui: --cap 'postcopy-ram': expected NAME=VALUE (nothing was sent)\n")
+    assert audit.entries() == []
+
+
+async def test_a_preset_with_characters_outside_the_bmp_reads_back(vm1, ctl, tmp_path):
+    vm, options, audit = vm1
+    home = tmp_path / "config"
+    code, out, err = await run_cli("params", "vm1", *options, "--set", "tls-hostname=migration-😀.example",
+                                   "--save-preset", "emoji", config_home=home)
+    assert code == 0, err
+    assert 'tls-hostname = "migration-😀.example"' in (home / "migtui" / "presets" / "emoji.toml").read_text()
+    async with ctl(vm) as client:
+        await client.execute("migrate-set-parameters", {"tls-hostname": ""})
+    code, out, err = await run_cli("params", "vm1", *options, "--preset", "emoji", config_home=home)
+    assert code == 0, err
+    assert (await held(ctl, vm))[0]["tls-hostname"] == "migration-😀.example"

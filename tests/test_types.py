@@ -1,14 +1,18 @@
-"""The protocol layer and the model stay mypy --strict clean."""
+"""Every layer below the UI stays mypy --strict clean: the protocol layer and the model,
+the schema engine, parameters, the lab, the inventory and the command line."""
 
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+NON_UI = ["migtui/qmp", "migtui/model", "migtui/qapi", "migtui/params", "migtui/lab", "migtui/cli",
+          "migtui/inventory.py", "migtui/errors.py", "migtui/toml_lines.py", "migtui/__main__.py"]
 
 
-def test_protocol_layer_is_strictly_typed():
-    targets = ["migtui/qmp", "migtui/model", "migtui/inventory.py", "migtui/errors.py"]
-    run = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-error-summary", *targets],
-                         cwd=ROOT, capture_output=True, text=True)
+def test_every_layer_below_the_ui_is_strictly_typed():
+    # Imported UI modules (the dashboard command loads the app) are read for their types but not
+    # reported on: Textual's typing forces narrow ignores there that are not this test's concern.
+    run = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent",
+                          "--no-error-summary", *NON_UI], cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr

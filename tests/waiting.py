@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 
@@ -24,3 +24,12 @@ async def settle(pilot: Any, condition: Callable[[], Any], timeout: float = 5.0,
     while not condition():
         assert time.monotonic() < deadline, f"after {timeout:g} s: {what}"
         await pilot.pause(0.05)
+
+
+async def until_true(check: Callable[[], Awaitable[Any]], timeout: float, what: str) -> None:
+    """Like :func:`until` for a check that must be awaited (a QMP query)."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.05)

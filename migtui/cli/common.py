@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 from migtui.inventory import Inventory, find_config, inventory_from_pairs, load_inventory
@@ -15,8 +16,26 @@ def add_inventory_options(parser: argparse.ArgumentParser, pairs: bool = True) -
     group.add_argument("--config", metavar="FILE",
                        help="inventory file (default: $MIGTUI_CONFIG, then ~/.config/migtui/inventory.toml)")
     if pairs:
-        group.add_argument("--vm", metavar="NAME=ADDR", action="append", default=[],
+        # (an action's parser, see action_options, leaves --vm unset rather than empty)
+        unset: object = argparse.SUPPRESS if parser.argument_default == argparse.SUPPRESS else []
+        group.add_argument("--vm", metavar="NAME=ADDR", action="append", default=unset,
                            help="a VM by its QMP address (socket path or tcp:HOST:PORT); repeatable")
+
+
+def action_options(*adders: Callable[[argparse.ArgumentParser], None]) -> argparse.ArgumentParser:
+    """The command's options again, as a parent for each of its actions' parsers.
+
+    A command with actions (``snapshot VM ACTION``, ``lab ACTION``) adds its
+    options to its own parser too, so they may come before the action and are
+    listed in its ``--help``; with this parent they may also follow it
+    (``snapshot vm1 list --config F``), as git and virsh users expect. Options
+    not given after the action stay unset there (SUPPRESS), so argparse does
+    not overwrite what was read before the action with the defaults.
+    """
+    parent = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    for add in adders:
+        add(parent)
+    return parent
 
 
 def add_safety_options(parser: argparse.ArgumentParser) -> None:

@@ -8,7 +8,7 @@ from migtui.cli.common import add_inventory_options, add_safety_options, gate_fr
 from migtui.errors import UsageError
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "dashboard", help="open the dashboard (the default without a subcommand)",
         description="Watch every VM of the inventory: fleet table, live migration charts, event logs, "

@@ -25,6 +25,7 @@ import shutil
 import signal
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,7 @@ DEMO_VMS = (
 )
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "demo", help="start a lab of QEMU VMs, open the dashboard on it, start migrations",
         description="Start three small QEMU VMs (128 MiB) with a waiting destination each, open the "
@@ -125,7 +126,7 @@ async def _start_migrations(app: Any) -> None:
 
 
 @contextlib.contextmanager
-def _quit_on_signals(app: Any):
+def _quit_on_signals(app: Any) -> Iterator[None]:
     """SIGTERM and SIGHUP end the dashboard like `q` does, so the lab is torn down."""
     loop = asyncio.get_running_loop()
     handled = []

@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from migtui.cli.common import action_options
+from migtui.errors import BadArguments
 from migtui.lab.child import one_line, read_tail
 from migtui.lab.errors import LabError
 from migtui.lab.state import (
@@ -37,10 +39,12 @@ NOT_RUNNING = 3  # `status` exit code when no lab runs, as `systemctl status` do
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("lab", help="run real QEMU VMs to watch (demo, tests)")
+    # --dir before or after the action: migtui lab --dir D up, migtui lab up --dir D
+    _add_dir(parser)
+    common = action_options(_add_dir)
     actions = parser.add_subparsers(dest="lab_command", metavar="ACTION", required=True)
 
-    up = actions.add_parser("up", help="start VMs vm1..vmN, each with a waiting vmN-dst")
-    up.add_argument("--dir", required=True, type=Path, help="lab directory (sockets, logs, inventory.toml)")
+    up = actions.add_parser("up", help="start VMs vm1..vmN, each with a waiting vmN-dst", parents=[common])
     up.add_argument("--vms", type=int, default=3, metavar="N", help="number of source VMs (default 3)")
     up.add_argument("--mem", type=int, default=128, metavar="MIB", help="RAM of each VM (default 128)")
     up.add_argument(
@@ -58,27 +62,44 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ("status", lab_status, "list the lab's VMs, their pids, and whether they run"),
         ("down", lab_down, "stop every VM of the lab and wait until they are gone"),
     ):
-        action = actions.add_parser(name, help=text)
-        action.add_argument("--dir", required=True, type=Path, help="lab directory")
+        action = actions.add_parser(name, help=text, parents=[common])
         action.set_defaults(func=func)
 
 
+def _add_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dir", type=Path, metavar="DIR",
+                        help="lab directory (sockets, logs, inventory.toml); required")
+
+
+def _directory(args: argparse.Namespace) -> Path:
+    if args.dir is None:
+        raise BadArguments(f"lab {args.lab_command}: --dir DIR is required (the lab's directory)")
+    return Path(args.dir).resolve()
+
+
 def lab_up(args: argparse.Namespace) -> int:
-    directory: Path = args.dir.resolve()
+    directory = _directory(args)
     if args.vms < 1:
         raise LabError("--vms must be 1 or more")
     spread(parse_values(args.dirty_mib, "--dirty-mib"), args.vms, "--dirty-mib")
     spread(parse_values(args.dirty_rate, "--dirty-rate"), args.vms, "--dirty-rate")
     if pid := supervisor_pid(directory):
         raise LabError(f"a lab already runs in {directory} (pid {pid}); run `migtui lab down --dir {args.dir}` first")
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / STATE_FILE).unlink(missing_ok=True)  # an old one would read as ready
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / STATE_FILE).unlink(missing_ok=True)  # an old one would read as ready
+        log = open(directory / LOG_FILE, "ab")
+    except FileExistsError:
+        raise LabError(f"cannot use {args.dir} as the lab directory: it is a file") from None
+    except OSError as error:
+        raise LabError(f"cannot use {args.dir} as the lab directory: {error.strerror or error}"
+                       + (f" ({error.filename})" if error.filename else "")) from None
     argv = [
         sys.executable, "-m", SUPERVISOR_MODULE, str(directory),
         "--vms", str(args.vms), "--mem", str(args.mem),
         "--dirty-mib", args.dirty_mib, "--dirty-rate", args.dirty_rate,
     ] + (["--disk"] if args.disk else [])
-    with open(directory / LOG_FILE, "ab") as log:
+    with log:
         # A session of its own: the lab outlives this command and its terminal.
         supervisor = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True
@@ -107,7 +128,7 @@ def _wait_ready(directory: Path, supervisor: subprocess.Popen[bytes]) -> dict[st
 
 
 def lab_status(args: argparse.Namespace) -> int:
-    directory: Path = args.dir.resolve()
+    directory = _directory(args)
     state = read_state(directory)
     if state is None:
         raise LabError(f"no lab in {directory} (start one with `migtui lab up --dir {args.dir}`)")
@@ -123,7 +144,7 @@ def lab_status(args: argparse.Namespace) -> int:
 
 
 def lab_down(args: argparse.Namespace) -> int:
-    directory: Path = args.dir.resolve()
+    directory = _directory(args)
     state = read_state(directory) or {"vms": []}
     qemu_pids = [vm["pid"] for vm in state["vms"] if qemu_runs(vm["pid"])]
     pid = supervisor_pid(directory)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import sys
 import time
 from datetime import datetime
 from typing import Any
@@ -91,3 +94,30 @@ class AdviceChanges:
             return False
         self._last[vm] = signature
         return True
+
+
+def quiet_stdout() -> None:
+    """After a closed pipe (``| head``): point stdout at /dev/null so that
+    Python's exit-time flush does not fail again and print a traceback."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+class Output:
+    """Lines to stdout for a command that runs until stopped (``watch``).
+
+    A closed pipe sets :attr:`closed` instead of raising: the lines are
+    written from the fleet's callbacks, which must not let an error through,
+    so the command waits on :attr:`closed` and ends when it is set.
+    """
+
+    def __init__(self) -> None:
+        self.closed = asyncio.Event()
+
+    def __call__(self, line: str) -> None:
+        if self.closed.is_set():
+            return
+        try:
+            print(line, flush=True)
+        except BrokenPipeError:
+            quiet_stdout()
+            self.closed.set()

@@ -3,25 +3,32 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import signal
 import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from migtui.cli.common import add_inventory_options, add_safety_options, gate_from_args, inventory_from_args
+from migtui.cli.confirm import ask, can_ask
+from migtui.cli.control import cancel_and_wait, hint_cancel
 from migtui.cli.lines import AdviceChanges, advice_line, notice_line, sample_line
 from migtui.cli.settings_args import report_invalid, split_pairs
 from migtui.errors import UsageError
+from migtui.model.policy import Policy, load_policy
 from migtui.model.vm_state import VMState
 from migtui.params.settings import read_settings
 from migtui.qapi.errors import FieldErrors
 from migtui.qmp import migration
 from migtui.qmp.migration import URI_SCHEMES
-from migtui.model.policy import Policy, load_policy
 from migtui.qmp.policy import PolicyRunner
 from migtui.qmp.session import VMSession
 from migtui.qmp.updates import PolicyStep
 
+INTERRUPTED_EXIT = 130  # as a shell reports a command ended by Ctrl+C
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "migrate", help="migrate a VM to another VM of the inventory or to a URI",
         description="Migrate SRC to DST: a VM of the inventory waiting with -incoming defer "
@@ -73,39 +80,82 @@ async def run(args: argparse.Namespace) -> int:
         print(f"migrating {source.name} to {args.destination} ({uri})", file=sys.stderr, flush=True)
         if not args.wait and policy is None:
             return 0
-        return await _follow(source, args.json, policy)
+        return await _follow(source, args, policy)
 
 
-async def _follow(source: VMSession, as_json: bool, policy: Policy | None = None) -> int:
+async def _follow(source: VMSession, args: argparse.Namespace, policy: Policy | None = None) -> int:
     state = VMState(source.name)
     told_stall = False
     advice = AdviceChanges()
 
     def tell(step: PolicyStep) -> None:
-        print(notice_line(source.name, "policy", step.text, as_json, did=step.did, by=step.policy), flush=True)
+        print(notice_line(source.name, "policy", step.text, args.json, did=step.did, by=step.policy), flush=True)
 
     runner = PolicyRunner(policy, source, state, tell) if policy else None
     if policy is not None:
         tell(PolicyStep(source.name, policy.name, "watches", policy.description or policy.name, False))
 
-    async def show(answer: dict) -> None:
+    async def show(answer: dict[str, Any]) -> None:
         nonlocal told_stall
-        print(sample_line(state.tracker.add(answer), as_json), flush=True)
+        print(sample_line(state.tracker.add(answer), args.json), flush=True)
         prediction = state.prediction()
         if state.tracker.stalled and not told_stall:
             told_stall = True
             print(notice_line(source.name, "stall", "not converging: " + "; ".join(prediction.reasons),
-                              as_json, actions=[action.text for action in prediction.actions]), flush=True)
+                              args.json, actions=[action.text for action in prediction.actions]), flush=True)
         if advice.changed(source.name, prediction):
-            print(advice_line(source.name, prediction, as_json), flush=True)
+            print(advice_line(source.name, prediction, args.json), flush=True)
         if runner is not None:
             await runner.on_sample()
 
     state.parameters = await source.execute("query-migrate-parameters")
     state.capabilities = {c["capability"]: c["state"] for c in await source.execute("query-migrate-capabilities")}
-    final = await migration.wait_until_done(source, show)
+    final = await _until_done_or_interrupted(source, show)
+    if final is None:
+        return await _interrupted(source, args)
     if final.get("status") == "completed":
         return 0
     reason = final.get("error-desc") or final.get("status")
     print(f"migtui: {source.name}: migration {final.get('status')}: {reason}", file=sys.stderr)
     return 1
+
+
+async def _until_done_or_interrupted(source: VMSession,
+                                     show: Callable[[dict[str, Any]], Awaitable[None]]) -> dict[str, Any] | None:
+    """The last ``query-migrate`` once the migration ended, or None on Ctrl+C (SIGINT).
+
+    SIGINT is taken here rather than as KeyboardInterrupt so that the user
+    is told what Ctrl+C did not stop: QEMU goes on migrating.
+    """
+    loop = asyncio.get_running_loop()
+    interrupted = asyncio.Event()
+    loop.add_signal_handler(signal.SIGINT, interrupted.set)
+    try:
+        follow = asyncio.create_task(migration.wait_until_done(source, show))
+        interrupt = asyncio.create_task(interrupted.wait())
+        done, _ = await asyncio.wait({follow, interrupt}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (follow, interrupt):
+            task.cancel()
+        await asyncio.gather(follow, interrupt, return_exceptions=True)
+        return follow.result() if follow in done else None
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)  # a second Ctrl+C stops the question below
+
+
+async def _interrupted(source: VMSession, args: argparse.Namespace) -> int:
+    if sys.stderr.isatty():
+        print(file=sys.stderr)  # past the ^C the terminal echoed
+    if can_ask() and _ask_to_cancel(source.name):
+        print(await cancel_and_wait(source), file=sys.stderr)
+    else:
+        print(f"migtui: {source.name}: the migration is still running (Ctrl+C only stopped following it); "
+              f"cancel it with: {hint_cancel(source.name, args)}", file=sys.stderr)
+    return INTERRUPTED_EXIT
+
+
+def _ask_to_cancel(vm: str) -> bool:
+    try:
+        return ask(migration.cancel_question(vm))
+    except KeyboardInterrupt:  # a second Ctrl+C: leave it running
+        print(file=sys.stderr)
+        return False

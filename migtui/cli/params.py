@@ -19,12 +19,13 @@ from typing import Any
 from migtui.cli.common import add_inventory_options, add_safety_options, gate_from_args, inventory_from_args
 from migtui.cli.settings_args import add_settings_options, report_invalid, split_pairs
 from migtui.params import Applied, Preset, VMSettings, apply_changes, load_preset, read_settings, save_preset
+from migtui.params.presets import check_savable
 from migtui.qapi.errors import FieldErrors
 from migtui.qapi.human_values import human_value
 from migtui.qmp.session import VMSession
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "params", help="show or change a VM's migration parameters and capabilities",
         description="Show a VM's migration parameters and capabilities, or change them. Values are checked "
@@ -46,12 +47,15 @@ async def run(args: argparse.Namespace) -> int:
     inventory = inventory_from_args(args)
     gate = gate_from_args(args, inventory)
     entry = inventory.get(args.target)
+    if args.save_preset:
+        check_savable(args.save_preset)  # before anything is sent
     preset = load_preset(args.preset) if args.preset else Preset("-")
     parameters: dict[str, Any] = {**preset.parameters, **split_pairs(args.set, "--set")}
     capabilities: dict[str, Any] = {**preset.capabilities, **split_pairs(args.cap, "--cap")}
     async with VMSession(entry.name, entry.address, gate) as session:
         settings = await read_settings(session)
         applied: Applied | None = None
+        to_save = Preset(args.save_preset or "-", settings.settable_parameters, dict(settings.capabilities))
         if parameters or capabilities:
             try:
                 request = settings.request(parameters, capabilities)
@@ -59,16 +63,16 @@ async def run(args: argparse.Namespace) -> int:
                 return report_invalid(session.name, invalid, capabilities)
             applied = await apply_changes(session, settings, settings.changes(request))
             settings = applied.settings
-            if args.save_preset:
-                _save(Preset(args.save_preset, request.parameters, request.capabilities), settings)
-        elif args.save_preset:
-            _save(Preset(args.save_preset, settings.settable_parameters, dict(settings.capabilities)), settings)
+            to_save = Preset(to_save.name, request.parameters, request.capabilities)
+    # What changed is told before the preset is written: a failed write must not hide it.
     if args.json:
         print(json.dumps(_as_json(settings, applied)))
     elif applied is not None:
         _print_applied(applied)
     else:
         _print_table(settings)
+    if args.save_preset:
+        _save(to_save, settings)
     return 0
 
 

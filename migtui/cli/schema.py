@@ -29,7 +29,7 @@ from migtui.qapi.sources import live_schema, offline_schema
 from migtui.qapi.version import QemuVersion
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "schema",
         help="show a QEMU release's, file's or VM's migration schema; compare two",
@@ -89,9 +89,9 @@ async def _schema_for(source: str | None, args: argparse.Namespace) -> Schema:
     address = _vm_address(source, args)
     if address is not None:
         return await _vm_schema(source, address, args.timeout)
-    releases = ", ".join(str(release) for release in bundled_releases())
+    known = ", ".join(str(release) for release in bundled_releases())
     raise UsageError(
-        f"{source!r} is not a schema file, a bundled release ({releases}) "
+        f"{source!r} is not a schema file, a bundled release ({known}) "
         "or a VM (give --vm NAME=ADDR or --config FILE)"
     )
 

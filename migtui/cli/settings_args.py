@@ -11,11 +11,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from migtui.errors import UsageError
+from migtui.errors import BadArguments
 from migtui.qapi.errors import FieldErrors
 
-INVALID_EXIT = 2
+INVALID_EXIT = BadArguments.exit_code
 """Exit status when values were refused before anything was sent (like a usage error)."""
+
+
+class InvalidPair(BadArguments):
+    """A ``--set`` or ``--cap`` that is not NAME=VALUE: refused like any other value."""
 
 
 def add_settings_options(parser: argparse.ArgumentParser, cap_help: str) -> None:
@@ -31,7 +35,7 @@ def split_pairs(pairs: list[str], option: str) -> dict[str, str]:
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise UsageError(f"{option} {pair!r}: expected NAME=VALUE")
+            raise InvalidPair(f"{option} {pair!r}: expected NAME=VALUE (nothing was sent)")
         split[name.strip()] = value
     return split
 

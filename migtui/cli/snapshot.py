@@ -6,23 +6,25 @@ import argparse
 import json
 import sys
 
-from migtui.cli.common import add_inventory_options, add_safety_options, gate_from_args, inventory_from_args
+from migtui.cli.common import (
+    action_options, add_inventory_options, add_safety_options, gate_from_args, inventory_from_args,
+)
 from migtui.cli.confirm import confirm
 from migtui.errors import UsageError
+from migtui.model.snapshots import Snapshot
 from migtui.model.units import human_bytes
 from migtui.qmp import snapshots
 from migtui.qmp.session import VMSession
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("snapshot", help="list, save, load and delete internal snapshots",
                                    description="Internal snapshots as QEMU jobs (QEMU 6.0 or newer).")
     parser.add_argument("target", metavar="VM")
-    # The shared options go on every action, so they may follow it:
-    # migtui snapshot vm1 save before-upgrade --config lab/inventory.toml --wait
-    common = argparse.ArgumentParser(add_help=False)
-    add_inventory_options(common)
-    add_safety_options(common)
+    # Anywhere: migtui snapshot --config F vm1 list, snapshot vm1 --config F list, snapshot vm1 list --config F
+    add_inventory_options(parser)
+    add_safety_options(parser)
+    common = action_options(add_inventory_options, add_safety_options)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="snapshots on the VM's disks", parents=[common])
     listing.add_argument("--json", action="store_true")
@@ -98,7 +100,7 @@ async def _run_job(session: VMSession, args: argparse.Namespace) -> int:
     return 1
 
 
-def _print_snapshots(found: list, as_json: bool) -> int:
+def _print_snapshots(found: list[Snapshot], as_json: bool) -> int:
     for snap in found:
         if as_json:
             print(json.dumps({"node": snap.node, "id": snap.id, "tag": snap.tag, "date": snap.date.isoformat(),

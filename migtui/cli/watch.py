@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 
 from migtui.cli.common import add_inventory_options, add_safety_options, gate_from_args, inventory_from_args
-from migtui.cli.lines import AdviceChanges, advice_line, event_line, notice_line, sample_line
+from migtui.cli.lines import AdviceChanges, Output, advice_line, event_line, notice_line, sample_line
 from migtui.errors import UsageError
+from migtui.inventory import VMEntry
+from migtui.model.policy import load_policy
 from migtui.model.tracker import MigrationTracker
 from migtui.qmp.errors import QMPFailure
 from migtui.qmp.fleet import Fleet
+from migtui.qmp.gate import CommandGate
 from migtui.qmp.session import VMSession
-from migtui.model.policy import load_policy
 from migtui.qmp.updates import EventReceived, PolicyStep, SampleTaken, Update, VMChanged
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("watch", help="print migration samples and QMP events as they come",
                                    description="Follow every VM's migration and events, one line each.")
     add_inventory_options(parser)
@@ -47,10 +50,9 @@ async def run(args: argparse.Namespace) -> int:
         fleet.subscribe(printer)
         for entry in inventory.vm if policy else []:
             fleet.apply_policy(entry.name, policy)
-        if args.duration is not None:
-            await asyncio.sleep(args.duration)  # the user asked to watch this long
-        else:
-            await asyncio.Event().wait()  # until Ctrl-C
+        # Until the duration the user asked for is over, Ctrl-C, or a closed stdout.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(printer.out.closed.wait(), args.duration)
     return 0
 
 
@@ -60,31 +62,32 @@ class _Printer:
         self.as_json = as_json
         self.stall_told: set[tuple[str, int]] = set()
         self.advice = AdviceChanges()
+        self.out = Output()
 
     def __call__(self, update: Update) -> None:
         if isinstance(update, SampleTaken):
-            _out(sample_line(update.sample, self.as_json))
+            self.out(sample_line(update.sample, self.as_json))
             self._tell_stall(update.vm)
             prediction = self.fleet.states[update.vm].prediction()
             if self.advice.changed(update.vm, prediction):
-                _out(advice_line(update.vm, prediction, self.as_json))
+                self.out(advice_line(update.vm, prediction, self.as_json))
         elif isinstance(update, EventReceived):
             state = self.fleet.states[update.vm]
             during = None
             if update.event.name.startswith("MIGRATION") and state.snapshot_running:
                 during = next(job.type for job in state.jobs.running if job.type.startswith("snapshot-"))
-            _out(event_line(update.event, self.as_json, during))
+            self.out(event_line(update.event, self.as_json, during))
         elif isinstance(update, PolicyStep):
-            _out(notice_line(update.vm, "policy", update.text, self.as_json, did=update.did, by=update.policy))
+            self.out(notice_line(update.vm, "policy", update.text, self.as_json, did=update.did, by=update.policy))
         elif isinstance(update, VMChanged) and update.aspect in ("link", "busy"):
             state = self.fleet.states[update.vm]
             if update.aspect == "busy":
                 if state.busy:
-                    _out(notice_line(update.vm, "busy", f"QEMU has not answered for {state.busy_for:.0f} s",
+                    self.out(notice_line(update.vm, "busy", f"QEMU has not answered for {state.busy_for:.0f} s",
                                      self.as_json))
                 return
             message = state.link + (f" ({state.link_error})" if state.link_error else "")
-            _out(notice_line(update.vm, "link", message, self.as_json))
+            self.out(notice_line(update.vm, "link", message, self.as_json))
 
     def _tell_stall(self, vm: str) -> None:
         state = self.fleet.states[vm]
@@ -93,12 +96,12 @@ class _Printer:
         if tracker.stalled and key not in self.stall_told:
             self.stall_told.add(key)
             prediction = state.prediction()
-            _out(notice_line(vm, "stall", f"not converging: {'; '.join(prediction.reasons) or prediction.summary}",
+            self.out(notice_line(vm, "stall", f"not converging: {'; '.join(prediction.reasons) or prediction.summary}",
                              self.as_json, actions=[action.text for action in prediction.actions]))
 
 
-async def _once(entries: list, gate, as_json: bool) -> int:
-    async def one(entry) -> str:
+async def _once(entries: list[VMEntry], gate: CommandGate, as_json: bool) -> int:
+    async def one(entry: VMEntry) -> str:
         async with VMSession(entry.name, entry.address, gate) as session:
             tracker = MigrationTracker(entry.name)
             return sample_line(tracker.add(await session.execute("query-migrate")), as_json)

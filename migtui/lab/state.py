@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from migtui.lab.errors import LabError
 from migtui.lab.vm import VM
 
 PID_FILE = "supervisor.pid"
@@ -51,8 +52,10 @@ def write_state(directory: Path, vms: Iterable[VM], *, ready: bool, error: str |
 def read_state(directory: Path) -> dict[str, Any] | None:
     try:
         return dict(json.loads((directory / STATE_FILE).read_text(encoding="utf-8")))
-    except (FileNotFoundError, json.JSONDecodeError):
+    except (FileNotFoundError, NotADirectoryError, json.JSONDecodeError):
         return None
+    except OSError as error:
+        raise LabError(f"{directory / STATE_FILE}: {error.strerror or error}") from None
 
 
 def process_runs(pid: int | None, marker: bytes) -> bool:
@@ -76,6 +79,8 @@ def supervisor_pid(directory: Path) -> int | None:
     """The pid of the supervisor running the lab in ``directory``, if it runs."""
     try:
         pid = int((directory / PID_FILE).read_text().strip())
-    except (FileNotFoundError, ValueError):
-        return None
+    except (FileNotFoundError, NotADirectoryError, ValueError):
+        return None  # no lab was ever started there
+    except OSError as error:
+        raise LabError(f"{directory / PID_FILE}: {error.strerror or error}") from None
     return pid if process_runs(pid, SUPERVISOR_MODULE.encode()) else None

@@ -18,14 +18,15 @@ text ``"null"``, which is how ``--set tls-creds=null`` reads too.
 
 from __future__ import annotations
 
-import json
-import math
+import os
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import tomli_w
 
 from migtui.errors import ConfigError, UsageError
 from migtui.inventory import config_dir
@@ -54,6 +55,19 @@ def preset_path(name: str) -> Path:
     return presets_dir() / f"{name}.toml"
 
 
+def check_savable(name: str) -> Path:
+    """Refuse a preset that could not be saved (bad name, unwritable folder) before
+    anything is sent to a VM; returns where it will go."""
+    path = preset_path(name)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"cannot save preset {name!r} to {path}: {error.strerror or error}") from None
+    if not os.access(path.parent, os.W_OK):
+        raise ConfigError(f"cannot save preset {name!r} to {path}: {path.parent} is not writable")
+    return path
+
+
 def list_presets() -> list[str]:
     folder = presets_dir()
     if not folder.is_dir():
@@ -64,7 +78,7 @@ def list_presets() -> list[str]:
 def load_preset(name: str) -> Preset:
     path = preset_path(name)
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         known = ", ".join(list_presets()) or "none"
         raise UsageError(f"no preset named {name!r} in {presets_dir()} (known: {known})") from None
@@ -88,37 +102,25 @@ def load_preset(name: str) -> Preset:
 def save_preset(preset: Preset, comment: str | None = None) -> Path:
     """Write ``preset`` (replacing one of the same name); returns its path."""
     path = preset_path(preset.name)
-    lines = [f'# migtui preset "{preset.name}"' + (f" ({comment})" if comment else "")]
-    for section, values in (("parameters", preset.parameters), ("capabilities", preset.capabilities)):
-        lines += ["", f"[{section}]"]
-        lines += [f"{_key(name)} = {_value(value)}" for name, value in values.items()]
+    header = f'# migtui preset "{preset.name}"' + (f" ({comment})" if comment else "")
+    body = tomli_w.dumps({"parameters": _without_null(preset.parameters),
+                          "capabilities": dict(preset.capabilities)})
     temporary = path.with_suffix(".toml.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_text("\n".join(lines) + "\n")
+        temporary.write_text(f"{header}\n\n{body}", encoding="utf-8")
         temporary.replace(path)  # a reader never sees half a file
     except OSError as error:
         raise ConfigError(f"cannot save preset {preset.name!r} to {path}: {error.strerror or error}") from None
     return path
 
 
-def _key(name: str) -> str:
-    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else json.dumps(name)
-
-
-def _value(value: Any) -> str:
+def _without_null(value: Any) -> Any:
+    """TOML has no null: a string-or-null member set to null is kept as the text "null"."""
     if value is None:
-        return '"null"'
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value) if math.isfinite(value) else ("nan" if math.isnan(value) else ("inf" if value > 0 else "-inf"))
-    if isinstance(value, str):
-        return json.dumps(value)  # JSON's escapes are TOML's basic-string escapes
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_value(item) for item in value) + "]"
+        return "null"
     if isinstance(value, Mapping):
-        return "{ " + ", ".join(f"{_key(str(k))} = {_value(v)}" for k, v in value.items()) + " }"
-    raise TypeError(f"a preset cannot hold {type(value).__name__}")
+        return {str(key): _without_null(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_without_null(item) for item in value]
+    return value

@@ -10,6 +10,7 @@ opening brace with the definition and key at fault.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from migtui.qapi.docs import DocBlock, collapse
 from migtui.qapi.entities import (
@@ -17,6 +18,8 @@ from migtui.qapi.entities import (
 )  # fmt: skip
 from migtui.qapi.errors import Location, SchemaError
 from migtui.qapi.reader import Expression, Value
+
+_Kind = TypeVar("_Kind", list[Value], dict[str, Value])
 
 COMMON_KEYS = {"if", "features"}
 ALLOWED_KEYS: dict[str, set[str]] = {
@@ -77,7 +80,7 @@ class _ExpressionChecker:
             condition=self.data.get("if"),
             location=self.location,
         )
-        builders: dict[str, Callable[[dict], Definition]] = {
+        builders: dict[str, Callable[[dict[str, Any]], Definition]] = {
             "enum": self.enum,
             "struct": self.struct,
             "union": self.union,
@@ -89,7 +92,7 @@ class _ExpressionChecker:
 
     # -- the kinds of definition ------------------------------------------
 
-    def enum(self, common: dict) -> Enum:
+    def enum(self, common: dict[str, Any]) -> Enum:
         data = self.require("data", list)
         values = tuple(self.enum_value(item) for item in data)
         prefix = self.data.get("prefix")
@@ -97,10 +100,10 @@ class _ExpressionChecker:
             raise self.fail("'prefix' must be a string")
         return Enum(**common, values=values, prefix=prefix)
 
-    def struct(self, common: dict) -> Struct:
+    def struct(self, common: dict[str, Any]) -> Struct:
         return Struct(**common, base=self.optional_name("base"), members=self.members(self.require("data", dict)))
 
-    def union(self, common: dict) -> Union:
+    def union(self, common: dict[str, Any]) -> Union:
         base = self.data.get("base")
         discriminator = self.data.get("discriminator")
         if discriminator is not None and not isinstance(discriminator, str):
@@ -110,21 +113,20 @@ class _ExpressionChecker:
             return Union(**common, base_members=self.members(base), discriminator=discriminator, branches=branches)
         return Union(**common, base=self.optional_name("base"), discriminator=discriminator, branches=branches)
 
-    def alternate(self, common: dict) -> Alternate:
+    def alternate(self, common: dict[str, Any]) -> Alternate:
         return Alternate(**common, alternatives=self.members(self.require("data", dict), branches=True))
 
-    def command(self, common: dict) -> Command:
-        returns = self.data.get("returns")
-        if returns is not None:
-            returns = self.type_ref(returns, "'returns'")
+    def command(self, common: dict[str, Any]) -> Command:
+        given = self.data.get("returns")
+        returns = self.type_ref(given, "'returns'") if given is not None else None
         return Command(**common, **self.arguments(), returns=returns)
 
-    def event(self, common: dict) -> Event:
+    def event(self, common: dict[str, Any]) -> Event:
         return Event(**common, **self.arguments())
 
     # -- parts ------------------------------------------------------------
 
-    def arguments(self) -> dict:
+    def arguments(self) -> dict[str, Any]:
         boxed = self.data.get("boxed", False)
         if not isinstance(boxed, bool):
             raise self.fail("'boxed' must be true or false")
@@ -201,7 +203,7 @@ class _ExpressionChecker:
             return [value[0]]
         raise self.fail(f"{where}: a type is a name or a list of one name")
 
-    def require(self, key: str, kind: type) -> Value:
+    def require(self, key: str, kind: type[_Kind]) -> _Kind:
         value = self.data.get(key)
         if not isinstance(value, kind):
             article = "a list" if kind is list else "a dict"

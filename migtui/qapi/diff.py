@@ -138,8 +138,8 @@ def _type_key(member: Member, coarse: bool) -> str:
     if not coarse:
         return type_text(member.type)
     name = element_type(member.type)
-    coarse = "int" if name in INTEGER_BOUNDS else name if not name.isdigit() else "named"
-    return f"[{coarse}]" if isinstance(member.type, list) else coarse
+    kind = "int" if name in INTEGER_BOUNDS else name if not name.isdigit() else "named"
+    return f"[{kind}]" if isinstance(member.type, list) else kind
 
 
 def _since(definition: object) -> str:

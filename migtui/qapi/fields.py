@@ -9,6 +9,7 @@ prose table; a default is read from the member's doc when it states one.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -186,7 +187,7 @@ def _kind_of(schema: Schema, name: str, depth: int) -> tuple[FieldKind, tuple[Fi
     return FieldKind.ANY, (), ()
 
 
-def _tighter(current: int | None, narrower: int | None, pick) -> int | None:
+def _tighter(current: int | None, narrower: int | None, pick: Callable[[int, int], int]) -> int | None:
     if narrower is None:
         return current
     return narrower if current is None else pick(current, narrower)

@@ -56,7 +56,7 @@ def introspect(
         if root in walker.entries:
             walker.visit(root)
     if isinstance(version, Mapping):
-        version = QemuVersion.from_query_version(version)
+        version = QemuVersion.from_query_version(dict(version))
     label = f"{origin} (QEMU {version})" if version else origin
     return Schema(walker.definitions, origin=label, version=version)
 
@@ -86,7 +86,7 @@ class _Walker:
             return
         entry = self.entry(name)
         meta = entry["meta-type"]
-        common = dict(name=name, features=tuple(entry.get("features", ())), source="live")
+        common: dict[str, Any] = dict(name=name, features=tuple(entry.get("features", ())), source="live")
         if meta in ("builtin", "array"):
             return
         # Placeholder first: types may refer to themselves through arrays.

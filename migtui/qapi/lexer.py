@@ -9,7 +9,7 @@ definition that follows.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,7 +86,7 @@ def _rest_of_line(text: str, pos: int) -> str:
     return text[pos : len(text) if stop < 0 else stop].rstrip()
 
 
-def _string(text: str, pos: int, here) -> tuple[str, int]:
+def _string(text: str, pos: int, here: Callable[[int], Location]) -> tuple[str, int]:
     """Read a single-quoted string starting at ``pos``; return it and the position after it."""
     opening = here(pos)
     out: list[str] = []

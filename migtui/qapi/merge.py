@@ -11,6 +11,7 @@ A member the files do not know (a newer VM) keeps its live type and no doc.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from migtui.qapi.entities import (
     BUILTIN_TYPES, Alternate, Command, Definition, Enum, EnumValue, Event, Member, Struct, TypeRef, Union,
@@ -77,8 +78,8 @@ def match_types(live: Schema, files: Schema) -> dict[str, str]:
     for definition in live:
         counterpart = files.get(definition.name)
         if isinstance(definition, (Command, Event)) and type(counterpart) is type(definition):
-            if counterpart.arg_type:  # type: ignore[union-attr]
-                pair(definition.arg_type, counterpart.arg_type)  # type: ignore[union-attr]
+            if counterpart.arg_type:
+                pair(definition.arg_type, counterpart.arg_type)
             else:
                 pair_members(definition.name, definition.name)
             if isinstance(definition, Command):
@@ -128,7 +129,7 @@ class _Merger:
         file_def = self.files.get(file_name)
         if file_def is None or file_def.kind != live_def.kind:
             return self.live_only(live_def)
-        explained = dict(
+        explained: dict[str, Any] = dict(
             name=file_name,
             doc=file_def.doc,
             since=file_def.since,
@@ -153,7 +154,7 @@ class _Merger:
         if isinstance(live_def, Alternate):
             return Alternate(**explained, alternatives=tuple(self.live_member(m) for m in live_def.alternatives))
         if isinstance(live_def, (Command, Event)) and isinstance(file_def, (Command, Event)):
-            parts: dict = {"boxed": file_def.boxed}
+            parts: dict[str, Any] = {"boxed": file_def.boxed}
             live_members = self.live.members(live_def.name)
             if file_def.arg_type:
                 parts["arg_type"] = self.names.get(live_def.arg_type or "", live_def.arg_type)

@@ -63,7 +63,7 @@ class StructModel(BaseModel):
             key: value
             for key, value in data.items()
             if value is not UNCHANGED
-            and (value is not None or kinds.get(by_python.get(key, key)) is FieldKind.STR_OR_NULL)
+            and (value is not None or kinds.get(by_python.get(key) or key) is FieldKind.STR_OR_NULL)
         }
 
     def to_qmp(self) -> dict[str, Any]:
@@ -184,7 +184,7 @@ def _item_annotation(spec: FieldSpec, nested_name: str) -> Any:
     if kind is FieldKind.STR_OR_NULL:
         return str | None
     if kind in (FieldKind.ENUM, FieldKind.LIST_ENUM):
-        return Literal[spec.value_names] if spec.values else str  # type: ignore[valid-type]
+        return Literal[spec.value_names] if spec.values else str
     if kind in (FieldKind.STRUCT, FieldKind.LIST_STRUCT):
         return _build(spec.members, nested_name, StructModel)
     return Any

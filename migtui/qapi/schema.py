@@ -115,7 +115,7 @@ def check_references(schema: Schema) -> None:
 
     for definition in schema:
         for what, type_ref in _references(definition):
-            if not known(type_ref):
+            if type_ref is not None and not known(type_ref):
                 raise SchemaError(
                     f"{definition.kind} '{definition.name}': {what} uses unknown type '{element_type(type_ref)}'",
                     definition.location,

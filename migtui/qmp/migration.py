@@ -139,6 +139,18 @@ async def restored_on_error(session: VMSession, parameters: dict[str, Any],
         raise
 
 
+def cancel_question(vm: str) -> str:
+    """What to ask before cancelling (the dashboard and the command line ask the same)."""
+    return (f"Cancel the migration of {vm}? The VM keeps running where it is; "
+            "what was sent to the destination is thrown away.")
+
+
+def postcopy_question(vm: str) -> str:
+    return (f"Switch the migration of {vm} to postcopy? The guest then runs on the destination "
+            "and fetches the pages still missing on demand: it will finish, but if the link "
+            "breaks now, the guest is lost on both sides.")
+
+
 async def cancel(source: VMSession) -> None:
     await source.execute("migrate_cancel")
 

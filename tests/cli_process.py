@@ -1,0 +1,95 @@
+"""Running ``migtui`` as a user does: a separate process, its own pipes or a terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+MIGTUI = (sys.executable, "-m", "migtui")
+
+
+async def run_cli(*argv: str, config_home: Path | None = None, timeout: float = 60) -> tuple[int, str, str]:
+    """Run to its end; (exit code, stdout, stderr)."""
+    env = dict(os.environ, XDG_CONFIG_HOME=str(config_home)) if config_home else None
+    process = await asyncio.create_subprocess_exec(*MIGTUI, *argv, env=env, stdin=asyncio.subprocess.DEVNULL,
+                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), timeout)
+    return process.returncode or 0, out.decode(), err.decode()
+
+
+@contextlib.contextmanager
+def started_cli(*argv: str, **popen: Any) -> Iterator[subprocess.Popen[bytes]]:
+    """Start it for the caller to read, signal and wait for; killed at the end if it still runs."""
+    popen.setdefault("stdin", subprocess.DEVNULL)
+    process = subprocess.Popen([*MIGTUI, *argv], **popen)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+async def read_line(stream: Any, timeout: float) -> str:
+    """The next line of a child's pipe, without blocking the event loop."""
+    line: bytes = await asyncio.wait_for(asyncio.to_thread(stream.readline), timeout)
+    if not line:
+        raise AssertionError("the command's output ended")
+    return line.decode()
+
+
+async def exit_code(process: subprocess.Popen[bytes], timeout: float) -> int:
+    """Wait (with a deadline) for the process to end."""
+    try:
+        return await asyncio.to_thread(process.wait, timeout)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"the command did not exit within {timeout:g} s") from None
+
+
+class Terminal:
+    """A pseudo-terminal for a child's stdin and stderr: what a person at the keyboard sees and types."""
+
+    def __init__(self) -> None:
+        self.master, self.slave = pty.openpty()
+        self.seen = ""
+
+    def read_until(self, text: str, timeout: float = 20.0) -> str:
+        """Everything shown so far once ``text`` appears; fails after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while text not in self.seen:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"the terminal never showed {text!r}; it showed {self.seen!r}")
+            ready, _, _ = select.select([self.master], [], [], left)
+            if ready:
+                try:
+                    chunk = os.read(self.master, 4096)
+                except OSError:  # the child closed the terminal
+                    chunk = b""
+                if not chunk:
+                    raise AssertionError(f"the terminal closed before showing {text!r}; it showed {self.seen!r}")
+                self.seen += chunk.decode(errors="replace")
+        return self.seen
+
+    def type(self, keys: bytes) -> None:
+        os.write(self.master, keys)
+
+    def __enter__(self) -> "Terminal":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for fd in (self.master, self.slave):
+            with contextlib.suppress(OSError):
+                os.close(fd)
