@@ -48,8 +48,9 @@ async def run(args: argparse.Namespace) -> int:
     async with Fleet(inventory.vm, gate, fast=args.interval, slow=args.interval) as fleet:
         printer = _Printer(fleet, args.json)
         fleet.subscribe(printer)
-        for entry in inventory.vm if policy else []:
-            fleet.apply_policy(entry.name, policy)
+        if policy is not None:
+            for entry in inventory.vm:
+                fleet.apply_policy(entry.name, policy)
         # Until the duration the user asked for is over, Ctrl-C, or a closed stdout.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(printer.out.closed.wait(), args.duration)
