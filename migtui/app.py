@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from migtui.errors import MigtuiError
+from migtui.model.policy import load_policy
 from migtui.qmp import migration
 from migtui.qmp.fleet import Fleet
 from migtui.qmp.steering import old_to_new, take
@@ -226,7 +227,10 @@ class MigtuiApp(App[None]):
         async def start() -> None:
             source = fleet.session(request.source)
             target = fleet.session(request.destination) if request.destination else str(request.uri)
+            policy = load_policy(request.policy) if request.policy else None
             uri = await migration.start_migration(source, target, request.plan)
+            if policy is not None:
+                fleet.apply_policy(request.source, policy)
             fleet.refresh(request.source)
             if request.destination:
                 fleet.refresh(request.destination)

@@ -167,3 +167,29 @@ async def _line_with(process: asyncio.subprocess.Process, text: str, timeout: fl
         if text in line.decode():
             return line.decode()
     raise AssertionError(f"no line with {text} within {timeout} s")
+
+
+async def test_a_dry_run_changes_nothing_and_its_advised_downtime_makes_the_migration_converge(lab, ctl, tmp_path):
+    src = await lab.start_source("vm1", mem_mib=128, dirty_mib=48, dirty_rate_mib_s=100)
+    dst = await lab.start_destination("vm1-dst", like=src)
+    async with ctl(src) as client:
+        await client.wait_guest(passes=1, timeout=60)
+        before = await client.execute("query-migrate-parameters")
+    inventory = lab.write_inventory(tmp_path / "inventory.toml")
+    common = ["--config", str(inventory), "--set", "max-bandwidth=16M", "--set", "downtime-limit=100"]
+    code, out, err = await run_cli("migrate", "vm1", "vm1-dst", *common, "--dry-run", "--json", timeout=60)
+    assert code == 0, err
+    answer = json.loads(out)
+    assert 40 << 20 <= answer["working_set"] <= 56 << 20  # the guest rewrites 48 MiB
+    dry = answer["dry_run"]
+    assert dry["verdict"] == "not-converging"
+    advised = next(a for a in dry["actions"] if a["name"] == "downtime-limit")["value"]
+    async with ctl(src) as client:
+        assert await client.execute("query-migrate-parameters") == before
+        assert (await client.execute("query-migrate")) == {}
+    async with ctl(dst) as client:
+        assert (await client.execute("query-status"))["status"] == "inmigrate"
+    # Followed: the same migration with the advised limit completes.
+    code, out, err = await run_cli("migrate", "vm1", "vm1-dst", "--config", str(inventory), "--set", "max-bandwidth=16M",
+                                   "--set", f"downtime-limit={advised}", "--wait", timeout=90)
+    assert code == 0, err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -15,12 +16,15 @@ from migtui.cli.control import cancel_and_wait, hint_cancel
 from migtui.cli.lines import AdviceChanges, advice_line, notice_line, sample_line
 from migtui.cli.settings_args import report_invalid, split_pairs
 from migtui.errors import UsageError
+from migtui.model.before import predict_before
 from migtui.model.policy import Policy, load_policy
-from migtui.model.vm_state import VMState
+from migtui.model.units import human_bytes, human_rate
+from migtui.model.vm_state import VMState, settings_of
 from migtui.params.settings import read_settings
 from migtui.qapi.errors import FieldErrors
 from migtui.qmp import migration
 from migtui.qmp.migration import URI_SCHEMES
+from migtui.qmp.dirty_rate import measure_guest
 from migtui.qmp.policy import PolicyRunner
 from migtui.qmp.session import VMSession
 from migtui.qmp.updates import PolicyStep
@@ -45,6 +49,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="follow the migration under a policy (observe, converge or one of yours); implies --wait")
     parser.add_argument("--json", action="store_true", help="with --wait: samples as JSON lines")
     parser.add_argument("--no-check", action="store_true", help="skip the pre-flight checks")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="change nothing: measure the source's dirty rate and predict duration, downtime "
+                             "and the settings that would converge")
     add_safety_options(parser)
     parser.set_defaults(func=run)
 
@@ -72,6 +79,8 @@ async def run(args: argparse.Namespace) -> int:
             except FieldErrors as invalid:
                 return report_invalid(source.name, invalid, capabilities)
             plan = migration.MigrationPlan(request.parameters, request.capabilities)
+        if args.dry_run:
+            return await _dry_run(source, plan, args.json)
         if destination_entry is None:
             uri = await migration.start_migration(source, args.destination, plan, check=not args.no_check)
         else:
@@ -81,6 +90,32 @@ async def run(args: argparse.Namespace) -> int:
         if not args.wait and policy is None:
             return 0
         return await _follow(source, args, policy)
+
+
+async def _dry_run(source: VMSession, plan: migration.MigrationPlan, as_json: bool) -> int:
+    """What the migration would take at the settings it would run with; nothing is changed."""
+    problems = await migration.preflight(source, None, plan)
+    if problems:
+        raise UsageError("; ".join(problems))
+    parameters = {**await source.execute("query-migrate-parameters"), **plan.parameters}
+    held = await source.execute("query-migrate-capabilities")
+    capabilities = {**{c["capability"]: c["state"] for c in held}, **plan.capabilities}
+    ram = int((await source.execute("query-memory-size-summary"))["base-memory"])
+    print(f"measuring {source.name}'s dirty rate (calc-dirty-rate, page-sampling, 1 s and 2 s) ...",
+          file=sys.stderr, flush=True)
+    rate, working_set = await measure_guest(source)
+    prediction = predict_before(rate, ram, settings_of(parameters, capabilities), working_set)
+    if as_json:
+        print(json.dumps({"vm": source.name, "dirty_rate": rate, "working_set": working_set, "ram": ram,
+                          "dry_run": prediction.to_json()}))
+        return 0
+    guest = f"rewrites {human_bytes(working_set)} again and again" if working_set else f"dirties {human_rate(rate)}"
+    print(f"{source.name}: {guest} ({human_bytes(ram)} of RAM): {prediction.summary}")
+    for line in prediction.reasons:
+        print(f"  · {line}")
+    for action in prediction.actions:
+        print(f"  → {action.text}")
+    return 0
 
 
 async def _follow(source: VMSession, args: argparse.Namespace, policy: Policy | None = None) -> int:

@@ -140,10 +140,10 @@ def predict(samples: Sequence[Sample], settings: MigrationSettings = MigrationSe
     if found is None or not found.dirty_sets:
         return Prediction(Verdict.MEASURING, "measuring: the first pass sends all RAM; "
                                              "what the guest dirties per pass is known after it")
-    return _judge(found, settings, stalled)
+    return judge(found, settings, stalled)
 
 
-def _judge(found: Estimate, settings: MigrationSettings, stalled: bool) -> Prediction:
+def judge(found: Estimate, settings: MigrationSettings, stalled: bool) -> Prediction:
     bandwidth, budget = found.bandwidth, found.bandwidth * settings.downtime_limit_s
     ratio = found.shrink_ratio
     reading = (found.dirty_rate or 0.0) / bandwidth
@@ -165,7 +165,7 @@ def _judge(found: Estimate, settings: MigrationSettings, stalled: bool) -> Predi
                               eta, about + [f"each pass dirties about {ratio:.0%} of the one before"],
                               expected_downtime_ms=downtime_ms)
     reasons = [
-        "the last passes did not shrink what the guest dirties" if stalled or (ratio or 1) >= STEADY else
+        "what the guest dirties does not shrink from pass to pass" if stalled or (ratio or 1) >= STEADY else
         f"each pass dirties {ratio:.0%} of the one before: too slow to fit within {MAX_PASSES} passes",
         *about,
         f"fitting {human_bytes(found.dirty_set)} into the downtime limit needs "

@@ -20,7 +20,9 @@ READ_ONLY_COMMANDS = frozenset(
         "query-qmp-schema", "query-version", "query-status", "query-name",
         "query-migrate", "query-migrate-parameters", "query-migrate-capabilities",
         "query-jobs", "query-block", "query-named-block-nodes", "query-commands",
-        "query-dirty-rate", "query-kvm", "query-cpus-fast", "query-uuid",
+        "query-dirty-rate", "query-kvm", "query-cpus-fast", "query-uuid", "query-memory-size-summary",
+        # A measurement, not a change: page-sampling hashes guest pages and leaves the VM as it was.
+        "calc-dirty-rate",
     }
 )
 

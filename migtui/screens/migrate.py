@@ -18,10 +18,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Checkbox, Input, Label, OptionList, Static
+from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from migtui.errors import MigtuiError
+from migtui.model.policy import list_policies
 from migtui.qmp.migration import MATCHING_CAPABILITIES, URI_SCHEMES, MigrationPlan, preflight
 from migtui.screens.dialog import Dialog
 
@@ -44,6 +45,8 @@ class MigrationRequest:
     """A VM of the fleet, or None for :attr:`uri`."""
     uri: str | None = None
     plan: MigrationPlan = field(default_factory=MigrationPlan)
+    policy: str | None = None
+    """A migration policy to follow it with (``migtui.model.policy``)."""
 
     @property
     def target(self) -> str:
@@ -61,6 +64,9 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
         border: none;
         margin: 1 0 0 0;
         background: $surface;
+    }
+    MigrateDialog Select {
+        margin-top: 1;
     }
     MigrateDialog Input, MigrateDialog Checkbox {
         height: 1;
@@ -105,6 +111,8 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
             yield Input(placeholder="tcp:HOST:PORT, unix:PATH, exec:COMMAND ...", id="migrate-uri")
             for name, label in OFFERED_CAPABILITIES:
                 yield Checkbox(label, bool(capabilities.get(name)), id=f"cap-{name}")
+            yield Select([(f"policy: {name}", name) for name in list_policies()], prompt="no policy (advice on screen only)",
+                         id="migrate-policy")
             yield Static("", id="migrate-checks")
             with Horizontal(id="migrate-buttons", classes="dialog-buttons"):
                 yield Button("Cancel (Esc)", id="migrate-cancel")
@@ -132,17 +140,20 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
             sides.append(self.app.fleet.states[chosen].capabilities)
         plan = MigrationPlan(capabilities={name: on for name, on in capabilities.items()
                                            if any(bool(caps.get(name)) != on for caps in sides)})
+        picked = self.query_one("#migrate-policy", Select).value
+        policy = picked if isinstance(picked, str) else None
         if chosen and chosen != URI_OPTION:
-            return MigrationRequest(self.source, destination=chosen, plan=plan)
+            return MigrationRequest(self.source, destination=chosen, plan=plan, policy=policy)
         uri = self.query_one("#migrate-uri", Input).value.strip()
         if not uri:
             return "Choose a waiting VM, or type a URI."
         if not uri.startswith(URI_SCHEMES):
             return f"{uri!r} is not a migration URI: it starts with one of {', '.join(URI_SCHEMES)}"
-        return MigrationRequest(self.source, uri=uri, plan=plan)
+        return MigrationRequest(self.source, uri=uri, plan=plan, policy=policy)
 
     @on(OptionList.OptionHighlighted)
     @on(Checkbox.Changed)
+    @on(Select.Changed)
     def _choice_changed(self) -> None:
         self.recheck()
 

@@ -81,7 +81,8 @@ class VMScreen(Screen[None]):
 
         yield Header()
         yield Static(id="vm-title")
-        yield PredictionPanel(state, id="vm-prediction").data_bind(VMScreen.sample, VMScreen.settings_version)
+        yield PredictionPanel(state, self.app.fleet.policies, id="vm-prediction").data_bind(
+            VMScreen.sample, VMScreen.settings_version)
         with TabbedContent(initial="charts"):
             with TabPane("Charts [1]", id="charts"):
                 with Grid(id="vm-charts"):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
 from migtui.model.sample import Sample
 from migtui.model.vm_state import VMState
+from migtui.qmp.policy import PolicyRunner
 from migtui.screens.advice_keys import ADVICE_KEYS
 from migtui.widgets.figures import compact_seconds
 from migtui.widgets.outlook import Outlook, ending, outlook_of
@@ -40,9 +43,12 @@ class PredictionPanel(Static):
     settings_version: reactive[int] = reactive(0)
     """Bumped by the screen when the VM's parameters or capabilities were read again."""
 
-    def __init__(self, state: VMState, *, id: str | None = None) -> None:
+    def __init__(self, state: VMState, policies: Mapping[str, PolicyRunner] | None = None, *,
+                 id: str | None = None) -> None:
         super().__init__(id=id)
         self.state = state
+        self.policies = policies or {}
+        """The policies at work, by VM (the fleet's): the panel says what the VM's does next."""
         self.outlook: Outlook | None = None
 
     def on_mount(self) -> None:
@@ -67,6 +73,9 @@ class PredictionPanel(Static):
             return
         lines = [Text.assemble(("outlook: ", "bold"), (outlook.headline, "bold"))]
         lines += [Text(f"  · {reason}") for reason in outlook.reasons]
+        runner = self.policies.get(self.state.name)
+        if runner is not None:
+            lines.append(Text.assemble((f"policy {runner.policy.name}: ", "bold"), f"next: {runner.next}"))
         lines += [Text(f"  [{ADVICE_KEYS.get(action.name, '?')}] {action.text}"
                        + (f"; done in about {compact_seconds(action.eta_s)}" if action.eta_s else ""))
                   for action in outlook.prediction.actions]
