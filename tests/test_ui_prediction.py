@@ -63,3 +63,23 @@ def test_how_a_finished_migration_is_told() -> None:
     story = ending(state.latest, 300)
     assert story is not None and story.startswith("completed in ")
     assert "(limit 300 ms)" in story and "passes" in story
+
+
+def test_a_small_working_set_against_a_tiny_limit_is_advised_one_steady_downtime() -> None:
+    # Recorded: 8 MiB rewritten at 100 MiB/s, 32 MiB/s, a 10 ms limit; passes of 0.25 s, shorter than
+    # the poll, so the pass starts are read at random points and zig-zag between about 5 and 8 MiB.
+    seen = verdicts("tiny-limit")
+    settled = [row for row in seen if row[4] == "active" and row[1] >= 4]
+    assert settled and all(verdict is Verdict.NOT_CONVERGING for _, _, verdict, _, _ in settled)
+    limits = [next(a.value for a in row[3].actions if a.name == "downtime-limit") for row in settled]
+    # 8 MiB at 32 MiB/s takes 250 ms: the advice covers it, and does not swing with the zig-zag.
+    assert min(limits) >= 250 and max(limits) <= 1.25 * min(limits), sorted(set(limits))
+
+
+def test_a_slow_writer_against_a_5_ms_limit_is_called_converging_and_ends_in_time() -> None:
+    seen = verdicts("slow-writer")
+    measured = [row for row in seen if row[4] == "active" and row[1] >= 2]
+    assert measured and all(verdict is Verdict.CONVERGING for _, _, verdict, _, _ in measured)
+    first_at, _, _, first, _ = measured[0]
+    ended = next(at for at, _, _, _, status in seen if status == "completed")
+    assert first.eta_seconds is not None and ended - first_at <= 2 * max(first.eta_seconds, 1.0)

@@ -90,7 +90,9 @@ def advise(found: Estimate, settings: MigrationSettings, simulate: Simulator | N
 
     downtime_ms = _two_digits_up(dirty * MARGIN / bandwidth * 1000)
     eta = max(found.remaining - bandwidth * downtime_ms / 1000, 0) / bandwidth + final_copy
-    if simulate is not None and found.shrink_ratio is not None and found.shrink_ratio < STEADY:
+    shrinking = (found.shrink_ratio is not None and found.shrink_ratio < STEADY
+                 and not found.rate_follows_bandwidth)
+    if simulate is not None and shrinking and found.shrink_ratio is not None:
         for smaller in _smaller_limits(downtime_ms, found, settings):
             run = simulate(found, replace(settings, downtime_limit_ms=smaller), found.shrink_ratio)
             if run is not None and run[2] <= ADVISED_PASSES:

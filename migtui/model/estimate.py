@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass, field
 
 STEADY = 0.9
@@ -52,24 +51,34 @@ class Estimate:
 
     @property
     def shrink_ratio(self) -> float | None:
-        """Each dirty set over the one before, the median of the recent ones (None with fewer than two).
+        """How much of a pass the next one dirties: the geometric mean over the recent dirty sets
+        (None with fewer than two).
 
-        A median, because the last passes before a switchover are shorter
-        than a poll: their starts are read late and one ratio alone jumps.
+        Over the whole window, not pass by pass: passes shorter than a poll
+        have their starts read late, so successive readings zig-zag, and
+        only the trend across several of them says something.
         """
         sets = self.dirty_sets
-        ratios = [new / old for old, new in zip(sets, sets[1:]) if old > 0]
-        return statistics.median(ratios) if ratios else None
+        if len(sets) < 2 or sets[0] <= 0 or sets[-1] <= 0:
+            return None
+        return float((sets[-1] / sets[0]) ** (1 / (len(sets) - 1)))
+
+    @property
+    def rate_follows_bandwidth(self) -> bool:
+        """QEMU's dirty rate reads about the throughput: it measures the bandwidth, not the guest."""
+        return self.dirty_rate is not None and self.dirty_rate >= SATURATED_READING * self.bandwidth
 
     @property
     def saturated(self) -> bool:
         """The guest rewrites a working set faster than QEMU sends it."""
         ratio = self.shrink_ratio
-        steady = ratio is None or ratio >= STEADY
-        return steady and self.dirty_rate is not None and self.dirty_rate >= SATURATED_READING * self.bandwidth
+        return (ratio is None or ratio >= STEADY) and self.rate_follows_bandwidth
 
     @property
     def growth(self) -> float:
-        """How much bigger the next dirty set may be than the largest seen (1: not growing)."""
-        ratio = self.shrink_ratio
-        return max(1.0, ratio or 1.0)
+        """How much bigger the next dirty set may be than the largest seen (1: not growing).
+
+        Only a set that grew pass after pass grows on; one that zig-zags does not."""
+        sets = self.dirty_sets
+        ratios = [new / old for old, new in zip(sets, sets[1:]) if old > 0]
+        return min(ratios) if ratios and min(ratios) > 1.0 else 1.0

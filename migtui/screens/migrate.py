@@ -22,7 +22,10 @@ from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, 
 from textual.widgets.option_list import Option
 
 from migtui.errors import MigtuiError
+from migtui.model.before import predict_before
 from migtui.model.policy import list_policies
+from migtui.model.vm_state import settings_of
+from migtui.qmp.dirty_rate import measure_guest
 from migtui.qmp.migration import MATCHING_CAPABILITIES, URI_SCHEMES, MigrationPlan, preflight
 from migtui.screens.dialog import Dialog
 
@@ -204,9 +207,25 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
             passed.append(f"✓ capabilities that must match do ({', '.join(MATCHING_CAPABILITIES[:3])} ...)")
         else:
             passed.append(f"  what listens at {request.uri} cannot be checked from here")
-        self._show([Text(line) for line in passed])
+        self._show([Text(line) for line in passed] + [Text("measuring the dirty rate (3 s) ...", style="italic")])
         self._checked = request
         self.query_one("#migrate-go", Button).disabled = False
+        self._show([Text(line) for line in passed] + await self._outlook(request))
+
+    async def _outlook(self, request: MigrationRequest) -> list[Text]:
+        """What the migration would take, from the source's dirty rate sampled now (nothing is changed)."""
+        state = self.app.fleet.states[self.source]
+        try:
+            rate, working_set = await measure_guest(self.app.fleet.sessions[self.source])
+            ram = int((await self.app.fleet.sessions[self.source].execute("query-memory-size-summary"))["base-memory"])
+        except MigtuiError as error:
+            return [Text(f"  no prediction: {error}", style="italic")]
+        settings = settings_of({**state.parameters, **request.plan.parameters},
+                               {**state.capabilities, **request.plan.capabilities})
+        prediction = predict_before(rate, ram, settings, working_set)
+        lines = [Text(f"Outlook: {prediction.summary}", style="bold")]
+        lines += [Text(f"  → {action.text}") for action in prediction.actions]
+        return lines
 
     def _show(self, lines: list[Text]) -> None:
         self.query_one("#migrate-checks", Static).update(Text("\n").join([Text("Pre-flight checks:"), *lines]))

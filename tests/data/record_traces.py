@@ -18,6 +18,10 @@ downtime-limit 300 ms: about a dozen passes, then completed.
 ``not-converging``: 64 MiB dirtied as fast as the guest can, max-bandwidth
 16 MiB/s, downtime-limit 50 ms: recorded for 40 s of passes that make no
 headway, then cancelled.
+``tiny-limit``: 8 MiB rewritten at 100 MiB/s, max-bandwidth 32 MiB/s,
+downtime-limit 10 ms: a small working set that never fits; cancelled after 15 s.
+``slow-writer``: 32 MiB dirtied at 8 MiB/s, max-bandwidth 16 MiB/s,
+downtime-limit 5 ms: converges all the same (the last passes take milliseconds).
 """
 
 from __future__ import annotations
@@ -44,6 +48,10 @@ SCENARIOS = {
                        give_up_after=60.0),
     "not-converging": dict(dirty_mib=64, rate=FULL_SPEED,
                            parameters={"max-bandwidth": 16 * MIB, "downtime-limit": 50}, give_up_after=40.0),
+    "tiny-limit": dict(dirty_mib=8, rate=100, parameters={"max-bandwidth": 32 * MIB, "downtime-limit": 10},
+                       give_up_after=15.0),
+    "slow-writer": dict(dirty_mib=32, rate=8, parameters={"max-bandwidth": 16 * MIB, "downtime-limit": 5},
+                        give_up_after=60.0),
 }
 
 
