@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 
 import pytest
@@ -11,7 +12,7 @@ from migtui.inventory import VMEntry
 from migtui.qmp import snapshots
 from migtui.qmp.fleet import Fleet
 from migtui.qmp.session import VMSession
-from waiting import until
+from waiting import until, until_true
 
 pytestmark = pytest.mark.qemu
 
@@ -154,3 +155,38 @@ async def test_a_saving_vm_shows_busy_not_lost_and_the_fleet_goes_on(lab, ctl, m
     assert busy, "vm1 was never shown busy during the save"
     assert all(link == "connected" for link, _ in busy), "a silent VM was shown as lost"
     assert busy[-1][1] > busy[0][1], "vm2 was not sampled while vm1 was busy"
+
+
+async def test_watch_json_never_reports_a_snapshot_as_a_migration(disk_vm, ctl):
+    vm, options = disk_vm
+    watch = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "migtui", "watch", "--json", "--interval", "0.2", *options,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    lines: list[dict] = []
+    try:
+        while not any("sample" in line for line in lines):  # watch is connected and sampling
+            raw = await asyncio.wait_for(watch.stdout.readline(), 20)
+            assert raw, "watch ended"
+            lines.append(json.loads(raw))
+        # watch holds migtui's socket (QEMU serves one client on it): the jobs go through the lab's.
+        async with ctl(vm) as client:
+            await client.set_capabilities(events=True)  # savevm then sends MIGRATION events, as a migration would
+            for command, job in (("snapshot-save", "save-1"), ("snapshot-load", "load-1")):
+                await client.execute(command, {"job-id": job, "tag": "s1", "vmstate": "disk0", "devices": ["disk0"]})
+                await until_true(lambda: _concluded(client, job), 30, f"{job} concluded")
+                await client.execute("job-dismiss", {"id": job})
+        while not any("snapshot" in line for line in lines):  # the sample after the jobs, with a deadline
+            raw = await asyncio.wait_for(watch.stdout.readline(), 20)
+            assert raw, "watch ended"
+            lines.append(json.loads(raw))
+    finally:
+        watch.kill()
+        await watch.wait()
+    samples = [line["sample"]["status"] for line in lines if "sample" in line]
+    assert set(samples) <= {"none"}, samples
+    migration_events = [line for line in lines if line.get("event", "").startswith("MIGRATION")]
+    assert migration_events and all(line.get("during") for line in migration_events), lines
+
+
+async def _concluded(client, job: str) -> bool:
+    return any(j["id"] == job and j["status"] == "concluded" for j in await client.execute("query-jobs"))

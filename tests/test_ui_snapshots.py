@@ -16,8 +16,10 @@ from migtui.qmp.audit import AuditLog
 from migtui.qmp.fleet import Fleet
 from migtui.qmp.gate import CommandGate
 from migtui.screens.confirm import ConfirmDialog
+from migtui.screens.fleet import FleetScreen
 from migtui.screens.snapshot_dialog import SnapshotDialog
 from migtui.screens.snapshots import SnapshotsScreen
+from migtui.widgets.fleet_table import FleetTable
 from migtui.widgets.job_panel import JobPanel
 from waiting import settle
 
@@ -89,6 +91,15 @@ async def test_save_load_delete_through_the_screen(lab: Lab, lab_dir: Path, ctl)
         await pilot.press("y")
         await settle(pilot, lambda: any(v[0] == "concluded" for k, v in job_rows(app).items() if "load" in k), 60,
                      "the load concluded")
+
+        # QEMU reports the save and the load through query-migrate too: not a migration for migtui.
+        state = app.fleet.states["vm1"]
+        await settle(pilot, lambda: state.latest is not None and state.latest.snapshot, 10,
+                     "the snapshot's figures sampled")
+        assert state.tracker.migration_count == 0 and not state.migrating_out
+        table = next(s for s in app.screen_stack if isinstance(s, FleetScreen)).query_one(FleetTable)
+        assert table.get_cell("vm1", "status").plain == "-"
+        assert table.get_cell("vm1", "outlook").plain == "-"
 
         app.screen.query_one("#snapshots", DataTable).focus()
         await pilot.press("d")

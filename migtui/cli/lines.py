@@ -55,7 +55,7 @@ def sample_line(sample: Sample, as_json: bool) -> str:
 
 
 def event_line(event: QMPEvent, as_json: bool, during: str | None = None) -> str:
-    """``during``: the snapshot job whose MIGRATION events these are (QEMU's savevm sends them too)."""
+    """``during``: the job whose MIGRATION events these are (QEMU's savevm sends them too)."""
     if as_json:
         extra = {"during": during} if during else {}
         return json.dumps({"vm": event.vm, "time": _iso(event.wall), "event": event.name, "data": event.data,

@@ -73,10 +73,9 @@ class _Printer:
             if self.advice.changed(update.vm, prediction):
                 self.out(advice_line(update.vm, prediction, self.as_json))
         elif isinstance(update, EventReceived):
-            state = self.fleet.states[update.vm]
             during = None
-            if update.event.name.startswith("MIGRATION") and state.snapshot_running:
-                during = next(job.type for job in state.jobs.running if job.type.startswith("snapshot-"))
+            if update.event.name.startswith("MIGRATION"):
+                during = self.fleet.states[update.vm].job_behind_migration_events()
             self.out(event_line(update.event, self.as_json, during))
         elif isinstance(update, PolicyStep):
             self.out(notice_line(update.vm, "policy", update.text, self.as_json, did=update.did, by=update.policy))

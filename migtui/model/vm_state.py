@@ -12,6 +12,8 @@ from migtui.model.jobs import JobBook
 from migtui.model.sample import Sample
 from migtui.model.tracker import MigrationTracker
 
+SNAPSHOT_JOBS = frozenset({"snapshot-save", "snapshot-load"})
+"""Jobs that run on QEMU's migration code and report through query-migrate."""
 BUSY_AFTER = 1.0
 """Seconds without an answer after which a connected VM is shown as busy."""
 
@@ -59,7 +61,17 @@ class VMState:
     @property
     def snapshot_running(self) -> bool:
         """A snapshot job runs: QEMU's migration figures are that job's."""
-        return any(job.type in ("snapshot-save", "snapshot-load") for job in self.jobs.running)
+        return any(job.type in SNAPSHOT_JOBS for job in self.jobs.running)
+
+    def job_behind_migration_events(self) -> str | None:
+        """The job whose MIGRATION events these are, if one runs: a snapshot job, or one whose type
+        QEMU has not said yet (JOB_STATUS_CHANGE has none, and savevm blocks the monitor until done)."""
+        for job in self.jobs.running:
+            if job.type in SNAPSHOT_JOBS:
+                return job.type
+            if job.type == "?":
+                return f"job {job.id}"
+        return None
 
     @property
     def settings(self) -> MigrationSettings:
