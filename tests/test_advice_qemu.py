@@ -101,11 +101,15 @@ async def _migrate_cli(lab, tmp_path: Path, scenario: Scenario, *extra: str) -> 
     return code, [json.loads(line) for line in out.splitlines() if line.strip()], err
 
 
-async def test_policy_converge_completes_a_saturated_migration_step_by_step_and_audits_it(lab, tmp_path):
-    code, lines, err = await _migrate_cli(lab, tmp_path, SATURATED, "--policy", "converge")
+@pytest.mark.parametrize("name", ["sat", "above", "tiny", "post"])
+async def test_policy_converge_completes_each_migration_step_by_step_and_audits_it(lab, tmp_path, name):
+    scenario = FOLLOWED[name][0]
+    code, lines, err = await _migrate_cli(lab, tmp_path, scenario, *_caps(scenario), "--policy", "converge")
     assert code == 0, err
     steps = [line for line in lines if "policy" in line and line.get("did") == "took"]
     assert steps and "downtime-limit" in steps[0]["policy"]
+    if name == "post":  # 48 MiB at 16 MiB/s needs 3 s; the policy stops at 2 s, then switches to postcopy
+        assert [s["policy"] for s in steps][-1].startswith("switch to postcopy")
     audit = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
     changed = [entry for entry in audit if entry["command"] == "migrate-set-parameters"
                and "downtime-limit" in entry["arguments"] and entry["arguments"]["downtime-limit"] != 100]
@@ -113,6 +117,10 @@ async def test_policy_converge_completes_a_saturated_migration_step_by_step_and_
     advice = [line["advice"] for line in lines if "advice" in line]
     assert any(a["verdict"] == "not-converging" and a["actions"] for a in advice)
     assert lines[-1 - next(i for i, l in enumerate(reversed(lines)) if "sample" in l)]["sample"]["status"] == "completed"
+
+
+def _caps(scenario: Scenario) -> list[str]:
+    return [arg for name, on in scenario.capabilities.items() for arg in ("--cap", f"{name}={'on' if on else 'off'}")]
 
 
 async def test_a_deadline_aborts_a_migration_that_cannot_make_it_and_the_source_runs_on(lab, ctl, tmp_path):

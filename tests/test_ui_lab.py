@@ -119,3 +119,34 @@ async def test_the_advised_downtime_is_one_key_and_a_confirmation_away_and_compl
                      "the migration to complete once the advice was taken")
         assert app.fleet.states["vm1"].parameters["downtime-limit"] == advised
         assert any("advice" in mark.text for mark in app.marks.of("vm1"))
+
+
+async def test_a_policy_chosen_in_the_migrate_dialog_steers_the_migration_to_its_end(lab: Lab, lab_dir: Path) -> None:
+    from textual.widgets import Select, Static
+    from migtui.widgets.prediction_panel import PredictionPanel
+    app = await dashboard_on(lab, lab_dir, dirty_mib=48, rate=100)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, lambda: both_up(app), 20, "both VMs connected, running and waiting")
+        await app.fleet.execute("vm1", "migrate-set-parameters", {"max-bandwidth": 16 * MIB, "downtime-limit": 100})
+        app.fleet.refresh("vm1")
+        await settle(pilot, lambda: app.fleet.states["vm1"].parameters.get("downtime-limit") == 100, 10,
+                     "the new parameters read back")
+        _fleet_table(app).select_vm("vm1")
+        await pilot.press("m")
+        await settle(pilot, lambda: isinstance(app.screen, MigrateDialog), 5, "the migrate dialog")
+        dialog = app.screen
+        policies = dialog.query_one("#migrate-policy", Select)
+        assert {"observe", "converge"} <= {value for _, value in policies._options if isinstance(value, str)}
+        policies.value = "converge"
+        # The dialog measures the guest before anything changes and says what it would take.
+        checks = dialog.query_one("#migrate-checks", Static)
+        await settle(pilot, lambda: "Outlook: would not converge" in str(checks.render()), 30,
+                     "the outlook from the dirty rate")
+        await pilot.press("ctrl+s")
+        await settle(pilot, lambda: "vm1" in app.fleet.policies, 10, "the policy at work")
+        app.open_vm("vm1")
+        await settle(pilot, lambda: any("policy converge" in str(p.render()) for p in app.screen.query(PredictionPanel)), 20,
+                     "the VM screen naming the policy")
+        await settle(pilot, lambda: app.fleet.states["vm1"].latest.status == "completed", 60,
+                     "the policy to bring it to completion")
+        assert any(mark.text.startswith("converge: ") for mark in app.marks.of("vm1"))

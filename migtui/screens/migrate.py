@@ -99,6 +99,9 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
         self.source = source
         self._checked: MigrationRequest | None = None
         """The request the checks passed for (None: not passed, or not yet)."""
+        self._passed: list[Text] = []
+        self._measured: tuple[float, int | None, int] | str | None = None
+        """(dirty rate, working set, RAM) of the source, or why it could not be measured."""
 
     def compose(self) -> ComposeResult:
         states = self.app.fleet.states
@@ -128,6 +131,7 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
         if options.option_count == 1:
             self.query_one("#migrate-uri", Input).focus()
         self.recheck()
+        self.measure()
 
     # -- the request on screen ----------------------------------------------
 
@@ -207,25 +211,38 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
             passed.append(f"✓ capabilities that must match do ({', '.join(MATCHING_CAPABILITIES[:3])} ...)")
         else:
             passed.append(f"  what listens at {request.uri} cannot be checked from here")
-        self._show([Text(line) for line in passed] + [Text("measuring the dirty rate (3 s) ...", style="italic")])
+        self._passed = [Text(line) for line in passed]
+        self._show(self._passed + self._outlook(request))
         self._checked = request
         self.query_one("#migrate-go", Button).disabled = False
-        self._show([Text(line) for line in passed] + await self._outlook(request))
 
-    async def _outlook(self, request: MigrationRequest) -> list[Text]:
-        """What the migration would take, from the source's dirty rate sampled now (nothing is changed)."""
-        state = self.app.fleet.states[self.source]
+    @work(exit_on_error=False, group="measure")
+    async def measure(self) -> None:
+        """The source's dirty rate, sampled once when the dialog opens (the settings chosen change
+        the outlook, not the guest); nothing of the VM is changed."""
+        session = self.app.fleet.sessions[self.source]
         try:
-            rate, working_set = await measure_guest(self.app.fleet.sessions[self.source])
-            ram = int((await self.app.fleet.sessions[self.source].execute("query-memory-size-summary"))["base-memory"])
+            rate, working_set = await measure_guest(session)
+            ram = int((await session.execute("query-memory-size-summary"))["base-memory"])
+            self._measured = (rate, working_set, ram)
         except MigtuiError as error:
-            return [Text(f"  no prediction: {error}", style="italic")]
+            self._measured = str(error)
+        if self._checked is not None:
+            self._show(self._passed + self._outlook(self._checked))
+
+    def _outlook(self, request: MigrationRequest) -> list[Text]:
+        """What the migration would take at the settings it would run with, by the model."""
+        if self._measured is None:
+            return [Text("measuring the dirty rate (3 s) ...", style="italic")]
+        if isinstance(self._measured, str):
+            return [Text(f"no outlook: {self._measured}", style="italic")]
+        rate, working_set, ram = self._measured
+        state = self.app.fleet.states[self.source]
         settings = settings_of({**state.parameters, **request.plan.parameters},
                                {**state.capabilities, **request.plan.capabilities})
         prediction = predict_before(rate, ram, settings, working_set)
-        lines = [Text(f"Outlook: {prediction.summary}", style="bold")]
-        lines += [Text(f"  → {action.text}") for action in prediction.actions]
-        return lines
+        return [Text(f"Outlook: {prediction.summary}", style="bold"),
+                *(Text(f"  → {action.text}") for action in prediction.actions)]
 
     def _show(self, lines: list[Text]) -> None:
         self.query_one("#migrate-checks", Static).update(Text("\n").join([Text("Pre-flight checks:"), *lines]))
