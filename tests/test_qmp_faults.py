@@ -148,3 +148,24 @@ async def test_following_a_job_ends_when_qemu_goes_away(tmp_path):
             request = snapshots.SnapshotRequest("save", "t", "job-1", "disk0", ["disk0"])
             with pytest.raises(LinkLost):
                 await asyncio.wait_for(snapshots.run_job(session, request), 30)
+
+
+async def test_an_answer_that_cannot_be_read_is_the_vms_error_and_polling_goes_on(tmp_path):
+    malformed = {"status": "active", "ram": {"total": "a lot", "remaining": 1, "transferred": 1}}
+    good = {"status": "active", "ram": {"total": 1 << 27, "remaining": 1 << 26, "transferred": 1 << 26}}
+    answers = {"query-migrate": [malformed, good]}
+    seen: list[tuple[str, str | None, bool]] = []  # (update, the VM's poll error, has a sample)
+    async with FakeQMPServer(tmp_path / "q.sock", "serve", answers):
+        fleet = Fleet([VMEntry(name="odd", qmp=str(tmp_path / "q.sock"))], fast=0.05, slow=0.05)
+        state = fleet.states["odd"]
+        fleet.subscribe(lambda u: seen.append((type(u).__name__, state.poll_error, state.latest is not None)))
+        async with fleet:
+            await until(lambda: len(state.tracker.history) > 3, 10, "samples after the unreadable answer")
+            assert state.link == "connected" and state.poll_error is None
+            assert state.latest.remaining == 1 << 26
+    errors = [(n, error, sampled) for n, (_, error, sampled) in enumerate(seen) if error]
+    assert errors, seen
+    first, error, sampled = errors[0]
+    assert not sampled  # reported in place of the sample it could not make
+    assert error.startswith("query-migrate answer not understood: ram.total: Input should be a valid integer")
+    assert any(kind == "SampleTaken" for kind, _, _ in seen[first:])  # then sampled again

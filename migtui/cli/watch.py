@@ -7,7 +7,7 @@ import asyncio
 import sys
 
 from migtui.cli.common import add_inventory_options, add_safety_options, gate_from_args, inventory_from_args
-from migtui.cli.lines import event_line, notice_line, sample_line
+from migtui.cli.lines import event_line, last_seen, notice_line, sample_line
 from migtui.errors import UsageError
 from migtui.model.tracker import MigrationTracker
 from migtui.qmp.errors import QMPFailure
@@ -58,15 +58,19 @@ class _Printer:
             self._tell_stall(update.vm)
         elif isinstance(update, EventReceived):
             _out(event_line(update.event, self.as_json))
-        elif isinstance(update, VMChanged) and update.aspect in ("link", "busy"):
+        elif isinstance(update, VMChanged) and update.aspect in ("link", "busy", "poll-error"):
             state = self.fleet.states[update.vm]
             if update.aspect == "busy":
                 if state.busy:
                     _out(notice_line(update.vm, "busy", f"QEMU has not answered for {state.busy_for:.0f} s",
                                      self.as_json))
                 return
+            if update.aspect == "poll-error":
+                if state.poll_error:
+                    _out(notice_line(update.vm, "error", state.poll_error, self.as_json))
+                return
             message = state.link + (f" ({state.link_error})" if state.link_error else "")
-            _out(notice_line(update.vm, "link", message, self.as_json))
+            _out(notice_line(update.vm, "link", message, self.as_json, **last_seen(state, self.as_json)))
 
     def _tell_stall(self, vm: str) -> None:
         state = self.fleet.states[vm]

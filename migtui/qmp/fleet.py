@@ -18,7 +18,7 @@ from migtui.model.events import QMPEvent
 from migtui.model.vm_state import VMState
 from migtui.qmp.gate import CommandGate
 from migtui.qmp.poller import FAST_INTERVAL, SLOW_INTERVAL, VMPoller
-from migtui.qmp.session import LinkState, VMSession
+from migtui.qmp.session import COMMAND_TIMEOUT, CONNECT_TIMEOUT, LinkState, VMSession
 from migtui.qmp.tasks import cancel_all
 from migtui.qmp.updates import EventReceived, Update, VMChanged
 
@@ -32,7 +32,8 @@ Subscriber = Callable[[Update], None]
 
 class Fleet:
     def __init__(self, entries: Iterable[VMEntry], gate: CommandGate | None = None, *,
-                 fast: float = FAST_INTERVAL, slow: float = SLOW_INTERVAL) -> None:
+                 fast: float = FAST_INTERVAL, slow: float = SLOW_INTERVAL,
+                 connect_timeout: float = CONNECT_TIMEOUT, command_timeout: float = COMMAND_TIMEOUT) -> None:
         self.gate = gate or CommandGate()
         self.sessions: dict[str, VMSession] = {}
         self.states: dict[str, VMState] = {}
@@ -40,7 +41,8 @@ class Fleet:
         self._subscribers: list[Subscriber] = []
         self._tasks: list[asyncio.Task[None]] = []
         for entry in entries:
-            session = VMSession(entry.name, entry.address, self.gate)
+            session = VMSession(entry.name, entry.address, self.gate, connect_timeout=connect_timeout,
+                                command_timeout=command_timeout)
             state = VMState(entry.name, group=entry.group, notes=entry.notes)
             self.sessions[entry.name] = session
             self.states[entry.name] = state

@@ -174,7 +174,7 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
         self._show([Text("checking ...", style="italic")])
         self.run_checks(request)
 
-    @work(exclusive=True, exit_on_error=False, group="preflight")
+    @work(exclusive=True, exit_on_error=False, group="preflight", name="The pre-flight checks")
     async def run_checks(self, request: MigrationRequest) -> None:
         fleet = self.app.fleet
         destination = fleet.sessions[request.destination] if request.destination else None
