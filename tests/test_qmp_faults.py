@@ -169,3 +169,28 @@ async def test_an_answer_that_cannot_be_read_is_the_vms_error_and_polling_goes_o
     assert not sampled  # reported in place of the sample it could not make
     assert error.startswith("query-migrate answer not understood: ram.total: Input should be a valid integer")
     assert any(kind == "SampleTaken" for kind, _, _ in seen[first:])  # then sampled again
+
+
+async def test_sessions_reconnect_to_a_socket_that_came_back_at_different_moments(tmp_path):
+    """Without jitter every session retries on the same schedule and all of them
+    reconnect within a millisecond of each other; with it, the first retries are
+    spread over a quarter of a second."""
+    path = tmp_path / "q.sock"
+    sessions = [VMSession(f"vm{n}", str(path), connect_timeout=2) for n in range(12)]
+    connected_at: dict[str, float] = {}
+
+    def on_link(vm: str, state, error) -> None:
+        if state.value == "connected":
+            connected_at[vm] = time.monotonic()
+
+    for session in sessions:
+        session.on_link(on_link)
+        session.start()
+    try:
+        await until(lambda: all(s.error for s in sessions), 5, "every session to find nothing there")
+        async with FakeQMPServer(path, "serve"):
+            await until(lambda: len(connected_at) == len(sessions), 20, "every session to reconnect")
+    finally:
+        await asyncio.gather(*(s.close() for s in sessions))
+    spread = max(connected_at.values()) - min(connected_at.values())
+    assert spread > 0.05, sorted(round(t - min(connected_at.values()), 3) for t in connected_at.values())

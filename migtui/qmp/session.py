@@ -9,7 +9,7 @@ Two ways to use it:
 * one-shot (CLI): ``async with VMSession(...) as vm:`` connects once and
   raises :class:`Unreachable` if it cannot;
 * long-lived (fleet, dashboard): :meth:`start` keeps a link up, reconnecting
-  with backoff when QEMU goes away and comes back.
+  with jittered backoff when QEMU goes away and comes back.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 from collections.abc import Callable, Iterator
 from enum import StrEnum
@@ -73,6 +74,8 @@ class VMSession:
         self._inflight: dict[int, float] = {}
         self._next_call = 0
         self._tasks: list[asyncio.Task[None]] = []
+        self._jitter = random.Random()
+        """Spreads the reconnect delays (seeded per session from the OS)."""
         self._pumping = False
         """Whether the event pump runs: one for the session's life (the client and
         its listeners survive reconnects)."""
@@ -138,7 +141,9 @@ class VMSession:
                 try:
                     await self.connect()
                 except Unreachable:
-                    await asyncio.sleep(delay)
+                    # Jitter: a fleet whose host came back must not reconnect in
+                    # lockstep (every session retrying at the same instant).
+                    await asyncio.sleep(self._jitter.uniform(delay / 2, delay))
                     delay = min(delay * 2, RECONNECT_MAX)
                     continue
             delay = RECONNECT_FIRST
