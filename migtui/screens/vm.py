@@ -138,9 +138,7 @@ class VMScreen(Screen[None]):
                 parts.append(f"poll failed: {state.poll_error}")
         sample = state.latest
         if sample is not None and sample.status != "none":
-            if state.stale:
-                parts.append(f"last seen {clock(sample.wall)}:")
-            parts.append(sample.status)
+            parts.append(f"last seen {clock(sample.wall)}: {sample.status}" if state.stale else sample.status)
             if sample.active and sample.info.ram:
                 parts.append(f"pass {sample.passes}")
                 if sample.progress is not None:
