@@ -81,7 +81,7 @@ async def _follow(source: VMSession, as_json: bool) -> int:
             print(notice_line(source.name, "stall", "not converging: " + "; ".join(prediction.reasons),
                               as_json, actions=prediction.actions), flush=True)
 
-    state.parameters = await source.execute("query-migrate-parameters")
+    state.parameters = await source.query("query-migrate-parameters")
     final = await migration.wait_until_done(source, show)
     if final.get("status") == "completed":
         return 0

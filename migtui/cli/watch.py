@@ -87,7 +87,7 @@ async def _once(entries: list, gate, as_json: bool) -> int:
     async def one(entry) -> str:
         async with VMSession(entry.name, entry.address, gate) as session:
             tracker = MigrationTracker(entry.name)
-            return sample_line(tracker.add(await session.execute("query-migrate")), as_json)
+            return sample_line(tracker.add(await session.query("query-migrate")), as_json)
 
     results = await asyncio.gather(*(one(e) for e in entries), return_exceptions=True)
     failed = 0

@@ -36,6 +36,16 @@ class ReadOnlyRefusal(MigtuiError):
     """A mutating command was refused by the read-only policy; nothing was sent."""
 
 
+class UnexpectedAnswer(MigtuiError):
+    """QEMU answered, but not in the shape the command's answer has (a newer or odd QEMU)."""
+
+    def __init__(self, vm: str, command: str, detail: str) -> None:
+        self.reason = f"{command}: unexpected answer from QEMU: {detail}"
+        super().__init__(f"{vm}: {self.reason}")
+        self.vm = vm
+        self.command = command
+
+
 class QEMURefused(MigtuiError):
     """QEMU answered a command with an error: its class and words, verbatim."""
 

@@ -18,6 +18,7 @@ from migtui.model.events import QMPEvent
 from migtui.model.vm_state import VMState
 from migtui.qmp.gate import CommandGate
 from migtui.qmp.poller import FAST_INTERVAL, SLOW_INTERVAL, VMPoller
+from migtui.qmp.replies import qemu_version
 from migtui.qmp.session import COMMAND_TIMEOUT, CONNECT_TIMEOUT, LinkState, VMSession
 from migtui.qmp.tasks import cancel_all
 from migtui.qmp.updates import EventReceived, Update, VMChanged
@@ -77,7 +78,7 @@ class Fleet:
             known = ", ".join(self.sessions) or "none"
             raise UsageError(f"no VM named {name!r} (known: {known})") from None
 
-    async def execute(self, vm: str, command: str, arguments: dict[str, Any] | None = None, **kw: Any) -> Any:
+    async def execute(self, vm: str, command: str, arguments: dict[str, Any] | None = None, **kw: Any) -> object:
         return await self.session(vm).execute(command, arguments, **kw)
 
     def refresh(self, vm: str) -> None:
@@ -102,8 +103,7 @@ class Fleet:
         vm_state = self.states[vm]
         vm_state.link, vm_state.link_error = state.value, error
         if state is LinkState.CONNECTED:
-            version = (self.sessions[vm].version or {}).get("qemu", {})
-            vm_state.version = f"{version.get('major')}.{version.get('minor')}.{version.get('micro')}"
+            vm_state.version = qemu_version(self.sessions[vm].version)
             self.pollers[vm].refresh_all()
         else:
             vm_state.busy_for = 0.0

@@ -16,17 +16,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from pydantic import ValidationError
 
 from migtui.model.vm_state import BUSY_AFTER, VMState
-from migtui.qmp.errors import QEMURefused, QMPFailure
+from migtui.qmp.errors import QEMURefused, QMPFailure, UnexpectedAnswer
 from migtui.qmp.session import VMSession
 from migtui.qmp.updates import SampleTaken, Update, VMChanged
 
 log = logging.getLogger(__name__)
+Reply = TypeVar("Reply")
 
 FAST_INTERVAL = 0.5
 SLOW_INTERVAL = 5.0
@@ -82,23 +83,23 @@ class VMPoller:
         state = self.state
         if self.refresh_status:
             self.refresh_status = False
-            state.run_state = (await self._ask("query-status")).get("status")
+            state.run_state = (await self._ask("query-status", self.session.query)).get("status")
             self.publish(VMChanged(state.name, "run-state"))
         if self.refresh_settings:
             self.refresh_settings = False
-            state.parameters = await self._ask("query-migrate-parameters")
-            caps = await self._ask("query-migrate-capabilities")
-            state.capabilities = {c["capability"]: bool(c["state"]) for c in caps}
+            state.parameters = await self._ask("query-migrate-parameters", self.session.query)
+            caps = await self._ask("query-migrate-capabilities", self.session.query_list)
+            state.capabilities = {str(c.get("capability")): bool(c.get("state")) for c in caps}
             self.publish(VMChanged(state.name, "settings"))
         before = state.tracker.migration_count
-        sample = state.tracker.add(await self._ask("query-migrate"))
+        sample = state.tracker.add(await self._ask("query-migrate", self.session.query))
         if state.tracker.migration_count != before:
             self.refresh_settings = True  # a new migration: its limits matter now
             state.incoming = state.run_state == "inmigrate"
         self.publish(SampleTaken(state.name, sample))
         if self.refresh_jobs or state.jobs.running:
             self.refresh_jobs = False
-            state.jobs.update(await self._ask("query-jobs"))
+            state.jobs.update(await self._ask("query-jobs", self.session.query_list))
             self.publish(VMChanged(state.name, "jobs"))
 
     def _failed(self, reason: str | None, error: BaseException | None) -> None:
@@ -112,8 +113,9 @@ class VMPoller:
         self.state.poll_error = reason
         self.publish(VMChanged(self.state.name, "poll-error"))
 
-    async def _ask(self, command: str) -> Any:
-        """Run a query; while QEMU keeps silent, show the VM busy and keep waiting.
+    async def _ask(self, command: str, how: Callable[..., Awaitable[Reply]]) -> Reply:
+        """Run a query (``how``: the session's query or query_list); while QEMU
+        keeps silent, show the VM busy and keep waiting.
 
         A timer, not a task per query, arms the busy watch: polling is the hot
         path and most answers come back in about a millisecond.
@@ -121,7 +123,7 @@ class VMPoller:
         self._asking = command
         timer = asyncio.get_running_loop().call_later(BUSY_AFTER, self._watch_busy)
         try:
-            return await self.session.execute(command, timeout=None)
+            return await how(command, timeout=None)
         finally:
             timer.cancel()
             if self._busy_watch is not None:
@@ -144,6 +146,8 @@ class VMPoller:
 
 def describe_poll_error(command: str, error: Exception) -> str:
     """One line: which answer was not understood, and why (pydantic's first complaint)."""
+    if isinstance(error, UnexpectedAnswer):
+        return error.reason
     if isinstance(error, ValidationError):
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "answer"
