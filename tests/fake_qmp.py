@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +35,8 @@ class FakeQMPServer:
     ``{}`` and then hangs up, as a QEMU that dies mid-job looks to a client),
     'serve' (answers the poller's queries like an idle QEMU; ``answers`` maps
     a command to the answers it gets in turn, the last one repeated;
-    :meth:`send` writes raw bytes, :meth:`cut_next` cuts a reply in half and
-    hangs up; a client may reconnect).
+    :meth:`send` writes raw bytes to every client, :meth:`cut_next` cuts
+    a reply in half and hangs up; clients may reconnect).
     """
 
     def __init__(self, path: Path, mode: str, answers: dict[str, list[Any]] | None = None) -> None:
@@ -47,7 +46,7 @@ class FakeQMPServer:
         self.received: list[dict] = []
         self.connections = 0
         self.answers = {**SERVE_ANSWERS, **(answers or {})}
-        self._cut: str | None = None
+        self._cut: dict[str, set[asyncio.StreamWriter]] = {}
         self._writers: list[asyncio.StreamWriter] = []
 
     async def __aenter__(self) -> "FakeQMPServer":
@@ -61,16 +60,21 @@ class FakeQMPServer:
         self.server.close()
         await self.server.wait_closed()
 
-    async def send(self, chunks: Iterable[bytes]) -> None:
-        """Write raw bytes to the client connected last (events, garbage, stray replies)."""
-        writer = self._writers[-1]
-        for chunk in chunks:
-            writer.write(chunk)
-            await writer.drain()
+    async def send(self, data: bytes) -> None:
+        """Write raw bytes to every client connected now (events, garbage, stray replies)."""
+        for writer in self._writers:
+            if not writer.is_closing():
+                writer.write(data)
+        for writer in self._writers:
+            if not writer.is_closing():
+                try:
+                    await writer.drain()
+                except ConnectionError:
+                    pass  # that client hung up (e.g. on the invalid JSON just sent)
 
     def cut_next(self, command: str) -> None:
-        """Send only the first half of the next reply to ``command``, then hang up."""
-        self._cut = command
+        """To every client connected now: send only the first half of its next reply to ``command``, then hang up."""
+        self._cut[command] = {writer for writer in self._writers if not writer.is_closing()}
 
     def _answer(self, command: str) -> Any:
         queue = self.answers.get(command)
@@ -121,8 +125,8 @@ class FakeQMPServer:
             if "id" in request:
                 reply["id"] = request["id"]
             whole = json.dumps(reply).encode() + b"\n"
-            if command is not None and command == self._cut:
-                self._cut = None
+            if writer in self._cut.get(str(command), ()):
+                self._cut[str(command)].discard(writer)
                 writer.write(whole[:len(whole) // 2])
                 await writer.drain()
                 writer.close()
