@@ -150,7 +150,7 @@ async def test_following_a_job_ends_when_qemu_goes_away(tmp_path):
                 await asyncio.wait_for(snapshots.run_job(session, request), 30)
 
 
-async def test_an_answer_that_cannot_be_read_is_the_vms_error_and_polling_goes_on(tmp_path):
+async def test_an_answer_that_cannot_be_read_is_the_vms_error_and_polling_goes_on(tmp_path, caplog):
     malformed = {"status": "active", "ram": {"total": "a lot", "remaining": 1, "transferred": 1}}
     good = {"status": "active", "ram": {"total": 1 << 27, "remaining": 1 << 26, "transferred": 1 << 26}}
     answers = {"query-migrate": [malformed, good]}
@@ -169,6 +169,8 @@ async def test_an_answer_that_cannot_be_read_is_the_vms_error_and_polling_goes_o
     assert not sampled  # reported in place of the sample it could not make
     assert error.startswith("query-migrate answer not understood: ram.total: Input should be a valid integer")
     assert any(kind == "SampleTaken" for kind, _, _ in seen[first:])  # then sampled again
+    logged = [r.getMessage() for r in caplog.records if r.name == "migtui.qmp.poller" and r.levelname == "WARNING"]
+    assert logged == [f"odd: {error}"]
 
 
 async def test_sessions_reconnect_to_a_socket_that_came_back_at_different_moments(tmp_path):
