@@ -11,6 +11,7 @@ notifications in QEMU's own words, never as a crash.
 
 from __future__ import annotations
 
+import logging
 import traceback
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -39,6 +40,7 @@ from migtui.widgets.feed import FleetFeed
 from migtui.widgets.marks import ChartMark, MarkBook
 
 CONTROL_ACTIONS = ("migrate", "cancel", "postcopy")
+log = logging.getLogger(__name__)
 
 
 class MigtuiApp(App[None]):
@@ -258,9 +260,16 @@ class MigtuiApp(App[None]):
             self.show_error(event.worker.error, event.worker.name or "A command")
 
     def show_error(self, error: BaseException, doing: str) -> None:
-        """QEMU's refusals and lost links as a notification in their own words; bugs on an error screen."""
+        """QEMU's refusals and lost links as a notification in their own words; bugs on an error screen.
+
+        Both are logged too: a notification fades, and a bug wants its traceback kept."""
         if isinstance(error, MigtuiError):
+            log.warning("%s failed: %s", doing, error)
             self.notify(str(error), title=f"{doing} failed", severity="error", timeout=15, markup=False)
             return
-        details = "".join(traceback.format_exception(error))
-        self.push_screen(ErrorScreen(f"{doing} failed unexpectedly", f"{type(error).__name__}: {error}", details))
+        log.error("%s failed unexpectedly", doing, exc_info=error)
+        title, message = f"{doing} failed unexpectedly", f"{type(error).__name__}: {error}"
+        shown = self.screen
+        if isinstance(shown, ErrorScreen) and (shown.title_text, shown.message) == (title, message):
+            return  # a retry failing the same way (a dialog re-checking): one screen is enough
+        self.push_screen(ErrorScreen(title, message, "".join(traceback.format_exception(error))))

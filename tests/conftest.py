@@ -92,6 +92,25 @@ async def ctl() -> AsyncIterator[Callable[..., _ControlConnection]]:
         await client.close()
 
 
+FAULT_TABLE: list[tuple[str, ...]] = []
+"""Rows (fault, faulty VM's state, app, watch, bystander, memory) the fault campaign records."""
+
+
+@pytest.fixture(scope="session")
+def fault_table() -> list[tuple[str, ...]]:
+    return FAULT_TABLE
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not FAULT_TABLE:
+        return
+    header = ("fault", "the faulty VM said", "app", "watch", "bystander", "memory")
+    widths = [max(len(row[i]) for row in (header, *FAULT_TABLE)) for i in range(len(header))]
+    terminalreporter.section("fault campaign")
+    for row in (header, *FAULT_TABLE):
+        terminalreporter.write_line("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
 def _leftovers() -> dict[int, str]:
     """QEMUs and lab supervisors this test run started that still run: children
     of this process, or processes whose command line names the session's labs."""

@@ -232,3 +232,43 @@ async def test_watch_json_survives_a_killed_vm_and_reports_it(lab, tmp_path):
     finally:
         process.terminate()
         await process.wait()
+
+
+async def test_watch_shows_a_source_killed_mid_migration_as_last_seen_and_advises_nothing(lab, ctl, tmp_path):
+    src = await lab.start_source("vm1", mem_mib=128, dirty_mib=64, dirty_rate_mib_s=math.inf)
+    dst = await lab.start_destination("vm1-dst", like=src)
+    await lab.start_source("vm2", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
+    await written_once(ctl, src)
+    from migtui.qmp.session import VMSession
+
+    # Started before watch: QEMU serves one client per QMP socket. It cannot converge at 4 MiB/s.
+    async with VMSession("vm1", str(src.qmp_path)) as source, VMSession("vm1-dst", str(dst.qmp_path)) as target:
+        await start_migration(source, target, MigrationPlan({"max-bandwidth": 4 * MiB, "downtime-limit": 10}))
+    inventory = tmp_path / "inventory.toml"
+    lab.write_inventory(inventory)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "migtui", "watch", "--config", str(inventory), "--json", "--interval", "0.2",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        async def next_line() -> dict:
+            return json.loads(await asyncio.wait_for(process.stdout.readline(), 30))
+
+        while True:
+            line = await next_line()
+            if line["vm"] == "vm1" and line.get("sample", {}).get("status") == "active":
+                break
+        await lab.kill("vm1")
+        while True:
+            line = await next_line()
+            if line["vm"] == "vm1" and line.get("link", "").startswith("disconnected"):
+                break
+        seen = line["last_seen"]
+        assert seen["sample"]["status"] == "active" and seen["sample"]["ram"]["total"] > 0
+        assert seen["time"] <= line["time"]
+        later = [await next_line() for _ in range(8)]
+        assert any(l["vm"] == "vm2" and "sample" in l for l in later)  # the others go on
+        assert not any(l["vm"] == "vm1" and ("sample" in l or "stall" in l) for l in later)
+        assert process.returncode is None
+    finally:
+        process.terminate()
+        await process.wait()

@@ -240,8 +240,9 @@ async def test_max_bandwidth_changed_during_a_migration_changes_its_throughput_a
         fleet = app.fleet
         await migration.start_migration(fleet.session("vm1"), fleet.session("vm1-dst"),
                                         migration.MigrationPlan({"max-bandwidth": 8 * MIB}))
-        await settle(pilot, lambda: (fleet.states["vm1"].latest or None) and fleet.states["vm1"].latest.active,
-                     20, "the migration to run")
+        # "active" with its ram counters, not "setup" (which has none yet).
+        await settle(pilot, lambda: (fleet.states["vm1"].latest or None) and fleet.states["vm1"].latest.status == "active"
+                     and fleet.states["vm1"].latest.info.ram is not None, 20, "the migration to run")
         before = await transfer_rate(client)
         app.open_vm("vm1")
         await settle(pilot, lambda: isinstance(app.screen, VMScreen) and app.screen.query(MigrationChart), 5,

@@ -148,3 +148,51 @@ async def test_following_a_job_ends_when_qemu_goes_away(tmp_path):
             request = snapshots.SnapshotRequest("save", "t", "job-1", "disk0", ["disk0"])
             with pytest.raises(LinkLost):
                 await asyncio.wait_for(snapshots.run_job(session, request), 30)
+
+
+async def test_an_answer_that_cannot_be_read_is_the_vms_error_and_polling_goes_on(tmp_path, caplog):
+    malformed = {"status": "active", "ram": {"total": "a lot", "remaining": 1, "transferred": 1}}
+    good = {"status": "active", "ram": {"total": 1 << 27, "remaining": 1 << 26, "transferred": 1 << 26}}
+    answers = {"query-migrate": [malformed, good]}
+    seen: list[tuple[str, str | None, bool]] = []  # (update, the VM's poll error, has a sample)
+    async with FakeQMPServer(tmp_path / "q.sock", "serve", answers):
+        fleet = Fleet([VMEntry(name="odd", qmp=str(tmp_path / "q.sock"))], fast=0.05, slow=0.05)
+        state = fleet.states["odd"]
+        fleet.subscribe(lambda u: seen.append((type(u).__name__, state.poll_error, state.latest is not None)))
+        async with fleet:
+            await until(lambda: len(state.tracker.history) > 3, 10, "samples after the unreadable answer")
+            assert state.link == "connected" and state.poll_error is None
+            assert state.latest.remaining == 1 << 26
+    errors = [(n, error, sampled) for n, (_, error, sampled) in enumerate(seen) if error]
+    assert errors, seen
+    first, error, sampled = errors[0]
+    assert not sampled  # reported in place of the sample it could not make
+    assert error.startswith("query-migrate answer not understood: ram.total: Input should be a valid integer")
+    assert any(kind == "SampleTaken" for kind, _, _ in seen[first:])  # then sampled again
+    logged = [r.getMessage() for r in caplog.records if r.name == "migtui.qmp.poller" and r.levelname == "WARNING"]
+    assert logged == [f"odd: {error}"]
+
+
+async def test_sessions_reconnect_to_a_socket_that_came_back_at_different_moments(tmp_path):
+    """Without jitter every session retries on the same schedule and all of them
+    reconnect within a millisecond of each other; with it, the first retries are
+    spread over a quarter of a second."""
+    path = tmp_path / "q.sock"
+    sessions = [VMSession(f"vm{n}", str(path), connect_timeout=2) for n in range(12)]
+    connected_at: dict[str, float] = {}
+
+    def on_link(vm: str, state, error) -> None:
+        if state.value == "connected":
+            connected_at[vm] = time.monotonic()
+
+    for session in sessions:
+        session.on_link(on_link)
+        session.start()
+    try:
+        await until(lambda: all(s.error for s in sessions), 5, "every session to find nothing there")
+        async with FakeQMPServer(path, "serve"):
+            await until(lambda: len(connected_at) == len(sessions), 20, "every session to reconnect")
+    finally:
+        await asyncio.gather(*(s.close() for s in sessions))
+    spread = max(connected_at.values()) - min(connected_at.values())
+    assert spread > 0.05, sorted(round(t - min(connected_at.values()), 3) for t in connected_at.values())

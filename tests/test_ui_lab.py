@@ -7,6 +7,8 @@ QEMU it started, pass or fail.
 from __future__ import annotations
 
 import json
+import re
+import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,8 @@ from migtui.screens.error import ErrorScreen
 from migtui.screens.fleet import FleetScreen
 from migtui.screens.migrate import MigrateDialog
 from migtui.widgets.fleet_table import FleetTable
+from migtui.widgets.prediction_panel import PredictionPanel
+from migtui.widgets.vm_brief import VMBrief
 from waiting import settle
 
 pytestmark = pytest.mark.qemu
@@ -95,6 +99,25 @@ async def test_vm_killed_mid_migration_shows_disconnected(lab: Lab, lab_dir: Pat
         assert "vm1" in [row.key.value for row in _fleet_table(app).ordered_rows]  # still listed
         title = str(app.screen.query_one("#vm-title").render())
         assert "link" in title  # the VM screen says the link is down too
+        # Its last figures are last seen, not live: dimmed, with the time, no advice, not counted.
+        last = app.fleet.states["vm1"].latest
+        seen_at = time.strftime("%H:%M:%S", time.localtime(last.wall))
+        assert last.status == "active" and f"last seen {seen_at}: active" in title
+        prediction = str(app.screen.query_one(PredictionPanel).render())
+        assert "no prediction" in prediction and "→" not in prediction
+        table = _fleet_table(app)
+        assert cell(app, "vm1", "status") == "active" and cell(app, "vm1", "outlook") == seen_at
+        assert all(table.get_cell("vm1", key).style.dim for key in ("status", "pass", "progress", "remaining",
+                                                                     "dirty", "sent"))
+        await pilot.press("escape")
+        await settle(pilot, lambda: isinstance(app.screen, FleetScreen), 5, "the fleet screen")
+        # vm1 is down, and vm1-dst too unless the lab restarted it already.
+        assert re.search(r"0 migrating · [12] down", app.screen.sub_title), app.screen.sub_title
+        table.select_vm("vm1")
+        await pilot.pause()
+        brief = str(app.screen.query_one(VMBrief).render())
+        assert f"Last seen at {seen_at}: active · pass" in brief and "no prediction" in brief
+        assert "→" not in brief
 
 
 async def test_the_advised_downtime_is_one_key_and_a_confirmation_away_and_completes_it(lab: Lab, lab_dir: Path) -> None:

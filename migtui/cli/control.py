@@ -78,15 +78,15 @@ async def _steer(args: argparse.Namespace, action: str, question: Callable[[str]
 async def _check_migrating_out(session: VMSession, action: str) -> None:
     """Refuse (before asking) when there is nothing to steer: QEMU would take a
     cancel without a migration silently."""
-    status = (await session.execute("query-migrate")).get("status") or "none"
+    status = (await session.query("query-migrate")).get("status") or "none"
     if status not in ACTIVE_STATES:
         raise UsageError(f"{session.name}: no migration to {action} (status {status})")
-    if (await session.execute("query-status"))["status"] == "inmigrate":
+    if (await session.query("query-status"))["status"] == "inmigrate":
         raise UsageError(f"{session.name} is the destination of the migration: {action} it on the source")
     if action == "postcopy":
         if status != "active":
             raise UsageError(f"{session.name}: the migration is {status}: only an active one can switch to postcopy")
-        capabilities = await session.execute("query-migrate-capabilities")
+        capabilities = await session.query_list("query-migrate-capabilities")
         if not any(c["capability"] == "postcopy-ram" and c["state"] for c in capabilities):
             raise UsageError(f"{session.name}: postcopy-ram is off: it must be on at both ends before the "
                              "migration starts (migtui migrate --cap postcopy-ram=on)")

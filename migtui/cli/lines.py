@@ -13,6 +13,7 @@ from typing import Any
 from migtui.model.convergence import Prediction, Verdict
 from migtui.model.events import QMPEvent
 from migtui.model.sample import Sample
+from migtui.model.vm_state import VMState
 from migtui.model.units import human_bytes, human_ms, human_rate
 
 
@@ -65,12 +66,14 @@ def event_line(event: QMPEvent, as_json: bool, during: str | None = None) -> str
 
 
 def notice_line(vm: str, kind: str, message: str, as_json: bool, **extra: Any) -> str:
-    """A link change, a stall warning: anything that is neither sample nor event."""
+    """A link change, a stall warning: anything that is neither sample nor event.
+
+    In text, ``extra`` values that are strings follow the message after ';'."""
     now = time.time()
     if as_json:
         return json.dumps({"vm": vm, "time": _iso(now), kind: message, **extra})
-    return f"{_clock(now)}  {vm}  {kind}: {message}"
-
+    told = "".join(f"; {value}" for value in extra.values() if isinstance(value, str))
+    return f"{_clock(now)}  {vm}  {kind}: {message}{told}"
 
 def advice_line(vm: str, prediction: Prediction, as_json: bool) -> str:
     """The model's verdict and what would help, as ``{"vm", "time", "advice": {...}}``."""
@@ -121,3 +124,14 @@ class Output:
         except BrokenPipeError:
             quiet_stdout()
             self.closed.set()
+
+
+def last_seen(state: VMState, as_json: bool) -> dict[str, Any]:
+    """For a link line of a VM that is down: its last sample, as last seen (not current)."""
+    sample = state.latest
+    if not state.stale or sample is None or sample.status == "none":
+        return {}
+    if as_json:
+        return {"last_seen": {"time": _iso(sample.wall), "sample": sample.info.to_json()}}
+    figures = sample_line(sample, False).split("  ", 2)[-1]  # without its clock and VM name
+    return {"last_seen": f"last seen at {_clock(sample.wall)}: {figures}"}

@@ -97,10 +97,10 @@ async def _dry_run(source: VMSession, plan: migration.MigrationPlan, as_json: bo
     problems = await migration.preflight(source, None, plan)
     if problems:
         raise UsageError("; ".join(problems))
-    parameters = {**await source.execute("query-migrate-parameters"), **plan.parameters}
-    held = await source.execute("query-migrate-capabilities")
+    parameters = {**await source.query("query-migrate-parameters"), **plan.parameters}
+    held = await source.query_list("query-migrate-capabilities")
     capabilities = {**{c["capability"]: c["state"] for c in held}, **plan.capabilities}
-    ram = int((await source.execute("query-memory-size-summary"))["base-memory"])
+    ram = int((await source.query("query-memory-size-summary"))["base-memory"])
     print(f"measuring {source.name}'s dirty rate (calc-dirty-rate, page-sampling, 1 s and 2 s) ...",
           file=sys.stderr, flush=True)
     rate, working_set = await measure_guest(source)
@@ -143,8 +143,8 @@ async def _follow(source: VMSession, args: argparse.Namespace, policy: Policy | 
         if runner is not None:
             await runner.on_sample()
 
-    state.parameters = await source.execute("query-migrate-parameters")
-    state.capabilities = {c["capability"]: c["state"] for c in await source.execute("query-migrate-capabilities")}
+    state.parameters = await source.query("query-migrate-parameters")
+    state.capabilities = {c["capability"]: c["state"] for c in await source.query_list("query-migrate-capabilities")}
     final = await _until_done_or_interrupted(source, show)
     if final is None:
         return await _interrupted(source, args)

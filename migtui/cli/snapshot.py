@@ -57,7 +57,7 @@ async def run(args: argparse.Namespace) -> int:
         if args.action == "list":
             return _print_snapshots(await snapshots.list_snapshots(session), args.json)
         if args.action == "jobs":
-            for job in await session.execute("query-jobs"):
+            for job in await session.query_list("query-jobs"):
                 print(f"{job['id']}  {job['type']}  {job['status']}" + (f"  error: {job['error']}" if job.get("error") else ""))
             return 0
         if args.action == "dismiss":

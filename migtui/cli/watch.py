@@ -8,7 +8,7 @@ import contextlib
 import sys
 
 from migtui.cli.common import add_inventory_options, add_safety_options, gate_from_args, inventory_from_args
-from migtui.cli.lines import AdviceChanges, Output, advice_line, event_line, notice_line, sample_line
+from migtui.cli.lines import AdviceChanges, Output, advice_line, event_line, last_seen, notice_line, sample_line
 from migtui.errors import UsageError
 from migtui.inventory import VMEntry
 from migtui.model.policy import load_policy
@@ -79,15 +79,19 @@ class _Printer:
             self.out(event_line(update.event, self.as_json, during))
         elif isinstance(update, PolicyStep):
             self.out(notice_line(update.vm, "policy", update.text, self.as_json, did=update.did, by=update.policy))
-        elif isinstance(update, VMChanged) and update.aspect in ("link", "busy"):
+        elif isinstance(update, VMChanged) and update.aspect in ("link", "busy", "poll-error"):
             state = self.fleet.states[update.vm]
             if update.aspect == "busy":
                 if state.busy:
                     self.out(notice_line(update.vm, "busy", f"QEMU has not answered for {state.busy_for:.0f} s",
                                      self.as_json))
                 return
+            if update.aspect == "poll-error":
+                if state.poll_error:
+                    self.out(notice_line(update.vm, "error", state.poll_error, self.as_json))
+                return
             message = state.link + (f" ({state.link_error})" if state.link_error else "")
-            self.out(notice_line(update.vm, "link", message, self.as_json))
+            self.out(notice_line(update.vm, "link", message, self.as_json, **last_seen(state, self.as_json)))
 
     def _tell_stall(self, vm: str) -> None:
         state = self.fleet.states[vm]
@@ -104,7 +108,7 @@ async def _once(entries: list[VMEntry], gate: CommandGate, as_json: bool) -> int
     async def one(entry: VMEntry) -> str:
         async with VMSession(entry.name, entry.address, gate) as session:
             tracker = MigrationTracker(entry.name)
-            return sample_line(tracker.add(await session.execute("query-migrate")), as_json)
+            return sample_line(tracker.add(await session.query("query-migrate")), as_json)
 
     results = await asyncio.gather(*(one(e) for e in entries), return_exceptions=True)
     failed = 0

@@ -68,6 +68,8 @@ class Verdict(StrEnum):
     CONVERGING = "converging"
     NOT_CONVERGING = "not-converging"
     POSTCOPY = "postcopy"
+    UNKNOWN = "unknown"
+    """The VM cannot be asked (its link is down): old figures predict nothing."""
 
 
 @dataclass(frozen=True)

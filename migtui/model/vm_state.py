@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from migtui.model.convergence import MigrationSettings, Prediction, predict
+from migtui.model.convergence import MigrationSettings, Prediction, Verdict, predict
 from migtui.model.events import QMPEvent
 from migtui.model.history import History
 from migtui.model.jobs import JobBook
@@ -29,6 +29,9 @@ class VMState:
     run_state: str | None = None
     """QEMU's run state (running, paused, postmigrate, inmigrate, restore-vm...)."""
     version: str | None = None
+    poll_error: str | None = None
+    """Why the last poll failed while the link stayed up (an answer migtui could
+    not read); None once a poll succeeds again."""
     busy_for: float = 0.0
     """Seconds the oldest unanswered command has waited (a snapshot save keeps QMP silent)."""
     parameters: dict[str, Any] = field(default_factory=dict)
@@ -52,7 +55,21 @@ class VMState:
     def migrating_out(self) -> bool:
         """A migration of this VM runs, and this VM is its source (the side that can cancel or switch it)."""
         sample = self.latest
-        return sample is not None and sample.active and not self.incoming and self.run_state != "inmigrate"
+        return (not self.down and sample is not None and sample.active and not self.incoming
+                and self.run_state != "inmigrate")
+
+    @property
+    def down(self) -> bool:
+        """The link fell (or was closed): nothing the VM does now reaches migtui."""
+        return self.link in ("disconnected", "closed")
+
+    @property
+    def stale(self) -> bool:
+        """The figures are from before the link went down: last seen, not current.
+
+        A QEMU killed mid-migration leaves its last sample saying "active"; it
+        must neither look live nor be counted or advised on."""
+        return self.down and self.latest is not None
 
     @property
     def busy(self) -> bool:
@@ -78,6 +95,8 @@ class VMState:
         return settings_of(self.parameters, self.capabilities)
 
     def prediction(self, window: float = 30.0) -> Prediction:
+        if self.stale:
+            return Prediction(Verdict.UNKNOWN, f"link {self.link}: no prediction from the figures last seen")
         return predict(self.tracker.history.window(window), self.settings, self.tracker.stalled,
                        self.tracker.passes)
 

@@ -59,7 +59,7 @@ async def forms_of(session: VMSession) -> VMForms:
     cached = _cache.get(session)
     if cached is not None and cached[0] == version and version:
         return cached[1]
-    schema_json = await session.execute("query-qmp-schema")
+    schema_json = await session.query_list("query-qmp-schema")
     forms = VMForms.from_schema(live_schema(list(schema_json), dict(session.version or {}), origin=f"VM {session.name}"))
     _cache[session] = (_version_key(session.version), forms)
     return forms

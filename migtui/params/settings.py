@@ -67,7 +67,7 @@ async def read_settings(session: VMSession) -> VMSettings:
 
 
 async def read_values(session: VMSession) -> tuple[dict[str, Any], dict[str, bool]]:
-    parameters = dict(await session.execute("query-migrate-parameters"))
+    parameters = dict(await session.query("query-migrate-parameters"))
     capabilities = {entry["capability"]: bool(entry["state"])
-                    for entry in await session.execute("query-migrate-capabilities")}
+                    for entry in await session.query_list("query-migrate-capabilities")}
     return parameters, capabilities

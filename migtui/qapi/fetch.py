@@ -22,5 +22,5 @@ async def fetch_introspection(
     Raises the session's one-line errors (``Unreachable``, ``CommandTimeout``...).
     """
     async with VMSession(name, address, connect_timeout=timeout, command_timeout=timeout) as session:
-        schema = await session.execute("query-qmp-schema")
+        schema = await session.query_list("query-qmp-schema")
         return list(schema), dict(session.version or {})

@@ -39,8 +39,8 @@ async def measure_dirty_rate(session: VMSession, seconds: int = 1) -> float:
                                               "mode": "page-sampling"})
     deadline = time.monotonic() + seconds + 10
     while time.monotonic() < deadline:
-        info = await session.execute("query-dirty-rate")
-        if isinstance(info, dict) and info.get("status") == "measured":
+        info = await session.query("query-dirty-rate")
+        if info.get("status") == "measured":
             return float(info.get("dirty-rate", 0)) * MB
         await asyncio.sleep(0.2)  # QEMU measures for calc-time seconds; nothing to wait on but the answer
     raise MigtuiError(f"{session.name}: calc-dirty-rate gave no result within {seconds + 10} s")

@@ -6,6 +6,7 @@ import errno
 from typing import Any
 
 from qemu.qmp import ConnectError, ExecInterruptedError, ExecuteError, StateError
+from qemu.qmp.error import ProtocolError
 from qemu.qmp.qmp_client import GreetingError, NegotiationError
 
 from migtui.errors import MigtuiError
@@ -34,6 +35,16 @@ class CommandTimeout(QMPFailure):
 
 class ReadOnlyRefusal(MigtuiError):
     """A mutating command was refused by the read-only policy; nothing was sent."""
+
+
+class UnexpectedAnswer(MigtuiError):
+    """QEMU answered, but not in the shape the command's answer has (a newer or odd QEMU)."""
+
+    def __init__(self, vm: str, command: str, detail: str) -> None:
+        self.reason = f"{command}: unexpected answer from QEMU: {detail}"
+        super().__init__(f"{vm}: {self.reason}")
+        self.vm = vm
+        self.command = command
 
 
 class QEMURefused(MigtuiError):
@@ -77,7 +88,9 @@ def describe_link_error(error: BaseException | None) -> str:
         return "connection reset by QEMU (exited?)"
     if isinstance(error, (ExecInterruptedError, StateError)):
         return "connection lost"
-    return f"connection lost: {error}"
+    if isinstance(error, ProtocolError):  # qemu.qmp's words span lines (the raw bytes follow)
+        return f"connection lost: QEMU sent what is not a QMP message ({error.error_message.rstrip('.').lower()})"
+    return "connection lost: " + " ".join(str(error).split())
 
 
 def refusal(vm: str, command: str, error: ExecuteError) -> QEMURefused:

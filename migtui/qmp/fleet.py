@@ -18,7 +18,8 @@ from migtui.model.events import QMPEvent
 from migtui.model.vm_state import VMState
 from migtui.qmp.gate import CommandGate
 from migtui.qmp.poller import FAST_INTERVAL, SLOW_INTERVAL, VMPoller
-from migtui.qmp.session import LinkState, VMSession
+from migtui.qmp.replies import qemu_version
+from migtui.qmp.session import COMMAND_TIMEOUT, CONNECT_TIMEOUT, LinkState, VMSession
 from migtui.qmp.tasks import cancel_all
 from migtui.model.policy import Policy
 from migtui.qmp.policy import PolicyRunner
@@ -34,7 +35,8 @@ Subscriber = Callable[[Update], None]
 
 class Fleet:
     def __init__(self, entries: Iterable[VMEntry], gate: CommandGate | None = None, *,
-                 fast: float = FAST_INTERVAL, slow: float = SLOW_INTERVAL) -> None:
+                 fast: float = FAST_INTERVAL, slow: float = SLOW_INTERVAL,
+                 connect_timeout: float = CONNECT_TIMEOUT, command_timeout: float = COMMAND_TIMEOUT) -> None:
         self.gate = gate or CommandGate()
         self.sessions: dict[str, VMSession] = {}
         self.states: dict[str, VMState] = {}
@@ -45,7 +47,8 @@ class Fleet:
         """The policy each VM's migrations follow, if any."""
         self._policy_tasks: set[asyncio.Task[None]] = set()
         for entry in entries:
-            session = VMSession(entry.name, entry.address, self.gate)
+            session = VMSession(entry.name, entry.address, self.gate, connect_timeout=connect_timeout,
+                                command_timeout=command_timeout)
             state = VMState(entry.name, group=entry.group, notes=entry.notes)
             self.sessions[entry.name] = session
             self.states[entry.name] = state
@@ -81,7 +84,7 @@ class Fleet:
             known = ", ".join(self.sessions) or "none"
             raise UsageError(f"no VM named {name!r} (known: {known})") from None
 
-    async def execute(self, vm: str, command: str, arguments: dict[str, Any] | None = None, **kw: Any) -> Any:
+    async def execute(self, vm: str, command: str, arguments: dict[str, Any] | None = None, **kw: Any) -> object:
         return await self.session(vm).execute(command, arguments, **kw)
 
     def apply_policy(self, vm: str, policy: Policy) -> PolicyRunner:
@@ -120,8 +123,7 @@ class Fleet:
         vm_state = self.states[vm]
         vm_state.link, vm_state.link_error = state.value, error
         if state is LinkState.CONNECTED:
-            version = (self.sessions[vm].version or {}).get("qemu", {})
-            vm_state.version = f"{version.get('major')}.{version.get('minor')}.{version.get('micro')}"
+            vm_state.version = qemu_version(self.sessions[vm].version)
             self.pollers[vm].refresh_all()
         else:
             vm_state.busy_for = 0.0

@@ -16,6 +16,7 @@ from typing import Any
 
 from migtui.errors import MigtuiError
 from migtui.model.sample import FINAL_STATES
+from migtui.qmp.replies import json_objects
 from migtui.qmp.session import VMSession
 
 URI_SCHEMES = ("tcp:", "unix:", "exec:", "rdma:", "fd:", "file:", "vsock:")
@@ -54,14 +55,14 @@ async def preflight(source: VMSession, destination: VMSession | None,
     """
     planned = (plan or MigrationPlan()).capabilities
     problems = []
-    status = (await source.execute("query-status"))["status"]
+    status = (await source.query("query-status")).get("status")
     if status not in ("running", "paused"):
         problems.append(f"{source.name} is {status}: only a running or paused VM can migrate")
-    current = (await source.execute("query-migrate")).get("status")
+    current = (await source.query("query-migrate")).get("status")
     if current and current not in FINAL_STATES:
         problems.append(f"{source.name} is already migrating ({current})")
     if destination is not None:
-        dst_status = (await destination.execute("query-status"))["status"]
+        dst_status = (await destination.query("query-status")).get("status")
         if dst_status != "inmigrate":
             problems.append(f"{destination.name} is {dst_status}, not waiting for an incoming migration "
                             "(start it with -incoming defer)")
@@ -75,14 +76,14 @@ async def preflight(source: VMSession, destination: VMSession | None,
 
 
 async def _capabilities(session: VMSession) -> dict[str, bool]:
-    return {c["capability"]: c["state"] for c in await session.execute("query-migrate-capabilities")}
+    return {str(c.get("capability")): bool(c.get("state")) for c in await session.query_list("query-migrate-capabilities")}
 
 
 async def listen_incoming(destination: VMSession) -> str:
     """Make a ``-incoming defer`` VM listen on a free loopback port; return the URI."""
     await destination.execute("migrate-incoming", {"uri": LISTEN_URI})
-    info = await destination.execute("query-migrate")
-    for address in info.get("socket-address", []):
+    info = await destination.query("query-migrate")
+    for address in json_objects(destination.name, "query-migrate", info.get("socket-address", [])):
         if address.get("type") in ("inet", "tcp") and str(address.get("port", "0")) != "0":
             return f"tcp:{address['host']}:{address['port']}"
     raise MigtuiError(f"{destination.name}: QEMU did not say which port it listens on")
@@ -121,13 +122,13 @@ async def restored_on_error(session: VMSession, parameters: dict[str, Any],
     QEMU applies each command on its own; without this a refused ``migrate``
     would leave the VM half-configured.
     """
-    before_params = await session.execute("query-migrate-parameters") if parameters else {}
+    before_params = await session.query("query-migrate-parameters") if parameters else {}
     before_caps = await _capabilities(session)
     try:
         yield
     except BaseException:
         with contextlib.suppress(MigtuiError):
-            now_params = await session.execute("query-migrate-parameters") if parameters else {}
+            now_params = await session.query("query-migrate-parameters") if parameters else {}
             now_caps = await _capabilities(session)
             old_params = {k: before_params[k] for k in parameters
                           if k in before_params and now_params.get(k) != before_params[k]}
@@ -170,7 +171,7 @@ async def wait_until_done(source: VMSession,
     """
     with source.listener(["MIGRATION", "MIGRATION_PASS"]) as events:
         while True:
-            info: dict[str, Any] = await source.execute("query-migrate")
+            info = await source.query("query-migrate")
             if on_sample:
                 done = on_sample(info)
                 if done is not None:

@@ -5,18 +5,29 @@ previous one ended. Events (MIGRATION, JOB_STATUS_CHANGE, STOP...) wake it at
 once. A poll that QEMU leaves unanswered (QMP is silent during a snapshot
 save) is not given up: the VM is shown busy until QEMU answers, and nothing
 more is queued behind it.
+
+Whatever goes wrong inside one poll (an answer migtui cannot read, a bug)
+becomes the VM's ``poll_error`` and the loop goes on: one bad answer must not
+silence a VM for good while its link still says connected. Only
+cancellation ends the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import Any
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from pydantic import ValidationError
 
 from migtui.model.vm_state import BUSY_AFTER, VMState
-from migtui.qmp.errors import QEMURefused, QMPFailure
+from migtui.qmp.errors import QEMURefused, QMPFailure, UnexpectedAnswer
 from migtui.qmp.session import VMSession
 from migtui.qmp.updates import SampleTaken, Update, VMChanged
+
+log = logging.getLogger(__name__)
+Reply = TypeVar("Reply")
 
 FAST_INTERVAL = 0.5
 SLOW_INTERVAL = 5.0
@@ -35,6 +46,8 @@ class VMPoller:
         self.refresh_settings = True
         self.refresh_jobs = True
         self._busy_watch: asyncio.Task[None] | None = None
+        self._asking = ""
+        """The query of the poll under way (to say which answer was not understood)."""
 
     def refresh_all(self) -> None:
         self.refresh_status = self.refresh_settings = self.refresh_jobs = True
@@ -47,8 +60,16 @@ class VMPoller:
                 await self.poll()
             except QMPFailure:
                 pass  # the link handler reports it; wait for the reconnect
-            except QEMURefused:
-                self.refresh_jobs = False  # e.g. no query-jobs on this QEMU: stop asking
+            except QEMURefused as refused:
+                if refused.command == "query-jobs":
+                    self.refresh_jobs = False  # no query-jobs on this QEMU: stop asking
+                else:
+                    self._failed(f"QEMU refused {refused.command}: {refused.desc}", refused)
+            except Exception as error:  # anything else: said, and the next poll comes as usual
+                self._failed(describe_poll_error(self._asking, error), error)
+                self.refresh_status = self.refresh_settings = True  # the failed step may have been one of these
+            else:
+                self._failed(None, None)
             sample = self.state.latest
             working = (sample is not None and sample.active) or bool(self.state.jobs.running)
             # A timer sets the same event an arriving QMP event sets: cheaper
@@ -62,34 +83,48 @@ class VMPoller:
         state = self.state
         if self.refresh_status:
             self.refresh_status = False
-            state.run_state = (await self._ask("query-status")).get("status")
+            state.run_state = (await self._ask("query-status", self.session.query)).get("status")
             self.publish(VMChanged(state.name, "run-state"))
         if self.refresh_settings:
             self.refresh_settings = False
-            state.parameters = await self._ask("query-migrate-parameters")
-            caps = await self._ask("query-migrate-capabilities")
-            state.capabilities = {c["capability"]: bool(c["state"]) for c in caps}
+            state.parameters = await self._ask("query-migrate-parameters", self.session.query)
+            caps = await self._ask("query-migrate-capabilities", self.session.query_list)
+            state.capabilities = {str(c.get("capability")): bool(c.get("state")) for c in caps}
             self.publish(VMChanged(state.name, "settings"))
         before = state.tracker.migration_count
-        sample = state.tracker.add(await self._ask("query-migrate"), snapshot=state.snapshot_running)
+        sample = state.tracker.add(await self._ask("query-migrate", self.session.query),
+                                   snapshot=state.snapshot_running)
         if state.tracker.migration_count != before:
             self.refresh_settings = True  # a new migration: its limits matter now
             state.incoming = state.run_state == "inmigrate"
         self.publish(SampleTaken(state.name, sample))
         if self.refresh_jobs or state.jobs.running:
             self.refresh_jobs = False
-            state.jobs.update(await self._ask("query-jobs"))
+            state.jobs.update(await self._ask("query-jobs", self.session.query_list))
             self.publish(VMChanged(state.name, "jobs"))
 
-    async def _ask(self, command: str) -> Any:
-        """Run a query; while QEMU keeps silent, show the VM busy and keep waiting.
+    def _failed(self, reason: str | None, error: BaseException | None) -> None:
+        """Set (or, with None, clear) the VM's poll error; tell the views when it changes."""
+        if reason == self.state.poll_error:
+            return
+        if reason is not None:
+            # The line for whoever reads the log; the traceback only for who asks for it.
+            log.warning("%s: %s", self.state.name, reason)
+            log.debug("%s: the poll failed here", self.state.name, exc_info=error)
+        self.state.poll_error = reason
+        self.publish(VMChanged(self.state.name, "poll-error"))
+
+    async def _ask(self, command: str, how: Callable[..., Awaitable[Reply]]) -> Reply:
+        """Run a query (``how``: the session's query or query_list); while QEMU
+        keeps silent, show the VM busy and keep waiting.
 
         A timer, not a task per query, arms the busy watch: polling is the hot
         path and most answers come back in about a millisecond.
         """
+        self._asking = command
         timer = asyncio.get_running_loop().call_later(BUSY_AFTER, self._watch_busy)
         try:
-            return await self.session.execute(command, timeout=None)
+            return await how(command, timeout=None)
         finally:
             timer.cancel()
             if self._busy_watch is not None:
@@ -108,3 +143,15 @@ class VMPoller:
     def _set_busy(self, seconds: float) -> None:
         self.state.busy_for = seconds
         self.publish(VMChanged(self.state.name, "busy"))
+
+
+def describe_poll_error(command: str, error: Exception) -> str:
+    """One line: which answer was not understood, and why (pydantic's first complaint)."""
+    if isinstance(error, UnexpectedAnswer):
+        return error.reason
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "answer"
+        return f"{command} answer not understood: {where}: {first['msg']}"
+    detail = " ".join(str(error).split()) or type(error).__name__
+    return f"polling failed after {command}: {type(error).__name__}: {detail}"

@@ -9,7 +9,7 @@ Two ways to use it:
 * one-shot (CLI): ``async with VMSession(...) as vm:`` connects once and
   raises :class:`Unreachable` if it cannot;
 * long-lived (fleet, dashboard): :meth:`start` keeps a link up, reconnecting
-  with backoff when QEMU goes away and comes back.
+  with jittered backoff when QEMU goes away and comes back.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 from collections.abc import Callable, Iterator
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from qemu.qmp import EventListener, ExecInterruptedError, ExecuteError, QMPClient, Runstate, StateError
 
@@ -28,6 +29,7 @@ from migtui.qmp.errors import (
     CommandTimeout, LinkLost, QMPFailure, Unreachable, describe_connect_error, describe_link_error, refusal,
 )
 from migtui.qmp.gate import CommandGate
+from migtui.qmp.replies import JSONObject, json_object, json_objects
 from migtui.qmp.tasks import cancel_all
 
 # qemu.qmp logs dropped late replies (after a command timed out) as warnings;
@@ -65,7 +67,8 @@ class VMSession:
         self.state = LinkState.DISCONNECTED
         self.error: str | None = None
         """Why the link is down (None while connected)."""
-        self.version: dict[str, Any] | None = None
+        self.version: JSONObject | None = None
+        """QEMU's ``query-version`` answer (None before the first connect)."""
         self._client = QMPClient(name)
         self._connected = asyncio.Event()
         self._event_handlers: list[EventHandler] = []
@@ -73,6 +76,8 @@ class VMSession:
         self._inflight: dict[int, float] = {}
         self._next_call = 0
         self._tasks: list[asyncio.Task[None]] = []
+        self._jitter = random.Random()
+        """Spreads the reconnect delays (seeded per session from the OS)."""
         self._pumping = False
         """Whether the event pump runs: one for the session's life (the client and
         its listeners survive reconnects)."""
@@ -101,7 +106,7 @@ class VMSession:
             self._pumping = True
             self._tasks.append(asyncio.create_task(self._pump_events(), name=f"{self.name}-events"))
         try:
-            self.version = await self.execute("query-version")
+            self.version = await self.query("query-version")
         except QMPFailure as failure:
             await self._quiet_disconnect()
             self._set_link(LinkState.DISCONNECTED, failure.reason)
@@ -138,7 +143,9 @@ class VMSession:
                 try:
                     await self.connect()
                 except Unreachable:
-                    await asyncio.sleep(delay)
+                    # Jitter: a fleet whose host came back must not reconnect in
+                    # lockstep (every session retrying at the same instant).
+                    await asyncio.sleep(self._jitter.uniform(delay / 2, delay))
                     delay = min(delay * 2, RECONNECT_MAX)
                     continue
             delay = RECONNECT_FIRST
@@ -168,9 +175,19 @@ class VMSession:
 
     # -- commands -----------------------------------------------------------
 
+    async def query(self, command: str, arguments: dict[str, Any] | None = None,
+                    timeout: float | None | object = _DEFAULT) -> JSONObject:
+        """:meth:`execute` for a command that answers a JSON object (raises UnexpectedAnswer otherwise)."""
+        return json_object(self.name, command, await self.execute(command, arguments, timeout))
+
+    async def query_list(self, command: str, arguments: dict[str, Any] | None = None,
+                         timeout: float | None | object = _DEFAULT) -> list[JSONObject]:
+        """:meth:`execute` for a command that answers an array of objects (``query-jobs``...)."""
+        return json_objects(self.name, command, await self.execute(command, arguments, timeout))
+
     async def execute(self, command: str, arguments: dict[str, Any] | None = None,
-                      timeout: Any = _DEFAULT) -> Any:
-        """Run a command through the gate; return QEMU's answer.
+                      timeout: float | None | object = _DEFAULT) -> object:
+        """Run a command through the gate; return QEMU's answer, a JSON value.
 
         ``timeout`` defaults to the session's command timeout; ``None`` waits
         as long as QEMU takes (snapshot jobs keep QMP silent for seconds).
@@ -180,7 +197,7 @@ class VMSession:
             failure: QMPFailure = LinkLost(self.name, f"not connected ({self.error or 'connecting'})")
             self._settle(audited, command, arguments, "error", failure.reason)
             raise failure
-        limit = self.command_timeout if timeout is _DEFAULT else timeout
+        limit = self.command_timeout if timeout is _DEFAULT else cast("float | None", timeout)
         call = self._next_call = self._next_call + 1
         self._inflight[call] = time.monotonic()
         try:

@@ -74,11 +74,11 @@ def suggest_job_id(verb: str, tag: str, now: datetime | None = None) -> str:
 
 
 async def list_snapshots(session: VMSession) -> list[Snapshot]:
-    return snapshots_from_block(await session.execute("query-block"))
+    return snapshots_from_block(await session.query_list("query-block"))
 
 
 async def snapshot_nodes(session: VMSession) -> list[str]:
-    return writable_format_nodes(await session.execute("query-named-block-nodes", {"flat": True}))
+    return writable_format_nodes(await session.query_list("query-named-block-nodes", {"flat": True}))
 
 
 async def run_job(session: VMSession, request: SnapshotRequest, dismiss: bool = True) -> JobOutcome:
@@ -97,16 +97,16 @@ async def run_job(session: VMSession, request: SnapshotRequest, dismiss: bool = 
             except asyncio.TimeoutError:
                 # No news: make sure QEMU and the job are still there. A lost
                 # link raises here; a job dismissed elsewhere ends the wait.
-                if not any(entry.get("id") == job.id for entry in await session.execute("query-jobs")):
+                if not any(entry.get("id") == job.id for entry in await session.query_list("query-jobs")):
                     job.error = job.error or "the job disappeared before it concluded (dismissed elsewhere?)"
                     break
                 continue
             data = cast(dict[str, Any], event["data"])  # qemu.qmp types a message value as object
             job.enter(data["status"])
-    for entry in await session.execute("query-jobs"):
+    for entry in await session.query_list("query-jobs"):
         if entry.get("id") == job.id:
             job.error = entry.get("error")
-    outcome = JobOutcome(job, (await session.execute("query-status")).get("status"))
+    outcome = JobOutcome(job, (await session.query("query-status")).get("status"))
     if dismiss:
         await session.execute("job-dismiss", {"id": job.id})
         outcome.dismissed = True

@@ -18,7 +18,7 @@ class VMChanged(Update):
     """Something of the VM's state changed: read it from ``fleet.states[vm]``."""
 
     aspect: str
-    """'link', 'run-state', 'busy', 'settings' or 'jobs'."""
+    """'link', 'run-state', 'busy', 'poll-error', 'settings' or 'jobs'."""
 
 
 @dataclass(frozen=True)

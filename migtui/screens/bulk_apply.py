@@ -101,7 +101,7 @@ class BulkApplyDialog(Dialog[dict[str, BulkResult] | None]):
         self.query_one("#bulk-results", Static).update(Text(f"applying to {', '.join(chosen)} ...", style="italic"))
         self.run_apply(list(chosen))
 
-    @work(exclusive=True, exit_on_error=False, group="bulk-apply")
+    @work(exclusive=True, exit_on_error=False, group="bulk-apply", name="Applying to several VMs")
     async def run_apply(self, chosen: list[str]) -> None:
         fleet = self.app.fleet
         results = await apply_to_many({name: fleet.session(name) for name in chosen},

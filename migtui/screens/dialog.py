@@ -4,7 +4,8 @@ A :class:`Dialog` is a modal screen with one box in the middle (class
 ``dialog-box``) over the dimmed screen, a bold ``title``, muted ``note``
 lines, and a right-aligned row of buttons (class ``dialog-buttons``). The
 rules live here once; a dialog's own CSS only says what is its own (a
-width, a warning border, its lists).
+width, a warning border, its lists). A dialog's failed workers are shown
+(:class:`~migtui.screens.worker_errors.ShowsWorkerErrors`).
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from typing import TypeVar
 
 from textual.screen import ModalScreen
 
+from migtui.screens.worker_errors import ShowsWorkerErrors
+
 ResultT = TypeVar("ResultT")
 
 
-class Dialog(ModalScreen[ResultT]):
+class Dialog(ShowsWorkerErrors, ModalScreen[ResultT]):
     DEFAULT_CSS = """
     Dialog {
         align: center middle;

@@ -72,6 +72,9 @@ class FleetScreen(Screen[None]):
         self.set_interval(1.0, self._update_subtitle)
         self._update_subtitle()
 
+    def on_screen_resume(self) -> None:
+        self._update_subtitle()  # its timer stood still while another screen was on top
+
     def _update_subtitle(self) -> None:
         states = self.app.fleet.states.values()
         migrating = sum(1 for s in states if s.migrating_out)

@@ -192,7 +192,7 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
         self._show([Text("checking ...", style="italic")])
         self.run_checks(request)
 
-    @work(exclusive=True, exit_on_error=False, group="preflight")
+    @work(exclusive=True, exit_on_error=False, group="preflight", name="The pre-flight checks")
     async def run_checks(self, request: MigrationRequest) -> None:
         fleet = self.app.fleet
         destination = fleet.sessions[request.destination] if request.destination else None
@@ -223,7 +223,7 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
         session = self.app.fleet.sessions[self.source]
         try:
             rate, working_set = await measure_guest(session)
-            ram = int((await session.execute("query-memory-size-summary"))["base-memory"])
+            ram = int((await session.query("query-memory-size-summary"))["base-memory"])
             self._measured = (rate, working_set, ram)
         except MigtuiError as error:
             self._measured = str(error)

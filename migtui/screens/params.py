@@ -31,6 +31,7 @@ from migtui.qapi.errors import FieldErrors
 from migtui.screens.apply_preview import ApplyPreview
 from migtui.screens.bulk_apply import BulkApplyDialog
 from migtui.screens.preset_dialogs import LoadPresetDialog, SavePresetDialog
+from migtui.screens.worker_errors import ShowsWorkerErrors
 from migtui.widgets.schema_form import SchemaForm
 from migtui.widgets.settings_editor import SettingsEditor
 
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 MUTATING = ("apply", "bulk", "load_preset")
 
 
-class ParamsScreen(Screen[None]):
+class ParamsScreen(ShowsWorkerErrors, Screen[None]):
     """Edit one VM's migration parameters and capabilities; Escape goes back."""
 
     DEFAULT_CSS = """
@@ -107,7 +108,7 @@ class ParamsScreen(Screen[None]):
 
     # -- reading ------------------------------------------------------------
 
-    @work(exclusive=True, exit_on_error=False, group="params-read")
+    @work(exclusive=True, exit_on_error=False, group="params-read", name="Reading the parameters")
     async def load(self) -> None:
         self.settings = None
         self._status("", "")
@@ -205,7 +206,7 @@ class ParamsScreen(Screen[None]):
 
         self.app.push_screen(ApplyPreview(self.vm, changes, migrating=sample is not None and sample.active), answered)
 
-    @work(exclusive=True, exit_on_error=False, group="params-apply")
+    @work(exclusive=True, exit_on_error=False, group="params-apply", name="Applying the parameters")
     async def apply(self, changes: ChangeSet) -> None:
         assert self.settings is not None
         self._status(f"Applying {len(changes)} change(s) ...", "-pending")

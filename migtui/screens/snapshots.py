@@ -16,7 +16,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
-from textual.worker import Worker, WorkerState
 
 from migtui.model.snapshots import Snapshot
 from migtui.model.units import human_bytes
@@ -28,6 +27,7 @@ from migtui.qmp.session import VMSession
 from migtui.qmp.snapshots import JobOutcome, SnapshotRequest
 from migtui.screens.confirm import ConfirmDialog
 from migtui.screens.snapshot_dialog import SnapshotDialog
+from migtui.screens.worker_errors import ShowsWorkerErrors
 from migtui.widgets.feed import StateUpdated
 from migtui.widgets.job_panel import JobPanel
 
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 MUTATING = ("save", "load", "delete", "dismiss", "cancel_job", "resume")
 
 
-class SnapshotsScreen(Screen[None]):
+class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
     """Snapshots on the VM's disks, and every job of the VM as it moves."""
 
     BINDINGS = [
@@ -99,11 +99,6 @@ class SnapshotsScreen(Screen[None]):
 
     def on_unmount(self) -> None:
         self.app.feed.remove(self)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # This screen's workers report here, not to the App (the message does not bubble).
-        if event.state is WorkerState.ERROR and event.worker.error is not None:
-            self.app.show_error(event.worker.error, event.worker.name or "A command")
 
     # -- what is shown ------------------------------------------------------
 

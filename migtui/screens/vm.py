@@ -22,6 +22,7 @@ from migtui.model.units import human_bytes
 from migtui.widgets.charts import DowntimeChart, RateChart, RemainingChart, ThrottleChart
 from migtui.widgets.event_log import EventLog
 from migtui.widgets.feed import MarksChanged, SampleArrived, StateUpdated
+from migtui.widgets.figures import clock
 from migtui.widgets.prediction_panel import PredictionPanel
 from migtui.widgets.sample_panel import SamplePanel
 
@@ -65,6 +66,8 @@ class VMScreen(Screen[None]):
     """Seconds of history on the charts (None: all)."""
     marks_version: reactive[int] = reactive(0)
     settings_version: reactive[int] = reactive(0)
+    link: reactive[str] = reactive("connecting")
+    """The VM's link: once it is down, the prediction stops advising on old figures."""
 
     app: MigtuiApp  # type: ignore[assignment]
 
@@ -82,7 +85,7 @@ class VMScreen(Screen[None]):
         yield Header()
         yield Static(id="vm-title")
         yield PredictionPanel(state, self.app.fleet.policies, id="vm-prediction").data_bind(
-            VMScreen.sample, VMScreen.settings_version)
+            VMScreen.sample, VMScreen.settings_version, VMScreen.link)
         with TabbedContent(initial="charts"):
             with TabPane("Charts [1]", id="charts"):
                 with Grid(id="vm-charts"):
@@ -98,6 +101,7 @@ class VMScreen(Screen[None]):
     def on_mount(self) -> None:
         self.app.feed.add(self, self.vm)
         self.sample = self.app.fleet.states[self.vm].latest
+        self.link = self.app.fleet.states[self.vm].link
         self._update_title()
 
     def on_unmount(self) -> None:
@@ -116,6 +120,7 @@ class VMScreen(Screen[None]):
     def on_state_updated(self, message: StateUpdated) -> None:
         if message.aspect == "settings":
             self.settings_version += 1
+        self.link = self.app.fleet.states[self.vm].link
         self._update_title()
         self.refresh_bindings()
 
@@ -131,9 +136,11 @@ class VMScreen(Screen[None]):
             parts.append(state.run_state or "?")
             if state.busy:
                 parts.append(f"busy ({state.busy_for:.0f} s without an answer)")
+            if state.poll_error:
+                parts.append(f"poll failed: {state.poll_error}")
         sample = state.latest
         if sample is not None and sample.status != "none":
-            parts.append(sample.status)
+            parts.append(f"last seen {clock(sample.wall)}: {sample.status}" if state.stale else sample.status)
             if sample.active and sample.info.ram:
                 parts.append(f"pass {sample.passes}")
                 if sample.progress is not None:

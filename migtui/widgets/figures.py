@@ -7,6 +7,7 @@ ambiguous.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 _UNITS = ("B", "K", "M", "G", "T", "P")
@@ -45,6 +46,11 @@ def compact_seconds(seconds: float) -> str:
     if seconds < 5400:
         return f"{seconds / 60:.0f}min"
     return f"{seconds / 3600:.0f}h"
+
+
+def clock(wall: float) -> str:
+    """Local time of day of ``wall`` (seconds since the epoch), to the second."""
+    return time.strftime("%H:%M:%S", time.localtime(wall))
 
 
 def sparkline(values: Sequence[float], width: int) -> str:

@@ -18,7 +18,7 @@ from migtui.model.convergence import Verdict, predict
 from migtui.model.sample import Sample
 from migtui.model.vm_state import VMState
 from migtui.widgets.cell_styles import CellPalette
-from migtui.widgets.figures import compact_bytes, compact_ms, compact_rate, sparkline
+from migtui.widgets.figures import clock, compact_bytes, compact_ms, compact_rate, sparkline
 from migtui.widgets.outlook import Outlook, outlook_of
 
 RECENT = 120
@@ -44,6 +44,8 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("trend", "trend", TREND_WIDTH),
 )
 SORTABLE = ("name", "status", "progress", "remaining", "dirty", "sent", "downtime", "throttle", "link")
+FIGURES = ("status", "pass", "progress", "remaining", "dirty", "sent", "downtime", "throttle", "trend")
+"""Cells that come from the latest sample: dimmed once they are only last seen."""
 SHORT_STATUS = {"postcopy-active": "postcopy", "pre-switchover": "pre-switch", "postcopy-paused": "pc-paused",
                 "postcopy-recover": "pc-recover", "wait-unplug": "unplug"}
 
@@ -76,11 +78,15 @@ class FleetRow:
         if self.event_status and (sample is None or self.event_status[0] > sample.at):
             status = self.event_status[1]
         stalled = state.tracker.stalled
-        prediction = (predict(list(self.recent)[-40:], state.settings, stalled, state.tracker.passes)
-                      if self.recent else predict([]))
-        self.outlook = outlook_of(prediction, stalled)
-        if sample is not None and sample.active and not state.migrating_out:
-            self.outlook = Outlook("incoming", "muted", prediction)  # the source's row has the prediction
+        if sample is not None and state.stale:
+            # Down: the figures are last seen (at this time), and predict nothing.
+            self.outlook = Outlook(clock(sample.wall), "muted", state.prediction())
+        else:
+            prediction = (predict(list(self.recent)[-40:], state.settings, stalled, state.tracker.passes)
+                          if self.recent else predict([]))
+            self.outlook = outlook_of(prediction, stalled)
+            if sample is not None and sample.active and not state.migrating_out:
+                self.outlook = Outlook("incoming", "muted", prediction)  # the source's row has the prediction
         info = sample.info if sample else None
         ram = info.ram if info else None
         active = sample is not None and sample.active
@@ -94,7 +100,7 @@ class FleetRow:
             "run": Text(run, style=p.muted if state.link != "connected" else _run_style(run, p)),
             "status": Text(SHORT_STATUS.get(status, status) if status != "none" else "-", style=_status_style(status, p)),
             "pass": Text(str(sample.passes) if ram else "-", justify="right"),
-            "progress": _progress(sample, prediction.verdict, p),
+            "progress": _progress(sample, self.outlook.prediction.verdict, p),
             "remaining": Text(compact_bytes(ram.remaining) if ram and active else "-", justify="right"),
             "dirty": _dirty(sample, active, p),
             "sent": Text(compact_rate(sample.throughput) if ram and active else "-", justify="right"),
@@ -106,6 +112,9 @@ class FleetRow:
             "trend": Text(sparkline([s.remaining or 0 for s in self.recent if s.info.ram], TREND_WIDTH),
                           style=p.accent),
         }
+        if state.stale:
+            for key in FIGURES:
+                cells[key] = Text(cells[key].plain, style=p.muted, justify=cells[key].justify)
         self.sort_values = {
             "name": self.vm,
             "link": link,
@@ -146,7 +155,9 @@ def _dirty(sample: Sample | None, active: bool, p: CellPalette) -> Text:
 
 def _link(state: VMState, p: CellPalette) -> tuple[str, Any]:
     if state.link == "connected":
-        return ("busy", p.warn) if state.busy else ("up", p.good)
+        if state.busy:
+            return "busy", p.warn
+        return ("err", p.bad) if state.poll_error else ("up", p.good)
     if state.link == "connecting":
         return "…", p.muted
     if state.link == "closed":

@@ -34,7 +34,7 @@ admins expect of an overview (top's default is slower); each row repainted
 costs a dozen Rich renders, and rows repainted per second is what the
 table's CPU is made of. The VM screen draws every sample."""
 TICK = 0.25
-URGENT_ASPECTS = frozenset({"link", "run-state", "busy"})
+URGENT_ASPECTS = frozenset({"link", "run-state", "busy", "poll-error"})
 
 
 class FleetTable(DataTable[Text]):

@@ -42,6 +42,8 @@ class PredictionPanel(Static):
     """The VM's newest sample; bound from the VM screen."""
     settings_version: reactive[int] = reactive(0)
     """Bumped by the screen when the VM's parameters or capabilities were read again."""
+    link: reactive[str] = reactive("connecting")
+    """The VM's link (bound from the VM screen): a VM that is down is not advised on."""
 
     def __init__(self, state: VMState, policies: Mapping[str, PolicyRunner] | None = None, *,
                  id: str | None = None) -> None:
@@ -58,6 +60,9 @@ class PredictionPanel(Static):
         self.recompute()
 
     def watch_settings_version(self) -> None:
+        self.recompute()
+
+    def watch_link(self) -> None:
         self.recompute()
 
     def recompute(self) -> None:

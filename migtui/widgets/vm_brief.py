@@ -9,10 +9,12 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from migtui.model.sample import Sample
 from migtui.model.units import human_bytes, human_rate
 from migtui.model.vm_state import VMState
 from migtui.widgets.feed import EventArrived, FleetFeed, SampleArrived, StateUpdated
 from migtui.screens.advice_keys import ADVICE_KEYS
+from migtui.widgets.figures import clock
 from migtui.widgets.outlook import ending, outlook_of
 
 
@@ -67,15 +69,22 @@ class VMBrief(Static):
             self._lines("No VM highlighted." if self.states else "The inventory lists no VM.")
             return
         head = " · ".join(part for part in (state.name, state.group, state.version and f"QEMU {state.version}") if part)
+        sample = state.latest
         if state.link != "connected":
             self.set_class(state.link == "disconnected", "-bad")
+            seen = (f"Last seen at {clock(sample.wall)}: {_seen(sample)}; no prediction."
+                    if sample is not None and sample.status != "none" else "")
             self._lines(f"{head} · link {state.link}", state.link_error or "waiting for QEMU to answer on QMP",
-                        "Still listed: migtui reconnects on its own.")
+                        seen, "Still listed: migtui reconnects on its own.")
             return
         head += f" · {state.run_state or '?'}"
         if state.busy:
             head += f" · busy: QMP silent for {state.busy_for:.0f} s"
-        sample = state.latest
+        if state.poll_error:
+            self.set_class(True, "-bad")
+            seen = f"Last good sample at {clock(sample.wall)}: {_seen(sample)}." if sample else ""
+            self._lines(head, f"Poll failed: {state.poll_error}", seen, "migtui keeps polling.")
+            return
         if sample is None or sample.status == "none":
             self._lines(head, "No migration since migtui connected.")
             return
@@ -83,10 +92,7 @@ class VMBrief(Static):
         if (story := ending(sample, state.parameters.get("downtime-limit"))) is not None:
             self._lines(head, story)
             return
-        figures = ""
-        if sample.info.ram and sample.active:
-            figures = (f"pass {sample.passes} · left {human_bytes(sample.remaining)} · "
-                       f"dirty {human_rate(sample.dirty_rate)} · sent {human_rate(sample.throughput)}")
+        figures = _figures(sample)
         outlook = outlook_of(state.prediction(), state.tracker.stalled)
         actions = outlook.prediction.actions
         advice = [" · ".join(f"[{ADVICE_KEYS.get(a.name, '?')}] {a.short}" for a in actions)] if actions \
@@ -100,3 +106,15 @@ class VMBrief(Static):
         for text in texts:
             text.no_wrap, text.overflow = True, "ellipsis"
         self.update(Text("\n").join(texts), layout=False)  # a fixed height: no layout pass needed
+
+
+def _figures(sample: Sample) -> str:
+    """The running migration's figures in a line ('' when none runs)."""
+    if not (sample.info.ram and sample.active):
+        return ""
+    return (f"pass {sample.passes} · left {human_bytes(sample.remaining)} · "
+            f"dirty {human_rate(sample.dirty_rate)} · sent {human_rate(sample.throughput)}")
+
+
+def _seen(sample: Sample) -> str:
+    return " · ".join(part for part in (sample.status, _figures(sample)) if part)
