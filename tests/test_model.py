@@ -94,3 +94,14 @@ def test_a_zero_downtime_limit_never_converges_and_does_not_crash():
                for s, r in ((2, 100), (3, 60), (4, 40))]
     prediction = predict(samples, MigrationSettings(downtime_limit_ms=0))
     assert prediction.verdict is Verdict.NOT_CONVERGING
+
+
+def test_a_dirty_set_that_fits_the_downtime_limit_converges_whatever_the_dirty_rate_reads():
+    from migtui.model.convergence import Verdict, judge
+    from migtui.model.estimate import Estimate, MigrationSettings
+    # 2.9 MiB a pass at 32 MiB/s needs 90 ms: QEMU switches over at the next sync under a 100 ms limit,
+    # even though the dirty rate reads as high as the throughput (a small set rewritten fast).
+    found = Estimate(bandwidth=32 * MiB, remaining=2 * MiB, dirty_rate=31 * MiB,
+                     dirty_sets=[int(2.9 * MiB), int(2.9 * MiB)], pass_start=int(2.9 * MiB))
+    assert judge(found, MigrationSettings(downtime_limit_ms=100), stalled=False).verdict is Verdict.CONVERGING
+    assert judge(found, MigrationSettings(downtime_limit_ms=80), stalled=False).verdict is Verdict.NOT_CONVERGING

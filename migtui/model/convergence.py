@@ -158,6 +158,11 @@ def judge(found: Estimate, settings: MigrationSettings, stalled: bool) -> Predic
     elif found.dirty_rate is not None:
         ratio = max(ratio, min(reading, 1.0))  # the slower of the two signs of shrinking
     about = [f"the guest dirties {human_bytes(found.dirty_set)} a pass; QEMU sends {human_rate(bandwidth)}"]
+    if 0 < found.dirty_set * found.growth <= budget:  # the next pass fits already, however the trend reads
+        eta = max(found.remaining - budget, 0) / bandwidth + found.dirty_set / bandwidth
+        return Prediction(Verdict.CONVERGING, f"converges in about {_seconds(eta)}: what the guest dirties "
+                                              "a pass fits into the downtime limit", eta, about,
+                          expected_downtime_ms=found.dirty_set / bandwidth * 1000)
     if not stalled and ratio is not None and ratio < STEADY and budget > 0:
         run = simulate(found, settings, ratio)
         if run is not None:
