@@ -13,7 +13,8 @@ from migtui import __version__
 from migtui.errors import MigtuiError
 
 # Subcommand modules under migtui.cli; each registers its own parser.
-SUBCOMMANDS = ("watch", "migrate", "lab", "schema", "params", "snapshot", "demo", "dashboard")
+SUBCOMMANDS = ("watch", "migrate", "lab", "schema", "params", "snapshot", "demo", "dashboard",
+               "record", "replay", "report", "export")
 
 
 def build_parser() -> argparse.ArgumentParser:
