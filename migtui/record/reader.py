@@ -111,15 +111,17 @@ class Recording:
         return rows[::-1] if newest else rows
 
     def entries(self, vm: str | None = None, kinds: Sequence[str] | None = None, *, since: float | None = None,
-                until: float | None = None, after_id: int = 0, newest: int | None = None) -> list[RecordedEntry]:
+                until: float | None = None, after_id: int = 0, newest: int | None = None,
+                limit: int | None = None) -> list[RecordedEntry]:
         where, args = self._where(vm, since, until, after_id)
         if kinds:
             where += f" AND s.kind IN ({', '.join('?' * len(kinds))})"
             args += list(kinds)
-        order = "DESC" if newest else "ASC"
-        limit = f" LIMIT {int(newest)}" if newest else ""
+        # Newest first for newest=N; otherwise in the order they were written (ids), which is time order.
+        order = "s.wall_ms DESC, s.id DESC" if newest else "s.id"
+        count = newest or limit
         cur = self.conn.execute(f"SELECT s.id, s.vm, s.run, s.wall_ms, s.mono_ms, s.kind, s.data FROM entries s "
-                                f"{where} ORDER BY s.wall_ms {order}, s.id {order}{limit}", args)
+                                f"{where} ORDER BY {order}{f' LIMIT {int(count)}' if count else ''}", args)
         rows = [RecordedEntry(row[0], self._names.get(row[1], "?"), row[2], row[3] / 1000, row[4] / 1000, row[5],
                               json.loads(row[6])) for row in cur]
         return rows[::-1] if newest else rows
@@ -129,14 +131,14 @@ class Recording:
         """All samples in time order, read a chunk at a time (a day of a fleet does not fit in memory)."""
         after = 0
         while True:
-            rows = self._chunk(vm, since, until, after, chunk)
+            rows = self.sample_chunk(after, chunk, vm, since, until)
             yield from rows
             if len(rows) < chunk:
                 return
             after = rows[-1].id
 
-    def _chunk(self, vm: str | None, since: float | None, until: float | None, after: int,
-               chunk: int) -> list[RecordedSample]:
+    def sample_chunk(self, after: int, chunk: int, vm: str | None = None, since: float | None = None,
+                     until: float | None = None) -> list[RecordedSample]:
         # Rows are in id order, which is the order they were taken in.
         where, args = self._where(vm, since, until, after)
         cur = self.conn.execute(
