@@ -143,8 +143,7 @@ class ReplayFleet:
             self._rebuild(name, state, at)
         until_ms = round(at * 1000)
         conn = self.recording.conn
-        self._sample_cursor = conn.execute("SELECT coalesce(max(id), 0) FROM samples WHERE wall_ms <= ?",
-                                           (until_ms,)).fetchone()[0]
+        self._sample_cursor = self.recording.last_sample_before(at)
         self._entry_cursor = conn.execute("SELECT coalesce(max(id), 0) FROM entries WHERE wall_ms <= ?",
                                           (until_ms,)).fetchone()[0]
         self._samples.clear()

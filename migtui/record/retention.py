@@ -42,16 +42,21 @@ class Retention:
     async def once(self) -> int:
         """Delete one pass's worth; returns the rows deleted."""
         cutoff = round((time.time() - self.keep) * 1000)
+        # Sample ids are in time order and samples have no index on time alone: bound the scan by
+        # the last old id of each VM (found through the (vm, wall_ms) index).
+        vms = [row[0] for row in self.conn.execute("SELECT id FROM vms")]
+        last_old = max((self.conn.execute("SELECT coalesce(max(id), 0) FROM samples WHERE vm = ? AND wall_ms < ?",
+                                          (vm, cutoff)).fetchone()[0] for vm in vms), default=0)
         deleted = 0
         for statement in (
-            "DELETE FROM samples WHERE id IN (SELECT id FROM samples WHERE wall_ms < ?1 "
-            "AND coalesce(until_ms, wall_ms) < ?1 LIMIT ?2)",
-            "DELETE FROM entries WHERE id IN (SELECT id FROM entries WHERE wall_ms < ?1 LIMIT ?2)",
+            "DELETE FROM samples WHERE id IN (SELECT id FROM samples WHERE id <= :last AND wall_ms < :cutoff "
+            "AND coalesce(until_ms, wall_ms) < :cutoff ORDER BY id LIMIT :chunk)",
+            "DELETE FROM entries WHERE id IN (SELECT id FROM entries WHERE wall_ms < :cutoff LIMIT :chunk)",
         ):
             while True:
                 with self.conn:
                     self.conn.execute("BEGIN IMMEDIATE")
-                    count = self.conn.execute(statement, (cutoff, CHUNK)).rowcount
+                    count = self.conn.execute(statement, {"cutoff": cutoff, "chunk": CHUNK, "last": last_old}).rowcount
                 deleted += count
                 await asyncio.sleep(0)
                 if count < CHUNK:

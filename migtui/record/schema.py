@@ -16,14 +16,14 @@ from migtui.errors import MigtuiError
 SCHEMA_VERSION = 1
 
 HOT_FIELDS: tuple[tuple[str, ...], ...] = (
-    ("total-time",), ("expected-downtime",), ("downtime",), ("setup-time",), ("cpu-throttle-percentage",),
-    ("ram", "transferred"), ("ram", "remaining"), ("ram", "total"), ("ram", "duplicate"), ("ram", "normal"),
+    ("total-time",), ("expected-downtime",), ("cpu-throttle-percentage",),
+    ("ram", "transferred"), ("ram", "remaining"), ("ram", "duplicate"), ("ram", "normal"),
     ("ram", "normal-bytes"), ("ram", "dirty-pages-rate"), ("ram", "mbps"), ("ram", "dirty-sync-count"),
     ("ram", "pages-per-second"), ("ram", "precopy-bytes"),
 )
 """Members of ``query-migrate`` that change from one sample to the next: each
 has a column of ``samples``. Everything else of an answer (status, page size,
-the rarely used streams) is its *shape*, stored once in ``shapes``."""
+the RAM size, the rarely used streams) is its *shape*, stored once in ``shapes``."""
 
 HOT_COLUMNS = tuple("_".join(path).replace("-", "_") for path in HOT_FIELDS)
 
@@ -39,7 +39,6 @@ CREATE TABLE samples (
     wall_ms INTEGER NOT NULL, mono_ms INTEGER NOT NULL,
     until_ms INTEGER, repeats INTEGER NOT NULL DEFAULT 0,
     shape INTEGER NOT NULL, {", ".join(f"{c} NUMERIC" for c in HOT_COLUMNS)});
-CREATE INDEX samples_by_time ON samples (wall_ms);
 CREATE INDEX samples_by_vm ON samples (vm, wall_ms);
 CREATE TABLE entries (
     id INTEGER PRIMARY KEY, run INTEGER NOT NULL, vm INTEGER NOT NULL,

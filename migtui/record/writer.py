@@ -33,6 +33,11 @@ from migtui.record.schema import HOT_COLUMNS, RecordingError, connect
 log = logging.getLogger(__name__)
 
 FLUSH_EVERY = 1.0
+PREDICT_EVERY = 1.0
+"""Seconds between predictions recorded for a VM while its samples change (at once when the status
+changes): a VM polled at 10 Hz needs no ten predictions a second in its history."""
+PREDICTION_REFRESH = 10.0
+"""Seconds after which a prediction whose verdict stayed is recorded again with its new figures."""
 SHAPE_TOUCH_EVERY = 60.0
 """Seconds between updates of a shape's ``last_ms`` (retention keeps shapes still in use)."""
 
@@ -81,6 +86,7 @@ class Recorder:
         self._batch = _Batch()
         self._last: dict[str, _Last] = {}
         self._facts: dict[tuple[str, str], Any] = {}
+        self._predicted_at: dict[str, float] = {}
         self._shapes: dict[str, int] = {}
         self._shape_touched: dict[int, float] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -161,11 +167,23 @@ class Recorder:
         self._next_sample += 1
         self._batch.samples.append((row, self.run, self._vm_ids.get(vm) or self._vm_id(vm, self.fleet),
                                     wall_ms, self._mono_ms(sample.at), shape, *hot))
+        new_shape = last is None or last.shape != shape
         self._last[vm] = _Last(row, shape, hot, until_ms=wall_ms)
+        self._predict(vm, sample.wall, new_shape)
+
+    def _predict(self, vm: str, wall: float, status_changed: bool) -> None:
+        """Record the VM's prediction when its verdict changes, and its new figures every PREDICTION_REFRESH s."""
         state = self.fleet.states.get(vm)
-        if state is not None:
-            prediction = plain(state.prediction())
-            self._fact(vm, "prediction", prediction, {k: v for k, v in prediction.items() if k != "eta_seconds"})
+        last_at = self._predicted_at.get(vm, -PREDICT_EVERY)
+        if state is None or (not status_changed and wall - last_at < PREDICT_EVERY):
+            return
+        self._predicted_at[vm] = wall
+        prediction = plain(state.prediction())
+        verdict = prediction.get("verdict")
+        before = self._facts.get((vm, "prediction"))
+        if before is None or before[0] != verdict or (before[1] != prediction and wall - before[2] >= PREDICTION_REFRESH):
+            self._facts[(vm, "prediction")] = (verdict, prediction, wall)
+            self._entry(vm, "prediction", prediction)
 
     def _changed(self, vm: str, aspect: str) -> None:
         state = self.fleet.states.get(vm)
