@@ -173,3 +173,21 @@ async def test_replay_shows_the_recorded_figures_at_their_times_and_seeks_pauses
         await settle(pilot, lambda: "completed" in _title(app), 30, "the replayed migration to complete")
         assert time.monotonic() - started >= (end - at) / 8 * 0.8
     recording.close()
+
+
+async def test_the_vm_screen_exports_its_samples(recorded, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    recording = Recording(recorded.db)
+    fleet = ReplayFleet(recording, paused=True)
+    fleet.seek(fleet.last)
+    app = ReplayApp(fleet, name="lab.db", open_vm="vm1")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, lambda: isinstance(app.screen, VMScreen), 5, "the VM screen")
+        await pilot.press("w", "w")  # window: all
+        await pilot.press("x")
+        await settle(pilot, lambda: list(tmp_path.glob("migtui-vm1-*.jsonl")), 5, "the export written")
+    recording.close()
+    objects = [json.loads(line) for line in next(tmp_path.glob("migtui-vm1-*.jsonl")).read_text().splitlines()]
+    rows = raw(recorded.db, VM1_SAMPLES)
+    assert [o["sample"]["status"] for o in objects] == [r[2] for r in rows]
+    assert len(next(tmp_path.glob("migtui-vm1-*.csv")).read_text().splitlines()) == 1 + len(rows)

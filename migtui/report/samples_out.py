@@ -6,6 +6,8 @@ import csv
 import io
 import json
 from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
 
 from migtui.model.sample import Sample
 from migtui.report.build import iso
@@ -37,3 +39,12 @@ def samples_jsonl(samples: Sequence[Sample]) -> str:
 
 def _blank(value: object) -> object:
     return "" if value is None else value
+
+
+def export_samples(vm: str, samples: Sequence[Sample], directory: Path) -> tuple[Path, Path]:
+    """Write ``samples`` as ``migtui-VM-TIME.csv`` and ``.jsonl`` into ``directory``."""
+    stem = directory / f"migtui-{vm}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    paths = stem.with_suffix(".csv"), stem.with_suffix(".jsonl")
+    paths[0].write_text(samples_csv(samples))
+    paths[1].write_text(samples_jsonl(samples))
+    return paths
