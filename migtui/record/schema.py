@@ -64,17 +64,22 @@ def connect(path: Path, *, write: bool) -> sqlite3.Connection:
         if write:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        else:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
+                                   check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 5000")
+    except (OSError, sqlite3.Error) as error:
+        raise RecordingError(f"cannot open {path}: {getattr(error, 'strerror', None) or error}") from None
+    try:
+        version = schema_version(conn)  # before any pragma: someone else's file is left as it was
+        if write:
             # auto_vacuum takes effect only on an empty file: retention can then hand pages back.
             conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
             conn.execute("PRAGMA journal_mode = WAL")
             # NORMAL: a commit survives the process being killed (not a power cut), at a fraction of FULL's fsyncs.
             conn.execute("PRAGMA synchronous = NORMAL")
-        else:
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
-                                   check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout = 5000")
-        version = schema_version(conn)
     except sqlite3.DatabaseError as error:
+        conn.close()
         raise RecordingError(f"{path}: not a migtui recording ({error})") from None
     if version > SCHEMA_VERSION:
         conn.close()

@@ -98,7 +98,9 @@ class Recorder:
             (time.time(), self.mono_origin, socket.gethostname(), os.getpid(), __version__,
              command or " ".join(["migtui", *sys.argv[1:]])))
         self.run = cur.lastrowid
-        self._vm_ids = {name: self._vm_id(name, fleet) for name in fleet.states}
+        self._vm_ids: dict[str, int] = {}
+        for name in fleet.states:
+            self._vm_id(name, fleet)
         self._next_sample = self._max_id("samples") + 1
         self._next_shape = self._max_id("shapes") + 1
 
@@ -279,8 +281,7 @@ class Recorder:
                           "UPDATE SET grp = excluded.grp, notes = excluded.notes, host = excluded.host",
                           (name, group, notes, host))
         vm_id = int(self.conn.execute("SELECT id FROM vms WHERE name = ?", (name,)).fetchone()[0])
-        if hasattr(self, "_vm_ids"):
-            self._vm_ids[name] = vm_id
+        self._vm_ids[name] = vm_id
         return vm_id
 
     def _max_id(self, table: str) -> int:

@@ -132,8 +132,13 @@ def _verdict(recording: Recording, vm: str, migration: RecordedMigration) -> dic
             last_verdict = verdict
     telling = [e.data for e in made if e.data.get("verdict") not in ("finished", "idle")]
     final = telling[-1] if telling else made[-1].data
-    why = ("converged: " if migration.final == "completed" else "did not converge: ") + "; ".join(
-        final.get("reasons") or [str(final.get("summary"))]) if migration.final else final.get("summary")
+    because = "; ".join(final.get("reasons") or [str(final.get("summary"))])
+    if migration.final == "completed":
+        why = f"converged: {because}"
+    elif migration.final:
+        why = f"{migration.final} while the prediction said: {because}"
+    else:
+        why = str(final.get("summary"))
     return {"last": final, "why": why, "history": history}
 
 

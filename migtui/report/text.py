@@ -46,6 +46,9 @@ def report_lines(report: dict[str, Any]) -> list[str]:
         lines.append("  commands (audit log)")
         lines += [f"    {a['time']}  {a['command']} {a.get('arguments') or ''}  {a['outcome']}" for a in r["audit"]]
     if r["events"]:
-        lines.append("  events")
-        lines += [f"    {e['time']}  {e['event']}  {e['data'] or ''}" for e in r["events"]]
+        # One line per pass would drown the rest: passes are counted above, the other events listed.
+        shown = [e for e in r["events"] if e["event"] != "MIGRATION_PASS"]
+        passes = len(r["events"]) - len(shown)
+        lines.append("  events" + (f" (and {passes} MIGRATION_PASS)" if passes else ""))
+        lines += [f"    {e['time']}  {e['event']}  {e['data'] or ''}" for e in shown]
     return lines
