@@ -8,6 +8,7 @@ VM) are not offered.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from textual.binding import Binding
@@ -47,7 +48,7 @@ class ReplayApp(MigtuiApp):
                  open_vm: str | None = None) -> None:
         super().__init__(fleet, theme=theme, open_vm=open_vm)  # type: ignore[arg-type]
         self.recording_name = name
-        self._unsubscribe_marks = None
+        self._unsubscribe_marks: Callable[[], None] | None = None
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 from contextlib import AsyncExitStack
 
 from migtui.cli.common import add_inventory_options, add_safety_options, gate_from_args, inventory_from_args
 from migtui.cli.record import add_recording_options, start_recording
 from migtui.errors import UsageError
+from migtui.qmp.tasks import cancel_all
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,6 +43,12 @@ async def run(args: argparse.Namespace) -> int:
             raise UsageError(f"no theme {args.theme!r} (known: {', '.join(sorted(app.available_themes))})")
         app.theme = args.theme
     async with AsyncExitStack() as stack:  # the recorder and the metrics outlive the App's last update
-        await start_recording(stack, fleet, args.record, args.retention, args.export)
+        recorder = await start_recording(stack, fleet, args.record, args.retention, args.export)
+        if recorder is not None:
+            async def tell_failure() -> None:
+                await recorder.failed.wait()
+                app.notify(f"Recording stopped: {recorder.error}", severity="error", timeout=30, markup=False)
+
+            stack.push_async_callback(cancel_all, [asyncio.create_task(tell_failure())])
         await app.run_async()
     return app.return_code or 0

@@ -21,7 +21,7 @@ def split(answer: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
     rest = {key: dict(value) if isinstance(value, dict) else value for key, value in answer.items()}
     hot = []
     for path in HOT_FIELDS:
-        holder = rest
+        holder: Any = rest
         for key in path[:-1]:
             holder = holder.get(key) if isinstance(holder, dict) else None
         hot.append(holder.pop(path[-1], None) if isinstance(holder, dict) else None)

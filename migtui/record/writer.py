@@ -10,7 +10,6 @@ day of an idle fleet to a few rows. One recorder writes a file at a time.
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import socket
 import sqlite3
@@ -18,19 +17,17 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from migtui import __version__
 from migtui.model.sample import Sample
-from migtui.model.vm_state import VMState
+from migtui.qmp.tasks import cancel_all
 from migtui.qmp.updates import EventReceived, SampleTaken, Update, VMChanged
 from migtui.record.audit_tee import tee_audit
 from migtui.record.codec import dumps, plain, split
 from migtui.record.hosts import host_of
 from migtui.record.retention import Retention
 from migtui.record.schema import HOT_COLUMNS, RecordingError, connect
-
-log = logging.getLogger(__name__)
 
 FLUSH_EVERY = 1.0
 PREDICT_EVERY = 1.0
@@ -43,12 +40,6 @@ SHAPE_TOUCH_EVERY = 60.0
 
 _SAMPLE_INSERT = (f"INSERT INTO samples (id, run, vm, wall_ms, mono_ms, shape, {', '.join(HOT_COLUMNS)}) "
                   f"VALUES ({', '.join('?' * (6 + len(HOT_COLUMNS)))})")
-
-
-class RecordedFleet(Protocol):
-    states: dict[str, VMState]
-
-    def subscribe(self, subscriber: Any) -> Any: ...
 
 
 @dataclass
@@ -77,6 +68,7 @@ class _Batch:
 class Recorder:
     def __init__(self, path: Path, fleet: Any, *, retention: float | None = None,
                  command: str | None = None) -> None:
+        """``fleet``: a :class:`~migtui.qmp.fleet.Fleet` (its ``states``, ``subscribe`` and ``gate``)."""
         self.path = path
         self.fleet = fleet
         self.conn = connect(path, write=True)
@@ -120,9 +112,7 @@ class Recorder:
             self._unsubscribe()
         if self._untee:
             self._untee()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_all(self._tasks)
         if not self.error:
             self.flush()
         self.conn.close()
