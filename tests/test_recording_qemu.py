@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import session_root
 from migtui.model.units import human_bytes
 from migtui.record.reader import Recording
 from migtui.record.replay import ReplayFleet
@@ -29,8 +31,11 @@ pytestmark = pytest.mark.qemu
 
 
 @pytest.fixture(scope="module")
-def recorded() -> LabRecording:
-    return make_recording(session_root() / "recorded")
+def recorded() -> Iterator[LabRecording]:
+    # A short path of its own: unix socket paths must fit in 108 bytes.
+    directory = Path(tempfile.mkdtemp(prefix="migtui-rec-", dir="/tmp"))
+    yield make_recording(directory)
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 def raw(db: Path, sql: str, args: tuple = ()) -> list[tuple]:
