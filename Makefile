@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PYTEST ?= $(PY) -m pytest
 
-.PHONY: setup qemu demo test bench clean
+.PHONY: setup qemu test-packages demo test bench clean
 
 setup: $(VENV)/.installed qemu
 
@@ -16,10 +16,13 @@ $(VENV)/.installed: pyproject.toml
 qemu:
 	@scripts/ensure-qemu
 
+test-packages:
+	@scripts/ensure-test-packages
+
 demo: setup
 	$(VENV)/bin/migtui demo
 
-test: setup
+test: setup test-packages
 	$(PYTEST) $(PYTEST_ARGS)
 
 bench: setup

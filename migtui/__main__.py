@@ -14,7 +14,8 @@ from migtui.errors import MigtuiError
 
 # Subcommand modules under migtui.cli; each registers its own parser.
 # control: cancel and postcopy.
-SUBCOMMANDS = ("watch", "migrate", "control", "lab", "schema", "params", "snapshot", "demo", "dashboard")
+SUBCOMMANDS = ("watch", "migrate", "control", "lab", "schema", "params", "snapshot", "demo", "dashboard",
+               "record", "replay", "report", "export")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+from contextlib import AsyncExitStack
 
 from migtui.cli.common import add_inventory_options, add_safety_options, gate_from_args, inventory_from_args
+from migtui.cli.record import add_recording_options, start_recording
 from migtui.errors import UsageError
+from migtui.qmp.tasks import cancel_all
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -18,6 +22,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--theme", metavar="NAME",
                         help="migtui-dark, migtui-ansi (16 colours) or any Textual theme "
                              "(default: by terminal; NO_COLOR is respected)")
+    add_recording_options(parser)
     add_safety_options(parser)
     parser.set_defaults(func=run)
 
@@ -31,11 +36,19 @@ async def run(args: argparse.Namespace) -> int:
     gate = gate_from_args(args, inventory)
     if args.open_vm:
         inventory.get(args.open_vm)  # an unknown name fails here, with the known ones
-    app = MigtuiApp(Fleet(inventory.vm, gate), open_vm=args.open_vm,
-                    auto_dismiss_jobs=inventory.settings.auto_dismiss_jobs)
+    fleet = Fleet(inventory.vm, gate)
+    app = MigtuiApp(fleet, open_vm=args.open_vm, auto_dismiss_jobs=inventory.settings.auto_dismiss_jobs)
     if args.theme:
         if args.theme not in app.available_themes:
             raise UsageError(f"no theme {args.theme!r} (known: {', '.join(sorted(app.available_themes))})")
         app.theme = args.theme
-    await app.run_async()
+    async with AsyncExitStack() as stack:  # the recorder and the metrics outlive the App's last update
+        recorder = await start_recording(stack, fleet, args.record, args.retention, args.export)
+        if recorder is not None:
+            async def tell_failure() -> None:
+                await recorder.failed.wait()
+                app.notify(f"Recording stopped: {recorder.error}", severity="error", timeout=30, markup=False)
+
+            stack.push_async_callback(cancel_all, [asyncio.create_task(tell_failure())])
+        await app.run_async()
     return app.return_code or 0

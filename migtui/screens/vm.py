@@ -7,6 +7,7 @@ its widgets (``data_bind``), which redraw themselves.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
@@ -19,6 +20,7 @@ from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPan
 from migtui.screens.advice_keys import ADVICE_BINDINGS
 from migtui.model.sample import Sample
 from migtui.model.units import human_bytes
+from migtui.report.samples_out import export_samples
 from migtui.widgets.charts import DowntimeChart, RateChart, RemainingChart, ThrottleChart
 from migtui.widgets.event_log import EventLog
 from migtui.widgets.feed import MarksChanged, SampleArrived, StateUpdated
@@ -58,6 +60,8 @@ class VMScreen(Screen[None]):
                 tooltip="This VM's snapshots and snapshot jobs (save, load, delete)"),
         Binding("r", "refresh", "Refresh", id="vm.refresh", show=False,
                 tooltip="Read the VM's state, parameters and capabilities again"),
+        Binding("x", "export", "Export", id="vm.export", show=False,
+                tooltip="Write the samples on the charts (window 'all': every one kept) as CSV and JSON lines"),
     ]
 
     sample: reactive[Sample | None] = reactive(None)
@@ -200,3 +204,13 @@ class VMScreen(Screen[None]):
 
     def action_refresh(self) -> None:
         self.app.refresh_vm(self.vm)
+
+    def action_export(self) -> None:
+        samples = self.app.fleet.states[self.vm].tracker.history.window(self.window)
+        try:
+            paths = export_samples(self.vm, samples, Path.cwd())
+        except OSError as error:
+            self.notify(f"Cannot write the export: {error.strerror or error}", severity="error")
+            return
+        self.notify(f"{len(samples)} samples written to {paths[0].name} and {paths[1].name}.", timeout=6,
+                    markup=False)

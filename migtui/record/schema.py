@@ -1,0 +1,120 @@
+"""The recording's SQLite schema, its version, and the steps between versions.
+
+A file says which schema it holds in ``meta.schema_version``. Opening a file
+of an older version runs the missing steps of :data:`STEPS` in one
+transaction; a file of a newer version is refused (an older migtui must not
+write rows a newer one cannot read). docs/recording.md describes every table.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from migtui.errors import MigtuiError
+
+SCHEMA_VERSION = 1
+
+HOT_FIELDS: tuple[tuple[str, ...], ...] = (
+    ("total-time",), ("expected-downtime",), ("cpu-throttle-percentage",),
+    ("ram", "transferred"), ("ram", "remaining"), ("ram", "duplicate"), ("ram", "normal"),
+    ("ram", "normal-bytes"), ("ram", "dirty-pages-rate"), ("ram", "mbps"), ("ram", "dirty-sync-count"),
+    ("ram", "pages-per-second"), ("ram", "precopy-bytes"),
+)
+"""Members of ``query-migrate`` that change from one sample to the next: each
+has a column of ``samples``. Everything else of an answer (status, page size,
+the RAM size, the rarely used streams) is its *shape*, stored once in ``shapes``."""
+
+HOT_COLUMNS = tuple("_".join(path).replace("-", "_") for path in HOT_FIELDS)
+
+_V1 = f"""
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY, started REAL NOT NULL, mono_origin REAL NOT NULL,
+    host TEXT NOT NULL, pid INTEGER NOT NULL, version TEXT NOT NULL, command TEXT NOT NULL);
+CREATE TABLE vms (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, grp TEXT, notes TEXT, host TEXT);
+CREATE TABLE shapes (id INTEGER PRIMARY KEY, json TEXT NOT NULL UNIQUE, last_ms INTEGER NOT NULL);
+CREATE TABLE samples (
+    id INTEGER PRIMARY KEY, run INTEGER NOT NULL, vm INTEGER NOT NULL,
+    wall_ms INTEGER NOT NULL, mono_ms INTEGER NOT NULL,
+    until_ms INTEGER, repeats INTEGER NOT NULL DEFAULT 0,
+    shape INTEGER NOT NULL, {", ".join(f"{c} NUMERIC" for c in HOT_COLUMNS)});
+CREATE INDEX samples_by_vm ON samples (vm, wall_ms);
+CREATE TABLE entries (
+    id INTEGER PRIMARY KEY, run INTEGER NOT NULL, vm INTEGER NOT NULL,
+    wall_ms INTEGER NOT NULL, mono_ms INTEGER NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX entries_by_time ON entries (wall_ms);
+CREATE INDEX entries_by_vm ON entries (vm, kind, wall_ms);
+"""
+
+STEPS: dict[int, str] = {1: _V1}
+"""``STEPS[n]`` turns a file of version n-1 (0: empty) into version n. A new
+version adds its step here and never edits an old one."""
+
+
+class RecordingError(MigtuiError):
+    """A recording that cannot be opened, read or written."""
+
+
+def connect(path: Path, *, write: bool) -> sqlite3.Connection:
+    """Open ``path`` in WAL mode, creating or upgrading its schema when writing."""
+    if not write and not path.exists():
+        raise RecordingError(f"{path}: no such recording")
+    try:
+        if write:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        else:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
+                                   check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 5000")
+    except (OSError, sqlite3.Error) as error:
+        raise RecordingError(f"cannot open {path}: {getattr(error, 'strerror', None) or error}") from None
+    try:
+        version = schema_version(conn)  # before any pragma: someone else's file is left as it was
+        if write:
+            # auto_vacuum takes effect only on an empty file: retention can then hand pages back.
+            conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+            conn.execute("PRAGMA journal_mode = WAL")
+            # NORMAL: a commit survives the process being killed (not a power cut), at a fraction of FULL's fsyncs.
+            conn.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.DatabaseError as error:
+        conn.close()
+        raise RecordingError(f"{path}: not a migtui recording ({error})") from None
+    if version > SCHEMA_VERSION:
+        conn.close()
+        raise RecordingError(f"{path}: recorded with schema {version}; this migtui reads up to {SCHEMA_VERSION}")
+    if version < SCHEMA_VERSION:
+        if not write:
+            conn.close()
+            if version == 0:
+                raise RecordingError(f"{path}: not a migtui recording (no schema)")
+            raise RecordingError(f"{path}: schema {version} is older than {SCHEMA_VERSION}; "
+                                 "`migtui record --db FILE` upgrades it")
+        upgrade(conn, version)
+    return conn
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
+    if not has_meta:
+        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if tables:
+            raise sqlite3.DatabaseError("it holds tables of something else")
+        return 0
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def upgrade(conn: sqlite3.Connection, version: int) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            for statement in STEPS[step].split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise

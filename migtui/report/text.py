@@ -1,0 +1,54 @@
+"""A report as lines for a terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from migtui.model.units import human_bytes, human_rate
+
+
+def _rate(value: float | None) -> str:
+    return human_rate(value) if value is not None else "-"
+
+
+def report_lines(report: dict[str, Any]) -> list[str]:
+    r, down = report, report["downtime_ms"]
+    lines = [
+        f"{r['vm']}: migration {r['migration']} of {r['migrations_recorded']} ({r['role']})",
+        f"  outcome      {r['outcome']}" + (f": {r['error']}" if r["error"] else ""),
+        f"  start        {r['start']}",
+        f"  end          {r['end'] or '-'}   ({r['duration_s']} s)",
+        f"  passes       {r['passes']}",
+        f"  sent         {human_bytes(r['bytes']['transferred'])} of {human_bytes(r['bytes']['total'])} RAM",
+        f"  throughput   average {_rate(r['throughput_bytes_s']['average'])}, "
+        f"median {_rate(r['throughput_bytes_s']['median'])}, peak {_rate(r['throughput_bytes_s']['peak'])}",
+        f"  dirty rate   median {_rate(r['dirty_rate_bytes_s']['median'])}, "
+        f"peak {_rate(r['dirty_rate_bytes_s']['peak'])}",
+        f"  downtime     {down['achieved'] if down['achieved'] is not None else '-'} ms "
+        f"(limit {down['limit'] if down['limit'] is not None else '-'} ms"
+        + ("" if down["within_limit"] is None else ", within" if down["within_limit"] else ", OVER the limit") + ")",
+    ]
+    if r["capabilities_on"]:
+        lines.append(f"  capabilities {', '.join(r['capabilities_on'])}")
+    if r["verdict"]:
+        lines.append(f"  verdict      {r['verdict']['why']}")
+        lines += [f"               - {action}" for action in r["verdict"]["last"].get("actions") or []]
+    if r["gaps"]:
+        lines.append("  gaps in the recording: " + ", ".join(f"{g['seconds']} s from {g['from']}" for g in r["gaps"]))
+    if r["changes"]:
+        lines.append("  changes")
+        lines += [f"    {c['time']}  {c['what']}: {c['from']} -> {c['to']}  ({c['origin']})" for c in r["changes"]]
+    if r["policy_steps"]:
+        lines.append("  policy steps")
+        lines += [f"    {p['time']}  {', '.join(f'{k}={v}' for k, v in p.items() if k != 'time')}"
+                  for p in r["policy_steps"]]
+    if r["audit"]:
+        lines.append("  commands (audit log)")
+        lines += [f"    {a['time']}  {a['command']} {a.get('arguments') or ''}  {a['outcome']}" for a in r["audit"]]
+    if r["events"]:
+        # One line per pass would drown the rest: passes are counted above, the other events listed.
+        shown = [e for e in r["events"] if e["event"] != "MIGRATION_PASS"]
+        passes = len(r["events"]) - len(shown)
+        lines.append("  events" + (f" (and {passes} MIGRATION_PASS)" if passes else ""))
+        lines += [f"    {e['time']}  {e['event']}  {e['data'] or ''}" for e in shown]
+    return lines

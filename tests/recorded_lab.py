@@ -1,0 +1,112 @@
+"""A recording of a real lab migration, made the way an admin makes one:
+``migtui record`` in a subprocess, killed with SIGKILL mid-migration and
+started again on the same file. Shared by the recorder, report and replay tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from migtui.lab import Lab
+from migtui.lab.control import ControlClient
+from migtui.qmp.migration import MigrationPlan, start_migration
+from migtui.qmp.session import VMSession
+
+MiB = 1 << 20
+# 8 MiB rewritten at 2.5 MiB/s against 4 MiB/s: about 8 passes in about 6 s, then it converges.
+VM1_IN_STATUS = ("SELECT count(*) FROM samples JOIN shapes ON shapes.id = samples.shape JOIN vms ON vms.id = "
+                 "samples.vm WHERE vms.name = 'vm1' AND json_extract(shapes.json, '$.status') = ?")
+PLAN = {"max-bandwidth": 4 * MiB, "downtime-limit": 50}
+
+
+@dataclass
+class LabRecording:
+    db: Path
+    killed_at: float
+    """time.time() just before the first recorder got SIGKILL."""
+    final: dict[str, Any]
+    """QEMU's own last query-migrate answer of the source, read beside migtui."""
+    started_at: float
+
+
+def committed(db: Path, sql: str, args: tuple = ()) -> Any:
+    """One value read straight from the file with sqlite3, as another program would."""
+    if not db.exists():
+        return None
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return conn.execute(sql, args).fetchone()[0]
+    except sqlite3.OperationalError:
+        return None  # not created yet
+    finally:
+        conn.close()
+
+
+async def wait_for(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+def recorder(db: Path, inventory: Path, directory: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "migtui", "record", "--db", str(db), "--config", str(inventory),
+         "--interval", "0.2", "--audit-log", str(directory / "audit.jsonl")],
+        stdout=subprocess.DEVNULL, stderr=open(directory / "recorder.log", "ab"))
+
+
+async def record_a_migration(directory: Path) -> LabRecording:
+    db = directory / "lab.db"
+    running: list[subprocess.Popen] = []
+    try:
+        async with Lab(directory) as lab:
+            src = await lab.start_source("vm1", mem_mib=128, dirty_mib=8, dirty_rate_mib_s=2.5)
+            dst = await lab.start_destination("vm1-dst", like=src)
+            inventory = lab.write_inventory(directory / "inventory.toml")
+            async with await ControlClient.connect(src.ctl_path) as ctl:
+                await ctl.wait_guest(passes=1, timeout=60)  # zero pages would cost nothing to migrate
+            running.append(recorder(db, inventory, directory))
+            vm1_samples = "SELECT count(*) FROM samples JOIN vms ON vms.id = samples.vm WHERE vms.name = 'vm1'"
+            await wait_for(lambda: (committed(db, vm1_samples) or 0) > 0, 30, "the recorder's first sample")
+            started_at = time.time()
+            # Through the lab's second QMP sockets: the recorder holds the first ones.
+            async with VMSession("vm1", str(src.ctl_path)) as source, VMSession("vm1-dst", str(dst.ctl_path)) as target:
+                await start_migration(source, target, MigrationPlan(dict(PLAN)))
+                await wait_for(lambda: (committed(db, VM1_IN_STATUS, ("active",)) or 0) >= 3, 30,
+                               "active samples committed")
+                killed_at = time.time()
+                running[0].send_signal(signal.SIGKILL)
+                running[0].wait(10)
+                running.append(recorder(db, inventory, directory))
+                final: dict[str, Any] = {}
+                deadline = time.monotonic() + 120
+                while final.get("status") != "completed":
+                    assert time.monotonic() < deadline, f"the migration did not complete: {final}"
+                    final = await source.execute("query-migrate")
+                    await asyncio.sleep(0.1)
+            await wait_for(lambda: (committed(db, VM1_IN_STATUS, ("completed",)) or 0) >= 1, 30,
+                           "the completed sample committed")
+            running[1].send_signal(signal.SIGTERM)
+            running[1].wait(10)
+    finally:
+        for process in running:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    return LabRecording(db, killed_at, final, started_at)
+
+
+def make_recording(directory: Path) -> LabRecording:
+    os.makedirs(directory, exist_ok=True)
+    return asyncio.run(record_a_migration(directory))
