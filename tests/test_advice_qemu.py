@@ -201,3 +201,27 @@ async def test_a_dry_run_changes_nothing_and_its_advised_downtime_makes_the_migr
     code, out, err = await run_cli("migrate", "vm1", "vm1-dst", "--config", str(inventory), "--set", "max-bandwidth=16M",
                                    "--set", f"downtime-limit={advised}", "--wait", timeout=90)
     assert code == 0, err
+
+
+async def test_a_policys_steps_are_recorded_and_the_report_lists_them(lab, tmp_path):
+    from migtui.inventory import VMEntry
+    from migtui.model.policy import load_policy
+    from migtui.qmp.fleet import Fleet
+    from migtui.qmp.migration import start_migration
+    from migtui.record.writer import Recorder
+    from waiting import until
+    src = await lab.start_source("vm1", mem_mib=128, dirty_mib=48, dirty_rate_mib_s=100)
+    dst = await lab.start_destination("vm1-dst", like=src)
+    fleet = Fleet([VMEntry(name=vm.name, qmp=str(vm.qmp_path)) for vm in (src, dst)], fast=0.2)
+    db = tmp_path / "policy.db"
+    async with fleet, Recorder(db, fleet):
+        await fleet.wait_connected(10)
+        fleet.apply_policy("vm1", load_policy("converge"))
+        await start_migration(fleet.sessions["vm1"], fleet.sessions["vm1-dst"], SATURATED.plan)
+        state = fleet.states["vm1"]
+        await until(lambda: state.latest is not None and state.latest.status == "completed", 60,
+                    "the policy to bring the migration to completion")
+    code, out, err = await run_cli("report", str(db), "--vm", "vm1", "--last", "--json")
+    assert code == 0, err
+    steps = json.loads(out)["policy_steps"]
+    assert any(step["did"] == "took" and "downtime-limit" in step["step"] for step in steps), steps

@@ -53,6 +53,8 @@ class ReplayFleet:
         self.gate = CommandGate(read_only=True)
         self.sessions: dict[str, Any] = {}
         self.states: dict[str, VMState] = {}
+        self.policies: dict[str, Any] = {}
+        """None run on a recording (the steps they took are recorded entries)."""
         self.hosts: dict[str, str] = {}
         self.follow = follow
         self.speed = speed

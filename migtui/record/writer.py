@@ -22,7 +22,7 @@ from typing import Any
 from migtui import __version__
 from migtui.model.sample import Sample
 from migtui.qmp.tasks import cancel_all
-from migtui.qmp.updates import EventReceived, SampleTaken, Update, VMChanged
+from migtui.qmp.updates import EventReceived, PolicyStep, SampleTaken, Update, VMChanged
 from migtui.record.audit_tee import tee_audit
 from migtui.record.codec import dumps, plain, split
 from migtui.record.hosts import host_of
@@ -135,6 +135,8 @@ class Recorder:
                         at=event.at)
         elif isinstance(update, VMChanged):
             self._changed(update.vm, update.aspect)
+        elif isinstance(update, PolicyStep):
+            self.note(update.vm, "policy", {"policy": update.policy, "did": update.did, "step": update.text})
 
     def note(self, vm: str, kind: str, data: Any) -> None:
         """Anything else worth keeping: a policy step, a chart mark (``kind`` names it)."""
