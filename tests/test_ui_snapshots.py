@@ -21,6 +21,7 @@ from migtui.screens.snapshot_dialog import SnapshotDialog
 from migtui.screens.snapshots import SnapshotsScreen
 from migtui.widgets.fleet_table import FleetTable
 from migtui.widgets.job_panel import JobPanel
+from migtui.widgets.schema_form import SchemaForm
 from waiting import settle
 
 pytestmark = pytest.mark.qemu
@@ -56,7 +57,9 @@ async def open_snapshots(app: MigtuiApp, pilot: Pilot) -> None:
 
 
 async def fill_and_start(app: MigtuiApp, pilot: Pilot, tag: str | None) -> None:
-    await settle(pilot, lambda: isinstance(app.screen, SnapshotDialog), 10, "the snapshot form")
+    # The dialog is on screen a moment before its form is mounted: wait for the form itself.
+    await settle(pilot, lambda: isinstance(app.screen, SnapshotDialog) and bool(app.screen.query(SchemaForm)), 10,
+                 "the snapshot form")
     if tag is not None:
         await type_into(pilot, app.screen.form.row("tag").editor.query_one(Input), tag)
     await pilot.press("ctrl+s")

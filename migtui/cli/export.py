@@ -12,7 +12,7 @@ from migtui.metrics.server import DEFAULT_LISTEN, MetricsServer
 from migtui.qmp.fleet import Fleet
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "export", help="serve Prometheus metrics of every VM's migration",
         description="Serve OpenMetrics on http://ADDR/metrics: remaining and sent bytes, dirty rate, "

@@ -16,7 +16,7 @@ from migtui.record.schema import RecordingError
 from migtui.record.writer import Recorder
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "record", help="record every VM's samples, events and changes into a SQLite file",
         description="Record the fleet headless: samples, QMP events, link changes, predictions and audit "

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migtui.errors import UsageError
 from migtui.record.moments import parse_moment
 
+if TYPE_CHECKING:
+    from migtui.replay_app import ReplayApp
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "replay", help="open the dashboard on a recording",
         description="The dashboard as it was: fleet, VM screens, charts, events and predictions from a "
@@ -25,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def build_app(args: argparse.Namespace):  # -> ReplayApp; Textual is imported only here
+def build_app(args: argparse.Namespace) -> "ReplayApp":  # Textual is imported only here
     from migtui.record.reader import Recording
     from migtui.record.replay import ReplayFleet
     from migtui.replay_app import ReplayApp

@@ -10,7 +10,7 @@ from pathlib import Path
 from migtui.errors import UsageError
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "report", help="the post-mortem of a recorded migration",
         description="Start, end, outcome, passes, bytes, throughput, dirty rate, downtime against the limit, "
