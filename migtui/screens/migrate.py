@@ -71,7 +71,9 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
     MigrateDialog Select {
         margin-top: 1;
     }
-    MigrateDialog Input, MigrateDialog Checkbox {
+    /* One-line fields: Textual's focus border would take their only line, so
+     * focus is told by the background (and the cursor) instead. */
+    MigrateDialog Input, MigrateDialog Input:focus, MigrateDialog Checkbox, MigrateDialog Checkbox:focus {
         height: 1;
         border: none;
         padding: 0 1;
@@ -79,6 +81,9 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
     MigrateDialog Input {
         background: $boost;
         margin-bottom: 1;
+    }
+    MigrateDialog Input:focus, MigrateDialog Checkbox:focus {
+        background: $primary 30%;
     }
     MigrateDialog #migrate-checks {
         height: auto;
