@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from migtui.errors import MigtuiError
+from migtui.model.controls import refusal
 from migtui.model.policy import load_policy
 from migtui.qmp import migration
 from migtui.qmp.fleet import Fleet
@@ -39,7 +40,6 @@ from migtui.themes import THEMES, default_theme_name, stylesheet
 from migtui.widgets.feed import FleetFeed
 from migtui.widgets.marks import ChartMark, MarkBook
 
-CONTROL_ACTIONS = ("migrate", "cancel", "postcopy")
 log = logging.getLogger(__name__)
 
 
@@ -73,6 +73,8 @@ class MigtuiApp(App[None]):
         self._open_vm = open_vm
         self._unsubscribe = None
         self._unsubscribe_policy = lambda: None
+        self._destinations: dict[str, str] = {}
+        """The destination of each migration started here (postcopy needs postcopy-ram on both)."""
         for custom in THEMES:
             self.register_theme(custom)
         self.theme = theme or default_theme_name()
@@ -116,21 +118,22 @@ class MigtuiApp(App[None]):
         """For ``check_action``: False hides a control (read-only mode), None greys it out."""
         if self.read_only:
             return False
-        state = self.fleet.states.get(vm) if vm else None
-        if state is None or state.link != "connected":
-            return None
-        sample = state.latest
-        # A destination's query-migrate says "active" too, but cancel and postcopy are the source's to do.
-        migrating = state.migrating_out
-        if action == "migrate":
-            busy = sample is not None and sample.active  # as source or as destination
-            return (not busy and state.run_state in ("running", "paused")) or None
-        if action == "cancel":
-            return migrating or None
-        if action == "postcopy":
-            return (migrating and sample is not None and sample.status == "active"
-                    and bool(state.capabilities.get("postcopy-ram"))) or None
-        return True
+        return None if vm is None or self.why_not(action, vm) else True
+
+    def why_not(self, action: str, vm: str) -> str | None:
+        """Why ``action`` cannot act on ``vm`` now, in a line (None: it can)."""
+        if self.read_only:
+            return f"migtui runs read-only: no {action}."
+        state = self.fleet.states.get(vm)
+        if state is None:
+            return f"No VM named {vm!r}."
+        return refusal(action, state, self.fleet.states.get(self._destinations.get(vm, "")))
+
+    def explain(self, action: str, vm: str | None) -> None:
+        """A key whose control cannot act was pressed: say why (it is only greyed out in the footer)."""
+        reason = self.why_not(action, vm) if vm else "No VM highlighted."
+        if reason:
+            self.notify(reason, severity="warning", markup=False)
 
     def open_vm(self, vm: str) -> None:
         if vm not in self.fleet.states:
@@ -192,7 +195,7 @@ class MigtuiApp(App[None]):
 
     def ask_advice(self, vm: str, name: str) -> None:
         """Take the action the prediction advises on ``name`` (a parameter), after a confirmation."""
-        if self._refuse(vm, "cancel"):  # the same condition: a migration of this VM runs, from here
+        if self._refuse(vm, "steer"):  # as for cancel: a migration of this VM runs, from here
             return
         state = self.fleet.states[vm]
         action = next((a for a in state.prediction().actions if a.name == name), None)
@@ -212,14 +215,10 @@ class MigtuiApp(App[None]):
 
     def _refuse(self, vm: str, action: str) -> bool:
         """Say why ``action`` cannot run now (a palette entry bypasses the key's check)."""
-        allowed = self.control_allowed(action, vm)
-        if allowed:
-            return False
-        if allowed is False:
-            self.notify(f"migtui runs read-only: no {action}.", severity="warning")
-        else:
-            self.notify(f"{vm}: nothing to {action} now.", severity="warning")
-        return True
+        reason = self.why_not(action, vm)
+        if reason:
+            self.notify(reason, severity="warning", markup=False)
+        return reason is not None
 
     def _migrate_confirmed(self, request: MigrationRequest | None) -> None:
         if request is None:
@@ -231,6 +230,8 @@ class MigtuiApp(App[None]):
             target = fleet.session(request.destination) if request.destination else str(request.uri)
             policy = load_policy(request.policy) if request.policy else None
             uri = await migration.start_migration(source, target, request.plan)
+            if request.destination:
+                self._destinations[request.source] = request.destination
             if policy is not None:
                 fleet.apply_policy(request.source, policy)
             fleet.refresh(request.source)

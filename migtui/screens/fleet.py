@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input
 
 from migtui.screens.advice_keys import ADVICE_BINDINGS
+from migtui.screens.refusal_keys import EXPLAIN_BINDINGS
 from migtui.widgets.fleet_row import COLUMNS, SORTABLE
 from migtui.widgets.fleet_table import FleetTable
 from migtui.widgets.vm_brief import VMBrief
@@ -44,6 +45,7 @@ class FleetScreen(Screen[None]):
         Binding("r", "refresh", "Refresh", id="fleet.refresh", show=False,
                 tooltip="Read the VM's state, parameters and capabilities again"),
         Binding("escape", "clear_filter", "Clear filter", id="fleet.clear-filter", show=False),
+        *EXPLAIN_BINDINGS,  # after m, c, p: a press they refuse gets its reason
     ]
 
     filter_text: reactive[str] = reactive("")
@@ -159,6 +161,9 @@ class FleetScreen(Screen[None]):
     def action_advice(self, name: str) -> None:
         if self.vm:
             self.app.ask_advice(self.vm, name)
+
+    def action_explain(self, action: str) -> None:
+        self.app.explain(action, self.vm)
 
     def action_cancel(self) -> None:
         if self.vm:

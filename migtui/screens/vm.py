@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
 
 from migtui.screens.advice_keys import ADVICE_BINDINGS
+from migtui.screens.refusal_keys import EXPLAIN_BINDINGS
 from migtui.model.sample import Sample
 from migtui.model.units import human_bytes
 from migtui.widgets.charts import DowntimeChart, RateChart, RemainingChart, ThrottleChart
@@ -58,6 +59,7 @@ class VMScreen(Screen[None]):
                 tooltip="This VM's snapshots and snapshot jobs (save, load, delete)"),
         Binding("r", "refresh", "Refresh", id="vm.refresh", show=False,
                 tooltip="Read the VM's state, parameters and capabilities again"),
+        *EXPLAIN_BINDINGS,  # after m, c, p: a press they refuse gets its reason
     ]
 
     sample: reactive[Sample | None] = reactive(None)
@@ -185,6 +187,9 @@ class VMScreen(Screen[None]):
 
     def action_advice(self, name: str) -> None:
         self.app.ask_advice(self.vm, name)
+
+    def action_explain(self, action: str) -> None:
+        self.app.explain(action, self.vm)
 
     def action_cancel(self) -> None:
         self.app.ask_cancel(self.vm)
