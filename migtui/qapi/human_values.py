@@ -36,6 +36,13 @@ UNITS: dict[str, str] = {
     "avail-switchover-bandwidth": BYTES_PER_SECOND,
 }
 
+#: What a field of each unit expects, for the message when what was typed is not that.
+HINTS: dict[str, str] = {
+    MILLISECONDS: "a whole number of milliseconds, such as 50",
+    PERCENT: "a percentage, a whole number such as 20",
+    BYTES_PER_SECOND: "bytes per second, such as 1048576, 512K, 64M or 1G",
+}
+
 _BINARY = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 
 
@@ -56,6 +63,17 @@ def human_value(spec: FieldSpec | None, value: Any) -> str:
     if spec.kind is FieldKind.STR_OR_NULL or spec.kind is FieldKind.STR:
         return repr(value) if value == "" else str(value)
     return _plain(value)
+
+
+def value_hint(spec: FieldSpec) -> str | None:
+    """What ``spec``'s field expects, in its unit ("a whole number of milliseconds, such as 50");
+    None when the member has no unit here (its kind says it all)."""
+    unit = UNITS.get(spec.name)
+    if unit is None:
+        return None
+    if unit.startswith(" "):  # a count: " packets", " MB/s"
+        return f"a whole number of{unit}, such as 5"
+    return HINTS[unit]
 
 
 def human_size(value: int) -> str:
