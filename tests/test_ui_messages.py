@@ -13,6 +13,7 @@ from textual.widgets import DataTable
 from data.traces import event_of, load_trace, recorded_fleet, replay_into
 from migtui.app import MigtuiApp
 from migtui.model.events import QMPEvent
+from migtui.model.units import human_bytes
 from migtui.qmp.updates import EventReceived, SampleTaken, VMChanged
 from migtui.screens.fleet import FleetScreen
 from migtui.screens.migrate import MigrateDialog
@@ -75,6 +76,29 @@ async def test_migration_event_reaches_the_table_before_the_next_sample() -> Non
                  and m.vm == "db-1"]
         assert order.index("EventArrived") < order.index("SampleArrived")
         assert cell(app, "db-1", "progress") == "100%"
+
+
+async def test_the_highlighted_row_and_the_brief_show_the_same_sample() -> None:
+    from migtui.widgets.figures import compact_bytes
+    from migtui.widgets.vm_brief import VMBrief
+
+    fleet = recorded_fleet()
+    app = MigtuiApp(fleet, start_fleet=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.screen.vm == "batch-1"  # highlighted: the first row
+        state = fleet.states["batch-1"]
+        base = state.latest.at - 30.0
+        brief = app.screen.query_one(VMBrief)
+        # Samples a poll interval apart, faster than the table repaints a row of its own accord.
+        for entry in [e for e in load_trace("not-converging").samples if 30.0 < e["at"] <= 33.0]:
+            sample = state.tracker.add(entry["answer"], at=base + entry["at"], wall=entry["wall"])
+            app.feed(SampleTaken("batch-1", sample))
+            await settle(pilot, lambda: f"left {human_bytes(sample.remaining)}" in str(brief.render())
+                         and cell(app, "batch-1", "remaining") == compact_bytes(sample.remaining),
+                         2, f"the brief and the row on the sample at {entry['at']} s")
+        assert len({e["answer"]["ram"]["remaining"] for e in load_trace("not-converging").samples
+                    if 30.0 < e["at"] <= 33.0}) > 2  # the figures moved: a row a sample behind shows
 
 
 async def test_disconnected_vm_stays_listed_and_says_why() -> None:

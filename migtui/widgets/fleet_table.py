@@ -6,7 +6,8 @@ TICK seconds the table applies the dirty rows not applied for ROW_INTERVAL,
 and repaints only those rows. A row thus changes at most once a second, and
 the work is spread over small frames (one big frame a second would hold up
 everything else, events included). What an admin must see at once (a
-MIGRATION event, a link going down) is applied to its row immediately.
+MIGRATION event, a link going down) is applied to its row immediately, and
+so is every sample of the highlighted VM, which the brief below shows too.
 
 Rows are never rebuilt: a row is added when its VM starts matching the
 filter and removed when it stops matching, otherwise only the cells whose
@@ -120,7 +121,9 @@ class FleetTable(DataTable[Text]):
         if state is None or message.stale(state):
             return  # a newer sample of this VM is queued behind this one
         self._rows[message.vm].add_sample(message.sample)
-        self._mark(message.vm)
+        # The highlighted VM is told again in the brief under the table, from every sample:
+        # its row follows every sample too, so both show the same one.
+        self._mark(message.vm, urgent=message.vm == self.highlighted_vm)
 
     def on_state_updated(self, message: StateUpdated) -> None:
         if message.vm in self._rows:
