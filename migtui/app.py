@@ -31,6 +31,7 @@ from migtui.qmp.updates import PolicyStep, Update
 from migtui.screens.confirm import ConfirmDialog
 from migtui.screens.error import ErrorScreen
 from migtui.screens.fleet import FleetScreen
+from migtui.screens.help import HelpScreen
 from migtui.screens.migrate import MigrateDialog, MigrationRequest
 from migtui.screens.palette import VMCommands
 from migtui.screens.params import ParamsScreen
@@ -50,11 +51,12 @@ class MigtuiApp(App[None]):
     CSS_PATH = stylesheet()
     COMMANDS = App.COMMANDS | {VMCommands}
     BINDINGS = [
+        Binding("question_mark", "help", "Help", id="app.help",
+                tooltip="The keys of this screen and what its figures mean (? or Esc closes)"),
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave migtui (the VMs are not touched)"),
         # Admins stop terminal tools with Ctrl+C; an Input's own Ctrl+C (copy) still wins while it has focus.
         Binding("ctrl+c", "quit", "Quit", id="app.interrupt", show=False, tooltip="Leave migtui"),
-        Binding("f1", "show_help_panel", "Keys", id="app.keys", show=False,
-                tooltip="Show every key of the focused screen"),
+        Binding("f1", "help", "Help", id="app.help-f1", show=False, tooltip="The same help as ?"),
     ]
 
     def __init__(self, fleet: Fleet, *, start_fleet: bool = True, theme: str | None = None,
@@ -98,6 +100,12 @@ class MigtuiApp(App[None]):
             self._unsubscribe_policy()
         if self._start_fleet:
             await self.fleet.close()
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)
+        else:
+            self.push_screen(HelpScreen(self.screen))
 
     # -- marks: the hook for annotations on the charts ----------------------
 

@@ -27,24 +27,26 @@ class FleetScreen(Screen[None]):
     """Fleet overview: sort, filter, open a VM, start or steer its migration."""
 
     BINDINGS = [
-        *ADVICE_BINDINGS,
         Binding("enter", "open", "Open", id="fleet.open", tooltip="Charts, sample and events of the VM"),
-        Binding("slash", "filter", "Filter", id="fleet.filter",
+        # At 80 columns the footer holds the controls, Help and Quit; the filter box says its key
+        # itself, and both keys are on the help screen (?).
+        Binding("slash", "filter", "Filter", id="fleet.filter", show=False,
                 tooltip="Type words to list only the VMs whose name, group or state match"),
-        Binding("s", "sort", "Sort", id="fleet.sort", tooltip="Order by the next column (name, status, figures)"),
+        Binding("s", "sort", "Sort", id="fleet.sort", show=False, tooltip="Order by the next column (name, status, figures)"),
         Binding("S", "reverse", "Reverse", id="fleet.reverse", show=False, tooltip="Reverse the order"),
         Binding("m", "migrate", "Migrate", id="fleet.migrate",
                 tooltip="Migrate the VM to a waiting VM or a URI (pre-flight checks first)"),
         Binding("c", "cancel", "Cancel", id="fleet.cancel", tooltip="Cancel the VM's migration"),
         Binding("p", "postcopy", "Postcopy", id="fleet.postcopy",
                 tooltip="Switch the VM's migration to postcopy (needs postcopy-ram on both sides)"),
-        Binding("e", "params", "Parameters", id="fleet.params",
+        Binding("e", "params", "Params", id="fleet.params",
                 tooltip="Edit the VM's migration parameters and capabilities"),
         Binding("n", "snapshots", "Snapshots", id="fleet.snapshots",
                 tooltip="The VM's snapshots and snapshot jobs (save, load, delete)"),
         Binding("r", "refresh", "Refresh", id="fleet.refresh", show=False,
                 tooltip="Read the VM's state, parameters and capabilities again"),
         Binding("escape", "clear_filter", "Clear filter", id="fleet.clear-filter", show=False),
+        *ADVICE_BINDINGS,
         *EXPLAIN_BINDINGS,  # after m, c, p: a press they refuse gets its reason
     ]
 
@@ -65,7 +67,7 @@ class FleetScreen(Screen[None]):
         yield FleetTable(fleet.states, self.app.feed, id="fleet-table").data_bind(
             FleetScreen.filter_text, FleetScreen.sort_column, FleetScreen.sort_reverse)
         yield VMBrief(fleet.states, self.app.feed, id="fleet-brief").data_bind(FleetScreen.vm)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one(FleetTable)

@@ -39,9 +39,8 @@ class VMScreen(Screen[None]):
     """Everything about one VM; Escape goes back to the fleet."""
 
     BINDINGS = [
-        *ADVICE_BINDINGS,
         Binding("escape", "back", "Back", id="vm.back", tooltip="Back to the fleet"),
-        Binding("w", "window", "Window", id="vm.window", tooltip="History on the charts: 1 min, 10 min, all"),
+        Binding("w", "window", "Window", id="vm.window", show=False, tooltip="History on the charts: 1 min, 10 min, all"),
         Binding("1", "tab('charts')", "Charts", id="vm.charts", show=False, tooltip="Show the charts"),
         Binding("2", "tab('sample')", "Sample", id="vm.sample", show=False,
                 tooltip="Show every field of the latest sample"),
@@ -53,12 +52,13 @@ class VMScreen(Screen[None]):
         Binding("c", "cancel", "Cancel", id="vm.cancel", tooltip="Cancel this VM's migration"),
         Binding("p", "postcopy", "Postcopy", id="vm.postcopy",
                 tooltip="Switch this VM's migration to postcopy (needs postcopy-ram on both sides)"),
-        Binding("e", "params", "Parameters", id="vm.params",
+        Binding("e", "params", "Params", id="vm.params",
                 tooltip="Edit this VM's migration parameters and capabilities (also while it migrates)"),
         Binding("n", "snapshots", "Snapshots", id="vm.snapshots",
                 tooltip="This VM's snapshots and snapshot jobs (save, load, delete)"),
         Binding("r", "refresh", "Refresh", id="vm.refresh", show=False,
                 tooltip="Read the VM's state, parameters and capabilities again"),
+        *ADVICE_BINDINGS,
         *EXPLAIN_BINDINGS,  # after m, c, p: a press they refuse gets its reason
     ]
 
@@ -98,7 +98,8 @@ class VMScreen(Screen[None]):
                 yield SamplePanel(id="vm-sample").data_bind(VMScreen.sample)
             with TabPane("Events [3]", id="events"):
                 yield EventLog(state, app.feed, id="vm-events")
-        yield Footer()
+        # 80 columns hold the VM's keys, Help and Quit; Ctrl+P is on the help screen.
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.app.feed.add(self, self.vm)

@@ -25,29 +25,46 @@ RECENT = 120
 """Samples a row keeps: a minute at the fast poll rate."""
 TREND_WIDTH = 6
 
-# (key, header, width): the order is the order of importance, so that at 80
-# columns the figures that matter most are the ones in view.
+# (key, header, width), in the order of importance: the columns that tell the
+# story come first (whose link, what migration, how far, will it converge), and
+# the table shows as many whole columns as its width holds (columns_that_fit).
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("name", "VM", 10),
     ("link", "link", 4),
-    ("run", "run", 11),
     ("status", "migration", 9),
     ("pass", "pass", 4),
-    ("progress", "done", 5),
     ("remaining", "left", 6),
+    ("outlook", "outlook", 9),
+    ("run", "run", 11),
+    ("progress", "done", 5),
     ("dirty", "dirty", 7),
     ("sent", "sent", 7),
     ("downtime", "downtime", 8),
-    ("outlook", "outlook", 9),
     ("throttle", "thr", 3),
     ("jobs", "job", 4),
     ("trend", "trend", TREND_WIDTH),
 )
+CELL_PADDING = 1
+"""Blank columns on each side of a cell (the DataTable's cell_padding)."""
 SORTABLE = ("name", "status", "progress", "remaining", "dirty", "sent", "downtime", "throttle", "link")
 FIGURES = ("status", "pass", "progress", "remaining", "dirty", "sent", "downtime", "throttle", "trend")
 """Cells that come from the latest sample: dimmed once they are only last seen."""
 SHORT_STATUS = {"postcopy-active": "postcopy", "pre-switchover": "pre-switch", "postcopy-paused": "pc-paused",
                 "postcopy-recover": "pc-recover", "wait-unplug": "unplug"}
+
+
+def columns_that_fit(width: int, name_width: int) -> tuple[str, ...]:
+    """The keys of the columns shown in ``width`` cells: whole columns in the order of COLUMNS,
+    never one cut (the name always, however narrow)."""
+    shown: list[str] = []
+    used = 0
+    for key, _, column_width in COLUMNS:
+        needed = (name_width if key == "name" else column_width) + 2 * CELL_PADDING
+        if shown and used + needed > width:
+            break
+        shown.append(key)
+        used += needed
+    return tuple(shown)
 
 
 @dataclass

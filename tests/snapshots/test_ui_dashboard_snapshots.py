@@ -105,3 +105,28 @@ class TestMigrateDialog:
             await still(pilot)
 
         assert snap_compare(dashboard(), terminal_size=(80, 30), run_before=run_before)
+
+
+class TestHelp:
+    """? on a screen: its keys first, then what its columns and figures mean."""
+
+    def test_fleet_help(self, snap_compare) -> None:
+        async def run_before(pilot: Pilot) -> None:
+            await pilot.press("question_mark")
+            await still(pilot)
+
+        assert snap_compare(dashboard(), terminal_size=(80, 24), run_before=run_before)
+
+    def test_fleet_help_scrolled_to_the_figures(self, snap_compare) -> None:
+        async def run_before(pilot: Pilot) -> None:
+            await pilot.press("question_mark", "end")
+            await still(pilot)
+
+        assert snap_compare(dashboard(), terminal_size=(80, 24), run_before=run_before)
+
+    def test_vm_help(self, snap_compare) -> None:
+        async def run_before(pilot: Pilot) -> None:
+            await pilot.press("enter", "question_mark")
+            await still(pilot)
+
+        assert snap_compare(dashboard(), terminal_size=(80, 24), run_before=run_before)
