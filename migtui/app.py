@@ -12,6 +12,7 @@ notifications in QEMU's own words, never as a crash.
 from __future__ import annotations
 
 import logging
+import os
 import traceback
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -24,6 +25,7 @@ from textual.worker import Worker, WorkerState
 from migtui.errors import MigtuiError
 from migtui.model.controls import refusal
 from migtui.model.policy import load_policy
+from migtui.preferences import PreferenceFile, Preferences
 from migtui.qmp import migration
 from migtui.qmp.fleet import Fleet
 from migtui.qmp.steering import old_to_new, take
@@ -60,10 +62,14 @@ class MigtuiApp(App[None]):
     ]
 
     def __init__(self, fleet: Fleet, *, start_fleet: bool = True, theme: str | None = None,
-                 open_vm: str | None = None, auto_dismiss_jobs: bool = False) -> None:
+                 open_vm: str | None = None, auto_dismiss_jobs: bool = False,
+                 preferences: PreferenceFile | None = None) -> None:
         """``start_fleet=False`` leaves connecting to the caller (tests feed
-        recorded samples into a fleet that never connects)."""
+        recorded samples into a fleet that never connects). ``preferences``: the
+        file the admin's choices are kept in (None: kept for this run only)."""
         super().__init__()
+        self.preferences = preferences
+        self._session_choices = Preferences()
         self.fleet = fleet
         self.feed = FleetFeed()
         self.marks = MarkBook()
@@ -79,14 +85,38 @@ class MigtuiApp(App[None]):
         """The destination of each migration started here (postcopy needs postcopy-ram on both)."""
         for custom in THEMES:
             self.register_theme(custom)
-        self.theme = theme or default_theme_name()
+        # A theme saved from a colour terminal would be black on black under NO_COLOR (see migtui.themes).
+        saved = self.chosen.theme if "NO_COLOR" not in os.environ else None
+        self._unknown_theme = saved if saved and saved not in self.available_themes else None
+        self.theme = theme or (saved if saved and not self._unknown_theme else None) or default_theme_name()
         if self.read_only:
             self.title = "migtui (read-only)"
 
     def get_default_screen(self) -> Screen:
         return FleetScreen()
 
+    @property
+    def chosen(self) -> Preferences:
+        """The admin's remembered choices (theme, chart window, sort)."""
+        return self.preferences.values if self.preferences else self._session_choices
+
+    def remember(self, **changes: object) -> None:
+        """Keep a choice for the next start (the preferences file), or for this run."""
+        if self.preferences:
+            self.preferences.update(**changes)
+        else:
+            self._session_choices = self._session_choices.model_copy(update=changes)
+
+    def watch_theme(self, theme: str) -> None:
+        if self.is_running:  # picked in the palette; --theme is set before the start and is no choice to keep
+            self.remember(theme=theme)
+
     def on_mount(self) -> None:
+        if self.preferences and self.preferences.problem:
+            self.notify(self.preferences.problem, severity="warning", timeout=20, markup=False)
+        if self._unknown_theme:
+            self.notify(f"{self.preferences.path if self.preferences else 'settings'}: no theme "
+                        f"{self._unknown_theme!r}; using {self.theme}", severity="warning", markup=False)
         self._unsubscribe = self.fleet.subscribe(self.feed)
         self._unsubscribe_policy = self.fleet.subscribe(self._mark_policy_step)
         if self._start_fleet:

@@ -70,6 +70,8 @@ class FleetScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        chosen = self.app.chosen
+        self.sort_column, self.sort_reverse = chosen.sort, chosen.sort_reverse
         table = self.query_one(FleetTable)
         table.focus()
         self.vm = table.highlighted_vm
@@ -78,6 +80,11 @@ class FleetScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         self._update_subtitle()  # its timer stood still while another screen was on top
+
+    def _sorted(self) -> None:
+        """The admin chose an order: kept for the next start, and said in the subtitle."""
+        self.app.remember(sort=self.sort_column, sort_reverse=self.sort_reverse)
+        self._update_subtitle()
 
     def _update_subtitle(self) -> None:
         states = self.app.fleet.states.values()
@@ -117,7 +124,7 @@ class FleetScreen(Screen[None]):
             self.sort_reverse = not self.sort_reverse
         else:
             self.sort_column, self.sort_reverse = event.column, False
-        self._update_subtitle()
+        self._sorted()
 
     @on(Input.Changed, "#fleet-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -150,11 +157,11 @@ class FleetScreen(Screen[None]):
     def action_sort(self) -> None:
         position = SORTABLE.index(self.sort_column) if self.sort_column in SORTABLE else -1
         self.sort_column = SORTABLE[(position + 1) % len(SORTABLE)]
-        self._update_subtitle()
+        self._sorted()
 
     def action_reverse(self) -> None:
         self.sort_reverse = not self.sort_reverse
-        self._update_subtitle()
+        self._sorted()
 
     def action_migrate(self) -> None:
         if self.vm:

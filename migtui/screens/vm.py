@@ -16,6 +16,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
 
+from migtui.preferences import CHART_WINDOWS
 from migtui.screens.advice_keys import ADVICE_BINDINGS
 from migtui.screens.refusal_keys import EXPLAIN_BINDINGS
 from migtui.model.sample import Sample
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 SHORT_SCREEN = 34
 """Lines below which the charts scroll instead of sharing the height (see migtui.tcss)."""
-WINDOWS: tuple[tuple[float | None, str], ...] = ((60.0, "1 min"), (600.0, "10 min"), (None, "all"))
+WINDOWS: tuple[tuple[float | None, str], ...] = tuple((seconds, label) for label, seconds in CHART_WINDOWS.items())
 
 
 class VMScreen(Screen[None]):
@@ -102,6 +103,7 @@ class VMScreen(Screen[None]):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
+        self.window = self.app.chosen.window_seconds
         self.app.feed.add(self, self.vm)
         self.sample = self.app.fleet.states[self.vm].latest
         self.link = self.app.fleet.states[self.vm].link
@@ -173,6 +175,7 @@ class VMScreen(Screen[None]):
     def action_window(self) -> None:
         position = [seconds for seconds, _ in WINDOWS].index(self.window)
         self.window = WINDOWS[(position + 1) % len(WINDOWS)][0]
+        self.app.remember(chart_window=self._window_label())
         self._update_title()
         self.notify(f"Charts show {self._window_label()} of history.", timeout=2)
 
