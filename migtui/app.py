@@ -4,8 +4,8 @@ The App owns the :class:`~migtui.qmp.fleet.Fleet` (screens come and go,
 connections stay), a :class:`~migtui.widgets.feed.FleetFeed` that turns the
 fleet's updates into coalescing messages for the widgets that show them,
 and the chart marks of every VM. The actions on a VM (open, migrate, cancel,
-postcopy, refresh) live here, so bindings, screens and the command palette
-share them; commands to QEMU run in workers, and their errors come back as
+postcopy, advice, refresh) are carried out here; which exist, their keys and
+words are the table in migtui.screens.vm_actions; commands to QEMU run in workers, and their errors come back as
 notifications in QEMU's own words, never as a crash.
 """
 
@@ -38,12 +38,16 @@ from migtui.screens.migrate import MigrateDialog, MigrationRequest
 from migtui.screens.palette import VMCommands
 from migtui.screens.params import ParamsScreen
 from migtui.screens.snapshots import SnapshotsScreen
+from migtui.screens import vm_actions
 from migtui.screens.vm import VMScreen
+from migtui.screens.vm_actions import BY_NAME
 from migtui.themes import THEMES, default_theme_name, stylesheet
 from migtui.widgets.feed import FleetFeed
 from migtui.widgets.marks import ChartMark, MarkBook
 
 log = logging.getLogger(__name__)
+READ_ONLY_WORDS = {"steer": "change of parameters"}
+"""How a refused control is named when migtui runs read-only."""
 
 
 class MigtuiApp(App[None]):
@@ -152,8 +156,20 @@ class MigtuiApp(App[None]):
 
     # -- actions on a VM (bindings, screens and the palette) ----------------
 
+    def vm_action_allowed(self, name: str, vm: str | None) -> bool | None:
+        """For ``check_action`` of an action of the table (migtui.screens.vm_actions): False hides it
+        (a control in read-only mode), None greys it out (no VM, or the control cannot act now)."""
+        control = BY_NAME[name].control
+        if control is None:
+            return vm is not None or None
+        return self.control_allowed(control, vm)
+
+    def run_vm_action(self, name: str, vm: str) -> None:
+        """Carry out the action ``name`` of the table on ``vm`` (a key or the palette)."""
+        vm_actions.run(self, name, vm)
+
     def control_allowed(self, action: str, vm: str | None) -> bool | None:
-        """For ``check_action``: False hides a control (read-only mode), None greys it out."""
+        """False hides a control (read-only mode), None greys it out (it cannot act on ``vm`` now)."""
         if self.read_only:
             return False
         return None if vm is None or self.why_not(action, vm) else True
@@ -161,15 +177,16 @@ class MigtuiApp(App[None]):
     def why_not(self, action: str, vm: str) -> str | None:
         """Why ``action`` cannot act on ``vm`` now, in a line (None: it can)."""
         if self.read_only:
-            return f"migtui runs read-only: no {action}."
+            return f"migtui runs read-only: no {READ_ONLY_WORDS.get(action, action)}."
         state = self.fleet.states.get(vm)
         if state is None:
             return f"No VM named {vm!r}."
         return refusal(action, state, self.fleet.states.get(self._destinations.get(vm, "")))
 
-    def explain(self, action: str, vm: str | None) -> None:
-        """A key whose control cannot act was pressed: say why (it is only greyed out in the footer)."""
-        reason = self.why_not(action, vm) if vm else "No VM highlighted."
+    def explain(self, name: str, vm: str | None) -> None:
+        """The key of action ``name`` was pressed while it cannot act: say why (the footer only greys it out)."""
+        control = BY_NAME[name].control or name
+        reason = self.why_not(control, vm) if vm else "No VM highlighted."
         if reason:
             self.notify(reason, severity="warning", markup=False)
 

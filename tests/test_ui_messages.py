@@ -13,8 +13,9 @@ from textual.widgets import DataTable
 from data.traces import event_of, load_trace, recorded_fleet, replay_into
 from migtui.app import MigtuiApp
 from migtui.model.events import QMPEvent
+from migtui.model.link import LinkState
 from migtui.model.units import human_bytes
-from migtui.qmp.updates import EventReceived, SampleTaken, VMChanged
+from migtui.qmp.updates import Aspect, EventReceived, SampleTaken, VMChanged
 from migtui.screens.fleet import FleetScreen
 from migtui.screens.migrate import MigrateDialog
 from migtui.screens.vm import VMScreen
@@ -107,11 +108,11 @@ async def test_disconnected_vm_stays_listed_and_says_why() -> None:
     async with app.run_test() as pilot:
         await pilot.pause()
         state = fleet.states["db-1"]
-        state.link, state.link_error = "disconnected", "connection reset by QEMU (exited?)"
-        app.feed(VMChanged("db-1", "link"))
+        state.link, state.link_error = LinkState.DISCONNECTED, "connection reset by QEMU (exited?)"
+        app.feed(VMChanged("db-1", Aspect.LINK))
         await settle(pilot, lambda: cell(app, "db-1", "link") == "down")
-        state.link, state.busy_for = "connected", 3.0
-        app.feed(VMChanged("db-1", "busy"))
+        state.link, state.busy_for = LinkState.CONNECTED, 3.0
+        app.feed(VMChanged("db-1", Aspect.BUSY))
         await settle(pilot, lambda: cell(app, "db-1", "link") == "busy")
         assert app.screen.query_one(FleetTable).row_count == len(fleet.states)
 
@@ -159,8 +160,8 @@ async def test_vm_updates_reach_only_the_open_vm_screen() -> None:
         app.open_vm("batch-1")
         await pilot.pause()
         seen.clear()
-        app.feed(VMChanged("db-1", "settings"))
-        app.feed(VMChanged("batch-1", "settings"))
+        app.feed(VMChanged("db-1", Aspect.SETTINGS))
+        app.feed(VMChanged("batch-1", Aspect.SETTINGS))
         screen = app.screen
         assert isinstance(screen, VMScreen)
         await settle(pilot, lambda: screen.settings_version >= 1)
@@ -174,10 +175,12 @@ async def test_read_only_hides_every_control() -> None:
     async with app.run_test() as pilot:
         await pilot.pause()
         screen = app.screen
-        for action in ("migrate", "cancel", "postcopy"):
-            assert screen.check_action(action, ()) is False
+        controls = ("migrate", "cancel", "postcopy", "advised-downtime", "advised-bandwidth", "advised-switchover")
+        for name in controls:
+            assert screen.check_action("vm", (name,)) is False
         keys = {active.binding.action for active in screen.active_bindings.values()}
-        assert not keys & {"migrate", "cancel", "postcopy"}
+        assert not keys & {f"vm('{name}')" for name in controls}
+        assert "vm('parameters')" in keys  # looking is no change
         await pilot.press("m")
         await pilot.pause()
         assert not isinstance(app.screen, MigrateDialog)
@@ -214,7 +217,8 @@ async def test_palette_offers_every_action_for_every_vm() -> None:
         await provider.startup()
         names = {name for name, _, _ in provider._commands}
         for vm in app.fleet.states:
-            for verb in ("open", "migrate", "cancel", "postcopy", "refresh"):
+            for verb in ("open", "migrate", "cancel", "postcopy", "parameters", "snapshots", "refresh",
+                         "advised-downtime", "advised-bandwidth", "advised-switchover"):
                 assert f"{verb} {vm}" in names
         hits = [hit async for hit in provider.search("migrate batch")]
         assert hits and hits[0].text == "migrate batch-1"

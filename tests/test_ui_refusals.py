@@ -96,3 +96,12 @@ async def test_read_only_says_so_for_a_hidden_control() -> None:
     async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
         await pilot.pause()
         assert await press_on(pilot, "batch-1", "c", seen) == "migtui runs read-only: no cancel."
+
+
+async def test_an_advice_key_without_a_migration_says_so() -> None:
+    seen: list[Message] = []
+    app = MigtuiApp(recorded_fleet(), start_fleet=False)
+    async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
+        await pilot.pause()
+        assert await press_on(pilot, "web-1", "D", seen) == \
+            "web-1: no migration runs from web-1 (the last one completed), nothing to steer."

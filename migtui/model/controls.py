@@ -7,6 +7,7 @@ give, before anything is sent. ``None`` means the control can act.
 
 from __future__ import annotations
 
+from migtui.model.link import LinkState
 from migtui.model.vm_state import VMState
 
 CONTROLS = ("migrate", "cancel", "postcopy")
@@ -20,7 +21,7 @@ def refusal(action: str, state: VMState, destination: VMState | None = None) -> 
     ``destination`` is the VM the migration goes to, when migtui knows it
     (it was started from the dashboard): postcopy needs postcopy-ram there too."""
     vm = state.name
-    if state.link != "connected":
+    if state.link is not LinkState.CONNECTED:
         return f"{vm}: not connected (link {state.link}); migtui reconnects on its own."
     sample = state.latest
     if action == "migrate":
@@ -39,9 +40,9 @@ def refusal(action: str, state: VMState, destination: VMState | None = None) -> 
         last = f" (the last one {sample.status})" if sample is not None and sample.status != "none" else ""
         return f"{vm}: no migration runs from {vm}{last}, nothing to {action}."
     if action == "postcopy":
-        for side in (state, destination):
-            if side is not None and not side.capabilities.get("postcopy-ram"):
-                return f"{vm}: postcopy needs postcopy-ram on both sides; it is off on {side.name}."
+        for end in (state, destination):
+            if end is not None and not end.capabilities.get("postcopy-ram"):
+                return f"{vm}: postcopy needs postcopy-ram on both sides; it is off on {end.name}."
         if sample is not None and sample.status != "active":
             return f"{vm}: the migration is {sample.status}; postcopy starts from an active one."
     return None

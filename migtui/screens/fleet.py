@@ -11,8 +11,8 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input
 
-from migtui.screens.advice_keys import ADVICE_BINDINGS
-from migtui.screens.refusal_keys import EXPLAIN_BINDINGS
+from migtui.model.link import LinkState
+from migtui.screens.vm_actions import VM_ACTIONS, vm_bindings
 from migtui.widgets.fleet_row import COLUMNS, SORTABLE
 from migtui.widgets.fleet_table import FleetTable
 from migtui.widgets.vm_brief import VMBrief
@@ -27,27 +27,14 @@ class FleetScreen(Screen[None]):
     """Fleet overview: sort, filter, open a VM, start or steer its migration."""
 
     BINDINGS = [
-        Binding("enter", "open", "Open", id="fleet.open", tooltip="Charts, sample and events of the VM"),
+        *vm_bindings("fleet"),
         # At 80 columns the footer holds the controls, Help and Quit; the filter box says its key
         # itself, and both keys are on the help screen (?).
         Binding("slash", "filter", "Filter", id="fleet.filter", show=False,
                 tooltip="Type words to list only the VMs whose name, group or state match"),
         Binding("s", "sort", "Sort", id="fleet.sort", show=False, tooltip="Order by the next column (name, status, figures)"),
         Binding("S", "reverse", "Reverse", id="fleet.reverse", show=False, tooltip="Reverse the order"),
-        Binding("m", "migrate", "Migrate", id="fleet.migrate",
-                tooltip="Migrate the VM to a waiting VM or a URI (pre-flight checks first)"),
-        Binding("c", "cancel", "Cancel", id="fleet.cancel", tooltip="Cancel the VM's migration"),
-        Binding("p", "postcopy", "Postcopy", id="fleet.postcopy",
-                tooltip="Switch the VM's migration to postcopy (needs postcopy-ram on both sides)"),
-        Binding("e", "params", "Params", id="fleet.params",
-                tooltip="Edit the VM's migration parameters and capabilities"),
-        Binding("n", "snapshots", "Snapshots", id="fleet.snapshots",
-                tooltip="The VM's snapshots and snapshot jobs (save, load, delete)"),
-        Binding("r", "refresh", "Refresh", id="fleet.refresh", show=False,
-                tooltip="Read the VM's state, parameters and capabilities again"),
         Binding("escape", "clear_filter", "Clear filter", id="fleet.clear-filter", show=False),
-        *ADVICE_BINDINGS,
-        *EXPLAIN_BINDINGS,  # after m, c, p: a press they refuse gets its reason
     ]
 
     filter_text: reactive[str] = reactive("")
@@ -89,7 +76,7 @@ class FleetScreen(Screen[None]):
     def _update_subtitle(self) -> None:
         states = self.app.fleet.states.values()
         migrating = sum(1 for s in states if s.migrating_out)
-        down = sum(1 for s in states if s.link == "disconnected")
+        down = sum(1 for s in states if s.link is LinkState.DISCONNECTED)
         parts = [f"{len(states)} VMs", f"{migrating} migrating"]
         if down:
             parts.append(f"{down} down")
@@ -98,10 +85,10 @@ class FleetScreen(Screen[None]):
         self._follow_controls()
 
     def _follow_controls(self) -> None:
-        """Grey out cancel and postcopy as the highlighted VM's migration comes and goes.
+        """Grey out the controls as the highlighted VM's migration comes and goes.
 
         Only when that changes: refreshing the bindings rebuilds the footer."""
-        allowed = tuple(self.app.control_allowed(action, self.vm) for action in ("migrate", "cancel", "postcopy"))
+        allowed = tuple(self.app.vm_action_allowed(action.name, self.vm) for action in VM_ACTIONS if action.control)
         if allowed != self._controls:
             self._controls = allowed
             self.refresh_bindings()
@@ -137,15 +124,16 @@ class FleetScreen(Screen[None]):
     # -- actions ------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("migrate", "cancel", "postcopy"):
-            return self.app.control_allowed(action, self.vm)
-        if action in ("open", "params", "snapshots", "refresh"):
-            return self.vm is not None or None
+        if action == "vm":
+            return self.app.vm_action_allowed(str(parameters[0]), self.vm)
         return True
 
-    def action_open(self) -> None:
+    def action_vm(self, name: str) -> None:
         if self.vm:
-            self.app.open_vm(self.vm)
+            self.app.run_vm_action(name, self.vm)
+
+    def action_explain(self, name: str) -> None:
+        self.app.explain(name, self.vm)
 
     def action_filter(self) -> None:
         self.query_one("#fleet-filter", Input).focus()
@@ -162,34 +150,3 @@ class FleetScreen(Screen[None]):
     def action_reverse(self) -> None:
         self.sort_reverse = not self.sort_reverse
         self._sorted()
-
-    def action_migrate(self) -> None:
-        if self.vm:
-            self.app.ask_migrate(self.vm)
-
-    def action_advice(self, name: str) -> None:
-        if self.vm:
-            self.app.ask_advice(self.vm, name)
-
-    def action_explain(self, action: str) -> None:
-        self.app.explain(action, self.vm)
-
-    def action_cancel(self) -> None:
-        if self.vm:
-            self.app.ask_cancel(self.vm)
-
-    def action_postcopy(self) -> None:
-        if self.vm:
-            self.app.ask_postcopy(self.vm)
-
-    def action_params(self) -> None:
-        if self.vm:
-            self.app.open_params(self.vm)
-
-    def action_snapshots(self) -> None:
-        if self.vm:
-            self.app.open_snapshots(self.vm)
-
-    def action_refresh(self) -> None:
-        if self.vm:
-            self.app.refresh_vm(self.vm)

@@ -1,8 +1,9 @@
 """The help screen (? or F1): the keys of the screen it opened on, and what its figures mean.
 
-The keys are read from that screen's active bindings at the moment it
-opens, so they are the keys that work there, hidden ones included (S, r,
-D, B, O ...), and a key that cannot act now is marked so. ? , Esc or F1
+The keys are read from the bindings of that screen and of the App at the
+moment it opens: the keys that work there, hidden ones included (S, r, D,
+B, O ...); a key that cannot act now is dimmed, one that is off (a control
+in read-only mode) is left out. ? , Esc or F1
 close it again.
 """
 
@@ -10,8 +11,10 @@ from __future__ import annotations
 
 from rich.table import Table
 from rich.text import Text
+from textual.actions import parse
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import Label, Static
 from textual.containers import VerticalScroll
@@ -22,27 +25,29 @@ from migtui.screens.help_texts import GLOSSARIES
 PALETTE = ("ctrl+p", "Find any action of any VM by typing (open web-1, migrate db-1 ...)")
 
 
-def own_actions(node: object) -> set[tuple[str, str]]:
-    """(action, description) of the bindings migtui itself declares on ``node``'s class and bases."""
-    return {(binding.action, binding.description)
-            for cls in type(node).__mro__ if cls.__module__.startswith("migtui.")
-            for binding in cls.__dict__.get("BINDINGS", []) if isinstance(binding, Binding)}
+def own_bindings(node: DOMNode) -> list[Binding]:
+    """The bindings migtui itself declares on ``node``'s class and its bases, most specific first."""
+    return [binding for cls in type(node).__mro__ if cls.__module__.startswith("migtui.")
+            for binding in Binding.make_bindings(cls.__dict__.get("BINDINGS", []))]
 
 
 def keys_of(screen: Screen) -> list[tuple[str, str, bool]]:
-    """(key as shown, what it does, whether it can act now) for every key of ``screen``: its own
-    and the App's, not a focused widget's cursor keys or Textual's plumbing."""
+    """(key as shown, what it does, whether it can act now) for every key of ``screen``: its own, then
+    the App's; not a focused widget's cursor keys (which may shadow one of them, as the table's
+    Enter does: it opens the VM all the same), nor Textual's plumbing."""
     app = screen.app
-    ours = own_actions(screen) | own_actions(app)
     keys: list[tuple[str, str, bool]] = []
-    for active in screen.active_bindings.values():
-        binding = active.binding
-        if binding.system or (binding.action, binding.description) not in ours:
-            continue  # the hidden fallbacks that explain a refusal are system bindings
-        what = binding.tooltip or binding.description
-        keys.append((app.get_key_display(binding), what, active.enabled))
-    if not any(key == app.get_key_display(Binding(PALETTE[0], "")) for key, _, _ in keys):
-        keys.append((app.get_key_display(Binding(PALETTE[0], "")), PALETTE[1], True))
+    seen: set[str] = set()
+    for node in (screen, app):
+        for binding in own_bindings(node):
+            _, name, parameters = parse(binding.action)
+            allowed = node.check_action(name, parameters)
+            if binding.system or allowed is False or binding.key in seen:
+                continue  # hidden (read-only), or the fallback that explains a refusal
+            seen.add(binding.key)
+            keys.append((app.get_key_display(binding), binding.tooltip or binding.description, bool(allowed)))
+    palette = Binding(PALETTE[0], "")
+    keys.append((app.get_key_display(palette), PALETTE[1], True))
     return keys
 
 

@@ -23,6 +23,7 @@ from textual.widgets.option_list import Option
 
 from migtui.errors import MigtuiError
 from migtui.model.before import predict_before
+from migtui.model.link import LinkState
 from migtui.model.policy import list_policies
 from migtui.model.vm_state import settings_of
 from migtui.qmp.dirty_rate import measure_guest
@@ -111,7 +112,7 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
     def compose(self) -> ComposeResult:
         states = self.app.fleet.states
         waiting = [name for name, state in states.items()
-                   if name != self.source and state.link == "connected" and state.run_state == "inmigrate"]
+                   if name != self.source and state.link is LinkState.CONNECTED and state.run_state == "inmigrate"]
         options = [Option(f"{name}  (waiting for an incoming migration)", id=name) for name in waiting]
         options.append(Option("a URI, typed below", id=URI_OPTION))
         capabilities = states[self.source].capabilities

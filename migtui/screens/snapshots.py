@@ -25,6 +25,7 @@ from migtui.qapi.fields import field_specs
 from migtui.qmp import snapshots
 from migtui.qmp.session import VMSession
 from migtui.qmp.snapshots import JobOutcome, SnapshotRequest
+from migtui.qmp.updates import Aspect
 from migtui.screens.confirm import ConfirmDialog
 from migtui.screens.snapshot_dialog import SnapshotDialog
 from migtui.screens.worker_errors import ShowsWorkerErrors
@@ -103,9 +104,9 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
     # -- what is shown ------------------------------------------------------
 
     def on_state_updated(self, message: StateUpdated) -> None:
-        if message.aspect in ("run-state", "link", "busy"):
+        if message.aspect in (Aspect.RUN_STATE, Aspect.LINK, Aspect.BUSY):
             self._show_title()
-        if message.aspect == "jobs" and not self.app.fleet.states[self.vm].jobs.running:
+        if message.aspect is Aspect.JOBS and not self.app.fleet.states[self.vm].jobs.running:
             self.action_reload()  # a job ended (ours or another client's): the list may have changed
         self.refresh_bindings()
 

@@ -17,8 +17,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
 
 from migtui.preferences import CHART_WINDOWS
-from migtui.screens.advice_keys import ADVICE_BINDINGS
-from migtui.screens.refusal_keys import EXPLAIN_BINDINGS
+from migtui.screens.vm_actions import vm_bindings
+from migtui.model.link import LinkState
+from migtui.qmp.updates import Aspect
 from migtui.model.sample import Sample
 from migtui.model.units import human_bytes
 from migtui.widgets.charts import DowntimeChart, RateChart, RemainingChart, ThrottleChart
@@ -41,6 +42,7 @@ class VMScreen(Screen[None]):
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="vm.back", tooltip="Back to the fleet"),
+        *vm_bindings("vm"),
         Binding("w", "window", "Window", id="vm.window", show=False, tooltip="History on the charts: 1 min, 10 min, all"),
         Binding("1", "tab('charts')", "Charts", id="vm.charts", show=False, tooltip="Show the charts"),
         Binding("2", "tab('sample')", "Sample", id="vm.sample", show=False,
@@ -48,19 +50,6 @@ class VMScreen(Screen[None]):
         Binding("3", "tab('events')", "Events", id="vm.events", show=False, tooltip="Show the event log"),
         Binding("slash", "filter_events", "Filter", id="vm.filter-events", show=False,
                 tooltip="Filter the event log"),
-        Binding("m", "migrate", "Migrate", id="vm.migrate",
-                tooltip="Migrate this VM to a waiting VM or a URI (pre-flight checks first)"),
-        Binding("c", "cancel", "Cancel", id="vm.cancel", tooltip="Cancel this VM's migration"),
-        Binding("p", "postcopy", "Postcopy", id="vm.postcopy",
-                tooltip="Switch this VM's migration to postcopy (needs postcopy-ram on both sides)"),
-        Binding("e", "params", "Params", id="vm.params",
-                tooltip="Edit this VM's migration parameters and capabilities (also while it migrates)"),
-        Binding("n", "snapshots", "Snapshots", id="vm.snapshots",
-                tooltip="This VM's snapshots and snapshot jobs (save, load, delete)"),
-        Binding("r", "refresh", "Refresh", id="vm.refresh", show=False,
-                tooltip="Read the VM's state, parameters and capabilities again"),
-        *ADVICE_BINDINGS,
-        *EXPLAIN_BINDINGS,  # after m, c, p: a press they refuse gets its reason
     ]
 
     sample: reactive[Sample | None] = reactive(None)
@@ -69,7 +58,7 @@ class VMScreen(Screen[None]):
     """Seconds of history on the charts (None: all)."""
     marks_version: reactive[int] = reactive(0)
     settings_version: reactive[int] = reactive(0)
-    link: reactive[str] = reactive("connecting")
+    link: reactive[LinkState] = reactive(LinkState.CONNECTING)
     """The VM's link: once it is down, the prediction stops advising on old figures."""
 
     app: MigtuiApp  # type: ignore[assignment]
@@ -123,7 +112,7 @@ class VMScreen(Screen[None]):
             self._update_title()
 
     def on_state_updated(self, message: StateUpdated) -> None:
-        if message.aspect == "settings":
+        if message.aspect is Aspect.SETTINGS:
             self.settings_version += 1
         self.link = self.app.fleet.states[self.vm].link
         self._update_title()
@@ -135,7 +124,7 @@ class VMScreen(Screen[None]):
     def _update_title(self) -> None:
         state = self.app.fleet.states[self.vm]
         parts = [self.vm]
-        if state.link != "connected":
+        if state.link is not LinkState.CONNECTED:
             parts.append(f"link {state.link}" + (f": {state.link_error}" if state.link_error else ""))
         else:
             parts.append(state.run_state or "?")
@@ -161,9 +150,15 @@ class VMScreen(Screen[None]):
     # -- actions ------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("migrate", "cancel", "postcopy"):
-            return self.app.control_allowed(action, self.vm)
+        if action == "vm":
+            return self.app.vm_action_allowed(str(parameters[0]), self.vm)
         return True
+
+    def action_vm(self, name: str) -> None:
+        self.app.run_vm_action(name, self.vm)
+
+    def action_explain(self, name: str) -> None:
+        self.app.explain(name, self.vm)
 
     def action_back(self) -> None:
         if isinstance(self.focused, Input):
@@ -185,27 +180,3 @@ class VMScreen(Screen[None]):
     def action_filter_events(self) -> None:
         self.query_one(TabbedContent).active = "events"
         self.query_one(EventLog).focus_filter()
-
-    def action_migrate(self) -> None:
-        self.app.ask_migrate(self.vm)
-
-    def action_advice(self, name: str) -> None:
-        self.app.ask_advice(self.vm, name)
-
-    def action_explain(self, action: str) -> None:
-        self.app.explain(action, self.vm)
-
-    def action_cancel(self) -> None:
-        self.app.ask_cancel(self.vm)
-
-    def action_postcopy(self) -> None:
-        self.app.ask_postcopy(self.vm)
-
-    def action_params(self) -> None:
-        self.app.open_params(self.vm)
-
-    def action_snapshots(self) -> None:
-        self.app.open_snapshots(self.vm)
-
-    def action_refresh(self) -> None:
-        self.app.refresh_vm(self.vm)

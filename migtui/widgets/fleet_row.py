@@ -15,6 +15,7 @@ from typing import Any
 from rich.text import Text
 
 from migtui.model.convergence import Verdict, predict
+from migtui.model.link import LinkState
 from migtui.model.sample import Sample
 from migtui.model.vm_state import VMState
 from migtui.widgets.cell_styles import CellPalette
@@ -112,9 +113,9 @@ class FleetRow:
         link, link_style = _link(state, p)
         run = state.run_state or "?"
         cells = {
-            "name": Text(self.vm, style=p.bad if state.link == "disconnected" else p.plain),
+            "name": Text(self.vm, style=p.bad if state.link is LinkState.DISCONNECTED else p.plain),
             "link": Text(link, style=link_style),
-            "run": Text(run, style=p.muted if state.link != "connected" else _run_style(run, p)),
+            "run": Text(run, style=p.muted if state.link is not LinkState.CONNECTED else _run_style(run, p)),
             "status": Text(SHORT_STATUS.get(status, status) if status != "none" else "-", style=_status_style(status, p)),
             "pass": Text(str(sample.passes) if ram else "-", justify="right"),
             "progress": _progress(sample, self.outlook.prediction.verdict, p),
@@ -171,13 +172,13 @@ def _dirty(sample: Sample | None, active: bool, p: CellPalette) -> Text:
 
 
 def _link(state: VMState, p: CellPalette) -> tuple[str, Any]:
-    if state.link == "connected":
+    if state.link is LinkState.CONNECTED:
         if state.busy:
             return "busy", p.warn
         return ("err", p.bad) if state.poll_error else ("up", p.good)
-    if state.link == "connecting":
+    if state.link is LinkState.CONNECTING:
         return "…", p.muted
-    if state.link == "closed":
+    if state.link is LinkState.CLOSED:
         return "off", p.muted
     return "down", p.bad
 

@@ -27,6 +27,7 @@ from textual.reactive import reactive
 from textual.widgets import DataTable
 
 from migtui.model.vm_state import VMState
+from migtui.qmp.updates import Aspect
 from migtui.widgets.cell_styles import DEFAULT_PALETTE, CellPalette
 from migtui.widgets.feed import EventArrived, FleetFeed, SampleArrived, StateUpdated
 from migtui.widgets.fleet_row import CELL_PADDING, COLUMNS, SORTABLE, FleetRow, columns_that_fit
@@ -37,7 +38,7 @@ admins expect of an overview (top's default is slower); each row repainted
 costs a dozen Rich renders, and rows repainted per second is what the
 table's CPU is made of. The VM screen draws every sample."""
 TICK = 0.25
-URGENT_ASPECTS = frozenset({"link", "run-state", "busy", "poll-error"})
+URGENT_ASPECTS = frozenset({Aspect.LINK, Aspect.RUN_STATE, Aspect.BUSY, Aspect.POLL_ERROR})
 
 
 class FleetTable(DataTable[Text]):

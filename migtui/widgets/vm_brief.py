@@ -9,11 +9,12 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from migtui.model.link import LinkState
 from migtui.model.sample import Sample
 from migtui.model.units import human_bytes, human_rate
 from migtui.model.vm_state import VMState
 from migtui.widgets.feed import EventArrived, FleetFeed, SampleArrived, StateUpdated
-from migtui.screens.advice_keys import ADVICE_KEYS
+from migtui.screens.vm_actions import ADVICE_KEYS
 from migtui.widgets.figures import clock
 from migtui.widgets.outlook import ending, outlook_of
 
@@ -70,8 +71,8 @@ class VMBrief(Static):
             return
         head = " · ".join(part for part in (state.name, state.group, state.version and f"QEMU {state.version}") if part)
         sample = state.latest
-        if state.link != "connected":
-            self.set_class(state.link == "disconnected", "-bad")
+        if state.link is not LinkState.CONNECTED:
+            self.set_class(state.link is LinkState.DISCONNECTED, "-bad")
             seen = (f"Last seen at {clock(sample.wall)}: {_seen(sample)}; no prediction."
                     if sample is not None and sample.status != "none" else "")
             self._lines(f"{head} · link {state.link}", state.link_error or "waiting for QEMU to answer on QMP",
