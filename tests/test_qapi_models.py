@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from migtui.qapi import UNCHANGED, FieldErrors, FieldKind, build_model, field_specs, load_release, member_for_error
-from migtui.qapi.sizes import format_size, parse_size
+from migtui.units import format_size, parse_size
 from migtui.qapi.version import QemuVersion
 
 

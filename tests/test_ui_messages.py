@@ -14,7 +14,7 @@ from data.traces import event_of, load_trace, recorded_fleet, replay_into
 from migtui.app import MigtuiApp
 from migtui.model.events import QMPEvent
 from migtui.model.link import LinkState
-from migtui.model.units import human_bytes
+from migtui.units import human_bytes
 from migtui.qmp.updates import Aspect, EventReceived, SampleTaken, VMChanged
 from migtui.screens.fleet import FleetScreen
 from migtui.screens.migrate import MigrateDialog
@@ -80,7 +80,7 @@ async def test_migration_event_reaches_the_table_before_the_next_sample() -> Non
 
 
 async def test_the_highlighted_row_and_the_brief_show_the_same_sample() -> None:
-    from migtui.widgets.figures import compact_bytes
+    from migtui.units import compact_bytes
     from migtui.widgets.vm_brief import VMBrief
 
     fleet = recorded_fleet()

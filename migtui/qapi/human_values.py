@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from migtui.qapi.fields import FieldKind, FieldSpec
+from migtui.units import exact_bytes
 
 MILLISECONDS = "ms"
 PERCENT = "%"
@@ -43,8 +44,6 @@ HINTS: dict[str, str] = {
     BYTES_PER_SECOND: "bytes per second, such as 1048576, 512K, 64M or 1G",
 }
 
-_BINARY = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
-
 
 def human_value(spec: FieldSpec | None, value: Any) -> str:
     """``134217728`` of max-bandwidth -> ``128 MiB/s``; ``300`` of downtime-limit -> ``300 ms``."""
@@ -59,7 +58,7 @@ def human_value(spec: FieldSpec | None, value: Any) -> str:
         # announce-* are sizes in the schema but milliseconds in their docs: the unit decides.
         return f"{value} {unit}" if unit == MILLISECONDS else f"{value}{unit}"
     if spec.kind is FieldKind.SIZE and isinstance(value, int):
-        return human_size(value) + (unit if unit == BYTES_PER_SECOND else "")
+        return exact_bytes(value) + (unit if unit == BYTES_PER_SECOND else "")
     if spec.kind is FieldKind.STR_OR_NULL or spec.kind is FieldKind.STR:
         return repr(value) if value == "" else str(value)
     return _plain(value)
@@ -74,18 +73,6 @@ def value_hint(spec: FieldSpec) -> str | None:
     if unit.startswith(" "):  # a count: " packets", " MB/s"
         return f"a whole number of{unit}, such as 5"
     return HINTS[unit]
-
-
-def human_size(value: int) -> str:
-    """Exact when it can be (``64 MiB``), one decimal otherwise (``1.5 GiB``), bytes below 1 KiB."""
-    size = float(value)
-    for unit in _BINARY:
-        if abs(size) < 1024 or unit == _BINARY[-1]:
-            if unit == "B":
-                return f"{value} B"
-            return f"{size:.0f} {unit}" if size.is_integer() else f"{size:.1f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
 
 
 def _plain(value: Any) -> str:

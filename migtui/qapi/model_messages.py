@@ -7,7 +7,7 @@ from typing import Any
 
 from migtui.qapi.fields import FieldKind, FieldSpec
 from migtui.qapi.human_values import value_hint
-from migtui.qapi.sizes import SIZE_HINT
+from migtui.units import SIZE_HINT
 
 
 def message_for(error: Any, spec: FieldSpec | None, nested: Sequence[int | str]) -> str:

@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from migtui.model.snapshots import Snapshot
-from migtui.model.units import human_bytes
+from migtui.units import human_bytes
 from migtui.params.forms import forms_of
 from migtui.qapi.choices import with_choices
 from migtui.qapi.fields import field_specs

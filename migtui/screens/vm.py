@@ -21,7 +21,7 @@ from migtui.screens.vm_actions import vm_bindings
 from migtui.model.link import LinkState
 from migtui.qmp.updates import Aspect
 from migtui.model.sample import Sample
-from migtui.model.units import human_bytes
+from migtui.units import human_bytes
 from migtui.widgets.charts import DowntimeChart, RateChart, RemainingChart, ThrottleChart
 from migtui.widgets.event_log import EventLog
 from migtui.widgets.feed import MarksChanged, SampleArrived, StateUpdated

@@ -23,7 +23,7 @@ from textual.widgets import Button, Input, Select, Static, Switch
 
 from migtui.qapi.fields import FieldKind, FieldSpec
 from migtui.qapi.human_values import BYTES_PER_SECOND, MILLISECONDS, UNITS, human_value, value_hint
-from migtui.qapi.sizes import SIZE_HINT, parse_size
+from migtui.units import SIZE_HINT, parse_size
 from migtui.qapi.text_values import text_from_value
 
 PLACEHOLDERS = {

@@ -19,7 +19,8 @@ from migtui.model.link import LinkState
 from migtui.model.sample import Sample
 from migtui.model.vm_state import VMState
 from migtui.widgets.cell_styles import CellPalette
-from migtui.widgets.figures import clock, compact_bytes, compact_ms, compact_rate, sparkline
+from migtui.widgets.figures import clock, sparkline
+from migtui.units import compact_bytes, compact_ms, compact_rate
 from migtui.widgets.outlook import Outlook, outlook_of
 
 RECENT = 120

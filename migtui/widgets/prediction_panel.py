@@ -13,7 +13,7 @@ from migtui.model.sample import Sample
 from migtui.model.vm_state import VMState
 from migtui.qmp.policy import PolicyRunner
 from migtui.screens.vm_actions import ADVICE_KEYS
-from migtui.widgets.figures import compact_seconds
+from migtui.units import compact_seconds
 from migtui.widgets.outlook import Outlook, ending, outlook_of
 
 WINDOW_SECONDS = 30.0

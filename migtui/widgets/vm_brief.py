@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from migtui.model.link import LinkState
 from migtui.model.sample import Sample
-from migtui.model.units import human_bytes, human_rate
+from migtui.units import human_bytes, human_rate
 from migtui.model.vm_state import VMState
 from migtui.widgets.feed import EventArrived, FleetFeed, SampleArrived, StateUpdated
 from migtui.screens.vm_actions import ADVICE_KEYS
