@@ -5,14 +5,13 @@ the footer, the help screen and the palette, which control check it needs
 (:mod:`migtui.model.controls`: ``migrate``, ``cancel``, ``postcopy``,
 ``steer``) and which method of the App carries it out. The fleet and VM
 screens bind :func:`vm_bindings`; their ``check_action`` and ``action_vm``
-pass the highlighted or shown VM to the App (:class:`VMControls`); the
-palette lists :data:`VM_ACTIONS` for every VM. A new action is one entry here.
+pass the highlighted or shown VM to the App; the palette lists :data:`VM_ACTIONS` for every VM. A new action is one entry here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 
@@ -93,16 +92,6 @@ def vm_bindings(screen: str) -> list[Binding]:
 
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-class VMControls(Protocol):
-    """What a screen needs of the App to act on a VM (the App is one)."""
-
-    def vm_action_allowed(self, name: str, vm: str | None) -> bool | None: ...
-
-    def run_vm_action(self, name: str, vm: str) -> None: ...
-
-    def explain(self, name: str, vm: str | None) -> None: ...
 
 
 def run(app: MigtuiApp, name: str, vm: str) -> None:
