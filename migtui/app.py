@@ -4,14 +4,15 @@ The App owns the :class:`~migtui.qmp.fleet.Fleet` (screens come and go,
 connections stay), a :class:`~migtui.widgets.feed.FleetFeed` that turns the
 fleet's updates into coalescing messages for the widgets that show them,
 and the chart marks of every VM. The actions on a VM (open, migrate, cancel,
-postcopy, refresh) live here, so bindings, screens and the command palette
-share them; commands to QEMU run in workers, and their errors come back as
+postcopy, advice, refresh) are carried out here; which exist, their keys and
+words are the table in migtui.screens.vm_actions; commands to QEMU run in workers, and their errors come back as
 notifications in QEMU's own words, never as a crash.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import traceback
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -22,7 +23,9 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from migtui.errors import MigtuiError
+from migtui.model.controls import refusal
 from migtui.model.policy import load_policy
+from migtui.preferences import PreferenceFile, Preferences
 from migtui.qmp import migration
 from migtui.qmp.fleet import Fleet
 from migtui.qmp.steering import old_to_new, take
@@ -30,17 +33,21 @@ from migtui.qmp.updates import PolicyStep, Update
 from migtui.screens.confirm import ConfirmDialog
 from migtui.screens.error import ErrorScreen
 from migtui.screens.fleet import FleetScreen
+from migtui.screens.help import HelpScreen
 from migtui.screens.migrate import MigrateDialog, MigrationRequest
 from migtui.screens.palette import VMCommands
 from migtui.screens.params import ParamsScreen
 from migtui.screens.snapshots import SnapshotsScreen
+from migtui.screens import vm_actions
 from migtui.screens.vm import VMScreen
+from migtui.screens.vm_actions import BY_NAME
 from migtui.themes import THEMES, default_theme_name, stylesheet
 from migtui.widgets.feed import FleetFeed
 from migtui.widgets.marks import ChartMark, MarkBook
 
-CONTROL_ACTIONS = ("migrate", "cancel", "postcopy")
 log = logging.getLogger(__name__)
+READ_ONLY_WORDS = {"steer": "change of parameters"}
+"""How a refused control is named when migtui runs read-only."""
 
 
 class MigtuiApp(App[None]):
@@ -50,18 +57,23 @@ class MigtuiApp(App[None]):
     CSS_PATH = stylesheet()
     COMMANDS = App.COMMANDS | {VMCommands}
     BINDINGS = [
+        Binding("question_mark", "help", "Help", id="app.help",
+                tooltip="The keys of this screen and what its figures mean (? or Esc closes)"),
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave migtui (the VMs are not touched)"),
         # Admins stop terminal tools with Ctrl+C; an Input's own Ctrl+C (copy) still wins while it has focus.
         Binding("ctrl+c", "quit", "Quit", id="app.interrupt", show=False, tooltip="Leave migtui"),
-        Binding("f1", "show_help_panel", "Keys", id="app.keys", show=False,
-                tooltip="Show every key of the focused screen"),
+        Binding("f1", "help", "Help", id="app.help-f1", show=False, tooltip="The same help as ?"),
     ]
 
     def __init__(self, fleet: Fleet, *, start_fleet: bool = True, theme: str | None = None,
-                 open_vm: str | None = None, auto_dismiss_jobs: bool = False) -> None:
+                 open_vm: str | None = None, auto_dismiss_jobs: bool = False,
+                 preferences: PreferenceFile | None = None) -> None:
         """``start_fleet=False`` leaves connecting to the caller (tests feed
-        recorded samples into a fleet that never connects)."""
+        recorded samples into a fleet that never connects). ``preferences``: the
+        file the admin's choices are kept in (None: kept for this run only)."""
         super().__init__()
+        self.preferences = preferences
+        self._session_choices = Preferences()
         self.fleet = fleet
         self.feed = FleetFeed()
         self.marks = MarkBook()
@@ -73,16 +85,42 @@ class MigtuiApp(App[None]):
         self._open_vm = open_vm
         self._unsubscribe = None
         self._unsubscribe_policy = lambda: None
+        self._destinations: dict[str, str] = {}
+        """The destination of each migration started here (postcopy needs postcopy-ram on both)."""
         for custom in THEMES:
             self.register_theme(custom)
-        self.theme = theme or default_theme_name()
+        # A theme saved from a colour terminal would be black on black under NO_COLOR (see migtui.themes).
+        saved = self.chosen.theme if "NO_COLOR" not in os.environ else None
+        self._unknown_theme = saved if saved and saved not in self.available_themes else None
+        self.theme = theme or (saved if saved and not self._unknown_theme else None) or default_theme_name()
         if self.read_only:
             self.title = "migtui (read-only)"
 
     def get_default_screen(self) -> Screen:
         return FleetScreen()
 
+    @property
+    def chosen(self) -> Preferences:
+        """The admin's remembered choices (theme, chart window, sort)."""
+        return self.preferences.values if self.preferences else self._session_choices
+
+    def remember(self, **changes: object) -> None:
+        """Keep a choice for the next start (the preferences file), or for this run."""
+        if self.preferences:
+            self.preferences.update(**changes)
+        else:
+            self._session_choices = self._session_choices.model_copy(update=changes)
+
+    def watch_theme(self, theme: str) -> None:
+        if self.is_running:  # picked in the palette; --theme is set before the start and is no choice to keep
+            self.remember(theme=theme)
+
     def on_mount(self) -> None:
+        if self.preferences and self.preferences.problem:
+            self.notify(self.preferences.problem, severity="warning", timeout=20, markup=False)
+        if self._unknown_theme:
+            self.notify(f"{self.preferences.path if self.preferences else 'settings'}: no theme "
+                        f"{self._unknown_theme!r}; using {self.theme}", severity="warning", markup=False)
         self._unsubscribe = self.fleet.subscribe(self.feed)
         self._unsubscribe_policy = self.fleet.subscribe(self._mark_policy_step)
         if self._start_fleet:
@@ -96,6 +134,12 @@ class MigtuiApp(App[None]):
             self._unsubscribe_policy()
         if self._start_fleet:
             await self.fleet.close()
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)
+        else:
+            self.push_screen(HelpScreen(self.screen))
 
     # -- marks: the hook for annotations on the charts ----------------------
 
@@ -112,25 +156,39 @@ class MigtuiApp(App[None]):
 
     # -- actions on a VM (bindings, screens and the palette) ----------------
 
+    def vm_action_allowed(self, name: str, vm: str | None) -> bool | None:
+        """For ``check_action`` of an action of the table (migtui.screens.vm_actions): False hides it
+        (a control in read-only mode), None greys it out (no VM, or the control cannot act now)."""
+        control = BY_NAME[name].control
+        if control is None:
+            return vm is not None or None
+        return self.control_allowed(control, vm)
+
+    def run_vm_action(self, name: str, vm: str) -> None:
+        """Carry out the action ``name`` of the table on ``vm`` (a key or the palette)."""
+        vm_actions.run(self, name, vm)
+
     def control_allowed(self, action: str, vm: str | None) -> bool | None:
-        """For ``check_action``: False hides a control (read-only mode), None greys it out."""
+        """False hides a control (read-only mode), None greys it out (it cannot act on ``vm`` now)."""
         if self.read_only:
             return False
-        state = self.fleet.states.get(vm) if vm else None
-        if state is None or state.link != "connected":
-            return None
-        sample = state.latest
-        # A destination's query-migrate says "active" too, but cancel and postcopy are the source's to do.
-        migrating = state.migrating_out
-        if action == "migrate":
-            busy = sample is not None and sample.active  # as source or as destination
-            return (not busy and state.run_state in ("running", "paused")) or None
-        if action == "cancel":
-            return migrating or None
-        if action == "postcopy":
-            return (migrating and sample is not None and sample.status == "active"
-                    and bool(state.capabilities.get("postcopy-ram"))) or None
-        return True
+        return None if vm is None or self.why_not(action, vm) else True
+
+    def why_not(self, action: str, vm: str) -> str | None:
+        """Why ``action`` cannot act on ``vm`` now, in a line (None: it can)."""
+        if self.read_only:
+            return f"migtui runs read-only: no {READ_ONLY_WORDS.get(action, action)}."
+        state = self.fleet.states.get(vm)
+        if state is None:
+            return f"No VM named {vm!r}."
+        return refusal(action, state, self.fleet.states.get(self._destinations.get(vm, "")))
+
+    def explain(self, name: str, vm: str | None) -> None:
+        """The key of action ``name`` was pressed while it cannot act: say why (the footer only greys it out)."""
+        control = BY_NAME[name].control or name
+        reason = self.why_not(control, vm) if vm else "No VM highlighted."
+        if reason:
+            self.notify(reason, severity="warning", markup=False)
 
     def open_vm(self, vm: str) -> None:
         if vm not in self.fleet.states:
@@ -192,7 +250,7 @@ class MigtuiApp(App[None]):
 
     def ask_advice(self, vm: str, name: str) -> None:
         """Take the action the prediction advises on ``name`` (a parameter), after a confirmation."""
-        if self._refuse(vm, "cancel"):  # the same condition: a migration of this VM runs, from here
+        if self._refuse(vm, "steer"):  # as for cancel: a migration of this VM runs, from here
             return
         state = self.fleet.states[vm]
         action = next((a for a in state.prediction().actions if a.name == name), None)
@@ -212,14 +270,10 @@ class MigtuiApp(App[None]):
 
     def _refuse(self, vm: str, action: str) -> bool:
         """Say why ``action`` cannot run now (a palette entry bypasses the key's check)."""
-        allowed = self.control_allowed(action, vm)
-        if allowed:
-            return False
-        if allowed is False:
-            self.notify(f"migtui runs read-only: no {action}.", severity="warning")
-        else:
-            self.notify(f"{vm}: nothing to {action} now.", severity="warning")
-        return True
+        reason = self.why_not(action, vm)
+        if reason:
+            self.notify(reason, severity="warning", markup=False)
+        return reason is not None
 
     def _migrate_confirmed(self, request: MigrationRequest | None) -> None:
         if request is None:
@@ -231,6 +285,8 @@ class MigtuiApp(App[None]):
             target = fleet.session(request.destination) if request.destination else str(request.uri)
             policy = load_policy(request.policy) if request.policy else None
             uri = await migration.start_migration(source, target, request.plan)
+            if request.destination:
+                self._destinations[request.source] = request.destination
             if policy is not None:
                 fleet.apply_policy(request.source, policy)
             fleet.refresh(request.source)

@@ -72,7 +72,7 @@ async def test_params_refuses_invalid_values_one_line_each_and_sends_nothing(vm1
     assert err.splitlines() == [
         "migtui: vm1: --set warp: is not a member here",
         "migtui: vm1: --set compress-level: must be from 0 to 9, not 10",
-        "migtui: vm1: --set downtime-limit: expects a whole number from 0 to 2000000, not 'fast'",
+        "migtui: vm1: --set downtime-limit: expects a whole number of milliseconds, such as 50 (from 0 to 2000000), not 'fast'",
         "migtui: vm1: --cap multifd: expects on or off, not 'maybe'",
         "migtui: vm1: nothing was sent",
     ]

@@ -57,7 +57,7 @@ def test_every_refused_value_is_named_with_its_reason(settings_7_2):
                                 "quotes at column 3)",
         "warp-factor": "is not a member here",
         "compress-level": "must be from 0 to 9, not 10",
-        "downtime-limit": "expects a whole number from 0 to 2000000, not 'fast'",
+        "downtime-limit": "expects a whole number of milliseconds, such as 50 (from 0 to 2000000), not 'fast'",
         "multifd": "expects on or off, not 'maybe'",
         "teleport": "is not a migration capability of this QEMU",
     }

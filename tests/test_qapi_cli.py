@@ -131,6 +131,24 @@ def test_diff_7_2_to_8_0_only_adds_a_command(capsys):
     assert out.splitlines()[1:] == ["commands:", "  + query-migrationthreads  (since 7.2)"]
 
 
+@pytest.mark.parametrize(("before", "after"), [("7.2.0", "9.0.0"), ("9.0.0", "7.2.0"), ("8.0", "8.1")])
+def test_a_command_moved_to_another_schema_file_is_told_from_a_removed_one(capsys, before, after):
+    code, out, _ = run(capsys, "--diff", before, after)
+    lines = out.splitlines()
+    assert code == 0
+    assert "  ~ client_migrate_info moved  (in ui.json from 8.1 on, a file migtui does not bundle: " \
+           "still a QEMU command)" in lines
+    assert not [line for line in lines if "client_migrate_info" in line and "moved" not in line]
+
+
+def test_commands_qemu_removed_are_still_told_removed(capsys):
+    code, out, _ = run(capsys, "--diff", "5.2", "6.0")
+    lines = out.splitlines()
+    assert code == 0
+    block = lines[lines.index("commands:") + 1:]
+    assert "  - migrate_set_speed" in block and "  - query-migrate-cache-size" in block
+
+
 def test_diff_as_json(capsys):
     code, out, _ = run(capsys, "--diff", "9.0", "9.1", "--json")
     changes = json.loads(out)

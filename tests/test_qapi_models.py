@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from migtui.qapi import UNCHANGED, FieldErrors, FieldKind, build_model, field_specs, load_release, member_for_error
-from migtui.qapi.sizes import format_size, parse_size
+from migtui.units import format_size, parse_size
 from migtui.qapi.version import QemuVersion
 
 
@@ -107,7 +107,17 @@ def test_arrays_of_structs_use_nested_models(params):
         ({"compress-level": True}, {"compress-level": "expects a whole number from 0 to 9, not True"}),
         ({"compress-level": 1.5}, {"compress-level": "expects a whole number from 0 to 9, not 1.5"}),
         ({"max-bandwidth": "12Q"},
-         {"max-bandwidth": "expects a size in bytes, such as 1048576, 512K, 64M or 1G, not '12Q'"}),
+         {"max-bandwidth": "expects bytes per second, such as 1048576, 512K, 64M or 1G, not '12Q'"}),
+        ({"xbzrle-cache-size": "12Q"},
+         {"xbzrle-cache-size": "expects a size in bytes, such as 1048576, 512K, 64M or 1G, not '12Q'"}),
+        # The message follows the member's unit, not its schema type (announce-* are sizes there).
+        ({"announce-initial": "-5"},
+         {"announce-initial": "expects a whole number of milliseconds, such as 50, not '-5'"}),
+        ({"announce-rounds": "abc"}, {"announce-rounds": "expects a whole number of packets, such as 5, not 'abc'"}),
+        ({"downtime-limit": "abc"},
+         {"downtime-limit": "expects a whole number of milliseconds, such as 50 (from 0 to 2000000), not 'abc'"}),
+        ({"cpu-throttle-initial": "x"},
+         {"cpu-throttle-initial": "expects a percentage, a whole number such as 20 (from 1 to 99), not 'x'"}),
         ({"max-bandwidth": -1}, {"max-bandwidth": "must be from 0 to 18446744073709551615, not -1"}),
         ({"max-bandwidth": "16E"}, {"max-bandwidth": "must be from 0 to 18446744073709551615, not 18446744073709551616"}),
         ({"multifd-compression": "lz4"}, {"multifd-compression": "must be one of none, zlib, zstd, not 'lz4'"}),

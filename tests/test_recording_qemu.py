@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from migtui.model.units import human_bytes
+from migtui.units import human_bytes
 from migtui.record.reader import Recording
 from migtui.record.replay import ReplayFleet
 from migtui.replay_app import ReplayApp

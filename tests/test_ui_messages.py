@@ -13,7 +13,9 @@ from textual.widgets import DataTable
 from data.traces import event_of, load_trace, recorded_fleet, replay_into
 from migtui.app import MigtuiApp
 from migtui.model.events import QMPEvent
-from migtui.qmp.updates import EventReceived, SampleTaken, VMChanged
+from migtui.model.link import LinkState
+from migtui.units import human_bytes
+from migtui.qmp.updates import Aspect, EventReceived, SampleTaken, VMChanged
 from migtui.screens.fleet import FleetScreen
 from migtui.screens.migrate import MigrateDialog
 from migtui.screens.vm import VMScreen
@@ -77,17 +79,40 @@ async def test_migration_event_reaches_the_table_before_the_next_sample() -> Non
         assert cell(app, "db-1", "progress") == "100%"
 
 
+async def test_the_highlighted_row_and_the_brief_show_the_same_sample() -> None:
+    from migtui.units import compact_bytes
+    from migtui.widgets.vm_brief import VMBrief
+
+    fleet = recorded_fleet()
+    app = MigtuiApp(fleet, start_fleet=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.screen.vm == "batch-1"  # highlighted: the first row
+        state = fleet.states["batch-1"]
+        base = state.latest.at - 30.0
+        brief = app.screen.query_one(VMBrief)
+        # Samples a poll interval apart, faster than the table repaints a row of its own accord.
+        for entry in [e for e in load_trace("not-converging").samples if 30.0 < e["at"] <= 33.0]:
+            sample = state.tracker.add(entry["answer"], at=base + entry["at"], wall=entry["wall"])
+            app.feed(SampleTaken("batch-1", sample))
+            await settle(pilot, lambda: f"left {human_bytes(sample.remaining)}" in str(brief.render())
+                         and cell(app, "batch-1", "remaining") == compact_bytes(sample.remaining),
+                         2, f"the brief and the row on the sample at {entry['at']} s")
+        assert len({e["answer"]["ram"]["remaining"] for e in load_trace("not-converging").samples
+                    if 30.0 < e["at"] <= 33.0}) > 2  # the figures moved: a row a sample behind shows
+
+
 async def test_disconnected_vm_stays_listed_and_says_why() -> None:
     fleet = recorded_fleet()
     app = MigtuiApp(fleet, start_fleet=False)
     async with app.run_test() as pilot:
         await pilot.pause()
         state = fleet.states["db-1"]
-        state.link, state.link_error = "disconnected", "connection reset by QEMU (exited?)"
-        app.feed(VMChanged("db-1", "link"))
+        state.link, state.link_error = LinkState.DISCONNECTED, "connection reset by QEMU (exited?)"
+        app.feed(VMChanged("db-1", Aspect.LINK))
         await settle(pilot, lambda: cell(app, "db-1", "link") == "down")
-        state.link, state.busy_for = "connected", 3.0
-        app.feed(VMChanged("db-1", "busy"))
+        state.link, state.busy_for = LinkState.CONNECTED, 3.0
+        app.feed(VMChanged("db-1", Aspect.BUSY))
         await settle(pilot, lambda: cell(app, "db-1", "link") == "busy")
         assert app.screen.query_one(FleetTable).row_count == len(fleet.states)
 
@@ -135,8 +160,8 @@ async def test_vm_updates_reach_only_the_open_vm_screen() -> None:
         app.open_vm("batch-1")
         await pilot.pause()
         seen.clear()
-        app.feed(VMChanged("db-1", "settings"))
-        app.feed(VMChanged("batch-1", "settings"))
+        app.feed(VMChanged("db-1", Aspect.SETTINGS))
+        app.feed(VMChanged("batch-1", Aspect.SETTINGS))
         screen = app.screen
         assert isinstance(screen, VMScreen)
         await settle(pilot, lambda: screen.settings_version >= 1)
@@ -150,10 +175,12 @@ async def test_read_only_hides_every_control() -> None:
     async with app.run_test() as pilot:
         await pilot.pause()
         screen = app.screen
-        for action in ("migrate", "cancel", "postcopy"):
-            assert screen.check_action(action, ()) is False
+        controls = ("migrate", "cancel", "postcopy", "advised-downtime", "advised-bandwidth", "advised-switchover")
+        for name in controls:
+            assert screen.check_action("vm", (name,)) is False
         keys = {active.binding.action for active in screen.active_bindings.values()}
-        assert not keys & {"migrate", "cancel", "postcopy"}
+        assert not keys & {f"vm('{name}')" for name in controls}
+        assert "vm('parameters')" in keys  # looking is no change
         await pilot.press("m")
         await pilot.pause()
         assert not isinstance(app.screen, MigrateDialog)
@@ -190,7 +217,8 @@ async def test_palette_offers_every_action_for_every_vm() -> None:
         await provider.startup()
         names = {name for name, _, _ in provider._commands}
         for vm in app.fleet.states:
-            for verb in ("open", "migrate", "cancel", "postcopy", "refresh"):
+            for verb in ("open", "migrate", "cancel", "postcopy", "parameters", "snapshots", "refresh",
+                         "advised-downtime", "advised-bandwidth", "advised-switchover"):
                 assert f"{verb} {vm}" in names
         hits = [hit async for hit in provider.search("migrate batch")]
         assert hits and hits[0].text == "migrate batch-1"

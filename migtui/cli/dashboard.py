@@ -20,8 +20,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_inventory_options(parser)
     parser.add_argument("--open", metavar="NAME", dest="open_vm", help="start on this VM's screen")
     parser.add_argument("--theme", metavar="NAME",
-                        help="migtui-dark, migtui-ansi (16 colours) or any Textual theme "
-                             "(default: by terminal; NO_COLOR is respected)")
+                        help="migtui-dark, migtui-ansi (16 colours) or any Textual theme, for this run "
+                             "(default: the one last picked in the palette, else by terminal; NO_COLOR is "
+                             "respected)")
     add_recording_options(parser)
     add_safety_options(parser)
     parser.set_defaults(func=run)
@@ -30,6 +31,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 async def run(args: argparse.Namespace) -> int:
     # Imported here: the headless subcommands must not pay for loading Textual.
     from migtui.app import MigtuiApp
+    from migtui.preferences import PreferenceFile
     from migtui.qmp.fleet import Fleet
 
     inventory = inventory_from_args(args)
@@ -37,7 +39,8 @@ async def run(args: argparse.Namespace) -> int:
     if args.open_vm:
         inventory.get(args.open_vm)  # an unknown name fails here, with the known ones
     fleet = Fleet(inventory.vm, gate)
-    app = MigtuiApp(fleet, open_vm=args.open_vm, auto_dismiss_jobs=inventory.settings.auto_dismiss_jobs)
+    app = MigtuiApp(fleet, open_vm=args.open_vm, auto_dismiss_jobs=inventory.settings.auto_dismiss_jobs,
+                    preferences=PreferenceFile())
     if args.theme:
         if args.theme not in app.available_themes:
             raise UsageError(f"no theme {args.theme!r} (known: {', '.join(sorted(app.available_themes))})")

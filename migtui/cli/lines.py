@@ -14,7 +14,7 @@ from migtui.model.convergence import Prediction, Verdict
 from migtui.model.events import QMPEvent
 from migtui.model.sample import Sample
 from migtui.model.vm_state import VMState
-from migtui.model.units import human_bytes, human_ms, human_rate
+from migtui.units import human_bytes, human_ms, human_rate
 
 
 def _clock(wall: float) -> str:

@@ -18,7 +18,7 @@ from migtui.cli.settings_args import report_invalid, split_pairs
 from migtui.errors import UsageError
 from migtui.model.before import predict_before
 from migtui.model.policy import Policy, load_policy
-from migtui.model.units import human_bytes, human_rate
+from migtui.units import human_bytes, human_rate
 from migtui.model.vm_state import VMState, settings_of
 from migtui.params.settings import read_settings
 from migtui.qapi.errors import FieldErrors

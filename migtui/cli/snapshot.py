@@ -12,7 +12,7 @@ from migtui.cli.common import (
 from migtui.cli.confirm import confirm
 from migtui.errors import UsageError
 from migtui.model.snapshots import Snapshot
-from migtui.model.units import human_bytes
+from migtui.units import human_bytes
 from migtui.qmp import snapshots
 from migtui.qmp.session import VMSession
 

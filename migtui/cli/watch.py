@@ -17,7 +17,7 @@ from migtui.qmp.errors import QMPFailure
 from migtui.qmp.fleet import Fleet
 from migtui.qmp.gate import CommandGate
 from migtui.qmp.session import VMSession
-from migtui.qmp.updates import EventReceived, PolicyStep, SampleTaken, Update, VMChanged
+from migtui.qmp.updates import Aspect, EventReceived, PolicyStep, SampleTaken, Update, VMChanged
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -79,14 +79,14 @@ class _Printer:
             self.out(event_line(update.event, self.as_json, during))
         elif isinstance(update, PolicyStep):
             self.out(notice_line(update.vm, "policy", update.text, self.as_json, did=update.did, by=update.policy))
-        elif isinstance(update, VMChanged) and update.aspect in ("link", "busy", "poll-error"):
+        elif isinstance(update, VMChanged) and update.aspect in (Aspect.LINK, Aspect.BUSY, Aspect.POLL_ERROR):
             state = self.fleet.states[update.vm]
-            if update.aspect == "busy":
+            if update.aspect is Aspect.BUSY:
                 if state.busy:
                     self.out(notice_line(update.vm, "busy", f"QEMU has not answered for {state.busy_for:.0f} s",
                                      self.as_json))
                 return
-            if update.aspect == "poll-error":
+            if update.aspect is Aspect.POLL_ERROR:
                 if state.poll_error:
                     self.out(notice_line(update.vm, "error", state.poll_error, self.as_json))
                 return

@@ -18,6 +18,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from migtui.model.convergence import Verdict
+from migtui.model.link import LinkState
 from migtui.model.sample import ACTIVE_STATES
 from migtui.qmp.updates import SampleTaken, Update
 from migtui.record.hosts import host_of
@@ -68,7 +69,7 @@ class FleetCollector(Collector):
         link = gauge("vm_link_up", "1 while migtui holds the VM's QMP connection")
         for name, state in self.fleet.states.items():
             labels = self._labels(name)
-            link.add_metric(labels, 1.0 if state.link == "connected" else 0.0)
+            link.add_metric(labels, 1.0 if state.link is LinkState.CONNECTED else 0.0)
             if "downtime-limit" in state.parameters:
                 limit.add_metric(labels, float(state.parameters["downtime-limit"]) / 1000)
             sample = state.latest

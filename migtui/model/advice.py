@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from migtui.model.estimate import STEADY, Estimate, MigrationSettings
-from migtui.model.units import human_bytes, human_ms, human_rate
+from migtui.units import human_bytes, human_ms, human_rate
 
 MARGIN = 1.3
 """Head-room over the measured dirty set: bandwidth readings wobble by some per cent."""

@@ -51,7 +51,7 @@ from migtui.model.advice import Action, advise, throttle_eta
 from migtui.model.estimate import STEADY, Estimate, MigrationSettings
 from migtui.model.passes import PassLog
 from migtui.model.sample import Sample
-from migtui.model.units import human_bytes, human_rate
+from migtui.units import human_bytes, human_rate, human_seconds
 
 WINDOW_SECONDS = 10.0
 MAX_PASSES = 30
@@ -160,7 +160,7 @@ def judge(found: Estimate, settings: MigrationSettings, stalled: bool) -> Predic
     about = [f"the guest dirties {human_bytes(found.dirty_set)} a pass; QEMU sends {human_rate(bandwidth)}"]
     if 0 < found.dirty_set * found.growth <= budget:  # the next pass fits already, however the trend reads
         eta = max(found.remaining - budget, 0) / bandwidth + found.dirty_set / bandwidth
-        return Prediction(Verdict.CONVERGING, f"converges in about {_seconds(eta)}: what the guest dirties "
+        return Prediction(Verdict.CONVERGING, f"converges in about {human_seconds(eta)}: what the guest dirties "
                                               "a pass fits into the downtime limit", eta, about,
                           expected_downtime_ms=found.dirty_set / bandwidth * 1000)
     if not stalled and ratio is not None and ratio < STEADY and budget > 0:
@@ -168,7 +168,7 @@ def judge(found: Estimate, settings: MigrationSettings, stalled: bool) -> Predic
         if run is not None:
             eta, downtime_ms, more = run
             plural = "es" if more != 1 else ""
-            return Prediction(Verdict.CONVERGING, f"converges in about {_seconds(eta)} ({more} more pass{plural})",
+            return Prediction(Verdict.CONVERGING, f"converges in about {human_seconds(eta)} ({more} more pass{plural})",
                               eta, about + [f"each pass dirties about {ratio:.0%} of the one before"],
                               expected_downtime_ms=downtime_ms)
     reasons = [
@@ -184,7 +184,7 @@ def judge(found: Estimate, settings: MigrationSettings, stalled: bool) -> Predic
     if settings.auto_converge and found.throttle < settings.max_throttle:
         eta = throttle_eta(found, settings, found.throttle)
         return Prediction(Verdict.CONVERGING, f"converges as auto-converge slows the guest: within about "
-                                              f"{_seconds(eta)} (throttle {found.throttle} %, up to "
+                                              f"{human_seconds(eta)} (throttle {found.throttle} %, up to "
                                               f"{settings.max_throttle} %)", eta, reasons[1:])
     if not settings.auto_converge:
         reasons.append("auto-converge would throttle the guest, but QEMU takes capabilities only before a "
@@ -208,12 +208,6 @@ def simulate(found: Estimate, settings: MigrationSettings, ratio: float) -> tupl
         dirty *= ratio
     downtime = dirty / bandwidth
     return eta + downtime, downtime * 1000, more
-
-
-def _seconds(value: float) -> str:
-    if value < 60:
-        return f"{max(value, 1):.0f} s"
-    return f"{value / 60:.0f} min"
 
 
 def _rounded(value: float | None) -> float | None:

@@ -31,7 +31,7 @@ from migtui.errors import ConfigError, UsageError
 from migtui.inventory import config_dir
 from migtui.model.advice import Action
 from migtui.model.convergence import Prediction, Verdict
-from migtui.qapi.sizes import parse_size
+from migtui.units import parse_size
 
 DeadlineAction = Literal["abort", "postcopy", "pause"]
 GiB = 1 << 30

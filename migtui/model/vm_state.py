@@ -9,6 +9,7 @@ from migtui.model.convergence import MigrationSettings, Prediction, Verdict, pre
 from migtui.model.events import QMPEvent
 from migtui.model.history import History
 from migtui.model.jobs import JobBook
+from migtui.model.link import LinkState
 from migtui.model.sample import Sample
 from migtui.model.tracker import MigrationTracker
 
@@ -24,7 +25,7 @@ class VMState:
     group: str | None = None
     notes: str | None = None
     """The inventory's free text about the VM."""
-    link: str = "connecting"
+    link: LinkState = LinkState.CONNECTING
     link_error: str | None = None
     run_state: str | None = None
     """QEMU's run state (running, paused, postmigrate, inmigrate, restore-vm...)."""
@@ -61,7 +62,7 @@ class VMState:
     @property
     def down(self) -> bool:
         """The link fell (or was closed): nothing the VM does now reaches migtui."""
-        return self.link in ("disconnected", "closed")
+        return self.link in (LinkState.DISCONNECTED, LinkState.CLOSED)
 
     @property
     def stale(self) -> bool:
@@ -73,7 +74,7 @@ class VMState:
 
     @property
     def busy(self) -> bool:
-        return self.link == "connected" and self.busy_for >= BUSY_AFTER
+        return self.link is LinkState.CONNECTED and self.busy_for >= BUSY_AFTER
 
     @property
     def snapshot_running(self) -> bool:

@@ -17,6 +17,11 @@ from migtui.qapi.introspect import MIGRATION_ROOTS
 from migtui.qapi.schema import Schema
 
 WATCHED_FEATURES = ("deprecated", "unstable")
+MOVED_OUT: dict[str, tuple[str, str]] = {"client_migrate_info": ("ui.json", "8.1")}
+"""Commands QEMU moved out of migration.json into a file migtui does not bundle: (file, release).
+Between two bundled releases such a command looks removed; it is not. Checked against every pair
+of bundled releases: the other commands that leave migration.json (6.0's migrate_set_speed,
+migrate_set_downtime, migrate-set-cache-size, query-migrate-cache-size) were removed from QEMU."""
 
 
 @dataclass(frozen=True)
@@ -26,8 +31,8 @@ class Change:
     name: str
     """The member, value or command that changed."""
     what: str
-    """added, removed, retyped, deprecated, unstable, no longer deprecated,
-    no longer unstable, now optional, now required."""
+    """added, removed, moved (to a schema file not compared), retyped, deprecated,
+    unstable, no longer deprecated, no longer unstable, now optional, now required."""
     detail: str = ""
 
     def as_json(self) -> dict[str, str]:
@@ -39,6 +44,11 @@ def diff_migration(before: Schema, after: Schema) -> list[Change]:
     for root in _commands_and_events(before, after):
         old, new = before.get(root), after.get(root)
         kind = "events" if isinstance(old or new, Event) else "commands"
+        if root in MOVED_OUT and not (isinstance(old, (Command, Event)) and isinstance(new, (Command, Event))):
+            file, release = MOVED_OUT[root]
+            changes.append(Change(kind, root, "moved", f"in {file} from {release} on, a file migtui does not "
+                                                       "bundle: still a QEMU command"))
+            continue
         if not isinstance(old, (Command, Event)):
             changes.append(Change(kind, root, "added", _since(new)))
             continue

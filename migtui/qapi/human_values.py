@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from migtui.qapi.fields import FieldKind, FieldSpec
+from migtui.units import exact_bytes
 
 MILLISECONDS = "ms"
 PERCENT = "%"
@@ -36,7 +37,12 @@ UNITS: dict[str, str] = {
     "avail-switchover-bandwidth": BYTES_PER_SECOND,
 }
 
-_BINARY = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
+#: What a field of each unit expects, for the message when what was typed is not that.
+HINTS: dict[str, str] = {
+    MILLISECONDS: "a whole number of milliseconds, such as 50",
+    PERCENT: "a percentage, a whole number such as 20",
+    BYTES_PER_SECOND: "bytes per second, such as 1048576, 512K, 64M or 1G",
+}
 
 
 def human_value(spec: FieldSpec | None, value: Any) -> str:
@@ -52,22 +58,21 @@ def human_value(spec: FieldSpec | None, value: Any) -> str:
         # announce-* are sizes in the schema but milliseconds in their docs: the unit decides.
         return f"{value} {unit}" if unit == MILLISECONDS else f"{value}{unit}"
     if spec.kind is FieldKind.SIZE and isinstance(value, int):
-        return human_size(value) + (unit if unit == BYTES_PER_SECOND else "")
+        return exact_bytes(value) + (unit if unit == BYTES_PER_SECOND else "")
     if spec.kind is FieldKind.STR_OR_NULL or spec.kind is FieldKind.STR:
         return repr(value) if value == "" else str(value)
     return _plain(value)
 
 
-def human_size(value: int) -> str:
-    """Exact when it can be (``64 MiB``), one decimal otherwise (``1.5 GiB``), bytes below 1 KiB."""
-    size = float(value)
-    for unit in _BINARY:
-        if abs(size) < 1024 or unit == _BINARY[-1]:
-            if unit == "B":
-                return f"{value} B"
-            return f"{size:.0f} {unit}" if size.is_integer() else f"{size:.1f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
+def value_hint(spec: FieldSpec) -> str | None:
+    """What ``spec``'s field expects, in its unit ("a whole number of milliseconds, such as 50");
+    None when the member has no unit here (its kind says it all)."""
+    unit = UNITS.get(spec.name)
+    if unit is None:
+        return None
+    if unit.startswith(" "):  # a count: " packets", " MB/s"
+        return f"a whole number of{unit}, such as 5"
+    return HINTS[unit]
 
 
 def _plain(value: Any) -> str:

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from migtui.qapi.fields import FieldKind, FieldSpec
-from migtui.qapi.sizes import SIZE_HINT
+from migtui.qapi.human_values import value_hint
+from migtui.units import SIZE_HINT
 
 
 def message_for(error: Any, spec: FieldSpec | None, nested: Sequence[int | str]) -> str:
@@ -46,9 +47,16 @@ def _wording(error: Any, spec: FieldSpec | None) -> str:
         return str(error["msg"])
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         return f"must be from {spec.minimum} to {spec.maximum}, not {given}"
+    # A member with a unit (announce-initial is a size in the schema, milliseconds in its doc) is
+    # told in its unit; the kind's own wording is for the members without one.
+    hint = value_hint(spec)
     if kind in ("int_parsing", "int_type", "int_from_float"):
+        if hint:
+            return f"expects {hint} (from {spec.minimum} to {spec.maximum}), not {given!r}"
         return f"expects a whole number from {spec.minimum} to {spec.maximum}, not {given!r}"
     if kind == "size_parsing":
+        if hint:
+            return f"expects {hint}, not {given!r}"
         return str(error["msg"]) if "whole number" in str(error["msg"]) else f"expects {SIZE_HINT}, not {given!r}"
     if kind in ("bool_parsing", "bool_type"):
         return f"expects true or false, not {given!r}"

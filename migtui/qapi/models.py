@@ -20,7 +20,7 @@ from pydantic_core import PydanticCustomError
 from migtui.qapi.errors import FieldErrors
 from migtui.qapi.fields import FieldKind, FieldSpec
 from migtui.qapi.model_messages import message_for
-from migtui.qapi.sizes import parse_size
+from migtui.units import parse_size
 
 
 class _Unchanged:

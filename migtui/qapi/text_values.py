@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from migtui.qapi.fields import FieldKind, FieldSpec
-from migtui.qapi.sizes import format_size
+from migtui.units import format_size
 
 LIST_KINDS = (FieldKind.LIST_STR, FieldKind.LIST_INT, FieldKind.LIST_ENUM)
 JSON_KINDS = (FieldKind.STRUCT, FieldKind.LIST_STRUCT, FieldKind.ANY)

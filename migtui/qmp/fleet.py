@@ -19,11 +19,12 @@ from migtui.model.vm_state import VMState
 from migtui.qmp.gate import CommandGate
 from migtui.qmp.poller import FAST_INTERVAL, SLOW_INTERVAL, VMPoller
 from migtui.qmp.replies import qemu_version
-from migtui.qmp.session import COMMAND_TIMEOUT, CONNECT_TIMEOUT, LinkState, VMSession
+from migtui.model.link import LinkState
+from migtui.qmp.session import COMMAND_TIMEOUT, CONNECT_TIMEOUT, VMSession
 from migtui.qmp.tasks import cancel_all
 from migtui.model.policy import Policy
 from migtui.qmp.policy import PolicyRunner
-from migtui.qmp.updates import EventReceived, PolicyStep, SampleTaken, Update, VMChanged
+from migtui.qmp.updates import Aspect, EventReceived, PolicyStep, SampleTaken, Update, VMChanged
 
 log = logging.getLogger(__name__)
 
@@ -121,13 +122,13 @@ class Fleet:
 
     def _on_link(self, vm: str, state: LinkState, error: str | None) -> None:
         vm_state = self.states[vm]
-        vm_state.link, vm_state.link_error = state.value, error
+        vm_state.link, vm_state.link_error = state, error
         if state is LinkState.CONNECTED:
             vm_state.version = qemu_version(self.sessions[vm].version)
             self.pollers[vm].refresh_all()
         else:
             vm_state.busy_for = 0.0
-        self._publish(VMChanged(vm, "link"))
+        self._publish(VMChanged(vm, Aspect.LINK))
 
     def _on_event(self, vm: str, message: dict[str, Any]) -> None:
         event = QMPEvent.from_qmp(vm, message)
@@ -136,7 +137,7 @@ class Fleet:
         if event.name == "JOB_STATUS_CHANGE":
             state.jobs.on_event(event.data)
             poller.refresh_jobs = True
-            self._publish(VMChanged(vm, "jobs"))
+            self._publish(VMChanged(vm, Aspect.JOBS))
         if event.name in STATUS_EVENTS or (event.name == "MIGRATION" and event.data.get("status") in
                                            ("completed", "failed", "cancelled")):
             poller.refresh_status = True

@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from migtui.model.vm_state import BUSY_AFTER, VMState
 from migtui.qmp.errors import QEMURefused, QMPFailure, UnexpectedAnswer
 from migtui.qmp.session import VMSession
-from migtui.qmp.updates import SampleTaken, Update, VMChanged
+from migtui.qmp.updates import Aspect, SampleTaken, Update, VMChanged
 
 log = logging.getLogger(__name__)
 Reply = TypeVar("Reply")
@@ -84,13 +84,13 @@ class VMPoller:
         if self.refresh_status:
             self.refresh_status = False
             state.run_state = (await self._ask("query-status", self.session.query)).get("status")
-            self.publish(VMChanged(state.name, "run-state"))
+            self.publish(VMChanged(state.name, Aspect.RUN_STATE))
         if self.refresh_settings:
             self.refresh_settings = False
             state.parameters = await self._ask("query-migrate-parameters", self.session.query)
             caps = await self._ask("query-migrate-capabilities", self.session.query_list)
             state.capabilities = {str(c.get("capability")): bool(c.get("state")) for c in caps}
-            self.publish(VMChanged(state.name, "settings"))
+            self.publish(VMChanged(state.name, Aspect.SETTINGS))
         before = state.tracker.migration_count
         sample = state.tracker.add(await self._ask("query-migrate", self.session.query),
                                    snapshot=state.snapshot_running)
@@ -101,7 +101,7 @@ class VMPoller:
         if self.refresh_jobs or state.jobs.running:
             self.refresh_jobs = False
             state.jobs.update(await self._ask("query-jobs", self.session.query_list))
-            self.publish(VMChanged(state.name, "jobs"))
+            self.publish(VMChanged(state.name, Aspect.JOBS))
 
     def _failed(self, reason: str | None, error: BaseException | None) -> None:
         """Set (or, with None, clear) the VM's poll error; tell the views when it changes."""
@@ -112,7 +112,7 @@ class VMPoller:
             log.warning("%s: %s", self.state.name, reason)
             log.debug("%s: the poll failed here", self.state.name, exc_info=error)
         self.state.poll_error = reason
-        self.publish(VMChanged(self.state.name, "poll-error"))
+        self.publish(VMChanged(self.state.name, Aspect.POLL_ERROR))
 
     async def _ask(self, command: str, how: Callable[..., Awaitable[Reply]]) -> Reply:
         """Run a query (``how``: the session's query or query_list); while QEMU
@@ -142,7 +142,7 @@ class VMPoller:
 
     def _set_busy(self, seconds: float) -> None:
         self.state.busy_for = seconds
-        self.publish(VMChanged(self.state.name, "busy"))
+        self.publish(VMChanged(self.state.name, Aspect.BUSY))
 
 
 def describe_poll_error(command: str, error: Exception) -> str:

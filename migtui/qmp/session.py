@@ -20,11 +20,11 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator
-from enum import StrEnum
 from typing import Any, cast
 
 from qemu.qmp import EventListener, ExecInterruptedError, ExecuteError, QMPClient, Runstate, StateError
 
+from migtui.model.link import LinkState
 from migtui.qmp.errors import (
     CommandTimeout, LinkLost, QMPFailure, Unreachable, describe_connect_error, describe_link_error, refusal,
 )
@@ -43,13 +43,6 @@ RECONNECT_FIRST = 0.5
 RECONNECT_MAX = 10.0
 
 _DEFAULT = object()
-
-
-class LinkState(StrEnum):
-    CONNECTING = "connecting"
-    CONNECTED = "connected"
-    DISCONNECTED = "disconnected"
-    CLOSED = "closed"
 
 
 EventHandler = Callable[[str, dict[str, Any]], None]

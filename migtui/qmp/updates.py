@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from migtui.model.events import QMPEvent
 from migtui.model.sample import Sample
@@ -13,12 +14,23 @@ class Update:
     vm: str
 
 
+class Aspect(StrEnum):
+    """Which part of a VM's state a :class:`VMChanged` is about."""
+
+    LINK = "link"
+    RUN_STATE = "run-state"
+    BUSY = "busy"
+    POLL_ERROR = "poll-error"
+    SETTINGS = "settings"
+    """Parameters or capabilities."""
+    JOBS = "jobs"
+
+
 @dataclass(frozen=True)
 class VMChanged(Update):
     """Something of the VM's state changed: read it from ``fleet.states[vm]``."""
 
-    aspect: str
-    """'link', 'run-state', 'busy', 'poll-error', 'settings' or 'jobs'."""
+    aspect: Aspect
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ from migtui.errors import UsageError
 from migtui.model.events import QMPEvent
 from migtui.model.vm_state import VMState
 from migtui.qmp.gate import CommandGate
-from migtui.qmp.updates import EventReceived, SampleTaken, Update, VMChanged
+from migtui.model.link import LinkState
+from migtui.qmp.updates import Aspect, EventReceived, SampleTaken, Update, VMChanged
 from migtui.record.reader import RecordedEntry, RecordedSample, Recording
 
 log = logging.getLogger(__name__)
@@ -153,7 +154,7 @@ class ReplayFleet:
         self._set_position(at)
         for name, state in self.states.items():
             for aspect in STATE_KINDS:
-                self._publish(VMChanged(name, aspect))
+                self._publish(VMChanged(name, Aspect(aspect)))
             if state.latest is not None:
                 self._publish(SampleTaken(name, state.latest))
         for hook in self.on_seek:
@@ -222,7 +223,7 @@ class ReplayFleet:
             self._publish(SampleTaken(record.vm, self._add_sample(state, record)))
         elif record.kind in STATE_KINDS:
             self._restore(state, record)
-            self._publish(VMChanged(record.vm, record.kind))
+            self._publish(VMChanged(record.vm, Aspect(record.kind)))
         elif record.kind == "event":
             event = self._event(record)
             state.events.append(event)
@@ -245,7 +246,7 @@ class ReplayFleet:
         state.tracker = fresh.tracker  # the widgets keep the state object, not its parts
         state.events.clear()
         state.jobs = fresh.jobs
-        state.link, state.link_error, state.run_state, state.busy_for = "connecting", None, None, 0.0
+        state.link, state.link_error, state.run_state, state.busy_for = LinkState.CONNECTING, None, None, 0.0
         state.parameters, state.capabilities, state.incoming = {}, {}, False
         for sample in self.recording.samples(name, until=at, newest=HISTORY):
             self._add_sample(state, sample)
@@ -271,7 +272,8 @@ class ReplayFleet:
     def _restore(state: VMState, entry: RecordedEntry) -> None:
         data = entry.data
         if entry.kind == "link":
-            state.link, state.link_error, state.version = data.get("link"), data.get("error"), data.get("version")
+            state.link = LinkState(data.get("link", LinkState.CONNECTING))
+            state.link_error, state.version = data.get("error"), data.get("version")
         elif entry.kind == "run-state":
             state.run_state, state.incoming = data.get("run_state"), bool(data.get("incoming"))
         elif entry.kind == "settings":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from migtui.model.units import human_bytes, human_rate
+from migtui.units import human_bytes, human_rate
 
 
 def _rate(value: float | None) -> str:

@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label, SelectionList, Static
 
+from migtui.model.link import LinkState
 from migtui.params.bulk import BulkResult, apply_to_many
 from migtui.params.settings import VMSettings
 from migtui.qapi.changes import SettingsRequest
@@ -61,7 +62,7 @@ class BulkApplyDialog(Dialog[dict[str, BulkResult] | None]):
         states = self.app.fleet.states
         choices = [(f"{name}  QEMU {state.version or '?'}, {state.run_state or state.link}", name,
                     name == self.settings.vm)
-                   for name, state in states.items() if state.link == "connected"]
+                   for name, state in states.items() if state.link is LinkState.CONNECTED]
         with Vertical(classes="dialog-box"):
             yield Label("Apply to several VMs", classes="title")
             yield Static(self._values(), id="bulk-values")

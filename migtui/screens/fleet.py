@@ -11,7 +11,8 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input
 
-from migtui.screens.advice_keys import ADVICE_BINDINGS
+from migtui.model.link import LinkState
+from migtui.screens.vm_actions import VM_ACTIONS, vm_bindings
 from migtui.widgets.fleet_row import COLUMNS, SORTABLE
 from migtui.widgets.fleet_table import FleetTable
 from migtui.widgets.vm_brief import VMBrief
@@ -26,23 +27,13 @@ class FleetScreen(Screen[None]):
     """Fleet overview: sort, filter, open a VM, start or steer its migration."""
 
     BINDINGS = [
-        *ADVICE_BINDINGS,
-        Binding("enter", "open", "Open", id="fleet.open", tooltip="Charts, sample and events of the VM"),
-        Binding("slash", "filter", "Filter", id="fleet.filter",
+        *vm_bindings("fleet"),
+        # At 80 columns the footer holds the controls, Help and Quit; the filter box says its key
+        # itself, and both keys are on the help screen (?).
+        Binding("slash", "filter", "Filter", id="fleet.filter", show=False,
                 tooltip="Type words to list only the VMs whose name, group or state match"),
-        Binding("s", "sort", "Sort", id="fleet.sort", tooltip="Order by the next column (name, status, figures)"),
+        Binding("s", "sort", "Sort", id="fleet.sort", show=False, tooltip="Order by the next column (name, status, figures)"),
         Binding("S", "reverse", "Reverse", id="fleet.reverse", show=False, tooltip="Reverse the order"),
-        Binding("m", "migrate", "Migrate", id="fleet.migrate",
-                tooltip="Migrate the VM to a waiting VM or a URI (pre-flight checks first)"),
-        Binding("c", "cancel", "Cancel", id="fleet.cancel", tooltip="Cancel the VM's migration"),
-        Binding("p", "postcopy", "Postcopy", id="fleet.postcopy",
-                tooltip="Switch the VM's migration to postcopy (needs postcopy-ram on both sides)"),
-        Binding("e", "params", "Parameters", id="fleet.params",
-                tooltip="Edit the VM's migration parameters and capabilities"),
-        Binding("n", "snapshots", "Snapshots", id="fleet.snapshots",
-                tooltip="The VM's snapshots and snapshot jobs (save, load, delete)"),
-        Binding("r", "refresh", "Refresh", id="fleet.refresh", show=False,
-                tooltip="Read the VM's state, parameters and capabilities again"),
         Binding("escape", "clear_filter", "Clear filter", id="fleet.clear-filter", show=False),
     ]
 
@@ -63,9 +54,11 @@ class FleetScreen(Screen[None]):
         yield FleetTable(fleet.states, self.app.feed, id="fleet-table").data_bind(
             FleetScreen.filter_text, FleetScreen.sort_column, FleetScreen.sort_reverse)
         yield VMBrief(fleet.states, self.app.feed, id="fleet-brief").data_bind(FleetScreen.vm)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        chosen = self.app.chosen
+        self.sort_column, self.sort_reverse = chosen.sort, chosen.sort_reverse
         table = self.query_one(FleetTable)
         table.focus()
         self.vm = table.highlighted_vm
@@ -75,10 +68,15 @@ class FleetScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         self._update_subtitle()  # its timer stood still while another screen was on top
 
+    def _sorted(self) -> None:
+        """The admin chose an order: kept for the next start, and said in the subtitle."""
+        self.app.remember(sort=self.sort_column, sort_reverse=self.sort_reverse)
+        self._update_subtitle()
+
     def _update_subtitle(self) -> None:
         states = self.app.fleet.states.values()
         migrating = sum(1 for s in states if s.migrating_out)
-        down = sum(1 for s in states if s.link == "disconnected")
+        down = sum(1 for s in states if s.link is LinkState.DISCONNECTED)
         parts = [f"{len(states)} VMs", f"{migrating} migrating"]
         if down:
             parts.append(f"{down} down")
@@ -87,10 +85,10 @@ class FleetScreen(Screen[None]):
         self._follow_controls()
 
     def _follow_controls(self) -> None:
-        """Grey out cancel and postcopy as the highlighted VM's migration comes and goes.
+        """Grey out the controls as the highlighted VM's migration comes and goes.
 
         Only when that changes: refreshing the bindings rebuilds the footer."""
-        allowed = tuple(self.app.control_allowed(action, self.vm) for action in ("migrate", "cancel", "postcopy"))
+        allowed = tuple(self.app.vm_action_allowed(action.name, self.vm) for action in VM_ACTIONS if action.control)
         if allowed != self._controls:
             self._controls = allowed
             self.refresh_bindings()
@@ -113,7 +111,7 @@ class FleetScreen(Screen[None]):
             self.sort_reverse = not self.sort_reverse
         else:
             self.sort_column, self.sort_reverse = event.column, False
-        self._update_subtitle()
+        self._sorted()
 
     @on(Input.Changed, "#fleet-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -126,15 +124,16 @@ class FleetScreen(Screen[None]):
     # -- actions ------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("migrate", "cancel", "postcopy"):
-            return self.app.control_allowed(action, self.vm)
-        if action in ("open", "params", "snapshots", "refresh"):
-            return self.vm is not None or None
+        if action == "vm":
+            return self.app.vm_action_allowed(str(parameters[0]), self.vm)
         return True
 
-    def action_open(self) -> None:
+    def action_vm(self, name: str) -> None:
         if self.vm:
-            self.app.open_vm(self.vm)
+            self.app.run_vm_action(name, self.vm)
+
+    def action_explain(self, name: str) -> None:
+        self.app.explain(name, self.vm)
 
     def action_filter(self) -> None:
         self.query_one("#fleet-filter", Input).focus()
@@ -146,36 +145,8 @@ class FleetScreen(Screen[None]):
     def action_sort(self) -> None:
         position = SORTABLE.index(self.sort_column) if self.sort_column in SORTABLE else -1
         self.sort_column = SORTABLE[(position + 1) % len(SORTABLE)]
-        self._update_subtitle()
+        self._sorted()
 
     def action_reverse(self) -> None:
         self.sort_reverse = not self.sort_reverse
-        self._update_subtitle()
-
-    def action_migrate(self) -> None:
-        if self.vm:
-            self.app.ask_migrate(self.vm)
-
-    def action_advice(self, name: str) -> None:
-        if self.vm:
-            self.app.ask_advice(self.vm, name)
-
-    def action_cancel(self) -> None:
-        if self.vm:
-            self.app.ask_cancel(self.vm)
-
-    def action_postcopy(self) -> None:
-        if self.vm:
-            self.app.ask_postcopy(self.vm)
-
-    def action_params(self) -> None:
-        if self.vm:
-            self.app.open_params(self.vm)
-
-    def action_snapshots(self) -> None:
-        if self.vm:
-            self.app.open_snapshots(self.vm)
-
-    def action_refresh(self) -> None:
-        if self.vm:
-            self.app.refresh_vm(self.vm)
+        self._sorted()

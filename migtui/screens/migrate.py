@@ -23,6 +23,7 @@ from textual.widgets.option_list import Option
 
 from migtui.errors import MigtuiError
 from migtui.model.before import predict_before
+from migtui.model.link import LinkState
 from migtui.model.policy import list_policies
 from migtui.model.vm_state import settings_of
 from migtui.qmp.dirty_rate import measure_guest
@@ -71,7 +72,9 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
     MigrateDialog Select {
         margin-top: 1;
     }
-    MigrateDialog Input, MigrateDialog Checkbox {
+    /* One-line fields: Textual's focus border would take their only line, so
+     * focus is told by the background (and the cursor) instead. */
+    MigrateDialog Input, MigrateDialog Input:focus, MigrateDialog Checkbox, MigrateDialog Checkbox:focus {
         height: 1;
         border: none;
         padding: 0 1;
@@ -79,6 +82,9 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
     MigrateDialog Input {
         background: $boost;
         margin-bottom: 1;
+    }
+    MigrateDialog Input:focus, MigrateDialog Checkbox:focus {
+        background: $primary 30%;
     }
     MigrateDialog #migrate-checks {
         height: auto;
@@ -106,7 +112,7 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
     def compose(self) -> ComposeResult:
         states = self.app.fleet.states
         waiting = [name for name, state in states.items()
-                   if name != self.source and state.link == "connected" and state.run_state == "inmigrate"]
+                   if name != self.source and state.link is LinkState.CONNECTED and state.run_state == "inmigrate"]
         options = [Option(f"{name}  (waiting for an incoming migration)", id=name) for name in waiting]
         options.append(Option("a URI, typed below", id=URI_OPTION))
         capabilities = states[self.source].capabilities

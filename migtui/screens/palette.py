@@ -1,7 +1,8 @@
-"""Command palette provider: every action for every VM, found by typing.
+"""Command palette provider: every action of the table (migtui.screens.vm_actions) for every VM.
 
-"open vm1", "migrate vm1", "cancel vm1", "postcopy vm1", "parameters vm1", "refresh vm1";
-the actions that change a VM are not offered in read-only mode.
+"open vm1", "migrate vm1", "cancel vm1", "postcopy vm1", "advised-downtime vm1",
+"parameters vm1", "refresh vm1"...; the actions that change a VM are not
+offered in read-only mode. An action that cannot act now says why when picked.
 """
 
 from __future__ import annotations
@@ -12,19 +13,10 @@ from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from migtui.screens.vm_actions import VM_ACTIONS
+
 if TYPE_CHECKING:
     from migtui.app import MigtuiApp
-
-# (verb, help, changes the VM)
-VM_ACTIONS: tuple[tuple[str, str, bool], ...] = (
-    ("open", "charts, latest sample, events and prediction of {vm}", False),
-    ("migrate", "migrate {vm} to a waiting VM or a URI (pre-flight checks first)", True),
-    ("cancel", "cancel the migration of {vm}", True),
-    ("postcopy", "switch the migration of {vm} to postcopy", True),
-    ("parameters", "edit the migration parameters and capabilities of {vm}", False),
-    ("snapshots", "snapshots and snapshot jobs of {vm}", False),
-    ("refresh", "read the state, parameters and capabilities of {vm} again", False),
-)
 
 
 class VMCommands(Provider):
@@ -34,14 +26,11 @@ class VMCommands(Provider):
 
     async def startup(self) -> None:
         app: MigtuiApp = self.app  # type: ignore[assignment]
-        methods = {"open": app.open_vm, "migrate": app.ask_migrate, "cancel": app.ask_cancel,
-                   "postcopy": app.ask_postcopy, "parameters": app.open_params, "snapshots": app.open_snapshots,
-                   "refresh": app.refresh_vm}
         self._commands = [
-            (f"{verb} {vm}", partial(methods[verb], vm), help_text.format(vm=vm))
+            (f"{action.name} {vm}", partial(app.run_vm_action, action.name, vm), action.help.format(vm=vm))
             for vm in app.fleet.states
-            for verb, help_text, mutating in VM_ACTIONS
-            if not (mutating and app.read_only)
+            for action in VM_ACTIONS
+            if not (action.mutating and app.read_only)
         ]
 
     async def discover(self) -> Hits:

@@ -4,6 +4,10 @@ The rows come from the VM's own schema for ``snapshot-VERB`` (so a QEMU
 that adds a member gets a row for it), with the node members narrowed to
 the VM's writable nodes. Every edit is checked by the generated model; the
 dialog returns the validated request, or None when the admin backs out.
+
+The tag is what an admin comes to type: it is the first row and has the
+focus, and an empty one is refused (QEMU would save a snapshot with an
+empty name). The job id, filled in and following the tag, is the last row.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from migtui.screens.dialog import Dialog
 from migtui.widgets.schema_form import SchemaForm
 
 TITLES = {"save": "Save a snapshot of {vm}", "load": "Load a snapshot into {vm}", "delete": "Delete a snapshot of {vm}"}
+EMPTY_TAG = "a snapshot needs a tag (QEMU would take an empty one as a name)"
 GO = {"save": "Save", "load": "Load", "delete": "Delete"}
 
 
@@ -42,6 +47,9 @@ class SnapshotDialog(Dialog[SnapshotRequest | None]):
     }
     """
 
+    AUTO_FOCUS = "#row-tag Input"
+    """The tag is what an admin comes to type."""
+
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Cancel", id="snapshot-dialog.cancel", tooltip="Start no job"),
         Binding("ctrl+s", "submit", "Start", id="snapshot-dialog.submit", tooltip="Start the job"),
@@ -51,7 +59,7 @@ class SnapshotDialog(Dialog[SnapshotRequest | None]):
         super().__init__()
         self.vm = vm
         self.verb = verb
-        self.specs = specs
+        self.specs = tuple(sorted(specs, key=lambda spec: (spec.name != "tag", spec.name == "job-id")))
         self.values = values
         self.model = build_model(specs, f"snapshot-{verb}")
 
@@ -72,6 +80,8 @@ class SnapshotDialog(Dialog[SnapshotRequest | None]):
         return {row.spec.name: row.editor.value for row in self.form.rows}
 
     def _check(self, name: str, value: Any) -> str | None:
+        if name == "tag" and not str(value or "").strip():
+            return EMPTY_TAG
         try:
             self.model.to_arguments({**self._entered(), name: value})
         except FieldErrors as invalid:
@@ -89,6 +99,8 @@ class SnapshotDialog(Dialog[SnapshotRequest | None]):
         if job_id is not None and not job_id.changed and entered.get("tag"):
             entered["job-id"] = suggest_job_id(self.verb, entered["tag"])  # the suggestion follows the tag
         try:
+            if not str(entered.get("tag") or "").strip():
+                raise FieldErrors({"tag": EMPTY_TAG})
             arguments = self.model.to_arguments(entered)
         except FieldErrors as invalid:
             for name, message in invalid.errors.items():

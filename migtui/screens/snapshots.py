@@ -18,13 +18,14 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from migtui.model.snapshots import Snapshot
-from migtui.model.units import human_bytes
+from migtui.units import human_bytes
 from migtui.params.forms import forms_of
 from migtui.qapi.choices import with_choices
 from migtui.qapi.fields import field_specs
 from migtui.qmp import snapshots
 from migtui.qmp.session import VMSession
 from migtui.qmp.snapshots import JobOutcome, SnapshotRequest
+from migtui.qmp.updates import Aspect
 from migtui.screens.confirm import ConfirmDialog
 from migtui.screens.snapshot_dialog import SnapshotDialog
 from migtui.screens.worker_errors import ShowsWorkerErrors
@@ -103,9 +104,9 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
     # -- what is shown ------------------------------------------------------
 
     def on_state_updated(self, message: StateUpdated) -> None:
-        if message.aspect in ("run-state", "link", "busy"):
+        if message.aspect in (Aspect.RUN_STATE, Aspect.LINK, Aspect.BUSY):
             self._show_title()
-        if message.aspect == "jobs" and not self.app.fleet.states[self.vm].jobs.running:
+        if message.aspect is Aspect.JOBS and not self.app.fleet.states[self.vm].jobs.running:
             self.action_reload()  # a job ended (ours or another client's): the list may have changed
         self.refresh_bindings()
 

@@ -17,10 +17,13 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
 
-from migtui.screens.advice_keys import ADVICE_BINDINGS
+from migtui.preferences import CHART_WINDOWS
+from migtui.screens.vm_actions import vm_bindings
+from migtui.model.link import LinkState
+from migtui.qmp.updates import Aspect
 from migtui.model.sample import Sample
-from migtui.model.units import human_bytes
 from migtui.report.samples_out import export_samples
+from migtui.units import human_bytes
 from migtui.widgets.charts import DowntimeChart, RateChart, RemainingChart, ThrottleChart
 from migtui.widgets.event_log import EventLog
 from migtui.widgets.feed import MarksChanged, SampleArrived, StateUpdated
@@ -33,33 +36,22 @@ if TYPE_CHECKING:
 
 SHORT_SCREEN = 34
 """Lines below which the charts scroll instead of sharing the height (see migtui.tcss)."""
-WINDOWS: tuple[tuple[float | None, str], ...] = ((60.0, "1 min"), (600.0, "10 min"), (None, "all"))
+WINDOWS: tuple[tuple[float | None, str], ...] = tuple((seconds, label) for label, seconds in CHART_WINDOWS.items())
 
 
 class VMScreen(Screen[None]):
     """Everything about one VM; Escape goes back to the fleet."""
 
     BINDINGS = [
-        *ADVICE_BINDINGS,
         Binding("escape", "back", "Back", id="vm.back", tooltip="Back to the fleet"),
-        Binding("w", "window", "Window", id="vm.window", tooltip="History on the charts: 1 min, 10 min, all"),
+        *vm_bindings("vm"),
+        Binding("w", "window", "Window", id="vm.window", show=False, tooltip="History on the charts: 1 min, 10 min, all"),
         Binding("1", "tab('charts')", "Charts", id="vm.charts", show=False, tooltip="Show the charts"),
         Binding("2", "tab('sample')", "Sample", id="vm.sample", show=False,
                 tooltip="Show every field of the latest sample"),
         Binding("3", "tab('events')", "Events", id="vm.events", show=False, tooltip="Show the event log"),
         Binding("slash", "filter_events", "Filter", id="vm.filter-events", show=False,
                 tooltip="Filter the event log"),
-        Binding("m", "migrate", "Migrate", id="vm.migrate",
-                tooltip="Migrate this VM to a waiting VM or a URI (pre-flight checks first)"),
-        Binding("c", "cancel", "Cancel", id="vm.cancel", tooltip="Cancel this VM's migration"),
-        Binding("p", "postcopy", "Postcopy", id="vm.postcopy",
-                tooltip="Switch this VM's migration to postcopy (needs postcopy-ram on both sides)"),
-        Binding("e", "params", "Parameters", id="vm.params",
-                tooltip="Edit this VM's migration parameters and capabilities (also while it migrates)"),
-        Binding("n", "snapshots", "Snapshots", id="vm.snapshots",
-                tooltip="This VM's snapshots and snapshot jobs (save, load, delete)"),
-        Binding("r", "refresh", "Refresh", id="vm.refresh", show=False,
-                tooltip="Read the VM's state, parameters and capabilities again"),
         Binding("x", "export", "Export", id="vm.export", show=False,
                 tooltip="Write the samples on the charts (window 'all': every one kept) as CSV and JSON lines"),
     ]
@@ -70,7 +62,7 @@ class VMScreen(Screen[None]):
     """Seconds of history on the charts (None: all)."""
     marks_version: reactive[int] = reactive(0)
     settings_version: reactive[int] = reactive(0)
-    link: reactive[str] = reactive("connecting")
+    link: reactive[LinkState] = reactive(LinkState.CONNECTING)
     """The VM's link: once it is down, the prediction stops advising on old figures."""
 
     app: MigtuiApp  # type: ignore[assignment]
@@ -100,9 +92,11 @@ class VMScreen(Screen[None]):
                 yield SamplePanel(id="vm-sample").data_bind(VMScreen.sample)
             with TabPane("Events [3]", id="events"):
                 yield EventLog(state, app.feed, id="vm-events")
-        yield Footer()
+        # 80 columns hold the VM's keys, Help and Quit; Ctrl+P is on the help screen.
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
+        self.window = self.app.chosen.window_seconds
         self.app.feed.add(self, self.vm)
         self.sample = self.app.fleet.states[self.vm].latest
         self.link = self.app.fleet.states[self.vm].link
@@ -122,7 +116,7 @@ class VMScreen(Screen[None]):
             self._update_title()
 
     def on_state_updated(self, message: StateUpdated) -> None:
-        if message.aspect == "settings":
+        if message.aspect is Aspect.SETTINGS:
             self.settings_version += 1
         self.link = self.app.fleet.states[self.vm].link
         self._update_title()
@@ -134,7 +128,7 @@ class VMScreen(Screen[None]):
     def _update_title(self) -> None:
         state = self.app.fleet.states[self.vm]
         parts = [self.vm]
-        if state.link != "connected":
+        if state.link is not LinkState.CONNECTED:
             parts.append(f"link {state.link}" + (f": {state.link_error}" if state.link_error else ""))
         else:
             parts.append(state.run_state or "?")
@@ -160,9 +154,15 @@ class VMScreen(Screen[None]):
     # -- actions ------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("migrate", "cancel", "postcopy"):
-            return self.app.control_allowed(action, self.vm)
+        if action == "vm":
+            return self.app.vm_action_allowed(str(parameters[0]), self.vm)
         return True
+
+    def action_vm(self, name: str) -> None:
+        self.app.run_vm_action(name, self.vm)
+
+    def action_explain(self, name: str) -> None:
+        self.app.explain(name, self.vm)
 
     def action_back(self) -> None:
         if isinstance(self.focused, Input):
@@ -174,6 +174,7 @@ class VMScreen(Screen[None]):
     def action_window(self) -> None:
         position = [seconds for seconds, _ in WINDOWS].index(self.window)
         self.window = WINDOWS[(position + 1) % len(WINDOWS)][0]
+        self.app.remember(chart_window=self._window_label())
         self._update_title()
         self.notify(f"Charts show {self._window_label()} of history.", timeout=2)
 
@@ -183,27 +184,6 @@ class VMScreen(Screen[None]):
     def action_filter_events(self) -> None:
         self.query_one(TabbedContent).active = "events"
         self.query_one(EventLog).focus_filter()
-
-    def action_migrate(self) -> None:
-        self.app.ask_migrate(self.vm)
-
-    def action_advice(self, name: str) -> None:
-        self.app.ask_advice(self.vm, name)
-
-    def action_cancel(self) -> None:
-        self.app.ask_cancel(self.vm)
-
-    def action_postcopy(self) -> None:
-        self.app.ask_postcopy(self.vm)
-
-    def action_params(self) -> None:
-        self.app.open_params(self.vm)
-
-    def action_snapshots(self) -> None:
-        self.app.open_snapshots(self.vm)
-
-    def action_refresh(self) -> None:
-        self.app.refresh_vm(self.vm)
 
     def action_export(self) -> None:
         samples = self.app.fleet.states[self.vm].tracker.history.window(self.window)

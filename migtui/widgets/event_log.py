@@ -40,11 +40,14 @@ class EventLog(Vertical):
     EventLog {
         height: 1fr;
     }
-    EventLog > Input {
+    EventLog > Input, EventLog > Input:focus {
         height: 1;
         border: none;
         padding: 0 1;
         background: $boost;
+    }
+    EventLog > Input:focus {
+        background: $primary 30%;
     }
     EventLog > DataTable {
         height: 1fr;

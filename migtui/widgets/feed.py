@@ -23,7 +23,7 @@ from textual.message_pump import MessagePump
 
 from migtui.model.events import QMPEvent
 from migtui.model.sample import Sample
-from migtui.qmp.updates import EventReceived, SampleTaken, Update, VMChanged
+from migtui.qmp.updates import Aspect, EventReceived, SampleTaken, Update, VMChanged
 
 if TYPE_CHECKING:
     from migtui.model.vm_state import VMState
@@ -46,9 +46,9 @@ class SampleArrived(Message, bubble=False):
 
 
 class StateUpdated(Message, bubble=False):
-    """Some aspect of ``vm``'s state changed: 'link', 'run-state', 'busy', 'settings', 'jobs'."""
+    """Some aspect of ``vm``'s state changed (its link, run state, settings, jobs ...)."""
 
-    def __init__(self, vm: str, aspect: str) -> None:
+    def __init__(self, vm: str, aspect: Aspect) -> None:
         super().__init__()
         self.vm = vm
         self.aspect = aspect

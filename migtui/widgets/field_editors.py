@@ -22,8 +22,8 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Select, Static, Switch
 
 from migtui.qapi.fields import FieldKind, FieldSpec
-from migtui.qapi.human_values import BYTES_PER_SECOND, MILLISECONDS, UNITS, human_value
-from migtui.qapi.sizes import SIZE_HINT, parse_size
+from migtui.qapi.human_values import BYTES_PER_SECOND, MILLISECONDS, UNITS, human_value, value_hint
+from migtui.units import SIZE_HINT, parse_size
 from migtui.qapi.text_values import text_from_value
 
 PLACEHOLDERS = {
@@ -157,7 +157,9 @@ class TextEditor(FieldEditor):
         try:
             number = parse_size(text) if self.spec.kind is FieldKind.SIZE else int(text)
         except ValueError:
-            return SIZE_HINT if self.spec.kind is FieldKind.SIZE and not text.strip() else ""
+            if text.strip():
+                return ""
+            return value_hint(self.spec) or (SIZE_HINT if self.spec.kind is FieldKind.SIZE else "")
         return "= " + human_value(self.spec, number)
 
     @on(Input.Changed)

@@ -15,39 +15,58 @@ from typing import Any
 from rich.text import Text
 
 from migtui.model.convergence import Verdict, predict
+from migtui.model.link import LinkState
 from migtui.model.sample import Sample
 from migtui.model.vm_state import VMState
 from migtui.widgets.cell_styles import CellPalette
-from migtui.widgets.figures import clock, compact_bytes, compact_ms, compact_rate, sparkline
+from migtui.widgets.figures import clock, sparkline
+from migtui.units import compact_bytes, compact_ms, compact_rate
 from migtui.widgets.outlook import Outlook, outlook_of
 
 RECENT = 120
 """Samples a row keeps: a minute at the fast poll rate."""
 TREND_WIDTH = 6
 
-# (key, header, width): the order is the order of importance, so that at 80
-# columns the figures that matter most are the ones in view.
+# (key, header, width), in the order of importance: the columns that tell the
+# story come first (whose link, what migration, how far, will it converge), and
+# the table shows as many whole columns as its width holds (columns_that_fit).
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("name", "VM", 10),
     ("link", "link", 4),
-    ("run", "run", 11),
     ("status", "migration", 9),
     ("pass", "pass", 4),
-    ("progress", "done", 5),
     ("remaining", "left", 6),
+    ("outlook", "outlook", 9),
+    ("run", "run", 11),
+    ("progress", "done", 5),
     ("dirty", "dirty", 7),
     ("sent", "sent", 7),
     ("downtime", "downtime", 8),
-    ("outlook", "outlook", 9),
     ("throttle", "thr", 3),
     ("jobs", "job", 4),
     ("trend", "trend", TREND_WIDTH),
 )
+CELL_PADDING = 1
+"""Blank columns on each side of a cell (the DataTable's cell_padding)."""
 SORTABLE = ("name", "status", "progress", "remaining", "dirty", "sent", "downtime", "throttle", "link")
 FIGURES = ("status", "pass", "progress", "remaining", "dirty", "sent", "downtime", "throttle", "trend")
 """Cells that come from the latest sample: dimmed once they are only last seen."""
 SHORT_STATUS = {"postcopy-active": "postcopy", "pre-switchover": "pre-switch", "postcopy-paused": "pc-paused",
                 "postcopy-recover": "pc-recover", "wait-unplug": "unplug"}
+
+
+def columns_that_fit(width: int, name_width: int) -> tuple[str, ...]:
+    """The keys of the columns shown in ``width`` cells: whole columns in the order of COLUMNS,
+    never one cut (the name always, however narrow)."""
+    shown: list[str] = []
+    used = 0
+    for key, _, column_width in COLUMNS:
+        needed = (name_width if key == "name" else column_width) + 2 * CELL_PADDING
+        if shown and used + needed > width:
+            break
+        shown.append(key)
+        used += needed
+    return tuple(shown)
 
 
 @dataclass
@@ -95,9 +114,9 @@ class FleetRow:
         link, link_style = _link(state, p)
         run = state.run_state or "?"
         cells = {
-            "name": Text(self.vm, style=p.bad if state.link == "disconnected" else p.plain),
+            "name": Text(self.vm, style=p.bad if state.link is LinkState.DISCONNECTED else p.plain),
             "link": Text(link, style=link_style),
-            "run": Text(run, style=p.muted if state.link != "connected" else _run_style(run, p)),
+            "run": Text(run, style=p.muted if state.link is not LinkState.CONNECTED else _run_style(run, p)),
             "status": Text(SHORT_STATUS.get(status, status) if status != "none" else "-", style=_status_style(status, p)),
             "pass": Text(str(sample.passes) if ram else "-", justify="right"),
             "progress": _progress(sample, self.outlook.prediction.verdict, p),
@@ -154,13 +173,13 @@ def _dirty(sample: Sample | None, active: bool, p: CellPalette) -> Text:
 
 
 def _link(state: VMState, p: CellPalette) -> tuple[str, Any]:
-    if state.link == "connected":
+    if state.link is LinkState.CONNECTED:
         if state.busy:
             return "busy", p.warn
         return ("err", p.bad) if state.poll_error else ("up", p.good)
-    if state.link == "connecting":
+    if state.link is LinkState.CONNECTING:
         return "…", p.muted
-    if state.link == "closed":
+    if state.link is LinkState.CLOSED:
         return "off", p.muted
     return "down", p.bad
 

@@ -6,11 +6,14 @@ TICK seconds the table applies the dirty rows not applied for ROW_INTERVAL,
 and repaints only those rows. A row thus changes at most once a second, and
 the work is spread over small frames (one big frame a second would hold up
 everything else, events included). What an admin must see at once (a
-MIGRATION event, a link going down) is applied to its row immediately.
+MIGRATION event, a link going down) is applied to its row immediately, and
+so is every sample of the highlighted VM, which the brief below shows too.
 
 Rows are never rebuilt: a row is added when its VM starts matching the
 filter and removed when it stops matching, otherwise only the cells whose
-text changed are updated.
+text changed are updated. Only a change of width rebuilds the table: it
+shows the whole columns that fit, in the order of importance, and never
+scrolls sideways (a cut cell, or a column half in view, reads as a figure).
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ from textual.reactive import reactive
 from textual.widgets import DataTable
 
 from migtui.model.vm_state import VMState
+from migtui.qmp.updates import Aspect
 from migtui.widgets.cell_styles import DEFAULT_PALETTE, CellPalette
 from migtui.widgets.feed import EventArrived, FleetFeed, SampleArrived, StateUpdated
-from migtui.widgets.fleet_row import COLUMNS, SORTABLE, FleetRow
+from migtui.widgets.fleet_row import CELL_PADDING, COLUMNS, SORTABLE, FleetRow, columns_that_fit
 
 ROW_INTERVAL = 1.0
 """Seconds between two repaints of a row by samples. Once a second is what
@@ -34,7 +38,7 @@ admins expect of an overview (top's default is slower); each row repainted
 costs a dozen Rich renders, and rows repainted per second is what the
 table's CPU is made of. The VM screen draws every sample."""
 TICK = 0.25
-URGENT_ASPECTS = frozenset({"link", "run-state", "busy", "poll-error"})
+URGENT_ASPECTS = frozenset({Aspect.LINK, Aspect.RUN_STATE, Aspect.BUSY, Aspect.POLL_ERROR})
 
 
 class FleetTable(DataTable[Text]):
@@ -49,6 +53,7 @@ class FleetTable(DataTable[Text]):
     FleetTable {
         height: 1fr;
         background: $surface;
+        overflow-x: hidden;
     }
     """
 
@@ -64,7 +69,7 @@ class FleetTable(DataTable[Text]):
 
     def __init__(self, states: Mapping[str, VMState], feed: FleetFeed, *, id: str | None = None,
                  classes: str | None = None) -> None:
-        super().__init__(cursor_type="row", fixed_columns=1, id=id, classes=classes)
+        super().__init__(cursor_type="row", cell_padding=CELL_PADDING, id=id, classes=classes)
         self.states = states
         self.feed = feed
         self._rows = {name: FleetRow(name) for name in states}
@@ -72,13 +77,14 @@ class FleetTable(DataTable[Text]):
         self._dirty: set[str] = set()
         self._flushed_at: dict[str, float] = {}
         self._palette: CellPalette = DEFAULT_PALETTE
+        self._name_width = min(max([4, *(len(name) for name in states)]), 24)
+        self.shown_columns: tuple[str, ...] = ()
+        """The keys of the columns in view, in order (as many as the width holds)."""
 
     # -- life cycle ---------------------------------------------------------
 
     def on_mount(self) -> None:
-        name_width = max([4, *(len(name) for name in self.states)])
-        for key, header, width in COLUMNS:
-            self.add_column(header, key=key, width=min(name_width, 24) if key == "name" else width)
+        self._add_columns(tuple(key for key, _, _ in COLUMNS))
         self._palette = CellPalette.from_theme(self.app.theme_variables)
         self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
         for name in self.states:
@@ -92,6 +98,25 @@ class FleetTable(DataTable[Text]):
 
     def on_unmount(self) -> None:
         self.feed.remove(self)
+
+    def on_resize(self) -> None:
+        # One column stays free for the vertical scrollbar a long fleet brings.
+        wanted = columns_that_fit(self.size.width - 1, self._name_width)
+        if wanted == self.shown_columns:
+            return
+        keep = self.highlighted_vm
+        self.clear(columns=True)
+        self._visible.clear()
+        self._add_columns(wanted)
+        self._apply_filter()
+        if keep is not None:
+            self.select_vm(keep)
+
+    def _add_columns(self, keys: tuple[str, ...]) -> None:
+        self.shown_columns = keys
+        for key, header, width in COLUMNS:
+            if key in keys:
+                self.add_column(header, key=key, width=self._name_width if key == "name" else width)
 
     def _on_theme_changed(self, _theme: object) -> None:
         self._palette = CellPalette.from_theme(self.app.theme_variables)
@@ -120,7 +145,9 @@ class FleetTable(DataTable[Text]):
         if state is None or message.stale(state):
             return  # a newer sample of this VM is queued behind this one
         self._rows[message.vm].add_sample(message.sample)
-        self._mark(message.vm)
+        # The highlighted VM is told again in the brief under the table, from every sample:
+        # its row follows every sample too, so both show the same one.
+        self._mark(message.vm, urgent=message.vm == self.highlighted_vm)
 
     def on_state_updated(self, message: StateUpdated) -> None:
         if message.vm in self._rows:
@@ -174,7 +201,8 @@ class FleetTable(DataTable[Text]):
                 self._rows_only = True  # update_cell repaints the whole table; repaint the row instead
                 try:
                     for key, text in changed.items():
-                        self.update_cell(vm, key, text)
+                        if key in self.shown_columns:
+                            self.update_cell(vm, key, text)
                 finally:
                     self._rows_only = False
                 repaint.append(vm)
@@ -238,7 +266,7 @@ class FleetTable(DataTable[Text]):
 
     def _add_row(self, vm: str) -> None:
         cells = self._rows[vm].cells
-        self.add_row(*(cells[key] for key, _, _ in COLUMNS), key=vm)
+        self.add_row(*(cells[key] for key in self.shown_columns), key=vm)
         self._visible.add(vm)
 
     def _sort_key(self, vm: str) -> tuple:

@@ -14,6 +14,7 @@ from textual.widgets import DataTable
 
 from migtui.model.jobs import Job
 from migtui.model.vm_state import VMState
+from migtui.qmp.updates import Aspect
 from migtui.widgets.cell_styles import DEFAULT_PALETTE, CellPalette
 from migtui.widgets.feed import FleetFeed, StateUpdated
 
@@ -62,7 +63,7 @@ class JobPanel(DataTable[Text]):
         return None if key is None or key.startswith("done:") else key
 
     def on_state_updated(self, message: StateUpdated) -> None:
-        if message.aspect == "jobs":
+        if message.aspect is Aspect.JOBS:
             self.show_jobs()
 
     def _on_theme_changed(self, _theme: object) -> None:

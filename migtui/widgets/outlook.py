@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 from migtui.model.convergence import Prediction, Verdict
 from migtui.model.sample import Sample
-from migtui.model.units import human_bytes, human_ms
-from migtui.widgets.figures import compact_seconds
+from migtui.units import compact_seconds, human_bytes, human_ms
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,12 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from migtui.model.link import LinkState
 from migtui.model.sample import Sample
 from migtui.model.vm_state import VMState
 from migtui.qmp.policy import PolicyRunner
-from migtui.screens.advice_keys import ADVICE_KEYS
-from migtui.widgets.figures import compact_seconds
+from migtui.screens.vm_actions import ADVICE_KEYS
+from migtui.units import compact_seconds
 from migtui.widgets.outlook import Outlook, ending, outlook_of
 
 WINDOW_SECONDS = 30.0
@@ -42,7 +43,7 @@ class PredictionPanel(Static):
     """The VM's newest sample; bound from the VM screen."""
     settings_version: reactive[int] = reactive(0)
     """Bumped by the screen when the VM's parameters or capabilities were read again."""
-    link: reactive[str] = reactive("connecting")
+    link: reactive[LinkState] = reactive(LinkState.CONNECTING)
     """The VM's link (bound from the VM screen): a VM that is down is not advised on."""
 
     def __init__(self, state: VMState, policies: Mapping[str, PolicyRunner] | None = None, *,

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from migtui.model.sample import Sample
-from migtui.model.units import human_bytes, human_ms, human_rate
+from migtui.units import human_bytes, human_ms, human_rate
 
 BYTES = frozenset({"transferred", "remaining", "total", "normal-bytes", "multifd-bytes", "precopy-bytes",
                    "downtime-bytes", "postcopy-bytes", "cache-size", "bytes", "compressed-size", "page-size"})

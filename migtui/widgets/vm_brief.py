@@ -9,11 +9,12 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from migtui.model.link import LinkState
 from migtui.model.sample import Sample
-from migtui.model.units import human_bytes, human_rate
+from migtui.units import human_bytes, human_rate
 from migtui.model.vm_state import VMState
 from migtui.widgets.feed import EventArrived, FleetFeed, SampleArrived, StateUpdated
-from migtui.screens.advice_keys import ADVICE_KEYS
+from migtui.screens.vm_actions import ADVICE_KEYS
 from migtui.widgets.figures import clock
 from migtui.widgets.outlook import ending, outlook_of
 
@@ -34,6 +35,8 @@ class VMBrief(Static):
 
     vm: reactive[str | None] = reactive(None)
     """Name of the VM to describe (None: nothing highlighted)."""
+    _lines_tone: str | None = None
+    """The tone of the lines being shown next ('bad', 'good' or None): the border's colour."""
 
     def __init__(self, states: Mapping[str, VMState], feed: FleetFeed, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -64,14 +67,13 @@ class VMBrief(Static):
 
     def show(self) -> None:
         state = self.states.get(self.vm) if self.vm else None
-        self.set_class(False, "-bad", "-good")
         if state is None:
             self._lines("No VM highlighted." if self.states else "The inventory lists no VM.")
             return
         head = " · ".join(part for part in (state.name, state.group, state.version and f"QEMU {state.version}") if part)
         sample = state.latest
-        if state.link != "connected":
-            self.set_class(state.link == "disconnected", "-bad")
+        if state.link is not LinkState.CONNECTED:
+            self._lines_tone = "bad" if state.link is LinkState.DISCONNECTED else None
             seen = (f"Last seen at {clock(sample.wall)}: {_seen(sample)}; no prediction."
                     if sample is not None and sample.status != "none" else "")
             self._lines(f"{head} · link {state.link}", state.link_error or "waiting for QEMU to answer on QMP",
@@ -81,7 +83,7 @@ class VMBrief(Static):
         if state.busy:
             head += f" · busy: QMP silent for {state.busy_for:.0f} s"
         if state.poll_error:
-            self.set_class(True, "-bad")
+            self._lines_tone = "bad"
             seen = f"Last good sample at {clock(sample.wall)}: {_seen(sample)}." if sample else ""
             self._lines(head, f"Poll failed: {state.poll_error}", seen, "migtui keeps polling.")
             return
@@ -97,11 +99,15 @@ class VMBrief(Static):
         actions = outlook.prediction.actions
         advice = [" · ".join(f"[{ADVICE_KEYS.get(a.name, '?')}] {a.short}" for a in actions)] if actions \
             else outlook.reasons[:1]
-        self.set_class(outlook.tone == "bad", "-bad")
-        self.set_class(outlook.tone == "good", "-good")
+        self._lines_tone = outlook.tone
         self._lines(head, figures, (outlook.headline, "bold"), *advice)
 
     def _lines(self, *lines: str | tuple[str, str]) -> None:
+        # The border tells the tone; its classes change only when the tone does: a class
+        # set and cleared again on every sample restyles (and lays out) the panel each time.
+        tone, self._lines_tone = self._lines_tone, None
+        self.set_class(tone == "bad", "-bad")
+        self.set_class(tone == "good", "-good")
         texts = [Text(*line) if isinstance(line, tuple) else Text(line) for line in lines]
         for text in texts:
             text.no_wrap, text.overflow = True, "ellipsis"

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from migtui.model.events import QMPEvent
+from migtui.model.link import LinkState
 from migtui.model.vm_state import VMState
 
 HERE = Path(__file__).parent
@@ -55,7 +56,7 @@ def event_of(vm: str, entry: dict[str, Any], clock: float = 0.0) -> QMPEvent:
 
 def replay_into(state: VMState, trace: Trace, until: float | None = None, clock: float = 0.0) -> None:
     """Fill ``state`` with the trace up to ``until`` seconds, times shifted by ``clock``."""
-    state.link, state.run_state, state.version = "connected", "running", "7.2.22"
+    state.link, state.run_state, state.version = LinkState.CONNECTED, "running", "7.2.22"
     state.parameters = dict(trace.parameters)
     state.capabilities = dict(trace.capabilities)
     for entry in trace.entries:
@@ -86,6 +87,6 @@ def recorded_fleet(read_only: bool = False):
     replay_into(states["db-1"], load_trace("converging"), until=5.0)
     replay_into(states["web-1"], load_trace("converging"))
     for name, run_state in (("db-1-dst", "inmigrate"), ("web-1-dst", "running")):
-        states[name].link, states[name].run_state, states[name].version = "connected", run_state, "7.2.22"
-    states["old-1"].link, states["old-1"].link_error = "disconnected", "connection reset by QEMU (exited?)"
+        states[name].link, states[name].run_state, states[name].version = LinkState.CONNECTED, run_state, "7.2.22"
+    states["old-1"].link, states["old-1"].link_error = LinkState.DISCONNECTED, "connection reset by QEMU (exited?)"
     return fleet

@@ -83,3 +83,50 @@ class TestVMScreen:
             await still(pilot)
 
         assert snap_compare(dashboard(), terminal_size=(120, 40), run_before=run_before)
+
+
+class TestMigrateDialog:
+    """Every field of the migrate dialog shows its content and its state while it has focus."""
+
+    @pytest.mark.parametrize("field", ["migrate-destinations", "migrate-uri", "cap-postcopy-ram",
+                                       "cap-auto-converge", "migrate-policy"])
+    def test_focused_field(self, snap_compare, field) -> None:
+        async def run_before(pilot: Pilot) -> None:
+            await pilot.press(*["down"] * 5, "m")  # web-1-dst: running, not migrating
+            await pilot.pause()
+            dialog = pilot.app.screen
+            if field == "migrate-uri":
+                await pilot.press("tab", *"tcp:10.0.0.2:4444")
+            else:
+                dialog.query_one(f"#{field}").focus()
+            if field == "cap-postcopy-ram":
+                await pilot.press("space")  # ticked: its state must show while focused
+            await dialog.workers.wait_for_complete()
+            await still(pilot)
+
+        assert snap_compare(dashboard(), terminal_size=(80, 30), run_before=run_before)
+
+
+class TestHelp:
+    """? on a screen: its keys first, then what its columns and figures mean."""
+
+    def test_fleet_help(self, snap_compare) -> None:
+        async def run_before(pilot: Pilot) -> None:
+            await pilot.press("question_mark")
+            await still(pilot)
+
+        assert snap_compare(dashboard(), terminal_size=(80, 24), run_before=run_before)
+
+    def test_fleet_help_scrolled_to_the_figures(self, snap_compare) -> None:
+        async def run_before(pilot: Pilot) -> None:
+            await pilot.press("question_mark", "end")
+            await still(pilot)
+
+        assert snap_compare(dashboard(), terminal_size=(80, 24), run_before=run_before)
+
+    def test_vm_help(self, snap_compare) -> None:
+        async def run_before(pilot: Pilot) -> None:
+            await pilot.press("enter", "question_mark")
+            await still(pilot)
+
+        assert snap_compare(dashboard(), terminal_size=(80, 24), run_before=run_before)

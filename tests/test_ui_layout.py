@@ -1,0 +1,41 @@
+"""The fleet table at any width: the columns that tell the story first, whole columns only."""
+
+from __future__ import annotations
+
+from data.traces import recorded_fleet
+from migtui.app import MigtuiApp
+from migtui.widgets.fleet_table import FleetTable
+from waiting import settle
+
+STORY = ("name", "link", "status", "pass", "remaining", "outlook")
+
+
+async def test_80_columns_show_the_story_whole_and_never_scroll_sideways() -> None:
+    app = MigtuiApp(recorded_fleet(), start_fleet=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(FleetTable)
+        keys = [column.key.value for column in table.ordered_columns]
+        assert tuple(keys[:len(STORY)]) == STORY
+        widths = sum(column.get_render_width(table) for column in table.ordered_columns)
+        assert widths <= table.size.width  # every column shown is shown whole
+        assert table.max_scroll_x == 0
+        await pilot.press("right", "right", "right")  # what used to scroll sideways moves nothing
+        assert table.scroll_x == 0
+
+
+async def test_a_wider_terminal_shows_more_columns_and_keeps_the_highlight() -> None:
+    app = MigtuiApp(recorded_fleet(), start_fleet=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(FleetTable)
+        await pilot.press("down", "down")
+        assert table.highlighted_vm == "db-1-dst"
+        narrow = len(table.ordered_columns)
+        assert "sent" not in table.shown_columns
+        await pilot.resize_terminal(140, 30)
+        await settle(pilot, lambda: len(table.ordered_columns) > narrow, 5, "more columns at 140")
+        assert "sent" in table.shown_columns and "downtime" in table.shown_columns
+        assert table.highlighted_vm == "db-1-dst" and app.screen.vm == "db-1-dst"
+        assert table.get_cell("batch-1", "sent").plain.endswith("/s")
+        assert table.row_count == len(app.fleet.states)
