@@ -31,7 +31,7 @@ async def run(args: argparse.Namespace) -> int:
     gate = gate_from_args(args, inventory)
     if args.open_vm:
         inventory.get(args.open_vm)  # an unknown name fails here, with the known ones
-    app = MigtuiApp(Fleet(inventory.vm, gate), open_vm=args.open_vm,
+    app = MigtuiApp(Fleet(inventory.vm, gate, hosts=inventory.host), open_vm=args.open_vm,
                     auto_dismiss_jobs=inventory.settings.auto_dismiss_jobs)
     if args.theme:
         if args.theme not in app.available_themes:

@@ -88,7 +88,7 @@ async def run(args: argparse.Namespace) -> int:
                 await lab.start_destination(f"{vm.name}-dst", like=source)
             inventory = load_inventory(lab.write_inventory(directory / "inventory.toml"))
             gate = CommandGate(AuditLog(inventory.audit_path))
-            app = MigtuiApp(Fleet(inventory.vm, gate), theme=args.theme)
+            app = MigtuiApp(Fleet(inventory.vm, gate, hosts=inventory.host), theme=args.theme)
             with _quit_on_signals(app):
                 starter = None if args.no_migrate else asyncio.create_task(_start_migrations(app))
                 try:

@@ -26,7 +26,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from migtui.inventory import NAME_PATTERN
+from migtui.host_entry import NAME_PATTERN
 from migtui.lab.child import Child, read_tail, run
 from migtui.lab.control import ControlClient
 from migtui.lab.errors import LabError
