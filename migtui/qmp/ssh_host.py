@@ -123,6 +123,9 @@ class SSHHost:
         return self.state is HostState.UP
 
     def describe_down(self) -> str:
+        """What a VM of this host says while the host is not up."""
+        if self.state in (HostState.CONNECTING, HostState.RECONNECTING):
+            return f"host {self.name} {self.state.value}" + (f" (down: {self.error})" if self.error else "")
         return f"host {self.name} down: {self.error or self.state.value}"
 
     def on_change(self, handler: HostHandler) -> Callable[[], None]:
