@@ -30,7 +30,7 @@ from migtui.lab.child import Child
 from migtui.lab.errors import LabError
 from migtui.lab.inventory_writer import render_inventory
 from migtui.lab.lab import Lab, PerVM, _per_vm
-from migtui.lab.netns import SUBNET, Namespaces, make_bridge, plug_host, processes_in
+from migtui.lab.netns import ADMIN_ADDRESS, SUBNET, Namespaces, make_bridge, plug_host, processes_in
 from migtui.lab.sshd import (
     AUTHORIZED_KEYS, CLIENT_KEY, KNOWN_HOSTS, SSH_CONFIG, SSHD, client_config, make_key, sshd_config,
 )
@@ -172,6 +172,13 @@ class HostLab:
         destinations = await asyncio.gather(*(
             dst.lab.start_destination(f"{vm.name}-dst", like=vm) for vm, (_, dst) in zip(sources, placed)))
         return list(zip(sources, destinations))
+
+    def state(self) -> list[dict[str, object]]:
+        """For the state file: each host's address and pids (the admin namespace's holder first)."""
+        admin = [{"name": "admin", "address": ADMIN_ADDRESS, "holder_pid": self.admin.pid}] if self.admin else []
+        return admin + [{"name": h.name, "address": h.address, "holder_pid": h.ns.pid,
+                         "sshd_pid": h.sshd.pid if h.sshd else None, "directory": str(h.directory)}
+                        for h in self.hosts.values()]
 
     def inventory_hosts(self) -> list[dict[str, str]]:
         return [{"name": h.name, "ssh": f"root@{h.address}", "ssh_config": str(self.ssh_config),

@@ -1,0 +1,221 @@
+"""A fleet across hosts, for real: a lab of 2 hosts (namespaces, a bridge, one
+sshd each), QMP only through SSH, migrations from one host to the other.
+
+One lab serves the module (``migtui lab up --hosts 2 --vms-per-host 2``):
+each test uses its own VMs. Figures are checked by tools independent of
+migtui: OpenSSH's ssh-keygen for fingerprints, ss for the migration stream,
+the lab's own ctl sockets for QEMU's state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import session_root
+from migtui.inventory import load_inventory
+from migtui.lab.control import ControlClient
+from migtui.lab.netns import processes_in
+from migtui.lab.state import read_state
+
+pytestmark = pytest.mark.qemu
+MIGTUI = [sys.executable, "-m", "migtui"]
+
+
+def cli(*argv: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*MIGTUI, *argv], capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
+        time.sleep(0.05)
+    return value
+
+
+def lab_up(directory: Path, *extra: str) -> dict:
+    run = cli("lab", "up", "--dir", str(directory), "--dirty-mib", "8", "--dirty-rate", "2", *extra, timeout=90)
+    assert run.returncode == 0, run.stderr
+    return read_state(directory)
+
+
+def lab_down(directory: Path, state: dict | None) -> None:
+    """lab down, and whatever it missed killed, so a failing test leaves nothing running."""
+    cli("lab", "down", "--dir", str(directory))
+    for host in (state or {}).get("hosts", []):
+        pid = host["holder_pid"]
+        try:
+            net = os.readlink(f"/proc/{pid}/ns/net")
+        except OSError:
+            continue
+        for leftover in processes_in(net):
+            os.kill(leftover, signal.SIGKILL)
+
+
+def namespaces_of(state: dict) -> set[str]:
+    return {os.readlink(f"/proc/{host['holder_pid']}/ns/net") for host in state["hosts"]}
+
+
+def live_namespaces() -> set[str]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                found.add(os.readlink(entry / "ns" / "net"))
+            except OSError:
+                pass
+    return found
+
+
+@pytest.fixture(scope="module")
+def hosts_lab():
+    directory = Path(tempfile.mkdtemp(prefix="hosts-", dir=session_root()))
+    state = None
+    try:
+        state = lab_up(directory, "--hosts", "2", "--vms-per-host", "2")
+        yield directory, state
+    finally:
+        made = namespaces_of(state) if state else set()
+        lab_down(directory, state)
+        # lab down removes every namespace it made (they live only as long as their processes)
+        wait_for(lambda: not (made & live_namespaces()), 10, "the lab's namespaces to be gone")
+
+
+def host_pid(state: dict, name: str) -> int:
+    return next(h["holder_pid"] for h in state["hosts"] if h["name"] == name)
+
+
+def test_watch_json_over_ssh_reads_every_vm_of_two_hosts(hosts_lab):
+    directory, state = hosts_lab
+    inventory = load_inventory(directory / "inventory.toml")
+    assert {vm.host for vm in inventory.vm} == {"hv1", "hv2"}
+    for vm in inventory.vm:  # only SSH reaches them: the host's /run is its own
+        assert not Path(vm.qmp).exists()
+    run = cli("watch", "--once", "--json", "--config", str(directory / "inventory.toml"))
+    assert run.returncode == 0, run.stderr
+    lines = [json.loads(line) for line in run.stdout.splitlines()]
+    assert sorted(line["vm"] for line in lines) == sorted(vm.name for vm in inventory.vm)
+    assert all(line["sample"]["status"] == "none" for line in lines)
+
+
+def test_migrate_from_host_a_to_host_b_sends_the_stream_over_the_bridge(hosts_lab):
+    directory, state = hosts_lab
+    config = str(directory / "inventory.toml")
+    # Slow enough (4 MiB/s) that the stream can be seen while it runs.
+    migrate = subprocess.Popen([*MIGTUI, "migrate", "vm1", "vm1-dst", "--wait", "--set", "max-bandwidth=4M",
+                                "--config", config], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        said = migrate.stderr.readline()
+        uri = re.search(r"\((tcp:[^)]+)\)", said)
+        assert uri and uri.group(1).startswith("tcp:198.51.100.2:"), said  # hv2's address, not loopback
+        port = uri.group(1).rsplit(":", 1)[1]
+
+        def stream_on_host_a() -> str:
+            out = subprocess.run(["nsenter", "-t", str(host_pid(state, "hv1")), "-n", "ss", "-tnpH",
+                                  "state", "established", "dst", f"198.51.100.2:{port}"],
+                                 capture_output=True, text=True).stdout
+            return out if "qemu-system" in out else ""
+
+        assert "198.51.100.1:" in wait_for(stream_on_host_a, 20, "the source QEMU's connection to hv2")
+        out, err = migrate.communicate(timeout=90)
+    finally:
+        if migrate.poll() is None:
+            migrate.kill()
+            migrate.wait()
+    assert migrate.returncode == 0, err
+    assert " completed " in out
+
+    async def destination_runs() -> None:
+        async with await ControlClient.connect(directory / "hv2" / "vm1-dst.ctl.qmp") as client:
+            deadline = time.monotonic() + 10
+            while (await client.execute("query-status"))["status"] != "running":
+                assert time.monotonic() < deadline, "vm1-dst did not run on hv2"
+                await asyncio.sleep(0.05)
+
+    asyncio.run(destination_runs())
+
+
+def fingerprint(public_key: Path) -> str:
+    """OpenSSH's own SHA256 fingerprint of a key file."""
+    return subprocess.run(["ssh-keygen", "-l", "-f", str(public_key)], capture_output=True, text=True,
+                          check=True).stdout.split()[1]
+
+
+def one_host_inventory(directory: Path, tmp_path: Path, known_hosts: str, host_keys: str = "strict") -> Path:
+    known = tmp_path / "known_hosts"
+    known.write_text(known_hosts)
+    config = tmp_path / "ssh_config"
+    config.write_text(re.sub(r"UserKnownHostsFile .*", f"UserKnownHostsFile {known}",
+                             (directory / "ssh_config").read_text()))
+    inventory = tmp_path / "inventory.toml"
+    inventory.write_text(f'[[host]]\nname = "hv1"\nssh = "root@198.51.100.1"\nssh_config = "{config}"\n'
+                         f'host_keys = "{host_keys}"\n\n'
+                         '[[vm]]\nname = "vm2"\nhost = "hv1"\nqmp = "/run/qemu/vm2.qmp"\n')
+    return inventory
+
+
+def test_an_unknown_host_key_is_refused_with_its_fingerprint(hosts_lab, tmp_path):
+    directory, _ = hosts_lab
+    expected = fingerprint(directory / "hv1" / "ssh_host_ed25519_key.pub")
+    run = cli("watch", "--once", "--config", str(one_host_inventory(directory, tmp_path, "")))
+    assert run.returncode == 1
+    assert run.stderr.count("\n") == 1 and "Traceback" not in run.stderr
+    assert "host key of root@198.51.100.1 is unknown" in run.stderr and expected in run.stderr
+
+
+def test_accept_new_trusts_a_first_key_but_never_a_changed_one(hosts_lab, tmp_path):
+    directory, _ = hosts_lab
+    inventory = one_host_inventory(directory, tmp_path, "", host_keys="accept-new")
+    run = cli("watch", "--once", "--config", str(inventory))
+    assert run.returncode == 0, run.stderr
+    hv1_key = (directory / "hv1" / "ssh_host_ed25519_key.pub").read_text().split()[1]
+    assert hv1_key in (tmp_path / "known_hosts").read_text()
+
+    hv2_key = " ".join((directory / "hv2" / "ssh_host_ed25519_key.pub").read_text().split()[:2])
+    inventory = one_host_inventory(directory, tmp_path, f"198.51.100.1 {hv2_key}\n", host_keys="accept-new")
+    run = cli("watch", "--once", "--config", str(inventory))
+    assert run.returncode == 1
+    assert "host key of root@198.51.100.1 changed" in run.stderr
+    assert fingerprint(directory / "hv1" / "ssh_host_ed25519_key.pub") in run.stderr
+
+
+def test_a_missing_socket_on_a_reachable_host_is_one_line_and_the_others_answer(hosts_lab, tmp_path):
+    directory, _ = hosts_lab
+    inventory = tmp_path / "inventory.toml"
+    inventory.write_text((directory / "inventory.toml").read_text()
+                         + '\n[[vm]]\nname = "ghost"\nhost = "hv1"\nqmp = "/run/qemu/ghost.qmp"\n')
+    run = cli("watch", "--once", "--json", "--config", str(inventory))
+    assert run.returncode == 1
+    assert run.stderr.strip() == ("migtui: ghost: QMP socket /run/qemu/ghost.qmp cannot be opened on host hv1 "
+                                  "(sshd: open failed: no such socket, or not allowed)")
+    assert len(run.stdout.splitlines()) == 8  # every real VM still answered
+
+
+def test_an_interrupted_lab_of_hosts_leaves_nothing_behind():
+    directory = Path(tempfile.mkdtemp(prefix="hosts-", dir=session_root()))
+    state = lab_up(directory, "--hosts", "1")
+    try:
+        made = namespaces_of(state)
+        pids = [state["supervisor_pid"], *(vm["pid"] for vm in state["vms"]),
+                *(h.get("sshd_pid") for h in state["hosts"] if h.get("sshd_pid"))]
+        os.kill(state["supervisor_pid"], signal.SIGKILL)  # no chance to clean up
+        wait_for(lambda: not (made & live_namespaces()), 10, "the namespaces of a killed lab to vanish")
+        wait_for(lambda: not any(Path(f"/proc/{pid}").exists() and
+                                 "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1][:3]
+                                 for pid in pids), 10, "every process of the killed lab to exit")
+    finally:
+        lab_down(directory, state)
+    shutil.rmtree(directory, ignore_errors=True)
