@@ -28,6 +28,11 @@ from migtui.inventory import load_inventory
 from migtui.lab.control import ControlClient
 from migtui.lab.netns import processes_in
 from migtui.lab.state import read_state
+from migtui.qmp.audit import AuditLog
+from migtui.qmp.fleet import Fleet
+from migtui.qmp.gate import CommandGate
+from migtui.qmp.migration import MigrationPlan, start_migration
+from waiting import until, until_true
 
 pytestmark = pytest.mark.qemu
 MIGTUI = [sys.executable, "-m", "migtui"]
@@ -219,3 +224,44 @@ def test_an_interrupted_lab_of_hosts_leaves_nothing_behind():
     finally:
         lab_down(directory, state)
     shutil.rmtree(directory, ignore_errors=True)
+
+
+def sshd_processes(state: dict, host: str) -> list[int]:
+    """The host's sshd and its per-login children (found by the host's network namespace)."""
+    net = os.readlink(f"/proc/{host_pid(state, host)}/ns/net")
+    return [pid for pid in processes_in(net) if Path(f"/proc/{pid}/comm").read_text().strip().startswith("sshd")]
+
+
+async def test_a_host_whose_sshd_dies_mid_migration_is_down_then_back_and_the_outcome_shown(hosts_lab, tmp_path):
+    directory, state = hosts_lab
+    inventory = load_inventory(directory / "inventory.toml")
+    entries = [inventory.get(name) for name in ("vm2", "vm2-dst", "vm3")]  # vm2 on hv1; vm2-dst, vm3 on hv2
+    fleet = Fleet(entries, CommandGate(AuditLog(tmp_path / "audit.jsonl")), fast=0.2, slow=0.5, hosts=inventory.host)
+    states = fleet.states
+    async with fleet, await ControlClient.connect(directory / "hv1" / "vm2.ctl.qmp") as source_ctl:
+        await until(lambda: all(s.link == "connected" for s in states.values()), 20, "every VM connected")
+        await start_migration(fleet.session("vm2"), fleet.session("vm2-dst"),
+                              MigrationPlan(parameters={"max-bandwidth": 2 * 2**20}))
+        for pid in sshd_processes(state, "hv2"):
+            os.kill(pid, signal.SIGKILL)
+        await until(lambda: "host hv2" in (states["vm2-dst"].link_error or ""), 10, "vm2-dst to say host hv2")
+        await until(lambda: "host hv2" in (states["vm3"].link_error or ""), 10, "vm3 to say host hv2")
+        assert states["vm2"].link == "connected"  # the other host is not affected
+        assert fleet.hosts.hosts["hv2"].state.value in ("down", "reconnecting")
+        # QEMU goes on migrating without migtui's SSH link to the destination
+        before = (await source_ctl.execute("query-migrate"))["ram"]["transferred"]
+        await until_true(lambda: _moved(source_ctl, before), 10, "the migration to go on")
+
+        restart = subprocess.run(["nsenter", "-t", str(host_pid(state, "hv2")), "-m", "-n", "/usr/sbin/sshd",
+                                  "-f", str(directory / "hv2" / "sshd_config")], capture_output=True, text=True)
+        assert restart.returncode == 0, restart.stderr
+        await until(lambda: states["vm2-dst"].link == "connected" and states["vm3"].link == "connected", 30,
+                    "hv2's VMs to reconnect")
+        await fleet.session("vm2").execute("migrate-set-parameters", {"max-bandwidth": 256 * 2**20})
+        await until(lambda: states["vm2-dst"].run_state == "running" and states["vm2"].run_state == "postmigrate",
+                    60, "the outcome: vm2-dst running on hv2, vm2 done on hv1")
+
+
+async def _moved(client: ControlClient, before: int) -> bool:
+    info = await client.execute("query-migrate")
+    return info.get("status") == "completed" or info.get("ram", {}).get("transferred", 0) > before
