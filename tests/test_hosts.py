@@ -265,3 +265,44 @@ async def test_a_host_whose_sshd_dies_mid_migration_is_down_then_back_and_the_ou
 async def _moved(client: ControlClient, before: int) -> bool:
     info = await client.execute("query-migrate")
     return info.get("status") == "completed" or info.get("ram", {}).get("transferred", 0) > before
+
+
+def read_only_ssh(directory: Path, *command: str) -> subprocess.CompletedProcess[str]:
+    """OpenSSH's client with the lab's read-only key (its authorized_keys entry forces `migtui login`)."""
+    return subprocess.run(["ssh", "-F", str(directory / "ssh_config"), "-i", str(directory / "readonly_key"),
+                           "198.51.100.1", *command], capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL)
+
+
+def test_a_read_only_login_gets_migtui_on_the_hosts_vms_and_nothing_else(hosts_lab, tmp_path):
+    directory, _ = hosts_lab
+    watch = read_only_ssh(directory, "watch", "--once", "--json")
+    assert watch.returncode == 0, watch.stderr
+    assert sorted(json.loads(line)["vm"] for line in watch.stdout.splitlines()) == \
+        ["vm1", "vm2", "vm3-dst", "vm4-dst"]  # hv1's own VMs
+
+    change = read_only_ssh(directory, "params", "vm4-dst", "--set", "max-bandwidth=1M", "--config", "/dev/null")
+    assert change.returncode != 0
+    assert change.stderr.strip() == ("migtui: vm4-dst: migrate-set-parameters refused: migtui runs read-only "
+                                     "(nothing was sent)")
+    refused = [json.loads(line) for line in (directory / "hv1" / "audit.jsonl").read_text().splitlines()]
+    assert refused[-1]["command"] == "migrate-set-parameters" and refused[-1]["outcome"] == "refused"
+
+    async def bandwidth() -> int:
+        async with await ControlClient.connect(directory / "hv1" / "vm4-dst.ctl.qmp") as client:
+            return (await client.execute("query-migrate-parameters"))["max-bandwidth"]
+
+    assert asyncio.run(bandwidth()) != 2**20  # QEMU never got it
+
+    shell = read_only_ssh(directory, "bash", "-c", "id")
+    assert shell.returncode != 0 and "'bash' is not allowed here" in shell.stderr and "uid=" not in shell.stdout
+
+    # Nor can the key reach a QMP socket past migtui: its entry says no-port-forwarding.
+    config = tmp_path / "ssh_config"
+    config.write_text(re.sub(r"IdentityFile .*", f"IdentityFile {directory / 'readonly_key'}",
+                             (directory / "ssh_config").read_text()))
+    inventory = tmp_path / "inventory.toml"
+    inventory.write_text(f'[[host]]\nname = "hv1"\nssh = "root@198.51.100.1"\nssh_config = "{config}"\n\n'
+                         '[[vm]]\nname = "vm2"\nhost = "hv1"\nqmp = "/run/qemu/vm2.qmp"\n')
+    direct = cli("watch", "--once", "--config", str(inventory))
+    assert direct.returncode == 1 and "cannot be opened on host hv1" in direct.stderr

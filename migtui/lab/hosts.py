@@ -32,11 +32,14 @@ from migtui.lab.inventory_writer import render_inventory
 from migtui.lab.lab import Lab, PerVM, _per_vm
 from migtui.lab.netns import ADMIN_ADDRESS, SUBNET, Namespaces, make_bridge, plug_host, processes_in
 from migtui.lab.sshd import (
-    AUTHORIZED_KEYS, CLIENT_KEY, KNOWN_HOSTS, SSH_CONFIG, SSHD, client_config, make_key, sshd_config,
+    AUTHORIZED_KEYS, CLIENT_KEY, KNOWN_HOSTS, READ_ONLY_KEY, SSH_CONFIG, SSHD, client_config, make_key,
+    read_only_entry, sshd_config,
 )
 from migtui.lab.vm import VM
 
 HOST_QMP_DIR = Path("/run/qemu")
+HOST_INVENTORY = "inventory.toml"
+"""In each host's directory: its own VMs as seen on it, for the read-only login."""
 SSHD_START_S = 10.0
 MAX_HOSTS = 200
 
@@ -76,6 +79,7 @@ class HostLab:
         self.hosts: dict[str, LabHost] = {}
         self.admin: Namespaces | None = None
         self._log = self.directory / "network.log"
+        self._client_key = self._read_only_key = ""
 
     async def __aenter__(self) -> Self:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -105,8 +109,8 @@ class HostLab:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.admin = await Namespaces.start(self._log, private_run=False)
         await make_bridge(self.admin)
-        client = await make_key(self.directory / CLIENT_KEY, self._log, "migtui-lab")
-        (self.directory / AUTHORIZED_KEYS).write_text(client + "\n")
+        self._client_key = await make_key(self.directory / CLIENT_KEY, self._log, "migtui-lab")
+        self._read_only_key = await make_key(self.directory / READ_ONLY_KEY, self._log, "migtui-lab-read-only")
         hosts = await asyncio.gather(*(self._start_host(i + 1) for i in range(n)))
         (self.directory / KNOWN_HOSTS).write_text(
             "".join(f"{h.address} {' '.join(h.host_key.split()[:2])}\n" for h in hosts))
@@ -124,7 +128,10 @@ class HostLab:
         host = LabHost(name, address, directory, ns, lab, key)
         self.hosts[name] = host
         await plug_host(self.admin, ns, index, address, self.link_rate)
-        (directory / "sshd_config").write_text(sshd_config(directory, address, self.directory / AUTHORIZED_KEYS))
+        # The lab's key logs in as root; READ_ONLY_KEY gets `migtui login` on the host's own VMs only.
+        (directory / AUTHORIZED_KEYS).write_text(
+            f"{self._client_key}\n{read_only_entry(self._read_only_key, directory / HOST_INVENTORY)}\n")
+        (directory / "sshd_config").write_text(sshd_config(directory, address, directory / AUTHORIZED_KEYS))
         await self.start_sshd(name)
         return host
 
@@ -189,6 +196,9 @@ class HostLab:
         audit = Path(audit_log) if audit_log else self.directory / "audit.jsonl"
         path.write_text(render_inventory(self.vms.values(), audit.resolve(), self.inventory_hosts()),
                         encoding="utf-8")
+        for host in self.hosts.values():
+            (host.directory / HOST_INVENTORY).write_text(
+                render_inventory(host.lab.vms.values(), host.directory / "audit.jsonl"), encoding="utf-8")
         return path
 
     async def close(self) -> None:

@@ -50,6 +50,12 @@ def sshd_config(directory: Path, address: str, authorized_keys: Path) -> str:
     ])
 
 
+def read_only_entry(public_key: str, inventory: Path) -> str:
+    """An authorized_keys line that gives ``public_key`` read-only migtui and nothing else."""
+    command = f"{sys.executable} -m migtui login --config {inventory}"
+    return f'command="{command}",no-port-forwarding,no-agent-forwarding,no-X11-forwarding {public_key}'
+
+
 def client_config(directory: Path, admin_pid: int) -> str:
     proxy = f"nsenter --net=/proc/{admin_pid}/ns/net {sys.executable} -I {NETCAT} %h %p"
     return "\n".join([
