@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from cli_process import read_line, started_cli
 from conftest import session_root
 from migtui.inventory import load_inventory
 from migtui.lab.control import ControlClient
@@ -306,3 +307,37 @@ def test_a_read_only_login_gets_migtui_on_the_hosts_vms_and_nothing_else(hosts_l
                          '[[vm]]\nname = "vm2"\nhost = "hv1"\nqmp = "/run/qemu/vm2.qmp"\n')
     direct = cli("watch", "--once", "--config", str(inventory))
     assert direct.returncode == 1 and "cannot be opened on host hv1" in direct.stderr
+
+
+def admin_run(state: dict, *argv: str) -> None:
+    subprocess.run(["nsenter", "-t", str(host_pid(state, "admin")), "-n", *argv], check=True)
+
+
+async def vm_lines(process: subprocess.Popen, vm: str, key: str, timeout: float) -> dict:
+    """The next JSON line of ``watch`` about ``vm`` that has ``key``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        line = json.loads(await read_line(process.stdout, max(0.1, deadline - time.monotonic())))
+        if line["vm"] == vm and key in line:
+            return line
+
+
+async def test_a_link_down_mid_migration_is_told_as_no_progress_and_its_end_too(hosts_lab):
+    directory, state = hosts_lab
+    config = str(directory / "inventory.toml")
+    start = cli("migrate", "vm3", "vm3-dst", "--set", "max-bandwidth=1M", "--config", config)  # hv2 -> hv1
+    assert start.returncode == 0, start.stderr
+    try:
+        with started_cli("watch", "--json", "--interval", "0.3", "--config", config, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL) as watch:
+            await vm_lines(watch, "vm3", "sample", 20)
+            admin_run(state, "ip", "link", "set", "port1", "down")  # hv1, the destination's host
+            told = await vm_lines(watch, "vm3", "no-progress", 30)
+            assert told["no-progress"].startswith("nothing sent for ")
+            admin_run(state, "ip", "link", "set", "port1", "up")
+            again = await vm_lines(watch, "vm3", "no-progress", 60)
+            assert again["no-progress"] == "the migration stream moves again"
+    finally:
+        admin_run(state, "ip", "link", "set", "port1", "up")
+        async with await ControlClient.connect(directory / "hv2" / "vm3.ctl.qmp") as client:
+            await client.execute("migrate_cancel")

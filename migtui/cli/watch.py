@@ -59,11 +59,16 @@ async def run(args: argparse.Namespace) -> int:
     return 0
 
 
+NO_PROGRESS_S = 5.0
+"""An active migration that sent nothing for this long is told about (link down?)."""
+
+
 class _Printer:
     def __init__(self, fleet: Fleet, as_json: bool) -> None:
         self.fleet = fleet
         self.as_json = as_json
         self.stall_told: set[tuple[str, int]] = set()
+        self.frozen_told: set[str] = set()
         self.advice = AdviceChanges()
         self.out = Output()
 
@@ -71,6 +76,7 @@ class _Printer:
         if isinstance(update, SampleTaken):
             self.out(sample_line(update.sample, self.as_json))
             self._tell_stall(update.vm)
+            self._tell_frozen(update.vm, update.sample.at)
             prediction = self.fleet.states[update.vm].prediction()
             if self.advice.changed(update.vm, prediction):
                 self.out(advice_line(update.vm, prediction, self.as_json))
@@ -94,6 +100,16 @@ class _Printer:
                 return
             message = state.link + (f" ({state.link_error})" if state.link_error else "")
             self.out(notice_line(update.vm, "link", message, self.as_json, **last_seen(state, self.as_json)))
+
+    def _tell_frozen(self, vm: str, at: float) -> None:
+        frozen = self.fleet.states[vm].tracker.frozen_for(at)
+        if frozen >= NO_PROGRESS_S and vm not in self.frozen_told:
+            self.frozen_told.add(vm)
+            self.out(notice_line(vm, "no-progress", f"nothing sent for {frozen:.0f} s while active "
+                                 "(the migration stream is not moving: link down?)", self.as_json))
+        elif frozen == 0 and vm in self.frozen_told:
+            self.frozen_told.discard(vm)
+            self.out(notice_line(vm, "no-progress", "the migration stream moves again", self.as_json))
 
     def _tell_stall(self, vm: str) -> None:
         state = self.fleet.states[vm]
