@@ -341,3 +341,26 @@ async def test_a_link_down_mid_migration_is_told_as_no_progress_and_its_end_too(
         admin_run(state, "ip", "link", "set", "port1", "up")
         async with await ControlClient.connect(directory / "hv2" / "vm3.ctl.qmp") as client:
             await client.execute("migrate_cancel")
+
+
+async def test_a_killed_migration_stream_fails_both_sides_and_watch_says_why(hosts_lab):
+    directory, state = hosts_lab
+    config = str(directory / "inventory.toml")
+    start = cli("migrate", "vm4", "vm4-dst", "--set", "max-bandwidth=1M", "--config", config)  # hv2 -> hv1
+    assert start.returncode == 0, start.stderr
+    port = re.search(r"tcp:198\.51\.100\.1:(\d+)", start.stderr).group(1)
+    with started_cli("watch", "--json", "--interval", "0.3", "--config", config, stdout=subprocess.PIPE,
+                     stderr=subprocess.DEVNULL) as watch:
+        await vm_lines(watch, "vm4", "sample", 20)
+        kill = subprocess.run(["nsenter", "-t", str(host_pid(state, "hv2")), "-n", "ss", "-K", "dst",
+                               "198.51.100.1", "dport", "=", f":{port}"], capture_output=True, text=True)
+        assert kill.returncode == 0, kill.stderr
+        # The destination says so as it goes (QEMU exits after a failed incoming migration) ...
+        event = await vm_lines(watch, "vm4-dst", "event", 20)
+        assert (event["event"], event["data"]["status"]) == ("MIGRATION", "failed")
+        gone = await vm_lines(watch, "vm4-dst", "link", 20)
+        assert gone["link"] == "disconnected (connection closed by QEMU (exited?))"
+        # ... and the source, which runs on, gives QEMU's reason.
+        while (sample := (await vm_lines(watch, "vm4", "sample", 20))["sample"])["status"] != "failed":
+            pass
+        assert sample["error-desc"].startswith("Unable to write to socket: ")
