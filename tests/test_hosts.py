@@ -1,10 +1,9 @@
 """A fleet across hosts, for real: a lab of 2 hosts (namespaces, a bridge, one
 sshd each), QMP only through SSH, migrations from one host to the other.
 
-One lab serves the module (``migtui lab up --hosts 2 --vms-per-host 2``):
-each test uses its own VMs. Figures are checked by tools independent of
-migtui: OpenSSH's ssh-keygen for fingerprints, ss for the migration stream,
-the lab's own ctl sockets for QEMU's state.
+Figures are checked by tools independent of migtui: OpenSSH's ssh-keygen for
+fingerprints and its client for logins, ss for the migration stream, the
+lab's own ctl sockets for QEMU's state.
 """
 
 from __future__ import annotations
@@ -16,92 +15,20 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-from cli_process import read_line, started_cli
 from conftest import session_root
+from hosts_lab import (  # noqa: F401 - hosts_lab is the module's fixture
+    MIGTUI, cli, host_pid, hosts_lab, lab_down, lab_up, live_namespaces, namespaces_of, wait_for,
+)
 from migtui.inventory import load_inventory
 from migtui.lab.control import ControlClient
-from migtui.lab.netns import processes_in
-from migtui.lab.state import read_state
-from migtui.qmp.audit import AuditLog
-from migtui.qmp.fleet import Fleet
-from migtui.qmp.gate import CommandGate
-from migtui.qmp.migration import MigrationPlan, start_migration
-from waiting import until, until_true
 
 pytestmark = pytest.mark.qemu
-MIGTUI = [sys.executable, "-m", "migtui"]
-
-
-def cli(*argv: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*MIGTUI, *argv], capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
-        time.sleep(0.05)
-    return value
-
-
-def lab_up(directory: Path, *extra: str) -> dict:
-    run = cli("lab", "up", "--dir", str(directory), "--dirty-mib", "8", "--dirty-rate", "2", *extra, timeout=90)
-    assert run.returncode == 0, run.stderr
-    return read_state(directory)
-
-
-def lab_down(directory: Path, state: dict | None) -> None:
-    """lab down, and whatever it missed killed, so a failing test leaves nothing running."""
-    cli("lab", "down", "--dir", str(directory))
-    for host in (state or {}).get("hosts", []):
-        pid = host["holder_pid"]
-        try:
-            net = os.readlink(f"/proc/{pid}/ns/net")
-        except OSError:
-            continue
-        for leftover in processes_in(net):
-            os.kill(leftover, signal.SIGKILL)
-
-
-def namespaces_of(state: dict) -> set[str]:
-    return {os.readlink(f"/proc/{host['holder_pid']}/ns/net") for host in state["hosts"]}
-
-
-def live_namespaces() -> set[str]:
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                found.add(os.readlink(entry / "ns" / "net"))
-            except OSError:
-                pass
-    return found
-
-
-@pytest.fixture(scope="module")
-def hosts_lab():
-    directory = Path(tempfile.mkdtemp(prefix="hosts-", dir=session_root()))
-    state = None
-    try:
-        state = lab_up(directory, "--hosts", "2", "--vms-per-host", "2")
-        yield directory, state
-    finally:
-        made = namespaces_of(state) if state else set()
-        lab_down(directory, state)
-        # lab down removes every namespace it made (they live only as long as their processes)
-        wait_for(lambda: not (made & live_namespaces()), 10, "the lab's namespaces to be gone")
-
-
-def host_pid(state: dict, name: str) -> int:
-    return next(h["holder_pid"] for h in state["hosts"] if h["name"] == name)
 
 
 def test_watch_json_over_ssh_reads_every_vm_of_two_hosts(hosts_lab):
@@ -227,47 +154,6 @@ def test_an_interrupted_lab_of_hosts_leaves_nothing_behind():
     shutil.rmtree(directory, ignore_errors=True)
 
 
-def sshd_processes(state: dict, host: str) -> list[int]:
-    """The host's sshd and its per-login children (found by the host's network namespace)."""
-    net = os.readlink(f"/proc/{host_pid(state, host)}/ns/net")
-    return [pid for pid in processes_in(net) if Path(f"/proc/{pid}/comm").read_text().strip().startswith("sshd")]
-
-
-async def test_a_host_whose_sshd_dies_mid_migration_is_down_then_back_and_the_outcome_shown(hosts_lab, tmp_path):
-    directory, state = hosts_lab
-    inventory = load_inventory(directory / "inventory.toml")
-    entries = [inventory.get(name) for name in ("vm2", "vm2-dst", "vm3")]  # vm2 on hv1; vm2-dst, vm3 on hv2
-    fleet = Fleet(entries, CommandGate(AuditLog(tmp_path / "audit.jsonl")), fast=0.2, slow=0.5, hosts=inventory.host)
-    states = fleet.states
-    async with fleet, await ControlClient.connect(directory / "hv1" / "vm2.ctl.qmp") as source_ctl:
-        await until(lambda: all(s.link == "connected" for s in states.values()), 20, "every VM connected")
-        await start_migration(fleet.session("vm2"), fleet.session("vm2-dst"),
-                              MigrationPlan(parameters={"max-bandwidth": 2 * 2**20}))
-        for pid in sshd_processes(state, "hv2"):
-            os.kill(pid, signal.SIGKILL)
-        await until(lambda: "host hv2" in (states["vm2-dst"].link_error or ""), 10, "vm2-dst to say host hv2")
-        await until(lambda: "host hv2" in (states["vm3"].link_error or ""), 10, "vm3 to say host hv2")
-        assert states["vm2"].link == "connected"  # the other host is not affected
-        assert fleet.hosts.hosts["hv2"].state.value in ("down", "reconnecting")
-        # QEMU goes on migrating without migtui's SSH link to the destination
-        before = (await source_ctl.execute("query-migrate"))["ram"]["transferred"]
-        await until_true(lambda: _moved(source_ctl, before), 10, "the migration to go on")
-
-        restart = subprocess.run(["nsenter", "-t", str(host_pid(state, "hv2")), "-m", "-n", "/usr/sbin/sshd",
-                                  "-f", str(directory / "hv2" / "sshd_config")], capture_output=True, text=True)
-        assert restart.returncode == 0, restart.stderr
-        await until(lambda: states["vm2-dst"].link == "connected" and states["vm3"].link == "connected", 30,
-                    "hv2's VMs to reconnect")
-        await fleet.session("vm2").execute("migrate-set-parameters", {"max-bandwidth": 256 * 2**20})
-        await until(lambda: states["vm2-dst"].run_state == "running" and states["vm2"].run_state == "postmigrate",
-                    60, "the outcome: vm2-dst running on hv2, vm2 done on hv1")
-
-
-async def _moved(client: ControlClient, before: int) -> bool:
-    info = await client.execute("query-migrate")
-    return info.get("status") == "completed" or info.get("ram", {}).get("transferred", 0) > before
-
-
 def read_only_ssh(directory: Path, *command: str) -> subprocess.CompletedProcess[str]:
     """OpenSSH's client with the lab's read-only key (its authorized_keys entry forces `migtui login`)."""
     return subprocess.run(["ssh", "-F", str(directory / "ssh_config"), "-i", str(directory / "readonly_key"),
@@ -307,60 +193,3 @@ def test_a_read_only_login_gets_migtui_on_the_hosts_vms_and_nothing_else(hosts_l
                          '[[vm]]\nname = "vm2"\nhost = "hv1"\nqmp = "/run/qemu/vm2.qmp"\n')
     direct = cli("watch", "--once", "--config", str(inventory))
     assert direct.returncode == 1 and "cannot be opened on host hv1" in direct.stderr
-
-
-def admin_run(state: dict, *argv: str) -> None:
-    subprocess.run(["nsenter", "-t", str(host_pid(state, "admin")), "-n", *argv], check=True)
-
-
-async def vm_lines(process: subprocess.Popen, vm: str, key: str, timeout: float) -> dict:
-    """The next JSON line of ``watch`` about ``vm`` that has ``key``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        line = json.loads(await read_line(process.stdout, max(0.1, deadline - time.monotonic())))
-        if line["vm"] == vm and key in line:
-            return line
-
-
-async def test_a_link_down_mid_migration_is_told_as_no_progress_and_its_end_too(hosts_lab):
-    directory, state = hosts_lab
-    config = str(directory / "inventory.toml")
-    start = cli("migrate", "vm3", "vm3-dst", "--set", "max-bandwidth=1M", "--config", config)  # hv2 -> hv1
-    assert start.returncode == 0, start.stderr
-    try:
-        with started_cli("watch", "--json", "--interval", "0.3", "--config", config, stdout=subprocess.PIPE,
-                         stderr=subprocess.DEVNULL) as watch:
-            await vm_lines(watch, "vm3", "sample", 20)
-            admin_run(state, "ip", "link", "set", "port1", "down")  # hv1, the destination's host
-            told = await vm_lines(watch, "vm3", "no-progress", 30)
-            assert told["no-progress"].startswith("nothing sent for ")
-            admin_run(state, "ip", "link", "set", "port1", "up")
-            again = await vm_lines(watch, "vm3", "no-progress", 60)
-            assert again["no-progress"] == "the migration stream moves again"
-    finally:
-        admin_run(state, "ip", "link", "set", "port1", "up")
-        async with await ControlClient.connect(directory / "hv2" / "vm3.ctl.qmp") as client:
-            await client.execute("migrate_cancel")
-
-
-async def test_a_killed_migration_stream_fails_both_sides_and_watch_says_why(hosts_lab):
-    directory, state = hosts_lab
-    config = str(directory / "inventory.toml")
-    start = cli("migrate", "vm4", "vm4-dst", "--set", "max-bandwidth=1M", "--config", config)  # hv2 -> hv1
-    assert start.returncode == 0, start.stderr
-    port = re.search(r"tcp:198\.51\.100\.1:(\d+)", start.stderr).group(1)
-    with started_cli("watch", "--json", "--interval", "0.3", "--config", config, stdout=subprocess.PIPE,
-                     stderr=subprocess.DEVNULL) as watch:
-        await vm_lines(watch, "vm4", "sample", 20)
-        kill = subprocess.run(["nsenter", "-t", str(host_pid(state, "hv2")), "-n", "ss", "-K", "dst",
-                               "198.51.100.1", "dport", "=", f":{port}"], capture_output=True, text=True)
-        assert kill.returncode == 0, kill.stderr
-        # The destination says so as it goes (QEMU exits after a failed incoming migration) ...
-        event = await vm_lines(watch, "vm4-dst", "event", 20)
-        assert (event["event"], event["data"]["status"]) == ("MIGRATION", "failed")
-        gone = await vm_lines(watch, "vm4-dst", "link", 20)
-        assert gone["link"] == "disconnected (connection closed by QEMU (exited?))"
-        # ... and the source, which runs on, gives QEMU's reason.
-        while (sample := (await vm_lines(watch, "vm4", "sample", 20))["sample"])["status"] != "failed":
-            pass
-        assert sample["error-desc"].startswith("Unable to write to socket: ")
