@@ -20,13 +20,21 @@ import time
 from pathlib import Path
 
 import pytest
+from textual.widgets import Button
 
 from conftest import session_root
 from hosts_lab import (  # noqa: F401 - hosts_lab is the module's fixture
     MIGTUI, cli, host_pid, hosts_lab, lab_down, lab_up, live_namespaces, namespaces_of, wait_for,
 )
 from migtui.inventory import load_inventory
+from migtui.app import MigtuiApp
 from migtui.lab.control import ControlClient
+from migtui.qmp.audit import AuditLog
+from migtui.qmp.fleet import Fleet
+from migtui.qmp.gate import CommandGate
+from migtui.screens.migrate import MigrateDialog
+from migtui.widgets.fleet_table import FleetTable
+from waiting import settle
 
 pytestmark = pytest.mark.qemu
 
@@ -193,3 +201,32 @@ def test_a_read_only_login_gets_migtui_on_the_hosts_vms_and_nothing_else(hosts_l
                          '[[vm]]\nname = "vm2"\nhost = "hv1"\nqmp = "/run/qemu/vm2.qmp"\n')
     direct = cli("watch", "--once", "--config", str(inventory))
     assert direct.returncode == 1 and "cannot be opened on host hv1" in direct.stderr
+
+
+async def test_a_migration_started_in_the_dashboard_goes_to_the_other_host(hosts_lab, tmp_path):
+    directory, _ = hosts_lab
+    inventory = load_inventory(directory / "inventory.toml")
+    entries = [inventory.get("vm2"), inventory.get("vm2-dst")]  # hv1 -> hv2
+    audit = tmp_path / "audit.jsonl"
+    app = MigtuiApp(Fleet(entries, CommandGate(AuditLog(audit)), hosts=inventory.host), theme="migtui-dark")
+    states = app.fleet.states
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, lambda: states["vm2"].run_state == "running" and states["vm2-dst"].run_state == "inmigrate",
+                     20, "both VMs connected over SSH")
+        await app.fleet.execute("vm2", "migrate-set-parameters", {"max-bandwidth": 64 * 2**20})
+        app.screen.query_one(FleetTable).select_vm("vm2")
+        await pilot.press("m")
+        await settle(pilot, lambda: isinstance(app.screen, MigrateDialog), 5, "the migrate dialog")
+        dialog = app.screen
+        await settle(pilot, lambda: not dialog.query_one("#migrate-go", Button).disabled, 30,
+                     "the pre-flight checks passing")
+        await pilot.press("ctrl+s")
+        await settle(pilot, lambda: states["vm2-dst"].run_state == "running", 60, "vm2-dst running on hv2")
+    started = [json.loads(line) for line in audit.read_text().splitlines() if '"migrate"' in line]
+    assert started[-1]["arguments"]["uri"].startswith("tcp:198.51.100.2:")  # hv2's address, not loopback
+
+    async def status() -> str:
+        async with await ControlClient.connect(directory / "hv2" / "vm2-dst.ctl.qmp") as client:
+            return (await client.execute("query-status"))["status"]
+
+    assert await status() == "running"
