@@ -230,3 +230,20 @@ async def test_a_migration_started_in_the_dashboard_goes_to_the_other_host(hosts
             return (await client.execute("query-status"))["status"]
 
     assert await status() == "running"
+
+
+async def test_the_demo_as_root_runs_on_two_hosts_and_migrates_between_them(tmp_path, capsys):
+    from migtui.cli.demo import _start_migrations, demo_lab
+
+    directory = Path(tempfile.mkdtemp(prefix="demo-", dir=session_root()))
+    async with demo_lab(directory, hosts=True) as inventory:
+        assert "on 2 hosts" in capsys.readouterr().err
+        for source in ("web-1", "db-1", "batch-1"):
+            assert inventory.get(source).host != inventory.get(f"{source}-dst").host
+        app = MigtuiApp(Fleet(inventory.vm, CommandGate(AuditLog(tmp_path / "audit.jsonl")), hosts=inventory.host))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _start_migrations(app)
+            await settle(pilot, lambda: all(app.fleet.states[vm].latest is not None and
+                                            app.fleet.states[vm].latest.status in ("active", "completed")
+                                            for vm in ("web-1", "db-1", "batch-1")), 30, "the three migrations")
+    shutil.rmtree(directory, ignore_errors=True)
