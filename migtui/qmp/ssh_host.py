@@ -76,13 +76,17 @@ class _KeyCheck(asyncssh.SSHClient):
         self._host.key_changed = bool(known)
         if known or self._host.entry.host_keys != "accept-new":
             return False
-        target = Path(files[0] if files else "~/.ssh/known_hosts").expanduser()
         name = host if port in (22, None) else f"[{host}]:{port}"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with target.open("ab") as file:
-            file.write(name.encode() + b" " + key.export_public_key("openssh").strip() + b"\n")
-        log.info("%s: accepted new host key %s into %s", host, key.get_fingerprint(), target)
-        return True
+        self._host.accepted = name.encode() + b" " + key.export_public_key("openssh").strip() + b"\n"
+        return True  # written to known_hosts once the server has proved it holds the key
+
+
+def _remember(files: list[str], line: bytes) -> None:
+    target = Path(files[0] if files else "~/.ssh/known_hosts").expanduser()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("ab") as file:
+        file.write(line)
+    log.info("accepted a new host key into %s: %s", target, line.decode().strip())
 
 
 def _keys_for(files: list[str], host: str, addr: str, port: int | None) -> list[asyncssh.SSHKey]:
@@ -109,6 +113,8 @@ class SSHHost:
         self.known_hosts_files: list[str] = []
         self.offered_key: asyncssh.SSHKey | None = None
         self.key_changed = False
+        self.accepted: bytes | None = None
+        """The known_hosts line of a key accept-new took, until it is written."""
         self._conn: asyncssh.SSHClientConnection | None = None
         self._lock = asyncio.Lock()
         self._handlers: list[HostHandler] = []
@@ -178,17 +184,22 @@ class SSHHost:
         dest = self.destination
         config = [str(self.entry.ssh_config)] if self.entry.ssh_config else ()
         options = await asyncssh.SSHClientConnectionOptions.construct(
-            None, config=config, host=dest.host, port=dest.port or (), username=dest.user or (),
-            keepalive_interval=KEEPALIVE_S, keepalive_count_max=3)
+            None, config=config, host=dest.host, port=dest.port or (), username=dest.user or ())
+        if not options.keepalive_interval:  # the config's ServerAliveInterval wins when it sets one
+            options = await asyncssh.SSHClientConnectionOptions.construct(
+                options, keepalive_interval=KEEPALIVE_S, keepalive_count_max=3)
         known = options.known_hosts
         if known is None:  # UserKnownHostsFile none: asyncssh would check nothing
             raise HostUnavailable("the ssh_config sets no known_hosts file: host keys could not be checked")
         self.known_hosts_files = [str(f) for f in known] if isinstance(known, (list, tuple)) and known else \
             ["~/.ssh/known_hosts"]
-        self.offered_key, self.key_changed = None, False
-        return await asyncssh.connect(dest.host, options=options, config=config,
+        self.offered_key, self.key_changed, self.accepted = None, False, None
+        conn = await asyncssh.connect(dest.host, options=options, config=config,
                                       known_hosts=self.known_hosts_files,
                                       client_factory=lambda: _KeyCheck(self))
+        if self.accepted is not None:
+            _remember(self.known_hosts_files, self.accepted)
+        return conn
 
     def _why(self, error: BaseException) -> str:
         where = str(self.destination)
