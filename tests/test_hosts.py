@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from textual.widgets import Button
+from textual.widgets import Button, OptionList
 
 from conftest import session_root
 from hosts_lab import (  # noqa: F401 - hosts_lab is the module's fixture
@@ -219,6 +219,8 @@ async def test_a_migration_started_in_the_dashboard_goes_to_the_other_host(hosts
         await pilot.press("m")
         await settle(pilot, lambda: isinstance(app.screen, MigrateDialog), 5, "the migrate dialog")
         dialog = app.screen
+        offered = dialog.query_one("#migrate-destinations", OptionList).get_option_at_index(0)
+        assert str(offered.prompt) == "vm2-dst  on hv2  (waiting for an incoming migration)"
         await settle(pilot, lambda: not dialog.query_one("#migrate-go", Button).disabled, 30,
                      "the pre-flight checks passing")
         await pilot.press("ctrl+s")
