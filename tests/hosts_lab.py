@@ -9,6 +9,7 @@ or fail, and every namespace it made must be gone.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,11 +19,15 @@ from pathlib import Path
 
 import pytest
 
-from conftest import session_root
 from migtui.lab.netns import processes_in
 from migtui.lab.state import read_state
 
 MIGTUI = [sys.executable, "-m", "migtui"]
+
+
+def short_dir(prefix: str) -> Path:
+    """A fresh directory with a short path (unix socket paths must fit in 108 bytes)."""
+    return Path(tempfile.mkdtemp(prefix=f"migtui-{prefix}-", dir="/tmp"))
 
 
 def cli(*argv: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -74,7 +79,7 @@ def live_namespaces() -> set[str]:
 
 @pytest.fixture(scope="module")
 def hosts_lab():
-    directory = Path(tempfile.mkdtemp(prefix="hosts-", dir=session_root()))
+    directory = short_dir("hosts")
     state = None
     try:
         state = lab_up(directory, "--hosts", "2", "--vms-per-host", "2")
@@ -84,6 +89,7 @@ def hosts_lab():
         lab_down(directory, state)
         # lab down removes every namespace it made (they live only as long as their processes)
         wait_for(lambda: not (made & live_namespaces()), 10, "the lab's namespaces to be gone")
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def host_pid(state: dict, name: str) -> int:

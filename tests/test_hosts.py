@@ -15,16 +15,14 @@ import re
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
 from textual.widgets import Button, OptionList
 
-from conftest import session_root
 from hosts_lab import (  # noqa: F401 - hosts_lab is the module's fixture
-    MIGTUI, cli, host_pid, hosts_lab, lab_down, lab_up, live_namespaces, namespaces_of, wait_for,
+    MIGTUI, cli, host_pid, short_dir, hosts_lab, lab_down, lab_up, live_namespaces, namespaces_of, wait_for,
 )
 from migtui.inventory import load_inventory
 from migtui.app import MigtuiApp
@@ -146,7 +144,7 @@ def test_a_missing_socket_on_a_reachable_host_is_one_line_and_the_others_answer(
 
 
 def test_an_interrupted_lab_of_hosts_leaves_nothing_behind():
-    directory = Path(tempfile.mkdtemp(prefix="hosts-", dir=session_root()))
+    directory = short_dir("hosts")
     state = lab_up(directory, "--hosts", "1")
     try:
         made = namespaces_of(state)
@@ -238,7 +236,7 @@ async def test_a_migration_started_in_the_dashboard_goes_to_the_other_host(hosts
 async def test_the_demo_as_root_runs_on_two_hosts_and_migrates_between_them(tmp_path, capsys):
     from migtui.cli.demo import _start_migrations, demo_lab
 
-    directory = Path(tempfile.mkdtemp(prefix="demo-", dir=session_root()))
+    directory = short_dir("demo")
     async with demo_lab(directory, hosts=True) as inventory:
         assert "on 2 hosts" in capsys.readouterr().err
         for source in ("web-1", "db-1", "batch-1"):

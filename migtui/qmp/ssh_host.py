@@ -122,6 +122,8 @@ class SSHHost:
         self._tasks: list[asyncio.Task[None]] = []
         self._pipes: set[asyncio.Task[None]] = set()
         self._maintained = False
+        self._failed: str | None = None
+        """Why the one attempt failed, when the connection is not kept up (a command's run)."""
         self._jitter = random.Random()
 
     @property
@@ -162,9 +164,15 @@ class SSHHost:
             return self._conn
         if self._maintained:
             raise HostUnavailable(self.describe_down())
-        async with self._lock:
+        async with self._lock:  # VMs asking at once share one attempt, and its failure
+            if self._failed is not None:
+                raise HostUnavailable(self._failed)
             if self._conn is None or not self.up:
-                await self._connect(HostState.CONNECTING)
+                try:
+                    await self._connect(HostState.CONNECTING)
+                except HostUnavailable as unavailable:
+                    self._failed = unavailable.reason
+                    raise
         assert self._conn is not None
         return self._conn
 
@@ -172,9 +180,7 @@ class SSHHost:
         self._set(state, self.error if state is HostState.RECONNECTING else None)
         try:
             self._conn = await asyncio.wait_for(self._open(), self.connect_timeout)
-        except BaseException as error:
-            if isinstance(error, asyncio.CancelledError):
-                raise
+        except Exception as error:  # noqa: BLE001 - every cause becomes the host's one-line reason
             reason = self._why(error)
             self._set(HostState.DOWN, reason)
             raise HostUnavailable(self.describe_down()) from None
