@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -73,6 +74,13 @@ async def fleet_cpu(entries: list[VMEntry], hosts: list) -> tuple[float, int]:
 
 async def main() -> None:
     directory = Path(tempfile.mkdtemp(prefix="bench-hosts-", dir="/tmp"))
+    try:
+        await _run(directory)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+async def _run(directory: Path) -> None:
     async with HostLab(directory) as lab:
         await lab.up(hosts=2, vms_per_host=4, dirty_rate_mib_s=0)  # 4 sources + 4 destinations a host
         path = lab.write_inventory(directory / "inventory.toml")
