@@ -15,7 +15,7 @@ from migtui.errors import MigtuiError
 # Subcommand modules under migtui.cli; each registers its own parser.
 # control: cancel and postcopy.
 SUBCOMMANDS = ("watch", "migrate", "control", "lab", "schema", "params", "snapshot", "demo", "dashboard",
-               "record", "replay", "report", "export")
+               "login", "record", "replay", "report", "export")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,6 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    return run_command(args)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run parsed arguments' command; errors are one line on stderr."""
     try:
         result = args.func(args)
         if inspect.iscoroutine(result):

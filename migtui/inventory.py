@@ -4,9 +4,14 @@
 [settings]                       # optional
 audit_log = "/var/log/migtui/audit.jsonl"
 
+[[host]]                         # optional: hosts reached over SSH (see migtui.host_entry)
+name = "hv-a"
+ssh = "root@198.51.100.1"
+
 [[vm]]
 name = "web-1"
 qmp = "/run/qemu/web-1.qmp"      # a unix socket path, or "tcp:HOST:PORT"
+host = "hv-a"                    # optional: the socket is on that host; absent: this machine
 group = "web"                    # optional
 notes = "front end, 4 GiB"       # optional
 ```
@@ -23,13 +28,12 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import ErrorDetails
 
 from migtui.errors import ConfigError
+from migtui.host_entry import NAME_PATTERN, SSH_SCHEME, HostEntry, split_ssh_url
 from migtui.toml_lines import field_path, line_of
-
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 
 def config_dir() -> Path:
@@ -71,6 +75,8 @@ class VMEntry(BaseModel):
     """Optional group, for filtering a large fleet."""
     notes: str | None = None
     """Free text shown beside the VM."""
+    host: str | None = None
+    """The inventory host whose QMP socket this is (None: this machine)."""
 
     @field_validator("qmp")
     @classmethod
@@ -103,18 +109,37 @@ class Inventory(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     settings: Settings = Settings()
+    host: list[HostEntry] = []
     vm: list[VMEntry] = []
     path: Path | None = Field(default=None, exclude=True)
 
-    @field_validator("vm")
+    @field_validator("vm", "host")
     @classmethod
-    def _unique_names(cls, vms: list[VMEntry]) -> list[VMEntry]:
+    def _unique_names(cls, entries: list[Any], info: ValidationInfo) -> list[Any]:
         seen: dict[str, int] = {}
-        for index, entry in enumerate(vms):
+        what = "VM" if info.field_name == "vm" else "host"
+        for index, entry in enumerate(entries):
             if entry.name in seen:
-                raise ValueError(f"VM name {entry.name!r} is used twice (vm[{seen[entry.name]}] and vm[{index}])")
+                raise ValueError(f"{what} name {entry.name!r} is used twice "
+                                 f"({info.field_name}[{seen[entry.name]}] and {info.field_name}[{index}])")
             seen[entry.name] = index
-        return vms
+        return entries
+
+    def host_of(self, entry: VMEntry) -> HostEntry | None:
+        """The host a VM's socket is on (None: this machine)."""
+        for host in self.host:
+            if host.name == entry.host:
+                return host
+        return None
+
+    def unknown_host(self) -> tuple[tuple[str | int, ...], str] | None:
+        """Where a VM names a host the inventory lacks, and what to say."""
+        known = {host.name for host in self.host}
+        for index, entry in enumerate(self.vm):
+            if entry.host is not None and entry.host not in known:
+                names = ", ".join(sorted(known)) or "none"
+                return ("vm", index, "host"), f"no [[host]] named {entry.host!r} (known: {names})"
+        return None
 
     def get(self, name: str) -> VMEntry:
         for entry in self.vm:
@@ -169,27 +194,52 @@ def parse_inventory(text: str, path: Path | None = None) -> Inventory:
         line = line_of(text, data, first["loc"], missing=first["type"] == "missing")
         place = f"{where}:{line}" if line is not None else where
         raise ConfigError(f"{place}: {field_path(first['loc'])}: {_message(first)}") from None
+    if wrong := inventory.unknown_host():
+        loc, message = wrong
+        line = line_of(text, data, loc)
+        raise ConfigError(f"{where}:{line}: {field_path(loc)}: {message}" if line is not None
+                          else f"{where}: {field_path(loc)}: {message}")
     inventory.path = path
     return inventory
 
 
 def inventory_from_pairs(pairs: list[str]) -> Inventory:
-    """An inventory from ``--vm NAME=ADDR`` options."""
-    vms = []
+    """An inventory from ``--vm NAME=ADDR`` options.
+
+    ``ssh://[user@]host[:port]/path`` makes a host named after the SSH host
+    (one per distinct destination: VMs of one host share its connection).
+    """
+    vms: list[dict[str, Any]] = []
+    hosts: dict[str, str] = {}  # ssh destination -> host name
     for pair in pairs:
         name, sep, address = pair.partition("=")
         if not sep:
             raise ConfigError(f"--vm {pair!r}: expected NAME=ADDR")
-        vms.append({"name": name, "qmp": address})
-    return parse_inventory_data({"vm": vms}, "--vm")
+        if not address.startswith(SSH_SCHEME):
+            vms.append({"name": name, "qmp": address})
+            continue
+        try:
+            destination, remote_path = split_ssh_url(address)
+        except ValueError as error:
+            raise ConfigError(f"--vm {pair!r}: {error}") from None
+        key = str(destination)
+        if key not in hosts:
+            base = destination.host.strip("[]").replace(":", "-")
+            hosts[key] = base if base not in hosts.values() else f"{base}-{len(hosts) + 1}"
+        vms.append({"name": name, "qmp": remote_path, "host": hosts[key]})
+    data = {"host": [{"name": host, "ssh": ssh} for ssh, host in hosts.items()], "vm": vms}
+    return parse_inventory_data(data, "--vm")
 
 
 def parse_inventory_data(data: dict[str, Any], where: str) -> Inventory:
     try:
-        return Inventory.model_validate(data)
+        inventory = Inventory.model_validate(data)
     except ValidationError as error:
         first = error.errors()[0]
         raise ConfigError(f"{where}: {field_path(first['loc'])}: {_message(first)}") from None
+    if wrong := inventory.unknown_host():
+        raise ConfigError(f"{where}: {field_path(wrong[0])}: {wrong[1]}")
+    return inventory
 
 
 def _message(error: ErrorDetails) -> str:

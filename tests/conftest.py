@@ -127,7 +127,7 @@ def _leftovers() -> dict[int, str]:
             continue
         state, parent = stat[0], int(stat[1])
         ours = parent == me or (root is not None and root in cmdline)
-        wanted = b"qemu-system" in cmdline or b"migtui.lab.supervisor" in cmdline
+        wanted = b"qemu-system" in cmdline or b"migtui.lab.supervisor" in cmdline or b"sshd" in cmdline
         if state != "Z" and ours and wanted:
             found[int(entry.name)] = cmdline.replace(b"\0", b" ").decode(errors="replace")[:160]
     return found

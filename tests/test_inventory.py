@@ -130,3 +130,65 @@ def test_an_inventory_that_is_not_utf8_is_one_line(capsys, tmp_path):
     path.write_bytes(b'[[vm]]\nname = "caf\xe9"\nqmp = "/a"\n')  # Latin-1, as an old editor saves it
     code, err = cli_error(capsys, path)
     assert (code, err) == (1, f"migtui: {path}:2: not UTF-8 text (byte 0xe9); TOML files are UTF-8")
+
+
+HOSTS = """
+[[host]]
+name = "hv-a"
+ssh = "root@198.51.100.1"
+migration_ports = "49152-49215"
+
+[[host]]
+name = "hv-b"
+ssh = "198.51.100.2:2222"
+migration_address = "198.51.100.20"
+
+[[vm]]
+name = "web-1"
+host = "hv-a"
+qmp = "/run/qemu/web-1.qmp"
+
+[[vm]]
+name = "local-1"
+qmp = "/run/local-1.qmp"
+"""
+
+
+def test_hosts_are_read_with_their_ssh_destination_and_migration_address():
+    inventory = parse_inventory(HOSTS)
+    a, b = inventory.host
+    assert (a.destination.user, a.destination.host, a.destination.port) == ("root", "198.51.100.1", None)
+    assert (b.destination.user, b.destination.port) == (None, 2222)
+    assert a.listen_address == "198.51.100.1" and b.listen_address == "198.51.100.20"
+    assert a.listen_ports == range(49152, 49216) and b.listen_ports is None
+    assert inventory.host_of(inventory.get("web-1")) == a
+    assert inventory.host_of(inventory.get("local-1")) is None
+
+
+@pytest.mark.parametrize("change, expected", [
+    (('host = "hv-a"', 'host = "hv-c"'), "<inventory>:14: vm[0].host: no [[host]] named 'hv-c' (known: hv-a, hv-b)"),
+    (('"root@198.51.100.1"', '"root@"'), "<inventory>:4: host[0].ssh: 'root@' is not [user@]host[:port]"),
+    (('"198.51.100.2:2222"', '"198.51.100.2:99999"'),
+     "<inventory>:9: host[1].ssh: '198.51.100.2:99999': the port must be a number from 1 to 65535"),
+    (('"49152-49215"', '"49215-49152"'),
+     "<inventory>:5: host[0].migration_ports: '49215-49152': ports go from 1 to 65535, low to high"),
+    (('name = "hv-b"', 'name = "hv-a"'),
+     "<inventory>: host: host name 'hv-a' is used twice (host[0] and host[1])"),
+])
+def test_a_wrong_host_is_one_line_naming_the_field(change, expected):
+    with pytest.raises(ConfigError) as error:
+        parse_inventory(HOSTS.replace(*change))
+    assert str(error.value) == expected
+
+
+def test_ssh_vm_pairs_make_one_host_per_destination():
+    inventory = inventory_from_pairs(["a=ssh://root@198.51.100.1/run/qemu/a.qmp",
+                                      "b=ssh://root@198.51.100.1/run/qemu/b.qmp",
+                                      "c=ssh://198.51.100.2:2222/run/c.qmp", "d=/tmp/d.qmp"])
+    assert [(h.name, h.ssh) for h in inventory.host] == [("198.51.100.1", "root@198.51.100.1"),
+                                                         ("198.51.100.2", "198.51.100.2:2222")]
+    assert [(vm.name, vm.host, vm.qmp) for vm in inventory.vm] == [
+        ("a", "198.51.100.1", "/run/qemu/a.qmp"), ("b", "198.51.100.1", "/run/qemu/b.qmp"),
+        ("c", "198.51.100.2", "/run/c.qmp"), ("d", None, "/tmp/d.qmp")]
+    with pytest.raises(ConfigError, match=r"^--vm 'x=ssh://h': 'ssh://h' is not ssh://\[user@\]host\[:port\]/path/to/socket$"):
+        inventory_from_pairs(["x=ssh://h"])

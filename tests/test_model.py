@@ -105,3 +105,17 @@ def test_a_dirty_set_that_fits_the_downtime_limit_converges_whatever_the_dirty_r
                      dirty_sets=[int(2.9 * MiB), int(2.9 * MiB)], pass_start=int(2.9 * MiB))
     assert judge(found, MigrationSettings(downtime_limit_ms=100), stalled=False).verdict is Verdict.CONVERGING
     assert judge(found, MigrationSettings(downtime_limit_ms=80), stalled=False).verdict is Verdict.NOT_CONVERGING
+
+
+def test_an_active_migration_whose_counters_stand_still_is_frozen_for_that_long():
+    from migtui.model.tracker import MigrationTracker
+
+    tracker = MigrationTracker("vm")
+    ram = {"total": 100, "remaining": 60}
+    tracker.add({"status": "active", "ram": {**ram, "transferred": 40}}, at=10.0)
+    tracker.add({"status": "active", "ram": {**ram, "transferred": 40}}, at=13.0)
+    assert tracker.frozen_for(14.5) == 4.5
+    tracker.add({"status": "active", "ram": {**ram, "transferred": 41}}, at=15.0)
+    assert tracker.frozen_for(15.0) == 0.0
+    tracker.add({"status": "completed", "ram": {**ram, "transferred": 100}}, at=16.0)
+    assert tracker.frozen_for(30.0) == 0.0

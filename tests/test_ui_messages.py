@@ -267,3 +267,16 @@ async def test_the_migrate_dialog_switches_a_capability_on_where_it_is_off() -> 
         request = app.screen.request()
         assert request.destination == "db-1-dst"
         assert request.plan.capabilities.get("postcopy-ram") is True  # the box shows it on: set on both sides
+
+
+async def test_the_filter_finds_the_vms_of_a_host() -> None:
+    fleet = recorded_fleet()
+    for name in ("db-1", "web-1"):
+        fleet.states[name].host = "hv2"
+    app = MigtuiApp(fleet, start_fleet=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(FleetTable)
+        await pilot.press("slash", *"hv2", "enter")
+        await pilot.pause()
+        assert sorted(row.key.value for row in table.ordered_rows) == ["db-1", "web-1"]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-from migtui.inventory import Inventory, find_config, inventory_from_pairs, load_inventory
+from migtui.inventory import Inventory, VMEntry, find_config, inventory_from_pairs, load_inventory
 from migtui.qmp.audit import AuditLog
 from migtui.qmp.gate import CommandGate
+from migtui.qmp.hosts import HostPool
+from migtui.qmp.session import VMSession
 
 
 def add_inventory_options(parser: argparse.ArgumentParser, pairs: bool = True) -> None:
@@ -19,7 +22,8 @@ def add_inventory_options(parser: argparse.ArgumentParser, pairs: bool = True) -
         # (an action's parser, see action_options, leaves --vm unset rather than empty)
         unset: object = argparse.SUPPRESS if parser.argument_default == argparse.SUPPRESS else []
         group.add_argument("--vm", metavar="NAME=ADDR", action="append", default=unset,
-                           help="a VM by its QMP address (socket path or tcp:HOST:PORT); repeatable")
+                           help="a VM by its QMP address (socket path, tcp:HOST:PORT, or "
+                                "ssh://[user@]host[:port]/path/to/socket); repeatable")
 
 
 def action_options(*adders: Callable[[argparse.ArgumentParser], None]) -> argparse.ArgumentParser:
@@ -66,3 +70,16 @@ def gate_from_args(args: argparse.Namespace, inventory: Inventory) -> CommandGat
     audit_path = getattr(args, "audit_log", None) or inventory.audit_path
     read_only = bool(getattr(args, "read_only", False)) or inventory.settings.read_only
     return CommandGate(AuditLog(audit_path), read_only=read_only)
+
+
+@contextlib.asynccontextmanager
+async def open_session(inventory: Inventory, entry: VMEntry, gate: CommandGate,
+                       hosts: HostPool | None = None) -> AsyncIterator[VMSession]:
+    """A connected session to ``entry``, over SSH when it is on a host; closed on exit.
+
+    Sessions given the same ``hosts`` share one SSH connection per host.
+    """
+    async with contextlib.AsyncExitStack() as stack:
+        if hosts is None:
+            hosts = await stack.enter_async_context(HostPool(inventory.host))
+        yield await stack.enter_async_context(VMSession(entry.name, hosts.address(entry), gate))

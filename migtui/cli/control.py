@@ -11,7 +11,9 @@ import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from migtui.cli.common import add_inventory_options, add_safety_options, gate_from_args, inventory_from_args
+from migtui.cli.common import (
+    add_inventory_options, add_safety_options, gate_from_args, inventory_from_args, open_session,
+)
 from migtui.cli.confirm import confirm
 from migtui.errors import UsageError
 from migtui.model.sample import ACTIVE_STATES
@@ -67,7 +69,7 @@ async def _steer(args: argparse.Namespace, action: str, question: Callable[[str]
     inventory = inventory_from_args(args)
     gate = gate_from_args(args, inventory)
     entry = inventory.get(args.target)
-    async with VMSession(entry.name, entry.address, gate) as session:
+    async with open_session(inventory, entry, gate) as session:
         await _check_migrating_out(session, action)
         if not gate.read_only:  # read-only: the gate refuses it below, nothing to ask
             confirm(question(session.name), args.yes)

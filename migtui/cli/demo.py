@@ -10,6 +10,10 @@ charts move at once:
   16 MiB/s QEMU may send, with a 50 ms downtime limit). postcopy-ram is on
   for it: switch it to postcopy (``p``), or cancel it (``c``).
 
+Run as root, the VMs are on two hosts of a lab of hosts (network
+namespaces with their own sshd, QMP over SSH) and each migrates from one
+host to the other; otherwise all are on this machine.
+
 Quitting the dashboard stops every QEMU of the lab and removes its
 directory. The QEMUs also die with this process whatever ends it (the lab
 starts them with PR_SET_PDEATHSIG), and SIGTERM or SIGHUP (a closed SSH
@@ -21,16 +25,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import shutil
 import signal
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from migtui.inventory import load_inventory
+from migtui.inventory import Inventory, load_inventory
 from migtui.qmp.audit import AuditLog
 from migtui.qmp.gate import CommandGate
 
@@ -68,27 +73,22 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--dir", type=Path, metavar="DIR",
                         help="lab directory (default: a new one under /tmp, removed on exit)")
     parser.add_argument("--no-migrate", action="store_true", help="start the VMs but no migration")
+    parser.add_argument("--one-host", action="store_true",
+                        help="as root too, keep every VM on this machine (no lab of hosts)")
     parser.add_argument("--theme", metavar="NAME", help="dashboard theme (see `migtui dashboard --help`)")
     parser.set_defaults(func=run)
 
 
 async def run(args: argparse.Namespace) -> int:
     from migtui.app import MigtuiApp  # Textual only for the commands that show it
-    from migtui.lab import Lab
     from migtui.qmp.fleet import Fleet
 
     made_dir = args.dir is None
     directory = Path(tempfile.mkdtemp(prefix="migtui-demo-", dir="/tmp")) if made_dir else args.dir
     try:
-        async with Lab(directory) as lab:
-            print(f"migtui demo: starting {2 * len(DEMO_VMS)} QEMU VMs in {directory} ...", file=sys.stderr)
-            for vm in DEMO_VMS:
-                source = await lab.start_source(vm.name, mem_mib=128, dirty_mib=vm.dirty_mib,
-                                                dirty_rate_mib_s=vm.dirty_rate_mib_s)
-                await lab.start_destination(f"{vm.name}-dst", like=source)
-            inventory = load_inventory(lab.write_inventory(directory / "inventory.toml"))
+        async with demo_lab(directory, hosts=os.geteuid() == 0 and not args.one_host) as inventory:
             gate = CommandGate(AuditLog(inventory.audit_path))
-            app = MigtuiApp(Fleet(inventory.vm, gate), theme=args.theme)
+            app = MigtuiApp(Fleet(inventory.vm, gate, hosts=inventory.host), theme=args.theme)
             with _quit_on_signals(app):
                 starter = None if args.no_migrate else asyncio.create_task(_start_migrations(app))
                 try:
@@ -103,6 +103,32 @@ async def run(args: argparse.Namespace) -> int:
         if made_dir:
             shutil.rmtree(directory, ignore_errors=True)
     return app.return_code or 0
+
+
+@contextlib.asynccontextmanager
+async def demo_lab(directory: Path, hosts: bool) -> AsyncIterator[Inventory]:
+    """The demo's VMs running (on two lab hosts, source and destination apart, with ``hosts``); their inventory."""
+    from migtui.lab import Lab
+    from migtui.lab.hosts import HostLab
+
+    count = 2 * len(DEMO_VMS)
+    async with contextlib.AsyncExitStack() as stack:
+        if hosts:
+            print(f"migtui demo: running as root: {count} QEMU VMs on 2 hosts (network namespaces with their "
+                  f"own sshd, QMP over SSH) in {directory} ...", file=sys.stderr)
+            host_lab = await stack.enter_async_context(HostLab(directory))
+            pair = [host.lab for host in await host_lab.start_hosts(2)]
+            labs = [(pair[k % 2], pair[(k + 1) % 2]) for k in range(len(DEMO_VMS))]
+            writer: Lab | HostLab = host_lab
+        else:
+            print(f"migtui demo: starting {count} QEMU VMs in {directory} ...", file=sys.stderr)
+            lab = await stack.enter_async_context(Lab(directory))
+            labs, writer = [(lab, lab)] * len(DEMO_VMS), lab
+        for vm, (here, there) in zip(DEMO_VMS, labs):
+            source = await here.start_source(vm.name, mem_mib=128, dirty_mib=vm.dirty_mib,
+                                             dirty_rate_mib_s=vm.dirty_rate_mib_s)
+            await there.start_destination(f"{vm.name}-dst", like=source)
+        yield load_inventory(writer.write_inventory(directory / "inventory.toml"))
 
 
 async def _start_migrations(app: Any) -> None:

@@ -20,6 +20,7 @@ from migtui.cli.common import action_options
 from migtui.errors import BadArguments
 from migtui.lab.child import one_line, read_tail
 from migtui.lab.errors import LabError
+from migtui.lab.hosts import need_root
 from migtui.lab.state import (
     INVENTORY_FILE,
     LOG_FILE,
@@ -56,6 +57,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="MiB each guest dirties per second; 0 idles, 'max' never pauses; one value or one per VM (default 64)",
     )
     up.add_argument("--disk", action="store_true", help="give each VM a 1 GiB qcow2 disk (for snapshots)")
+    up.add_argument("--hosts", type=int, default=0, metavar="N",
+                    help="run the VMs on N hosts (network namespaces with their own sshd, reached over SSH; "
+                         "root only); each source's destination waits on the next host")
+    up.add_argument("--vms-per-host", type=int, default=1, metavar="K", help="with --hosts: sources per host")
+    up.add_argument("--link", metavar="RATE", help="with --hosts: cap each host's link (tc tbf), e.g. 100mbit")
     up.set_defaults(func=lab_up)
 
     for name, func, text in (
@@ -81,8 +87,17 @@ def lab_up(args: argparse.Namespace) -> int:
     directory = _directory(args)
     if args.vms < 1:
         raise LabError("--vms must be 1 or more")
-    spread(parse_values(args.dirty_mib, "--dirty-mib"), args.vms, "--dirty-mib")
-    spread(parse_values(args.dirty_rate, "--dirty-rate"), args.vms, "--dirty-rate")
+    if args.hosts:
+        need_root()
+        if args.vms_per_host < 1:
+            raise LabError("--vms-per-host must be 1 or more")
+        if args.disk:
+            raise LabError("--disk is not available with --hosts")
+    elif args.link or args.vms_per_host != 1:
+        raise LabError("--link and --vms-per-host go with --hosts N")
+    count = args.hosts * args.vms_per_host if args.hosts else args.vms
+    spread(parse_values(args.dirty_mib, "--dirty-mib"), count, "--dirty-mib")
+    spread(parse_values(args.dirty_rate, "--dirty-rate"), count, "--dirty-rate")
     if pid := supervisor_pid(directory):
         raise LabError(f"a lab already runs in {directory} (pid {pid}); run `migtui lab down --dir {args.dir}` first")
     try:
@@ -98,7 +113,9 @@ def lab_up(args: argparse.Namespace) -> int:
         sys.executable, "-m", SUPERVISOR_MODULE, str(directory),
         "--vms", str(args.vms), "--mem", str(args.mem),
         "--dirty-mib", args.dirty_mib, "--dirty-rate", args.dirty_rate,
-    ] + (["--disk"] if args.disk else [])
+    ] + (["--disk"] if args.disk else []) + (
+        ["--hosts", str(args.hosts), "--vms-per-host", str(args.vms_per_host)] if args.hosts else []
+    ) + (["--link", args.link] if args.link else [])
     with log:
         # A session of its own: the lab outlives this command and its terminal.
         supervisor = subprocess.Popen(
@@ -106,7 +123,8 @@ def lab_up(args: argparse.Namespace) -> int:
         )
     state = _wait_ready(directory, supervisor)
     for vm in state["vms"]:
-        print(f"{vm['name']:<12} pid {vm['pid']:<8} {vm['notes']}")
+        where = f"on {vm['host']:<6} " if vm.get("host") else ""
+        print(f"{vm['name']:<12} pid {vm['pid']:<8} {where}{vm['notes']}")
     print(f"inventory: {directory / INVENTORY_FILE}")
     print(f"stop with: migtui lab down --dir {args.dir}")
     return 0

@@ -10,7 +10,9 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from migtui.cli.common import add_inventory_options, add_safety_options, gate_from_args, inventory_from_args
+from migtui.cli.common import (
+    add_inventory_options, add_safety_options, gate_from_args, inventory_from_args, open_session,
+)
 from migtui.cli.confirm import ask, can_ask
 from migtui.cli.control import cancel_and_wait, hint_cancel
 from migtui.cli.lines import AdviceChanges, advice_line, notice_line, sample_line
@@ -23,7 +25,8 @@ from migtui.model.vm_state import VMState, settings_of
 from migtui.params.settings import read_settings
 from migtui.qapi.errors import FieldErrors
 from migtui.qmp import migration
-from migtui.qmp.migration import URI_SCHEMES
+from migtui.qmp.hosts import HostPool
+from migtui.qmp.migration import URI_SCHEMES, listen_on
 from migtui.qmp.dirty_rate import measure_guest
 from migtui.qmp.policy import PolicyRunner
 from migtui.qmp.session import VMSession
@@ -36,7 +39,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser(
         "migrate", help="migrate a VM to another VM of the inventory or to a URI",
         description="Migrate SRC to DST: a VM of the inventory waiting with -incoming defer "
-                    "(migtui makes it listen on a free loopback port), or a URI such as tcp:HOST:PORT.")
+                    "(migtui makes it listen on its host's migration address, or on loopback for a VM of this "
+                    "machine), or a URI such as tcp:HOST:PORT.")
     parser.add_argument("source", metavar="SRC")
     parser.add_argument("destination", metavar="DST")
     add_inventory_options(parser)
@@ -70,7 +74,7 @@ async def run(args: argparse.Namespace) -> int:
         destination_entry = inventory.get(args.destination)
         if destination_entry.name == source_entry.name:
             raise UsageError("source and destination are the same VM")
-    async with VMSession(source_entry.name, source_entry.address, gate) as source:
+    async with HostPool(inventory.host) as hosts, open_session(inventory, source_entry, gate, hosts) as source:
         plan = migration.MigrationPlan()
         if parameters or capabilities:
             # Checked by the source's own schema, as `migtui params` and the editor check them.
@@ -84,8 +88,10 @@ async def run(args: argparse.Namespace) -> int:
         if destination_entry is None:
             uri = await migration.start_migration(source, args.destination, plan, check=not args.no_check)
         else:
-            async with VMSession(destination_entry.name, destination_entry.address, gate) as destination:
-                uri = await migration.start_migration(source, destination, plan, check=not args.no_check)
+            listen = listen_on(inventory.host_of(destination_entry))
+            async with open_session(inventory, destination_entry, gate, hosts) as destination:
+                uri = await migration.start_migration(source, destination, plan, check=not args.no_check,
+                                                      listen=listen)
         print(f"migrating {source.name} to {args.destination} ({uri})", file=sys.stderr, flush=True)
         if not args.wait and policy is None:
             return 0

@@ -16,7 +16,9 @@ import json
 import sys
 from typing import Any
 
-from migtui.cli.common import add_inventory_options, add_safety_options, gate_from_args, inventory_from_args
+from migtui.cli.common import (
+    add_inventory_options, add_safety_options, gate_from_args, inventory_from_args, open_session,
+)
 from migtui.cli.settings_args import add_settings_options, report_invalid, split_pairs
 from migtui.params import Applied, Preset, VMSettings, apply_changes, load_preset, read_settings, save_preset
 from migtui.params.presets import check_savable
@@ -52,7 +54,7 @@ async def run(args: argparse.Namespace) -> int:
     preset = load_preset(args.preset) if args.preset else Preset("-")
     parameters: dict[str, Any] = {**preset.parameters, **split_pairs(args.set, "--set")}
     capabilities: dict[str, Any] = {**preset.capabilities, **split_pairs(args.cap, "--cap")}
-    async with VMSession(entry.name, entry.address, gate) as session:
+    async with open_session(inventory, entry, gate) as session:
         settings = await read_settings(session)
         applied: Applied | None = None
         to_save = Preset(args.save_preset or "-", settings.settable_parameters, dict(settings.capabilities))

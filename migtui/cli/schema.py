@@ -117,7 +117,11 @@ def _vm_address(name: str, args: argparse.Namespace) -> str | tuple[str, int] | 
         except MigtuiError:  # no default inventory: SOURCE is just not a VM
             return None
     if any(entry.name == name for entry in inventory.vm):
-        return inventory.get(name).address
+        entry = inventory.get(name)
+        if entry.host and (host := inventory.host_of(entry)) is not None and host.ssh:
+            raise UsageError(f"{name} is on host {entry.host}: `migtui schema` reads the sockets of this "
+                             "machine only (give a release, or run it on that host)")
+        return entry.address
     return None
 
 

@@ -7,6 +7,7 @@ import json
 import sys
 
 from migtui.cli.common import (
+    open_session,
     action_options, add_inventory_options, add_safety_options, gate_from_args, inventory_from_args,
 )
 from migtui.cli.confirm import confirm
@@ -53,7 +54,7 @@ async def run(args: argparse.Namespace) -> int:
     inventory = inventory_from_args(args)
     gate = gate_from_args(args, inventory)
     entry = inventory.get(args.target)
-    async with VMSession(entry.name, entry.address, gate) as session:
+    async with open_session(inventory, entry, gate) as session:
         if args.action == "list":
             return _print_snapshots(await snapshots.list_snapshots(session), args.json)
         if args.action == "jobs":

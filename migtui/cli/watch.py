@@ -7,16 +7,18 @@ import asyncio
 import contextlib
 import sys
 
-from migtui.cli.common import add_inventory_options, add_safety_options, gate_from_args, inventory_from_args
+from migtui.cli.common import (
+    add_inventory_options, add_safety_options, gate_from_args, inventory_from_args, open_session,
+)
 from migtui.cli.lines import AdviceChanges, Output, advice_line, event_line, last_seen, notice_line, sample_line
 from migtui.errors import UsageError
-from migtui.inventory import VMEntry
+from migtui.inventory import Inventory, VMEntry
 from migtui.model.policy import load_policy
 from migtui.model.tracker import MigrationTracker
 from migtui.qmp.errors import QMPFailure
 from migtui.qmp.fleet import Fleet
 from migtui.qmp.gate import CommandGate
-from migtui.qmp.session import VMSession
+from migtui.qmp.hosts import HostPool
 from migtui.qmp.updates import Aspect, EventReceived, PolicyStep, SampleTaken, Update, VMChanged
 
 
@@ -44,8 +46,8 @@ async def run(args: argparse.Namespace) -> int:
     if policy is not None and policy.acts and gate.read_only:
         raise UsageError(f"policy {policy.name!r} changes migrations; read-only allows only 'observe'")
     if args.once:
-        return await _once(inventory.vm, gate, args.json)
-    async with Fleet(inventory.vm, gate, fast=args.interval, slow=args.interval) as fleet:
+        return await _once(inventory, gate, args.json)
+    async with Fleet(inventory.vm, gate, fast=args.interval, slow=args.interval, hosts=inventory.host) as fleet:
         printer = _Printer(fleet, args.json)
         fleet.subscribe(printer)
         if policy is not None:
@@ -57,11 +59,16 @@ async def run(args: argparse.Namespace) -> int:
     return 0
 
 
+NO_PROGRESS_S = 5.0
+"""An active migration that sent nothing for this long is told about (link down?)."""
+
+
 class _Printer:
     def __init__(self, fleet: Fleet, as_json: bool) -> None:
         self.fleet = fleet
         self.as_json = as_json
         self.stall_told: set[tuple[str, int]] = set()
+        self.frozen_told: set[str] = set()
         self.advice = AdviceChanges()
         self.out = Output()
 
@@ -69,6 +76,7 @@ class _Printer:
         if isinstance(update, SampleTaken):
             self.out(sample_line(update.sample, self.as_json))
             self._tell_stall(update.vm)
+            self._tell_frozen(update.vm, update.sample.at)
             prediction = self.fleet.states[update.vm].prediction()
             if self.advice.changed(update.vm, prediction):
                 self.out(advice_line(update.vm, prediction, self.as_json))
@@ -93,6 +101,16 @@ class _Printer:
             message = state.link + (f" ({state.link_error})" if state.link_error else "")
             self.out(notice_line(update.vm, "link", message, self.as_json, **last_seen(state, self.as_json)))
 
+    def _tell_frozen(self, vm: str, at: float) -> None:
+        frozen = self.fleet.states[vm].tracker.frozen_for(at)
+        if frozen >= NO_PROGRESS_S and vm not in self.frozen_told:
+            self.frozen_told.add(vm)
+            self.out(notice_line(vm, "no-progress", f"nothing sent for {frozen:.0f} s while active "
+                                 "(the migration stream is not moving: link down?)", self.as_json))
+        elif frozen == 0 and vm in self.frozen_told:
+            self.frozen_told.discard(vm)
+            self.out(notice_line(vm, "no-progress", "the migration stream moves again", self.as_json))
+
     def _tell_stall(self, vm: str) -> None:
         state = self.fleet.states[vm]
         tracker: MigrationTracker = state.tracker
@@ -104,13 +122,17 @@ class _Printer:
                              self.as_json, actions=[action.text for action in prediction.actions]))
 
 
-async def _once(entries: list[VMEntry], gate: CommandGate, as_json: bool) -> int:
+async def _once(inventory: Inventory, gate: CommandGate, as_json: bool) -> int:
+    entries = inventory.vm
+    hosts = HostPool(inventory.host)
+
     async def one(entry: VMEntry) -> str:
-        async with VMSession(entry.name, entry.address, gate) as session:
+        async with open_session(inventory, entry, gate, hosts) as session:
             tracker = MigrationTracker(entry.name)
             return sample_line(tracker.add(await session.query("query-migrate")), as_json)
 
-    results = await asyncio.gather(*(one(e) for e in entries), return_exceptions=True)
+    async with hosts:
+        results = await asyncio.gather(*(one(e) for e in entries), return_exceptions=True)
     failed = 0
     for entry, result in zip(entries, results):
         if isinstance(result, QMPFailure):

@@ -21,17 +21,22 @@ def _order(vm: VM) -> tuple[str, bool, str]:
     return (vm.source_name or vm.name, vm.role == "destination", vm.name)
 
 
-def render_inventory(vms: Iterable[VM], audit_log: Path) -> str:
+def render_inventory(vms: Iterable[VM], audit_log: Path, hosts: list[dict[str, str]] | None = None) -> str:
+    """``hosts``: the ``[[host]]`` tables, as key -> value, of a lab of hosts; without
+    them, VMs are listed as seen on their own machine (local sockets)."""
     lines = [
         "# Written by `migtui lab`: the VMs of one lab directory.",
         "[settings]",
         f"audit_log = {_toml_string(str(audit_log))}",
     ]
+    for host in hosts or []:
+        lines += ["", "[[host]]", *(f"{key} = {_toml_string(value)}" for key, value in host.items())]
     for vm in sorted(vms, key=_order):
         lines += [
             "",
             "[[vm]]",
             f"name = {_toml_string(vm.name)}",
+            *([f"host = {_toml_string(vm.host)}"] if vm.host and hosts else []),
             f"qmp = {_toml_string(str(vm.qmp_path))}",
             f"group = {_toml_string(GROUP)}",
             f"notes = {_toml_string(vm.describe())}",

@@ -26,7 +26,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from migtui.inventory import NAME_PATTERN
+from migtui.host_entry import NAME_PATTERN
 from migtui.lab.child import Child, read_tail, run
 from migtui.lab.control import ControlClient
 from migtui.lab.errors import LabError
@@ -60,8 +60,13 @@ class Lab:
         start_timeout: float = 15.0,
         stop_timeout: float = 5.0,
         on_change: Callable[[VM], None] | None = None,
+        host: str | None = None,
+        qmp_dir: Path | None = None,
+        wrap: Sequence[str] = (),
     ) -> None:
         self.directory = Path(directory).resolve()
+        self.host, self.qmp_dir, self.wrap = host, qmp_dir, tuple(wrap)
+        """A lab host's name, private QMP directory and nsenter prefix (see VM)."""
         self.qemu = qemu
         self.qemu_img = qemu_img
         self.start_timeout = start_timeout
@@ -113,7 +118,8 @@ class Lab:
             raise LabError(f"{name}: {error}") from None
         self._claim(name)
         self.directory.mkdir(parents=True, exist_ok=True)
-        vm = VM(name, "source", self.directory, mem_mib, guest, self.directory / f"{name}.guest.bin")
+        vm = VM(name, "source", self.directory, mem_mib, guest, self.directory / f"{name}.guest.bin",
+                host=self.host, qmp_dir=self.qmp_dir, wrap=self.wrap)
         write_guest(vm.guest_path, guest)
         if disk:
             vm.disk_path = self.directory / f"{name}.qcow2"
@@ -146,6 +152,9 @@ class Lab:
             like.guest_path,
             disk_path=like.disk_path,
             source_name=like.name,
+            host=self.host,
+            qmp_dir=self.qmp_dir,
+            wrap=self.wrap,
         )
         return await self._add(vm)
 
@@ -224,8 +233,8 @@ class Lab:
         running = [vm.process for vm in self._vms.values() if vm.process and vm.alive]
         await asyncio.gather(*(p.stop(self.stop_timeout) for p in running))
         for vm in self._vms.values():  # QEMU killed by a signal leaves its sockets behind
-            vm.qmp_path.unlink(missing_ok=True)
-            vm.ctl_path.unlink(missing_ok=True)
+            for path in vm.ready_paths:  # (a lab host's own sockets vanish with its /run)
+                path.unlink(missing_ok=True)
 
     def _claim(self, name: str) -> None:
         if self._closing:
@@ -239,7 +248,7 @@ class Lab:
         """Start ``vm``'s QEMU and return once both QMP sockets exist."""
         if reason := vm.check_paths():
             raise LabError(reason)
-        for socket in (vm.qmp_path, vm.ctl_path):
+        for socket in vm.ready_paths:
             socket.unlink(missing_ok=True)  # a stale file would look like a ready socket
         _rotate(vm.stderr_path)
         child = Child.spawn(vm.qemu_argv(self.qemu), vm.stderr_path)
@@ -279,11 +288,11 @@ class Lab:
         QEMU opens its sockets before it creates devices and opens disks,
         so only an answer proves it got through its start-up."""
         deadline = time.monotonic() + self.start_timeout
-        while not (vm.qmp_path.exists() and vm.ctl_path.exists()):
+        while not all(path.exists() for path in vm.ready_paths):
             if child.returncode is not None:
                 raise self._start_failure(vm, child)
             if time.monotonic() > deadline:
-                raise LabError(f"{vm.name}: QEMU did not open {vm.qmp_path} within {self.start_timeout:g} s")
+                raise LabError(f"{vm.name}: QEMU did not open {vm.ctl_path} within {self.start_timeout:g} s")
             await asyncio.sleep(0.01)
         try:
             await self._first_answer(vm, child, deadline)

@@ -30,6 +30,7 @@ def vm_state(vm: VM) -> dict[str, Any]:
     return {
         "name": vm.name,
         "role": vm.role,
+        "host": vm.host,
         "pid": vm.pid,
         "alive": vm.alive,
         "restarts": vm.restarts,
@@ -41,9 +42,14 @@ def vm_state(vm: VM) -> dict[str, Any]:
     }
 
 
-def write_state(directory: Path, vms: Iterable[VM], *, ready: bool, error: str | None = None) -> None:
-    """Replace the state file in one step, so a reader never sees half of it."""
+def write_state(directory: Path, vms: Iterable[VM], *, ready: bool, error: str | None = None,
+                hosts: list[dict[str, Any]] | None = None) -> None:
+    """Replace the state file in one step, so a reader never sees half of it.
+
+    ``hosts``: a lab of hosts' namespaces and sshds (see HostLab.state)."""
     state = {"supervisor_pid": os.getpid(), "ready": ready, "error": error, "vms": [vm_state(v) for v in vms]}
+    if hosts is not None:
+        state["hosts"] = hosts
     temporary = directory / f".{STATE_FILE}.tmp"
     temporary.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
     temporary.replace(directory / STATE_FILE)

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from migtui.lab.errors import LabError
+from migtui.lab.hosts import HostLab
 from migtui.lab.lab import Lab
 from migtui.lab.state import INVENTORY_FILE, PID_FILE, write_state
 
@@ -53,31 +54,43 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dirty-mib", default="32")
     parser.add_argument("--dirty-rate", default="64")
     parser.add_argument("--disk", action="store_true")
+    parser.add_argument("--hosts", type=int, default=0, help="0: no hosts, VMs on this machine")
+    parser.add_argument("--vms-per-host", type=int, default=1)
+    parser.add_argument("--link", default=None, help="tc tbf rate of each host's link")
     return parser
 
 
 async def supervise(args: argparse.Namespace) -> int:
     directory: Path = args.directory.resolve()
-    sizes = spread(parse_values(args.dirty_mib, "--dirty-mib"), args.vms, "--dirty-mib")
-    rates = spread(parse_values(args.dirty_rate, "--dirty-rate"), args.vms, "--dirty-rate")
+    count = args.hosts * args.vms_per_host if args.hosts else args.vms
+    sizes = spread(parse_values(args.dirty_mib, "--dirty-mib"), count, "--dirty-mib")
+    rates = spread(parse_values(args.dirty_rate, "--dirty-rate"), count, "--dirty-rate")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         loop.add_signal_handler(signum, stop.set)
     ready = False  # true once every VM runs and the inventory is written
-    lab = Lab(directory)
-    lab.on_change = lambda _vm: write_state(directory, lab.vms.values(), ready=ready and not stop.is_set())
+    lab: Lab | HostLab = HostLab(directory, link_rate=args.link) if args.hosts else Lab(directory)
+    def hosts() -> list[dict[str, object]] | None:
+        return lab.state() if isinstance(lab, HostLab) else None
+
+    lab.on_change = lambda _vm: write_state(directory, lab.vms.values(), ready=ready and not stop.is_set(),
+                                            hosts=hosts())
     async with lab:
         try:
-            await lab.up(args.vms, args.mem, sizes, rates, args.disk)
+            if isinstance(lab, HostLab):
+                await lab.up(args.hosts, args.vms_per_host, args.mem, sizes, rates)
+            else:
+                await lab.up(args.vms, args.mem, sizes, rates, args.disk)
         except LabError as error:
-            write_state(directory, lab.vms.values(), ready=False, error=str(error))
+            write_state(directory, lab.vms.values(), ready=False, error=str(error), hosts=hosts())
             print(f"migtui lab: {error}", file=sys.stderr, flush=True)
             return 1
         lab.write_inventory(directory / INVENTORY_FILE)
         ready = True
-        write_state(directory, lab.vms.values(), ready=True)
-        print(f"migtui lab: {len(lab.vms)} VMs running in {directory}", flush=True)
+        write_state(directory, lab.vms.values(), ready=True, hosts=hosts())
+        on = f" on {args.hosts} hosts" if args.hosts else ""
+        print(f"migtui lab: {len(lab.vms)} VMs running{on} in {directory}", flush=True)
         await stop.wait()
         print("migtui lab: stopping", flush=True)
     write_state(directory, lab.vms.values(), ready=False)

@@ -41,6 +41,13 @@ class VM:
     """The qcow2 image, or None without a disk. A destination shares its source's."""
     source_name: str | None = None
     """For a destination: the source it was made like."""
+    host: str | None = None
+    """The lab host it runs on (None: this machine)."""
+    qmp_dir: Path | None = None
+    """Where migtui's QMP socket is, if not in ``directory``: a lab host's
+    private /run, seen only inside that host (and so only through SSH)."""
+    wrap: tuple[str, ...] = ()
+    """Put before QEMU's command line (``nsenter`` into a lab host)."""
     process: Child | None = field(default=None, repr=False)
     exits: list[ExitRecord] = field(default_factory=list, repr=False)
     """Past processes, oldest first (bounded)."""
@@ -55,7 +62,7 @@ class VM:
     @property
     def qmp_path(self) -> Path:
         """The QMP socket for migtui."""
-        return self.directory / f"{self.name}.qmp"
+        return (self.qmp_dir or self.directory) / f"{self.name}.qmp"
 
     @property
     def ctl_path(self) -> Path:
@@ -88,6 +95,7 @@ class VM:
 
     def qemu_argv(self, qemu: str = "qemu-system-x86_64") -> list[str]:
         argv = [
+            *self.wrap,
             qemu,
             "-name", self.name,
             "-accel", "tcg",  # KVM is not usable here; be explicit
@@ -112,6 +120,11 @@ class VM:
         if self.role == "destination":
             argv += ["-incoming", "defer"]
         return argv
+
+    @property
+    def ready_paths(self) -> tuple[Path, ...]:
+        """The sockets that exist once QEMU is up, as this process sees them."""
+        return (self.ctl_path,) if self.qmp_dir else (self.qmp_path, self.ctl_path)
 
     def check_paths(self) -> str | None:
         """Why the socket paths cannot work, or None."""

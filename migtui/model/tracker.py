@@ -36,6 +36,9 @@ class MigrationTracker:
     _last_status: str = "none"
     migration_count: int = 0
     """Migrations seen starting since migtui connected."""
+    _moved_at: float | None = None
+    """When the active migration's transferred bytes last grew (None: no active migration)."""
+    _transferred: int = -1
 
     def add(self, answer: dict[str, Any] | MigrationInfo, at: float | None = None,
             wall: float | None = None, snapshot: bool = False) -> Sample:
@@ -50,6 +53,7 @@ class MigrationTracker:
                 self.passes.clear()
                 self.migration_count += 1
             self._last_status = info.status
+            self._follow_transfer(info, at)
             progress = self._progress(info)
             if info.ram and info.status in ("active", "pre-switchover"):
                 self.passes.add(info.ram.dirty_sync_count, info.ram.remaining, at)
@@ -63,6 +67,22 @@ class MigrationTracker:
         )
         self.history.append(sample)
         return sample
+
+    def _follow_transfer(self, info: MigrationInfo, at: float) -> None:
+        if info.status not in ("active", "postcopy-active", "pre-switchover", "device") or info.ram is None:
+            self._moved_at, self._transferred = None, -1
+        elif info.ram.transferred != self._transferred or self._moved_at is None:
+            self._moved_at, self._transferred = at, info.ram.transferred
+
+    def frozen_for(self, now: float | None = None) -> float:
+        """Seconds an active migration has sent nothing (0 when it moves or none runs).
+
+        QEMU keeps a migration whose link is down ``active`` with its counters
+        standing still and reports no error: this is the only sign of it.
+        """
+        if self._moved_at is None:
+            return 0.0
+        return max(0.0, (time.monotonic() if now is None else now) - self._moved_at)
 
     def _starts_new_migration(self, status: str) -> bool:
         was_idle = self._last_status == "none" or self._last_status in FINAL_STATES

@@ -25,6 +25,8 @@ class VMState:
     group: str | None = None
     notes: str | None = None
     """The inventory's free text about the VM."""
+    host: str | None = None
+    """The inventory host its QMP socket is on (None: this machine)."""
     link: LinkState = LinkState.CONNECTING
     link_error: str | None = None
     run_state: str | None = None

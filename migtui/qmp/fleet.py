@@ -13,10 +13,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from migtui.errors import UsageError
+from migtui.host_entry import HostEntry
 from migtui.inventory import VMEntry
 from migtui.model.events import QMPEvent
 from migtui.model.vm_state import VMState
 from migtui.qmp.gate import CommandGate
+from migtui.qmp.hosts import HostPool
 from migtui.qmp.poller import FAST_INTERVAL, SLOW_INTERVAL, VMPoller
 from migtui.qmp.replies import qemu_version
 from migtui.model.link import LinkState
@@ -37,8 +39,11 @@ Subscriber = Callable[[Update], None]
 class Fleet:
     def __init__(self, entries: Iterable[VMEntry], gate: CommandGate | None = None, *,
                  fast: float = FAST_INTERVAL, slow: float = SLOW_INTERVAL,
-                 connect_timeout: float = CONNECT_TIMEOUT, command_timeout: float = COMMAND_TIMEOUT) -> None:
+                 connect_timeout: float = CONNECT_TIMEOUT, command_timeout: float = COMMAND_TIMEOUT,
+                 hosts: Iterable[HostEntry] = ()) -> None:
         self.gate = gate or CommandGate()
+        self.hosts = HostPool(hosts)
+        """The SSH hosts the VMs' sockets are on."""
         self.sessions: dict[str, VMSession] = {}
         self.states: dict[str, VMState] = {}
         self.pollers: dict[str, VMPoller] = {}
@@ -48,9 +53,9 @@ class Fleet:
         """The policy each VM's migrations follow, if any."""
         self._policy_tasks: set[asyncio.Task[None]] = set()
         for entry in entries:
-            session = VMSession(entry.name, entry.address, self.gate, connect_timeout=connect_timeout,
+            session = VMSession(entry.name, self.hosts.address(entry), self.gate, connect_timeout=connect_timeout,
                                 command_timeout=command_timeout)
-            state = VMState(entry.name, group=entry.group, notes=entry.notes)
+            state = VMState(entry.name, group=entry.group, notes=entry.notes, host=entry.host)
             self.sessions[entry.name] = session
             self.states[entry.name] = state
             self.pollers[entry.name] = VMPoller(session, state, self._publish, fast, slow)
@@ -66,6 +71,7 @@ class Fleet:
 
     def start(self) -> None:
         self._subscribers.insert(0, self._run_policy)
+        self.hosts.start()
         for name, session in self.sessions.items():
             session.start()
             self._tasks.append(asyncio.create_task(self.pollers[name].run(), name=f"{name}-poll"))
@@ -73,6 +79,7 @@ class Fleet:
     async def close(self) -> None:
         await cancel_all([*self._tasks, *self._policy_tasks])
         await asyncio.gather(*(session.close() for session in self.sessions.values()))
+        await self.hosts.close()
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         self._subscribers.append(subscriber)

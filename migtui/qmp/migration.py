@@ -15,13 +15,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migtui.errors import MigtuiError
+from migtui.host_entry import HostEntry
 from migtui.model.sample import FINAL_STATES
-from migtui.qmp.replies import json_objects
+from migtui.qmp.errors import QEMURefused
+from migtui.qmp.replies import json_objects, qemu_version
 from migtui.qmp.session import VMSession
 
 URI_SCHEMES = ("tcp:", "unix:", "exec:", "rdma:", "fd:", "file:", "vsock:")
 """How a migration URI starts (anything else names a VM of the inventory)."""
 LISTEN_URI = "tcp:127.0.0.1:0"  # port 0: QEMU picks a free port and reports it
+MAX_PORT_TRIES = 64
+"""Ports of a host's ``migration_ports`` tried before giving up (each is one QMP command)."""
 
 # Capabilities that must be equal on both sides for a migration to work.
 MATCHING_CAPABILITIES = ("postcopy-ram", "multifd", "x-colo", "return-path", "validate-uuid",
@@ -37,6 +41,32 @@ class MigrationPlan:
 
 class MigrationFailed(MigtuiError):
     """The migration ended in another status than completed."""
+
+
+@dataclass(frozen=True)
+class Listen:
+    """Where a destination listens for the migration stream: its host's address, a port range or any port."""
+
+    address: str = "127.0.0.1"
+    ports: range | None = None
+
+    def uris(self) -> list[str]:
+        host = f"[{self.address}]" if ":" in self.address else self.address
+        ports = list(self.ports[:MAX_PORT_TRIES]) if self.ports else [0]
+        return [f"tcp:{host}:{port}" for port in ports]
+
+
+LOOPBACK = Listen()
+
+
+def listen_on(host: HostEntry | None) -> Listen:
+    """Where destinations on ``host`` listen (this machine's loopback without a host)."""
+    return Listen(host.listen_address, host.listen_ports) if host is not None else LOOPBACK
+
+
+def listen_for(destination: VMSession) -> Listen:
+    """The listening place of a destination reached over SSH, from its host; loopback otherwise."""
+    return listen_on(destination.host.entry) if destination.host is not None else LOOPBACK
 
 
 async def set_capabilities(session: VMSession, capabilities: dict[str, bool]) -> None:
@@ -72,16 +102,59 @@ async def preflight(source: VMSession, destination: VMSession | None,
             if name in mine and mine[name] != theirs.get(name, False):
                 problems.append(f"capability {name} is {'on' if mine[name] else 'off'} on {source.name} "
                                 f"but {'on' if theirs.get(name) else 'off'} on {destination.name}")
+        problems += await _destination_fits(source, destination, plan or MigrationPlan())
     return problems
+
+
+async def _destination_fits(source: VMSession, destination: VMSession, plan: MigrationPlan) -> list[str]:
+    """What the destination's QEMU lacks for this migration (it may run elsewhere, another release)."""
+    problems = []
+    held = set(await _capabilities(destination))
+    problems += [f"{destination.name}'s QEMU has no migration capability {name}"
+                 for name in plan.capabilities if name not in held]
+    parameters = await destination.query("query-migrate-parameters")
+    problems += [f"{destination.name}'s QEMU has no migration parameter {name}"
+                 for name in plan.parameters if name not in parameters]
+    mine = (await source.query("query-memory-size-summary")).get("base-memory")
+    theirs = (await destination.query("query-memory-size-summary")).get("base-memory")
+    if mine != theirs:
+        problems.append(f"RAM differs: {source.name} has {_mib(mine)}, {destination.name} {_mib(theirs)} "
+                        "(start the destination with the same -m)")
+    src_version, dst_version = _release(source), _release(destination)
+    if src_version and dst_version and dst_version < src_version:
+        problems.append(f"{destination.name}'s QEMU {qemu_version(destination.version)} is older than "
+                        f"{source.name}'s {qemu_version(source.version)}: QEMU migrates forward only")
+    return problems
+
+
+def _mib(size: object) -> str:
+    return f"{int(size) // 2**20} MiB" if isinstance(size, int) else "an unknown size"
+
+
+def _release(session: VMSession) -> tuple[int, int, int] | None:
+    qemu = (session.version or {}).get("qemu")
+    if not isinstance(qemu, dict):
+        return None
+    try:
+        return int(qemu["major"]), int(qemu["minor"]), int(qemu["micro"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 async def _capabilities(session: VMSession) -> dict[str, bool]:
     return {str(c.get("capability")): bool(c.get("state")) for c in await session.query_list("query-migrate-capabilities")}
 
 
-async def listen_incoming(destination: VMSession) -> str:
-    """Make a ``-incoming defer`` VM listen on a free loopback port; return the URI."""
-    await destination.execute("migrate-incoming", {"uri": LISTEN_URI})
+async def listen_incoming(destination: VMSession, listen: Listen = LOOPBACK) -> str:
+    """Make a ``-incoming defer`` VM listen (a free port of ``listen``); return the URI."""
+    uris = listen.uris()
+    for uri in uris:
+        try:
+            await destination.execute("migrate-incoming", {"uri": uri})
+            break
+        except QEMURefused as refused:  # a port in use: QEMU lets migrate-incoming be tried again
+            if uri == uris[-1] or "in use" not in refused.desc.lower():
+                raise
     info = await destination.query("query-migrate")
     for address in json_objects(destination.name, "query-migrate", info.get("socket-address", [])):
         if address.get("type") in ("inet", "tcp") and str(address.get("port", "0")) != "0":
@@ -90,8 +163,12 @@ async def listen_incoming(destination: VMSession) -> str:
 
 
 async def start_migration(source: VMSession, target: VMSession | str, plan: MigrationPlan | None = None,
-                          check: bool = True) -> str:
-    """Prepare both sides and start migrating ``source`` to ``target``; return the URI."""
+                          check: bool = True, listen: Listen | None = None) -> str:
+    """Prepare both sides and start migrating ``source`` to ``target``; return the URI.
+
+    A destination VM listens at ``listen``, by default where its host says
+    (:func:`listen_for`): the stream goes to the destination's host.
+    """
     plan = plan or MigrationPlan()
     destination = target if isinstance(target, VMSession) else None
     capabilities = {"events": True, **plan.capabilities}
@@ -107,7 +184,7 @@ async def start_migration(source: VMSession, target: VMSession | str, plan: Migr
         if destination is not None:
             await undo.enter_async_context(restored_on_error(destination, {}, capabilities))
             await set_capabilities(destination, capabilities)
-            uri = await listen_incoming(destination)
+            uri = await listen_incoming(destination, listen or listen_for(destination))
         else:
             uri = str(target)
         await source.execute("migrate", {"uri": uri})

@@ -30,6 +30,7 @@ from migtui.qmp.errors import (
 )
 from migtui.qmp.gate import CommandGate
 from migtui.qmp.replies import JSONObject, json_object, json_objects
+from migtui.qmp.ssh_host import RemoteSocket, SSHHost
 from migtui.qmp.tasks import cancel_all
 
 # qemu.qmp logs dropped late replies (after a command timed out) as warnings;
@@ -49,8 +50,12 @@ EventHandler = Callable[[str, dict[str, Any]], None]
 LinkHandler = Callable[[str, LinkState, str | None], None]
 
 
+Address = str | tuple[str, int] | RemoteSocket
+"""A socket path, (host, port), or a socket path on an SSH host."""
+
+
 class VMSession:
-    def __init__(self, name: str, address: str | tuple[str, int], gate: CommandGate | None = None, *,
+    def __init__(self, name: str, address: Address, gate: CommandGate | None = None, *,
                  connect_timeout: float = CONNECT_TIMEOUT, command_timeout: float = COMMAND_TIMEOUT) -> None:
         self.name = name
         self.address = address
@@ -74,6 +79,10 @@ class VMSession:
         self._pumping = False
         """Whether the event pump runs: one for the session's life (the client and
         its listeners survive reconnects)."""
+        self.host: SSHHost | None = address.host if isinstance(address, RemoteSocket) else None
+        """The SSH host the socket is on (None: this machine)."""
+        if self.host is not None:
+            self.host.on_change(self._on_host)
 
     # -- life cycle ---------------------------------------------------------
 
@@ -89,7 +98,7 @@ class VMSession:
         if self.error is None:  # a retry after a failure stays "disconnected (why)" until it succeeds
             self._set_link(LinkState.CONNECTING, None)
         try:
-            await asyncio.wait_for(self._client.connect(self.address), self.connect_timeout)
+            await asyncio.wait_for(self._open(), self.connect_timeout)
         except (Exception, asyncio.TimeoutError) as error:
             await self._quiet_disconnect()
             reason = describe_connect_error(self.address, error)
@@ -105,6 +114,17 @@ class VMSession:
             self._set_link(LinkState.DISCONNECTED, failure.reason)
             raise Unreachable(self.name, failure.reason) from None
         self._set_link(LinkState.CONNECTED, None)
+
+    async def _open(self) -> None:
+        if isinstance(self.address, RemoteSocket):
+            await self._client.connect(await self.address.host.open_socket(self.address.path))
+        else:
+            await self._client.connect(self.address)
+
+    def _on_host(self, host: SSHHost) -> None:
+        """A host that went down takes its VMs' links with it: say so, not each one's own timeout."""
+        if not host.up and self.state is not LinkState.CLOSED:
+            self._set_link(LinkState.DISCONNECTED, host.describe_down())
 
     def start(self) -> None:
         """Keep the link up in the background until :meth:`close`."""
@@ -132,6 +152,9 @@ class VMSession:
     async def _maintain(self) -> None:
         delay = RECONNECT_FIRST
         while True:
+            if self.host is not None and not self.host.up:
+                self._set_link(LinkState.DISCONNECTED, self.host.describe_down())
+                await self.host.wait_up()
             if not self.connected:
                 try:
                     await self.connect()
@@ -145,6 +168,8 @@ class VMSession:
             while self._client.runstate is Runstate.RUNNING:
                 await self._client.runstate_changed()
             reason = await self._quiet_disconnect()
+            if self.host is not None and not self.host.up:
+                reason = self.host.describe_down()
             self._set_link(LinkState.DISCONNECTED, reason)
 
     async def _quiet_disconnect(self) -> str:

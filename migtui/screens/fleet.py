@@ -78,6 +78,9 @@ class FleetScreen(Screen[None]):
         migrating = sum(1 for s in states if s.migrating_out)
         down = sum(1 for s in states if s.link is LinkState.DISCONNECTED)
         parts = [f"{len(states)} VMs", f"{migrating} migrating"]
+        if hosts := list(self.app.fleet.hosts.hosts.values()):  # SSH hosts; none: nothing said
+            away = [host.name for host in hosts if not host.up]
+            parts.insert(1, f"{len(hosts)} hosts" + (f" ({', '.join(away)} not up)" if away else ""))
         if down:
             parts.append(f"{down} down")
         parts.append(f"sorted by {HEADERS[self.sort_column]}{' ↓' if self.sort_reverse else ''}")

@@ -111,9 +111,11 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
 
     def compose(self) -> ComposeResult:
         states = self.app.fleet.states
-        waiting = [name for name, state in states.items()
-                   if name != self.source and state.link is LinkState.CONNECTED and state.run_state == "inmigrate"]
-        options = [Option(f"{name}  (waiting for an incoming migration)", id=name) for name in waiting]
+        waiting = sorted((name for name, state in states.items()
+                          if name != self.source and state.link is LinkState.CONNECTED and state.run_state == "inmigrate"),
+                         key=lambda name: (states[name].host or "", name))  # grouped by host
+        options = [Option(f"{name}  {f'on {states[name].host}  ' if states[name].host else ''}"
+                          "(waiting for an incoming migration)", id=name) for name in waiting]
         options.append(Option("a URI, typed below", id=URI_OPTION))
         capabilities = states[self.source].capabilities
         with Vertical(id="migrate-box", classes="dialog-box"):

@@ -145,7 +145,8 @@ class FleetRow:
             "downtime": (info.expected_downtime or 0) if info and active else -1,
             "throttle": (info.cpu_throttle_percentage or 0) if info else 0,
         }
-        self.search_text = " ".join((self.vm, state.group or "", link, run, status, self.outlook.short)).lower()
+        self.search_text = " ".join((self.vm, state.group or "", state.host or "", link, run, status,
+                                     self.outlook.short)).lower()
         changed = {key: text for key, text in cells.items() if not _same(self.cells.get(key), text)}
         self.cells = cells
         return changed

@@ -70,7 +70,8 @@ class VMBrief(Static):
         if state is None:
             self._lines("No VM highlighted." if self.states else "The inventory lists no VM.")
             return
-        head = " · ".join(part for part in (state.name, state.group, state.version and f"QEMU {state.version}") if part)
+        head = " · ".join(part for part in (state.name, state.host and f"on {state.host}", state.group,
+                                            state.version and f"QEMU {state.version}") if part)
         sample = state.latest
         if state.link is not LinkState.CONNECTED:
             self._lines_tone = "bad" if state.link is LinkState.DISCONNECTED else None

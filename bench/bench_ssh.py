@@ -1,0 +1,118 @@
+"""QMP over SSH against a local socket: round trip and CPU per sample (root only).
+
+A lab of 2 hosts (migtui.lab.hosts); the figures are taken by a child process
+inside the lab's admin namespace, with an ssh_config that connects straight
+to the hosts (no ProxyCommand: its pipe would be a cost no real site pays).
+First one VM, the same QEMU both ways:
+its lab ``ctl`` socket read directly, and its QMP socket reached through the
+host's sshd (asyncssh, one connection, a direct stream bridged to qemu.qmp);
+``query-migrate`` in a loop, one after the other in one run. Then the fleet
+engine with 2 hosts x 8 VMs at 10 Hz, once on the local ctl sockets, once
+over SSH. Goal: at most 1.5x the local CPU per sample.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from qemu.qmp import QMPClient
+
+from migtui.inventory import VMEntry, load_inventory
+from migtui.lab.hosts import HostLab
+from migtui.qmp.fleet import Fleet
+from migtui.qmp.hosts import HostPool
+from migtui.qmp.updates import SampleTaken
+
+ROUND_TRIPS = 1000
+FLEET_SECONDS = 8.0
+FLEET_INTERVAL = 0.1
+
+
+async def loop(target: str | socket.socket, count: int) -> tuple[float, float]:
+    """(median round trip s, CPU s per sample) of ``count`` query-migrate."""
+    client = QMPClient("bench")
+    await client.connect(target)
+    try:
+        times = []
+        start = time.process_time()
+        for _ in range(count):
+            t = time.perf_counter()
+            await client.execute("query-migrate")
+            times.append(time.perf_counter() - t)
+        return statistics.median(times), (time.process_time() - start) / count
+    finally:
+        await client.disconnect()
+
+
+async def fleet_cpu(entries: list[VMEntry], hosts: list) -> tuple[float, int]:
+    fleet = Fleet(entries, fast=FLEET_INTERVAL, slow=FLEET_INTERVAL, hosts=hosts)
+    taken = 0
+
+    def count(update: object) -> None:
+        nonlocal taken
+        if isinstance(update, SampleTaken):
+            taken += 1
+
+    fleet.subscribe(count)
+    async with fleet:
+        await fleet.wait_connected(30)
+        await asyncio.sleep(1.0)  # let the first full refreshes pass
+        first, start = taken, time.process_time()
+        await asyncio.sleep(FLEET_SECONDS)
+        samples = taken - first
+        return (time.process_time() - start) / max(samples, 1), samples
+
+
+async def main() -> None:
+    directory = Path(tempfile.mkdtemp(prefix="bench-hosts-", dir="/tmp"))
+    try:
+        await _run(directory)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+async def _run(directory: Path) -> None:
+    async with HostLab(directory) as lab:
+        await lab.up(hosts=2, vms_per_host=4, dirty_rate_mib_s=0)  # 4 sources + 4 destinations a host
+        path = lab.write_inventory(directory / "inventory.toml")
+        direct = directory / "ssh_config.direct"
+        direct.write_text(re.sub(r"\n  ProxyCommand .*", "", lab.ssh_config.read_text()))
+        path.write_text(path.read_text().replace(str(lab.ssh_config), str(direct)))
+        assert lab.admin is not None
+        subprocess.run(["nsenter", f"--net=/proc/{lab.admin.pid}/ns/net", sys.executable, __file__, str(path)],
+                       check=True)
+
+
+async def measure(inventory_path: Path) -> None:
+    inventory = load_inventory(inventory_path)
+    directory = inventory_path.parent
+    vm = inventory.get("vm1")
+    ctl = directory / "hv1" / "vm1.ctl.qmp"
+    local_rtt, local_cpu = await loop(str(ctl), ROUND_TRIPS)
+    async with HostPool(inventory.host) as pool:
+        ssh_socket = await pool.host("hv1").open_socket(vm.qmp)
+        ssh_rtt, ssh_cpu = await loop(ssh_socket, ROUND_TRIPS)
+    print(f"one VM, {ROUND_TRIPS} query-migrate: round trip local {local_rtt * 1e6:.0f} us, "
+          f"over SSH {ssh_rtt * 1e6:.0f} us ({ssh_rtt / local_rtt:.2f}x); CPU per sample local "
+          f"{local_cpu * 1e6:.0f} us, over SSH {ssh_cpu * 1e6:.0f} us ({ssh_cpu / local_cpu:.2f}x)")
+
+    local = [VMEntry(name=v.name, qmp=str(directory / (v.host or "") / f"{v.name}.ctl.qmp"))
+             for v in inventory.vm]
+    local_fleet, n_local = await fleet_cpu(local, [])
+    ssh_fleet, n_ssh = await fleet_cpu(list(inventory.vm), list(inventory.host))
+    print(f"fleet of {len(local)} VMs on 2 hosts at {1 / FLEET_INTERVAL:g} Hz: CPU per sample local "
+          f"{local_fleet * 1e6:.0f} us ({n_local} samples), over SSH {ssh_fleet * 1e6:.0f} us "
+          f"({n_ssh} samples): {ssh_fleet / local_fleet:.2f}x (goal: at most 1.5x)")
+
+
+if __name__ == "__main__":
+    asyncio.run(measure(Path(sys.argv[1])) if len(sys.argv) > 1 else main())

@@ -1,0 +1,126 @@
+"""A host of the inventory: a machine reached over SSH, its VMs' QMP sockets on it.
+
+```toml
+[[host]]
+name = "hv-a"
+ssh = "root@198.51.100.1"              # [user@]host[:port]; absent: this machine
+ssh_config = "/etc/migtui/ssh_config"  # optional, read instead of ~/.ssh/config (as ssh -F)
+host_keys = "strict"                   # or "accept-new": trust a host's first key, as OpenSSH does
+migration_address = "198.51.100.1"     # optional: where destinations on it listen (default: the ssh host)
+migration_ports = "49152-49215"        # optional: the ports they may listen on (default: any free one)
+```
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+SSH_SCHEME = "ssh://"
+_HOSTNAME = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)$")
+
+
+@dataclass(frozen=True)
+class SSHDestination:
+    """``[user@]host[:port]`` taken apart (None: what ssh_config or the defaults say)."""
+
+    host: str
+    user: str | None = None
+    port: int | None = None
+
+    def __str__(self) -> str:
+        user = f"{self.user}@" if self.user else ""
+        port = f":{self.port}" if self.port else ""
+        host = f"[{self.host}]" if ":" in self.host and port else self.host
+        return f"{user}{host}{port}"
+
+
+def parse_destination(text: str) -> SSHDestination:
+    user, at, rest = text.rpartition("@")
+    if at and not user:
+        raise ValueError(f"{text!r}: the user before '@' is empty")
+    host, port = rest, None
+    if rest.startswith("["):  # [v6]:port
+        close = rest.find("]")
+        host, tail = rest[1:close], rest[close + 1:]
+        if close < 0 or (tail and not tail.startswith(":")):
+            raise ValueError(f"{text!r} is not [user@]host[:port]")
+        port = tail[1:] or None
+    elif rest.count(":") == 1:
+        host, port = rest.split(":")
+    if not host or not _HOSTNAME.match(host if ":" not in host else f"[{host}]"):
+        raise ValueError(f"{text!r} is not [user@]host[:port]")
+    if port is not None and (not port.isdigit() or not 0 < int(port) < 65536):
+        raise ValueError(f"{text!r}: the port must be a number from 1 to 65535")
+    return SSHDestination(host, user or None, int(port) if port else None)
+
+
+def parse_ports(text: str) -> range:
+    """``"49152-49215"`` or ``"49152"``: the ports, as a range."""
+    low, dash, high = text.partition("-")
+    if not low.strip().isdigit() or (dash and not high.strip().isdigit()):
+        raise ValueError(f"{text!r} is not PORT or LOW-HIGH")
+    first, last = int(low), int(high) if dash else int(low)
+    if not 0 < first <= last < 65536:
+        raise ValueError(f"{text!r}: ports go from 1 to 65535, low to high")
+    return range(first, last + 1)
+
+
+def split_ssh_url(url: str) -> tuple[SSHDestination, str]:
+    """``ssh://[user@]host[:port]/path/to/socket`` -> the destination and the remote path."""
+    parts = urlsplit(url)
+    if parts.scheme != "ssh" or not parts.netloc or not parts.path.startswith("/") or len(parts.path) < 2:
+        raise ValueError(f"{url!r} is not ssh://[user@]host[:port]/path/to/socket")
+    return parse_destination(parts.netloc), parts.path
+
+
+class HostEntry(BaseModel):
+    """One host of the inventory."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=NAME_PATTERN)
+    ssh: str | None = None
+    """``[user@]host[:port]``; None: this machine (QMP sockets are local paths)."""
+    ssh_config: Path | None = None
+    """An OpenSSH client config read instead of ``~/.ssh/config``."""
+    host_keys: Literal["strict", "accept-new"] = "strict"
+    """``strict``: the host's key must be in known_hosts; ``accept-new``: a host
+    not in known_hosts yet is added on first use (a changed key is still refused)."""
+    migration_address: str | None = None
+    migration_ports: str | None = None
+
+    @field_validator("ssh")
+    @classmethod
+    def _valid_destination(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_destination(value)
+        return value
+
+    @field_validator("migration_ports")
+    @classmethod
+    def _valid_ports(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_ports(value)
+        return value
+
+    @property
+    def destination(self) -> SSHDestination | None:
+        return parse_destination(self.ssh) if self.ssh else None
+
+    @property
+    def listen_address(self) -> str:
+        """Where a destination VM on this host listens for the migration stream."""
+        if self.migration_address:
+            return self.migration_address
+        return self.destination.host if self.destination else "127.0.0.1"
+
+    @property
+    def listen_ports(self) -> range | None:
+        return parse_ports(self.migration_ports) if self.migration_ports else None

@@ -1,0 +1,51 @@
+"""The SSH hosts of an inventory, one connection each, shared by their VMs' sessions."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from types import TracebackType
+
+from migtui.host_entry import HostEntry
+from migtui.inventory import VMEntry
+from migtui.qmp.session import Address
+from migtui.qmp.ssh_host import RemoteSocket, SSHHost
+
+
+class HostPool:
+    """``address(entry)`` gives what a VMSession connects to; ``close()`` ends every SSH connection."""
+
+    def __init__(self, hosts: Iterable[HostEntry] = ()) -> None:
+        self.entries = {host.name: host for host in hosts}
+        self.hosts: dict[str, SSHHost] = {}
+        """The SSH hosts in use, by name (made when a VM on them is first asked for)."""
+        self._started = False
+
+    def address(self, entry: VMEntry) -> Address:
+        host = self.entries.get(entry.host) if entry.host else None
+        if host is None or host.ssh is None:
+            return entry.address
+        return RemoteSocket(self.host(host.name), entry.qmp)
+
+    def host(self, name: str) -> SSHHost:
+        if name not in self.hosts:
+            self.hosts[name] = SSHHost(self.entries[name])
+            if self._started:
+                self.hosts[name].start()
+        return self.hosts[name]
+
+    def start(self) -> None:
+        """Keep every host's connection up (the fleet's way); without it each connects once, when used."""
+        self._started = True
+        for host in self.hosts.values():
+            host.start()
+
+    async def close(self) -> None:
+        await asyncio.gather(*(host.close() for host in self.hosts.values()))
+
+    async def __aenter__(self) -> HostPool:
+        return self
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.close()

@@ -1,0 +1,313 @@
+"""A host reached over SSH: one connection carrying every QMP socket of its VMs.
+
+The connection is asyncssh's, in-process. Each VM's socket is a direct
+stream to the remote unix socket (what ``ssh -L local:/remote`` does without
+a local file), bridged to qemu.qmp through a socket pair: qemu.qmp wants a
+connected socket with a real file descriptor.
+
+Host keys are checked against known_hosts (from the ssh_config, else
+``~/.ssh/known_hosts``). An unknown or changed key is refused with its
+fingerprint; ``host_keys = "accept-new"`` trusts a host's first key and
+appends it, as OpenSSH's ``StrictHostKeyChecking accept-new`` does.
+
+A host has a state of its own. Kept up by :meth:`SSHHost.start`, it
+reconnects with jittered backoff; while it is down its VMs say "host down"
+and wait for it, instead of each timing out on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+import asyncssh
+
+from migtui.errors import MigtuiError
+from migtui.host_entry import HostEntry
+from migtui.qmp.tasks import cancel_all
+
+log = logging.getLogger(__name__)
+logging.getLogger("asyncssh").addHandler(logging.NullHandler())
+logging.getLogger("asyncssh").propagate = False  # its info lines would print over the dashboard
+
+CONNECT_TIMEOUT = 10.0
+KEEPALIVE_S = 5  # a dead link is noticed within about 3 of these
+RECONNECT_FIRST = 0.5
+RECONNECT_MAX = 10.0
+_COPY_CHUNK = 65536
+
+
+class HostState(StrEnum):
+    CONNECTING = "connecting"
+    UP = "up"
+    DOWN = "down"
+    RECONNECTING = "reconnecting"
+    CLOSED = "closed"
+
+
+class HostUnavailable(MigtuiError):
+    """The host, or a socket on it, cannot be reached; ``reason`` says why in one line."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+HostHandler = Callable[["SSHHost"], None]
+
+
+class _KeyCheck(asyncssh.SSHClient):
+    """Remembers the key a server offered that known_hosts does not hold; with
+    accept-new, trusts it when known_hosts has no key at all for the host."""
+
+    def __init__(self, host: SSHHost) -> None:
+        self._host = host
+
+    def validate_host_public_key(self, host: str, addr: str, port: int, key: asyncssh.SSHKey) -> bool:
+        self._host.offered_key = key
+        files = self._host.known_hosts_files
+        known = _keys_for(files, host, addr, port)
+        self._host.key_changed = bool(known)
+        if known or self._host.entry.host_keys != "accept-new":
+            return False
+        name = host if port in (22, None) else f"[{host}]:{port}"
+        self._host.accepted = name.encode() + b" " + key.export_public_key("openssh").strip() + b"\n"
+        return True  # written to known_hosts once the server has proved it holds the key
+
+
+def _remember(files: list[str], line: bytes) -> None:
+    target = Path(files[0] if files else "~/.ssh/known_hosts").expanduser()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("ab") as file:
+        file.write(line)
+    log.info("accepted a new host key into %s: %s", target, line.decode().strip())
+
+
+def _keys_for(files: list[str], host: str, addr: str, port: int | None) -> list[asyncssh.SSHKey]:
+    existing = [f for f in files if Path(f).expanduser().is_file()]
+    if not existing:
+        return []
+    known = asyncssh.read_known_hosts([str(Path(f).expanduser()) for f in existing])
+    found = known.match(host, addr, port if port != 22 else None)
+    return list(found[0])
+
+
+class SSHHost:
+    """One host of the inventory, its SSH connection and its state."""
+
+    def __init__(self, entry: HostEntry, connect_timeout: float = CONNECT_TIMEOUT) -> None:
+        if entry.destination is None:
+            raise ValueError(f"host {entry.name} has no ssh destination")
+        self.entry = entry
+        self.name = entry.name
+        self.destination = entry.destination
+        self.connect_timeout = connect_timeout
+        self.state = HostState.DOWN
+        self.error: str | None = "not connected yet"
+        self.known_hosts_files: list[str] = []
+        self.offered_key: asyncssh.SSHKey | None = None
+        self.key_changed = False
+        self.accepted: bytes | None = None
+        """The known_hosts line of a key accept-new took, until it is written."""
+        self._conn: asyncssh.SSHClientConnection | None = None
+        self._lock = asyncio.Lock()
+        self._handlers: list[HostHandler] = []
+        self._changed = asyncio.Condition()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._pipes: set[asyncio.Task[None]] = set()
+        self._maintained = False
+        self._failed: str | None = None
+        """Why the one attempt failed, when the connection is not kept up (a command's run)."""
+        self._jitter = random.Random()
+
+    @property
+    def up(self) -> bool:
+        return self.state is HostState.UP
+
+    def describe_down(self) -> str:
+        """What a VM of this host says while the host is not up."""
+        if self.state in (HostState.CONNECTING, HostState.RECONNECTING):
+            return f"host {self.name} {self.state.value}" + (f" (down: {self.error})" if self.error else "")
+        return f"host {self.name} down: {self.error or self.state.value}"
+
+    def on_change(self, handler: HostHandler) -> Callable[[], None]:
+        self._handlers.append(handler)
+        return lambda: self._handlers.remove(handler)
+
+    def _set(self, state: HostState, error: str | None) -> None:
+        if (state, error) == (self.state, self.error):
+            return
+        self.state, self.error = state, error
+        for handler in list(self._handlers):
+            handler(self)
+        asyncio.get_running_loop().create_task(self._notify())
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def wait_up(self) -> None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.up or self.state is HostState.CLOSED)
+
+    # -- the connection -------------------------------------------------------
+
+    async def connection(self) -> asyncssh.SSHClientConnection:
+        """The live connection; makes one attempt unless :meth:`start` keeps it up."""
+        if self._conn is not None and self.up:
+            return self._conn
+        if self._maintained:
+            raise HostUnavailable(self.describe_down())
+        async with self._lock:  # VMs asking at once share one attempt, and its failure
+            if self._failed is not None:
+                raise HostUnavailable(self._failed)
+            if self._conn is None or not self.up:
+                try:
+                    await self._connect(HostState.CONNECTING)
+                except HostUnavailable as unavailable:
+                    self._failed = unavailable.reason
+                    raise
+        assert self._conn is not None
+        return self._conn
+
+    async def _connect(self, state: HostState) -> None:
+        self._set(state, self.error if state is HostState.RECONNECTING else None)
+        try:
+            self._conn = await asyncio.wait_for(self._open(), self.connect_timeout)
+        except Exception as error:  # noqa: BLE001 - every cause becomes the host's one-line reason
+            reason = self._why(error)
+            self._set(HostState.DOWN, reason)
+            raise HostUnavailable(self.describe_down()) from None
+        self._set(HostState.UP, None)
+
+    async def _open(self) -> asyncssh.SSHClientConnection:
+        dest = self.destination
+        config = [str(self.entry.ssh_config)] if self.entry.ssh_config else ()
+        options = await asyncssh.SSHClientConnectionOptions.construct(
+            None, config=config, host=dest.host, port=dest.port or (), username=dest.user or ())
+        if not options.keepalive_interval:  # the config's ServerAliveInterval wins when it sets one
+            options = await asyncssh.SSHClientConnectionOptions.construct(
+                options, keepalive_interval=KEEPALIVE_S, keepalive_count_max=3)
+        known = options.known_hosts
+        if known is None:  # UserKnownHostsFile none: asyncssh would check nothing
+            raise HostUnavailable("the ssh_config sets no known_hosts file: host keys could not be checked")
+        self.known_hosts_files = [str(f) for f in known] if isinstance(known, (list, tuple)) and known else \
+            ["~/.ssh/known_hosts"]
+        self.offered_key, self.key_changed, self.accepted = None, False, None
+        conn = await asyncssh.connect(dest.host, options=options, config=config,
+                                      known_hosts=self.known_hosts_files,
+                                      client_factory=lambda: _KeyCheck(self))
+        if self.accepted is not None:
+            _remember(self.known_hosts_files, self.accepted)
+        return conn
+
+    def _why(self, error: BaseException) -> str:
+        where = str(self.destination)
+        if isinstance(error, HostUnavailable):
+            return error.reason
+        if isinstance(error, asyncssh.HostKeyNotVerifiable) and self.offered_key is not None:
+            key = self.offered_key
+            seen = f"{key.get_algorithm()} {key.get_fingerprint()}"
+            files = ", ".join(self.known_hosts_files)
+            if self.key_changed:
+                return (f"the host key of {where} changed ({seen}), known_hosts ({files}) holds another: "
+                        "refused (if the host was reinstalled, remove its old line)")
+            return (f"the host key of {where} is unknown ({seen}), not in {files}: refused "
+                    "(check the fingerprint, then add it, or set host_keys = \"accept-new\")")
+        if isinstance(error, asyncssh.PermissionDenied):
+            return f"SSH login to {where} refused (no key it accepts: {error.reason})"
+        if isinstance(error, asyncssh.Error):
+            return f"SSH to {where}: {error.reason}"
+        if isinstance(error, asyncio.TimeoutError):
+            return f"no SSH answer from {where} within {self.connect_timeout:g} s"
+        if isinstance(error, OSError):
+            return f"cannot reach {where}: {error.strerror or error}"
+        return f"SSH to {where}: {error or type(error).__name__}"
+
+    def start(self) -> None:
+        """Keep the connection up until :meth:`close`, reconnecting with jittered backoff."""
+        self._maintained = True
+        self._tasks.append(asyncio.create_task(self._maintain(), name=f"{self.name}-ssh"))
+
+    async def _maintain(self) -> None:
+        delay, state = RECONNECT_FIRST, HostState.CONNECTING
+        while True:
+            try:
+                await self._connect(state)
+            except HostUnavailable:
+                # Jitter: hosts that went down together must not all retry at once.
+                await asyncio.sleep(self._jitter.uniform(delay / 2, delay))
+                delay, state = min(delay * 2, RECONNECT_MAX), HostState.RECONNECTING
+                continue
+            delay = RECONNECT_FIRST
+            assert self._conn is not None
+            await self._conn.wait_closed()
+            self._conn = None
+            self._set(HostState.DOWN, "SSH connection lost")
+            state = HostState.RECONNECTING
+
+    async def close(self) -> None:
+        await cancel_all([*self._tasks, *self._pipes])
+        if self._conn is not None:
+            self._conn.close()
+            await self._conn.wait_closed()
+            self._conn = None
+        self._set(HostState.CLOSED, None)
+
+    # -- sockets on the host --------------------------------------------------
+
+    async def open_socket(self, path: str) -> socket.socket:
+        """A local socket connected to the unix socket ``path`` on the host."""
+        conn = await self.connection()
+        try:
+            remote_reader, remote_writer = await conn.open_unix_connection(path)
+        except asyncssh.ChannelOpenError as error:
+            raise HostUnavailable(f"QMP socket {path} cannot be opened on host {self.name} "
+                                  f"(sshd: {error.reason}: no such socket, or not allowed)") from None
+        except (asyncssh.Error, OSError) as error:
+            raise HostUnavailable(f"host {self.name}: {getattr(error, 'reason', None) or error}") from None
+        ours, theirs = socket.socketpair()
+        local_reader, local_writer = await asyncio.open_connection(sock=ours)
+        pipe = asyncio.create_task(self._pipe(remote_reader, remote_writer, local_reader, local_writer),
+                                   name=f"{self.name}-pipe")
+        self._pipes.add(pipe)
+        pipe.add_done_callback(self._pipes.discard)
+        return theirs
+
+    async def _pipe(self, remote_reader: asyncssh.SSHReader[bytes], remote_writer: asyncssh.SSHWriter[bytes],
+                    local_reader: asyncio.StreamReader, local_writer: asyncio.StreamWriter) -> None:
+        try:
+            await asyncio.gather(_copy(remote_reader, local_writer), _copy(local_reader, remote_writer))
+        finally:
+            remote_writer.close()
+            local_writer.close()
+
+
+async def _copy(reader: asyncio.StreamReader | asyncssh.SSHReader[bytes],
+                writer: asyncio.StreamWriter | asyncssh.SSHWriter[bytes]) -> None:
+    """Copy until end of file or a broken side; then close the other, so both ends see it."""
+    try:
+        while data := await reader.read(_COPY_CHUNK):
+            writer.write(data)
+            await writer.drain()
+    except (OSError, asyncssh.Error, EOFError):
+        pass
+    finally:
+        writer.close()
+
+
+@dataclass(frozen=True)
+class RemoteSocket:
+    """A QMP socket path on an SSH host, as a VMSession's address."""
+
+    host: SSHHost
+    path: str
+
+    def __str__(self) -> str:
+        return f"{self.host.name}:{self.path}"
