@@ -21,7 +21,7 @@ from migtui.model.convergence import Verdict
 from migtui.model.link import LinkState
 from migtui.model.sample import ACTIVE_STATES
 from migtui.qmp.updates import SampleTaken, Update
-from migtui.record.hosts import host_of
+from migtui.record.hosts import host_label
 
 LABELS = ["vm", "host", "group"]
 OUTCOMES = {"completed": "succeeded", "failed": "failed", "cancelled": "cancelled"}
@@ -44,10 +44,7 @@ class FleetCollector(Collector):
             self.outcomes[(update.vm, OUTCOMES[status])] += 1
 
     def _labels(self, name: str) -> list[str]:
-        state = self.fleet.states[name]
-        session = getattr(self.fleet, "sessions", {}).get(name)
-        host = getattr(self.fleet, "hosts", {}).get(name) or host_of(getattr(session, "address", None))
-        return [name, host, state.group or ""]
+        return [name, host_label(self.fleet, name), self.fleet.states[name].group or ""]
 
     def collect(self) -> Iterator[Metric]:
         def gauge(name: str, doc: str, extra: list[str] | None = None) -> GaugeMetricFamily:

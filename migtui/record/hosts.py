@@ -6,6 +6,15 @@ import socket
 from typing import Any
 
 
+def host_label(fleet: Any, name: str) -> str:
+    """The VM's inventory host (``[[host]]`` name) when it has one, else where its QMP address points."""
+    state = fleet.states.get(name)
+    if state is not None and state.host:
+        return str(state.host)
+    session = getattr(fleet, "sessions", {}).get(name)
+    return host_of(getattr(session, "address", None))
+
+
 def host_of(address: Any) -> str:
     """The host of a ``(host, port)`` QMP address; this machine for a unix socket."""
     if isinstance(address, tuple) and address:

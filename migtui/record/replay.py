@@ -24,6 +24,7 @@ from migtui.model.events import QMPEvent
 from migtui.model.vm_state import VMState
 from migtui.qmp.gate import CommandGate
 from migtui.model.link import LinkState
+from migtui.qmp.hosts import HostPool
 from migtui.qmp.updates import Aspect, EventReceived, SampleTaken, Update, VMChanged
 from migtui.record.reader import RecordedEntry, RecordedSample, Recording
 
@@ -54,9 +55,10 @@ class ReplayFleet:
         self.gate = CommandGate(read_only=True)
         self.sessions: dict[str, Any] = {}
         self.states: dict[str, VMState] = {}
+        self.hosts = HostPool()
+        """No SSH host is reached from a recording (the VMs' host names are in their states)."""
         self.policies: dict[str, Any] = {}
         """None run on a recording (the steps they took are recorded entries)."""
-        self.hosts: dict[str, str] = {}
         self.follow = follow
         self.speed = speed
         self.paused = paused
@@ -238,11 +240,10 @@ class ReplayFleet:
     def _add_vms(self) -> None:
         for vm in self.recording.vms.values():
             if vm.name not in self.states:
-                self.states[vm.name] = VMState(vm.name, group=vm.group, notes=vm.notes)
-                self.hosts[vm.name] = vm.host or ""
+                self.states[vm.name] = VMState(vm.name, group=vm.group, notes=vm.notes, host=vm.host or None)
 
     def _rebuild(self, name: str, state: VMState, at: float) -> None:
-        fresh = VMState(name, group=state.group, notes=state.notes)
+        fresh = VMState(name, group=state.group, notes=state.notes, host=state.host)
         state.tracker = fresh.tracker  # the widgets keep the state object, not its parts
         state.events.clear()
         state.jobs = fresh.jobs

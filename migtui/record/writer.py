@@ -25,7 +25,7 @@ from migtui.qmp.tasks import cancel_all
 from migtui.qmp.updates import EventReceived, PolicyStep, SampleTaken, Update, VMChanged
 from migtui.record.audit_tee import tee_audit
 from migtui.record.codec import dumps, plain, split
-from migtui.record.hosts import host_of
+from migtui.record.hosts import host_label
 from migtui.record.retention import Retention
 from migtui.record.schema import HOT_COLUMNS, RecordingError, connect
 
@@ -266,8 +266,7 @@ class Recorder:
 
     def _vm_id(self, name: str, fleet: Any) -> int:
         state = fleet.states.get(name)
-        session = getattr(fleet, "sessions", {}).get(name)
-        host = host_of(session.address) if session is not None else None
+        host = host_label(fleet, name) if name in fleet.states else None
         group, notes = (state.group, state.notes) if state is not None else (None, None)
         self.conn.execute("INSERT INTO vms (name, grp, notes, host) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO "
                           "UPDATE SET grp = excluded.grp, notes = excluded.notes, host = excluded.host",
