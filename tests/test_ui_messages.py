@@ -280,3 +280,24 @@ async def test_the_filter_finds_the_vms_of_a_host() -> None:
         await pilot.press("slash", *"hv2", "enter")
         await pilot.pause()
         assert sorted(row.key.value for row in table.ordered_rows) == ["db-1", "web-1"]
+
+
+async def test_the_host_column_shows_where_each_vm_runs_and_only_for_a_fleet_of_hosts() -> None:
+    fleet = recorded_fleet()
+    app = MigtuiApp(fleet, start_fleet=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert "host" not in app.screen.query_one(FleetTable).shown_columns  # one machine: nothing to tell
+
+    fleet = recorded_fleet()
+    fleet.states["db-1"].host = "hv-a"
+    fleet.states["web-1"].host = "hv-b"
+    fleet.states["web-1"].link_error = "host hv-b down: connection refused"
+    app = MigtuiApp(fleet, start_fleet=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(FleetTable)
+        assert table.shown_columns[:2] == ("name", "host")
+        assert cell(app, "db-1", "host") == "hv-a" and cell(app, "batch-1", "host") == "-"
+        down = table.get_cell("web-1", "host")
+        assert down.plain == "hv-b" and down.style != table.get_cell("db-1", "host").style

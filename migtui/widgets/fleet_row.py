@@ -32,6 +32,7 @@ TREND_WIDTH = 6
 # the table shows as many whole columns as its width holds (columns_that_fit).
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("name", "VM", 10),
+    ("host", "host", 8),
     ("link", "link", 4),
     ("status", "migration", 9),
     ("pass", "pass", 4),
@@ -55,12 +56,18 @@ SHORT_STATUS = {"postcopy-active": "postcopy", "pre-switchover": "pre-switch", "
                 "postcopy-recover": "pc-recover", "wait-unplug": "unplug"}
 
 
-def columns_that_fit(width: int, name_width: int) -> tuple[str, ...]:
+HOST_COLUMN = "host"
+"""Shown only when some VM of the fleet is on an inventory host (a fleet of this machine has none)."""
+
+
+def columns_that_fit(width: int, name_width: int, with_host: bool = False) -> tuple[str, ...]:
     """The keys of the columns shown in ``width`` cells: whole columns in the order of COLUMNS,
     never one cut (the name always, however narrow)."""
     shown: list[str] = []
     used = 0
     for key, _, column_width in COLUMNS:
+        if key == HOST_COLUMN and not with_host:
+            continue
         needed = (name_width if key == "name" else column_width) + 2 * CELL_PADDING
         if shown and used + needed > width:
             break
@@ -115,6 +122,8 @@ class FleetRow:
         run = state.run_state or "?"
         cells = {
             "name": Text(self.vm, style=p.bad if state.link is LinkState.DISCONNECTED else p.plain),
+            "host": Text(state.host or "-", style=p.bad if state.link_error and state.link_error.startswith("host ")
+                         else (p.plain if state.host else p.muted)),
             "link": Text(link, style=link_style),
             "run": Text(run, style=p.muted if state.link is not LinkState.CONNECTED else _run_style(run, p)),
             "status": Text(SHORT_STATUS.get(status, status) if status != "none" else "-", style=_status_style(status, p)),

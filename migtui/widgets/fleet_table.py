@@ -30,7 +30,7 @@ from migtui.model.vm_state import VMState
 from migtui.qmp.updates import Aspect
 from migtui.widgets.cell_styles import DEFAULT_PALETTE, CellPalette
 from migtui.widgets.feed import EventArrived, FleetFeed, SampleArrived, StateUpdated
-from migtui.widgets.fleet_row import CELL_PADDING, COLUMNS, SORTABLE, FleetRow, columns_that_fit
+from migtui.widgets.fleet_row import CELL_PADDING, COLUMNS, HOST_COLUMN, SORTABLE, FleetRow, columns_that_fit
 
 ROW_INTERVAL = 1.0
 """Seconds between two repaints of a row by samples. Once a second is what
@@ -78,13 +78,14 @@ class FleetTable(DataTable[Text]):
         self._flushed_at: dict[str, float] = {}
         self._palette: CellPalette = DEFAULT_PALETTE
         self._name_width = min(max([4, *(len(name) for name in states)]), 24)
+        self._with_host = any(state.host for state in states.values())
         self.shown_columns: tuple[str, ...] = ()
         """The keys of the columns in view, in order (as many as the width holds)."""
 
     # -- life cycle ---------------------------------------------------------
 
     def on_mount(self) -> None:
-        self._add_columns(tuple(key for key, _, _ in COLUMNS))
+        self._add_columns(tuple(key for key, _, _ in COLUMNS if key != HOST_COLUMN or self._with_host))
         self._palette = CellPalette.from_theme(self.app.theme_variables)
         self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
         for name in self.states:
@@ -101,7 +102,7 @@ class FleetTable(DataTable[Text]):
 
     def on_resize(self) -> None:
         # One column stays free for the vertical scrollbar a long fleet brings.
-        wanted = columns_that_fit(self.size.width - 1, self._name_width)
+        wanted = columns_that_fit(self.size.width - 1, self._name_width, self._with_host)
         if wanted == self.shown_columns:
             return
         keep = self.highlighted_vm
