@@ -32,8 +32,10 @@ TINY_DOWNTIME = Scenario("tiny", dirty_mib=8, dirty_rate_mib_s=100, bandwidth_mi
 SLOW_WRITER_TINY_LIMIT = Scenario("slow", dirty_mib=32, dirty_rate_mib_s=8, bandwidth_mib_s=16, downtime_ms=5)
 POSTCOPY = Scenario("post", dirty_mib=48, dirty_rate_mib_s=100, bandwidth_mib_s=16, downtime_ms=100,
                     capabilities={"postcopy-ram": True})
+# Throttling from 50 % in steps of 20 % (QEMU's defaults are 20 and 10) keeps the test short.
 AUTO_CONVERGE = Scenario("auto", dirty_mib=48, dirty_rate_mib_s=100, bandwidth_mib_s=16, downtime_ms=100,
-                         capabilities={"auto-converge": True})
+                         capabilities={"auto-converge": True},
+                         parameters={"cpu-throttle-initial": 50, "cpu-throttle-increment": 20})
 
 # Every action the model may advise for each non-converging scenario: if it
 # starts advising another, the test says so instead of leaving it untried.

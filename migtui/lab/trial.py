@@ -35,11 +35,13 @@ class Scenario:
     downtime_ms: int
     mem_mib: int = 128
     capabilities: dict[str, bool] = field(default_factory=dict)
+    parameters: dict[str, int] = field(default_factory=dict)
+    """Other migration parameters the migration starts with (QEMU's spelling)."""
 
     @property
     def plan(self) -> MigrationPlan:
-        return MigrationPlan({"max-bandwidth": int(self.bandwidth_mib_s * MiB), "downtime-limit": self.downtime_ms},
-                             dict(self.capabilities))
+        return MigrationPlan({"max-bandwidth": int(self.bandwidth_mib_s * MiB), "downtime-limit": self.downtime_ms,
+                              **self.parameters}, dict(self.capabilities))
 
 
 @dataclass
