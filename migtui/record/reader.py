@@ -9,6 +9,7 @@ from __future__ import annotations
 import heapq
 import json
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,8 @@ from migtui.record.codec import join
 from migtui.record.schema import RecordingError, connect
 
 _BLOCK_COLUMNS = "first_id, run, vm, last_id, first_ms, last_ms, data"
+DECODED_BLOCKS = 128
+"""Blocks kept decoded: reading in id order goes through every VM's current block for each chunk."""
 
 
 @dataclass(frozen=True)
@@ -72,9 +75,6 @@ class _Block:
     last_ms: int
     data: bytes
 
-    def records(self) -> list[Record]:
-        return decode(self.data, self.first_id, self.first_ms)
-
 
 class Recording:
     def __init__(self, path: Path) -> None:
@@ -83,6 +83,7 @@ class Recording:
         self.vms = self._vms()
         self._names = {vm.id: vm.name for vm in self.vms.values()}
         self._shapes: dict[int, str] = {}
+        self._decoded: OrderedDict[tuple[int, int, int], list[Record]] = OrderedDict()
 
     def close(self) -> None:
         self.conn.close()
@@ -129,7 +130,7 @@ class Recording:
         at_ms, ids = round(at * 1000), [0]
         for vm in self.vms.values():
             for block in self._blocks("vm = ? AND first_ms <= ?", (vm.id, at_ms), "first_ms DESC", 1):
-                ids.extend(r.id for r in block.records() if r.wall_ms <= at_ms)
+                ids.extend(r.id for r in self._records(block) if r.wall_ms <= at_ms)
         return max(ids)
 
     def samples(self, vm: str | None = None, *, since: float | None = None, until: float | None = None,
@@ -141,7 +142,7 @@ class Recording:
         for block in self._blocks(where, args, "first_ms DESC" if newest else "first_ms"):
             if newest and len(rows) >= newest and block.last_ms < sorted(r.wall for r in rows)[-newest] * 1000:
                 break  # every later block is older than the newest N already read
-            rows.extend(self._sample(block, r) for r in block.records() if keep(r))
+            rows.extend(self._sample(block, r) for r in self._records(block) if keep(r))
         rows.sort(key=lambda r: (r.wall, r.id))
         return rows[-newest:] if newest else rows
 
@@ -181,18 +182,20 @@ class Recording:
         vms = [self.vm_id(vm)] if vm is not None else [v.id for v in self.vms.values()]
         started = [b for v in vms for b in self._blocks("vm = ? AND first_id <= ?", (v, after), "first_id DESC", 1)]
         later = self._blocks(f"{where} AND first_id > ?", (*args, after), "first_id")
-        pending: list[tuple[int, RecordedSample]] = []
+        pending: list[tuple[int, Record, _Block]] = []  # ids are unique: nothing past them is compared
         out: list[RecordedSample] = []
         for block in heapq.merge(sorted(started, key=lambda b: b.first_id), later, key=lambda b: b.first_id):
-            while pending and pending[0][0] < block.first_id:
-                out.append(heapq.heappop(pending)[1])
+            while pending and pending[0][0] < block.first_id and len(out) < chunk:
+                _, record, holder = heapq.heappop(pending)
+                out.append(self._sample(holder, record))
             if len(out) >= chunk:
-                return out[:chunk]
-            for record in block.records():
+                return out
+            for record in self._records(block):
                 if keep(record):
-                    heapq.heappush(pending, (record.id, self._sample(block, record)))
+                    heapq.heappush(pending, (record.id, record, block))
         while pending and len(out) < chunk:
-            out.append(heapq.heappop(pending)[1])
+            _, record, holder = heapq.heappop(pending)
+            out.append(self._sample(holder, record))
         return out
 
     def _blocks(self, where: str, args: Sequence[Any], order: str, limit: int | None = None) -> Iterator[_Block]:
@@ -241,6 +244,17 @@ class Recording:
             clauses.append("s.wall_ms <= ?")
             args.append(round(until * 1000))
         return "WHERE " + " AND ".join(clauses), args
+
+    def _records(self, block: _Block) -> list[Record]:
+        key = (block.first_id, block.last_id, len(block.data))  # a block being filled grows: a new key
+        records = self._decoded.get(key)
+        if records is None:
+            records = self._decoded[key] = decode(block.data, block.first_id, block.first_ms)
+            if len(self._decoded) > DECODED_BLOCKS:
+                self._decoded.popitem(last=False)
+        else:
+            self._decoded.move_to_end(key)
+        return records
 
     def _sample(self, block: _Block, r: Record) -> RecordedSample:
         return RecordedSample(r.id, self._names.get(block.vm, "?"), block.run, r.wall_ms / 1000, r.mono_ms / 1000,
