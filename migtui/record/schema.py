@@ -23,7 +23,7 @@ HOT_FIELDS: tuple[tuple[str, ...], ...] = (
     ("ram", "pages-per-second"), ("ram", "precopy-bytes"),
 )
 """Members of ``query-migrate`` that change from one sample to the next: each
-has a column of ``samples``. Everything else of an answer (status, page size,
+is stored in a sample's record of its block (:mod:`migtui.record.blocks`). Everything else of an answer (status, page size,
 the RAM size, the rarely used streams) is its *shape*, stored once in ``shapes``."""
 
 HOT_COLUMNS = tuple("_".join(path).replace("-", "_") for path in HOT_FIELDS)
@@ -59,8 +59,9 @@ CREATE TABLE open_blocks (
     first_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL, data BLOB NOT NULL);
 """
 """Version 2: samples of a VM in blocks, each sample as its difference from the one before
-(:mod:`migtui.record.blocks`), a fifth of version 1's row a sample. A VM's block being filled is in
-``open_blocks`` (rewritten each second), so ``sample_blocks`` only ever gets whole blocks."""
+(:mod:`migtui.record.blocks`): about 20 bytes a migrating sample where version 1's row took 100.
+A VM's block being filled is in ``open_blocks`` (rewritten each second), so ``sample_blocks``
+only ever gets whole blocks."""
 
 
 def _blocks_from_rows(conn: sqlite3.Connection) -> None:
