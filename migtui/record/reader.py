@@ -11,6 +11,7 @@ import json
 import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,39 +113,42 @@ class Recording:
 
     def span(self) -> tuple[float, float] | None:
         """Wall-clock times of the first and the last thing recorded."""
-        first, last = [], []
-        for vm in self.vms.values():
-            blocks = [*self._blocks("vm = ?", (vm.id,), "first_ms", 1),
-                      *self._blocks("vm = ?", (vm.id,), "first_ms DESC", 1)]
-            if blocks:
-                first.append(min(b.first_ms for b in blocks))
-                last.append(max(b.last_ms for b in blocks))
-        row = self.conn.execute("SELECT min(wall_ms), max(wall_ms) FROM entries").fetchone()
-        if row[0] is not None:
-            first.append(row[0])
-            last.append(row[1])
-        return (min(first) / 1000, max(last) / 1000) if first else None
+        with self._snapshot():
+            first, last = [], []
+            for vm in self.vms.values():
+                blocks = [*self._blocks("vm = ?", (vm.id,), "first_ms", 1),
+                          *self._blocks("vm = ?", (vm.id,), "first_ms DESC", 1)]
+                if blocks:
+                    first.append(min(b.first_ms for b in blocks))
+                    last.append(max(b.last_ms for b in blocks))
+            row = self.conn.execute("SELECT min(wall_ms), max(wall_ms) FROM entries").fetchone()
+            if row[0] is not None:
+                first.append(row[0])
+                last.append(row[1])
+            return (min(first) / 1000, max(last) / 1000) if first else None
 
     def last_sample_before(self, at: float) -> int:
         """The id of the last sample taken at or before ``at`` (0: none)."""
-        at_ms, ids = round(at * 1000), [0]
-        for vm in self.vms.values():
-            for block in self._blocks("vm = ? AND first_ms <= ?", (vm.id, at_ms), "first_ms DESC", 1):
-                ids.extend(r.id for r in self._records(block) if r.wall_ms <= at_ms)
-        return max(ids)
+        with self._snapshot():
+            at_ms, ids = round(at * 1000), [0]
+            for vm in self.vms.values():
+                for block in self._blocks("vm = ? AND first_ms <= ?", (vm.id, at_ms), "first_ms DESC", 1):
+                    ids.extend(r.id for r in self._records(block) if r.wall_ms <= at_ms)
+            return max(ids)
 
     def samples(self, vm: str | None = None, *, since: float | None = None, until: float | None = None,
                 after_id: int = 0, newest: int | None = None) -> list[RecordedSample]:
         """Samples in time order; ``newest=N``: only the last N (of ``vm``, before ``until``)."""
-        where, args = self._block_where(self.vm_id(vm) if vm is not None else None, since, until, after_id)
-        keep = self._keep(since, until, after_id)
-        rows: list[RecordedSample] = []
-        for block in self._blocks(where, args, "first_ms DESC" if newest else "first_ms"):
-            if newest and len(rows) >= newest and block.last_ms < sorted(r.wall for r in rows)[-newest] * 1000:
-                break  # every later block is older than the newest N already read
-            rows.extend(self._sample(block, r) for r in self._records(block) if keep(r))
-        rows.sort(key=lambda r: (r.wall, r.id))
-        return rows[-newest:] if newest else rows
+        with self._snapshot():
+            where, args = self._block_where(self.vm_id(vm) if vm is not None else None, since, until, after_id)
+            keep = self._keep(since, until, after_id)
+            rows: list[RecordedSample] = []
+            for block in self._blocks(where, args, "first_ms DESC" if newest else "first_ms"):
+                if newest and len(rows) >= newest and block.last_ms < sorted(r.wall for r in rows)[-newest] * 1000:
+                    break  # every later block is older than the newest N already read
+                rows.extend(self._sample(block, r) for r in self._records(block) if keep(r))
+            rows.sort(key=lambda r: (r.wall, r.id))
+            return rows[-newest:] if newest else rows
 
     def entries(self, vm: str | None = None, kinds: Sequence[str] | None = None, *, since: float | None = None,
                 until: float | None = None, after_id: int = 0, newest: int | None = None,
@@ -176,27 +180,41 @@ class Recording:
     def sample_chunk(self, after: int, chunk: int, vm: str | None = None, since: float | None = None,
                      until: float | None = None) -> list[RecordedSample]:
         """The first ``chunk`` samples after the id ``after``, in id order (the order they were taken in)."""
-        where, args = self._block_where(self.vm_id(vm) if vm is not None else None, since, until, after)
-        keep = self._keep(since, until, after)
-        # A VM's block that began at or before ``after`` may hold later samples; then blocks by first id.
-        vms = [self.vm_id(vm)] if vm is not None else [v.id for v in self.vms.values()]
-        started = [b for v in vms for b in self._blocks("vm = ? AND first_id <= ?", (v, after), "first_id DESC", 1)]
-        later = self._blocks(f"{where} AND first_id > ?", (*args, after), "first_id")
-        pending: list[tuple[int, Record, _Block]] = []  # ids are unique: nothing past them is compared
-        out: list[RecordedSample] = []
-        for block in heapq.merge(sorted(started, key=lambda b: b.first_id), later, key=lambda b: b.first_id):
-            while pending and pending[0][0] < block.first_id and len(out) < chunk:
+        with self._snapshot():
+            where, args = self._block_where(self.vm_id(vm) if vm is not None else None, since, until, after)
+            keep = self._keep(since, until, after)
+            # A VM's block that began at or before ``after`` may hold later samples; then blocks by first id.
+            vms = [self.vm_id(vm)] if vm is not None else [v.id for v in self.vms.values()]
+            started = [b for v in vms for b in self._blocks("vm = ? AND first_id <= ?", (v, after), "first_id DESC", 1)]
+            later = self._blocks(f"{where} AND first_id > ?", (*args, after), "first_id")
+            pending: list[tuple[int, Record, _Block]] = []  # ids are unique: nothing past them is compared
+            out: list[RecordedSample] = []
+            for block in heapq.merge(sorted(started, key=lambda b: b.first_id), later, key=lambda b: b.first_id):
+                while pending and pending[0][0] < block.first_id and len(out) < chunk:
+                    _, record, holder = heapq.heappop(pending)
+                    out.append(self._sample(holder, record))
+                if len(out) >= chunk:
+                    return out
+                for record in self._records(block):
+                    if keep(record):
+                        heapq.heappush(pending, (record.id, record, block))
+            while pending and len(out) < chunk:
                 _, record, holder = heapq.heappop(pending)
                 out.append(self._sample(holder, record))
-            if len(out) >= chunk:
-                return out
-            for record in self._records(block):
-                if keep(record):
-                    heapq.heappush(pending, (record.id, record, block))
-        while pending and len(out) < chunk:
-            _, record, holder = heapq.heappop(pending)
-            out.append(self._sample(holder, record))
-        return out
+            return out
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """One read transaction: a block the recorder moves from ``open_blocks`` to ``sample_blocks``
+        meanwhile is seen in exactly one of them."""
+        if self.conn.in_transaction:
+            yield
+            return
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.conn.execute("COMMIT")
 
     def _blocks(self, where: str, args: Sequence[Any], order: str, limit: int | None = None) -> Iterator[_Block]:
         """Blocks, whole and being filled, matching ``where``, in ``order`` (a column, maybe DESC)."""
