@@ -63,6 +63,10 @@ def _int(value: object) -> TypeGuard[int]:
     return type(value) is int
 
 
+_PREDICTED = frozenset({"ram_normal_bytes", "total_time", "ram_remaining", "ram_transferred", "ram_precopy_bytes"})
+"""The members :func:`_predict` has a guess for (the others: their previous value)."""
+
+
 def _predict(name: str, prev: dict[str, Any], cur: dict[str, Any], wall_step: int) -> Any:
     """What ``name`` is expected to be from the previous record and the members of this one decoded
     before it (None: no guess, the previous value is the base)."""
@@ -115,7 +119,7 @@ def encode(prev: Record | None, rec: Record, out: bytearray) -> None:
     now = dict(zip(HOT_COLUMNS, rec.hot))
     mask, values = 0, bytearray()
     for bit, name in enumerate(_ORDER):
-        value, guess = now[name], _predict(name, before, now, wall_step)
+        value, guess = now[name], _predict(name, before, now, wall_step) if name in _PREDICTED else None
         base = before[name] if guess is None else guess
         if _same(value, base):
             continue
@@ -168,7 +172,7 @@ def decode(data: bytes, first_id: int, first_ms: int) -> list[Record]:
         now: dict[str, Any] = {}
         mask = head >> _FLAGS
         for bit, name in enumerate(_ORDER):
-            guess = _predict(name, before, now, wall_step)
+            guess = _predict(name, before, now, wall_step) if name in _PREDICTED else None
             base = before[name] if guess is None else guess
             if not mask >> bit & 1:
                 now[name] = base
@@ -206,12 +210,14 @@ class OpenBlock:
     prefix_ms: int = 0
     """The latest time of the records in ``prefix``."""
     count: int = 0
+    _last_key: tuple[int, int, int | None] | None = None
+    _last_bytes: bytes = b""
 
     def add(self, rec: Record) -> None:
         if self.last is None:
             self.first_id, self.first_ms = rec.id, rec.wall_ms
         else:
-            encode(self.before_last, self.last, self.prefix)
+            self.prefix += self._encoded_last()
             self.prefix_ms = max(self.prefix_ms, _end(self.last))
             self.before_last = self.last
         self.last = rec
@@ -221,10 +227,17 @@ class OpenBlock:
         return self.count >= BLOCK_SAMPLES or wall_ms - self.first_ms > BLOCK_SPAN_MS
 
     def data(self) -> bytes:
-        out = bytearray(self.prefix)
-        if self.last is not None:
+        return bytes(self.prefix + self._encoded_last()) if self.last is not None else bytes(self.prefix)
+
+    def _encoded_last(self) -> bytes:
+        """The last record encoded; once a second and once more when the next comes, so it is kept."""
+        assert self.last is not None
+        key = (self.last.id, self.last.repeats, self.last.until_ms)
+        if self._last_key != key:
+            out = bytearray()
             encode(self.before_last, self.last, out)
-        return bytes(out)
+            self._last_key, self._last_bytes = key, bytes(out)
+        return self._last_bytes
 
     def row(self) -> tuple[Any, ...]:
         """(first_id, run, vm, last_id, first_ms, last_ms, data), as the block tables hold it."""
