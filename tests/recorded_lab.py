@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -20,11 +19,11 @@ from migtui.lab import Lab
 from migtui.lab.control import ControlClient
 from migtui.qmp.migration import MigrationPlan, start_migration
 from migtui.qmp.session import VMSession
+from migtui.record.reader import Recording
+from migtui.record.schema import RecordingError
 
 MiB = 1 << 20
 # 8 MiB rewritten at 2.5 MiB/s against 4 MiB/s: about 8 passes in about 6 s, then it converges.
-VM1_IN_STATUS = ("SELECT count(*) FROM samples JOIN shapes ON shapes.id = samples.shape JOIN vms ON vms.id = "
-                 "samples.vm WHERE vms.name = 'vm1' AND json_extract(shapes.json, '$.status') = ?")
 PLAN = {"max-bandwidth": 4 * MiB, "downtime-limit": 50}
 
 
@@ -38,17 +37,13 @@ class LabRecording:
     started_at: float
 
 
-def committed(db: Path, sql: str, args: tuple = ()) -> Any:
-    """One value read straight from the file with sqlite3, as another program would."""
-    if not db.exists():
-        return None
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+def committed(db: Path, status: str | None = None) -> int:
+    """How many vm1 samples (of ``status``) the file holds, read as another process would."""
     try:
-        return conn.execute(sql, args).fetchone()[0]
-    except sqlite3.OperationalError:
-        return None  # not created yet
-    finally:
-        conn.close()
+        with Recording(db) as recording:
+            return sum(1 for s in recording.samples("vm1") if status in (None, s.status))
+    except RecordingError:
+        return 0  # not created yet, or vm1 not in it yet
 
 
 async def wait_for(predicate, timeout: float, what: str) -> None:
@@ -77,13 +72,12 @@ async def record_a_migration(directory: Path) -> LabRecording:
             async with await ControlClient.connect(src.ctl_path) as ctl:
                 await ctl.wait_guest(passes=1, timeout=60)  # zero pages would cost nothing to migrate
             running.append(recorder(db, inventory, directory))
-            vm1_samples = "SELECT count(*) FROM samples JOIN vms ON vms.id = samples.vm WHERE vms.name = 'vm1'"
-            await wait_for(lambda: (committed(db, vm1_samples) or 0) > 0, 30, "the recorder's first sample")
+            await wait_for(lambda: committed(db) > 0, 30, "the recorder's first sample")
             started_at = time.time()
             # Through the lab's second QMP sockets: the recorder holds the first ones.
             async with VMSession("vm1", str(src.ctl_path)) as source, VMSession("vm1-dst", str(dst.ctl_path)) as target:
                 await start_migration(source, target, MigrationPlan(dict(PLAN)))
-                await wait_for(lambda: (committed(db, VM1_IN_STATUS, ("active",)) or 0) >= 3, 30,
+                await wait_for(lambda: (committed(db, "active")) >= 3, 30,
                                "active samples committed")
                 killed_at = time.time()
                 running[0].send_signal(signal.SIGKILL)
@@ -95,7 +89,7 @@ async def record_a_migration(directory: Path) -> LabRecording:
                     assert time.monotonic() < deadline, f"the migration did not complete: {final}"
                     final = await source.execute("query-migrate")
                     await asyncio.sleep(0.1)
-            await wait_for(lambda: (committed(db, VM1_IN_STATUS, ("completed",)) or 0) >= 1, 30,
+            await wait_for(lambda: (committed(db, "completed")) >= 1, 30,
                            "the completed sample committed")
             running[1].send_signal(signal.SIGTERM)
             running[1].wait(10)

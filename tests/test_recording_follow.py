@@ -8,7 +8,6 @@ recording too; the follower reads the file as ``migtui replay --follow`` does.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from pathlib import Path
 
@@ -30,13 +29,14 @@ MiB = 1 << 20
 
 
 def newest_vm1_sample(db: Path) -> tuple[int, int] | None:
-    """(id, wall_ms) of vm1's newest committed sample row, straight from SQLite."""
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        return conn.execute("SELECT s.id, s.wall_ms FROM samples s JOIN vms ON vms.id = s.vm "
-                            "WHERE vms.name = 'vm1' ORDER BY s.id DESC LIMIT 1").fetchone()
-    finally:
-        conn.close()
+    """(id, wall_ms) of vm1's newest committed sample, read by a reader of its own."""
+    if not db.exists():
+        return None
+    with Recording(db) as recording:
+        if "vm1" not in recording.vms:
+            return None
+        newest = recording.samples("vm1", newest=1)
+        return (newest[0].id, round(newest[0].wall * 1000)) if newest else None
 
 
 async def test_follow_shows_a_sample_within_two_seconds_of_its_writing_and_audit_entries_are_recorded(

@@ -46,9 +46,11 @@ def raw(db: Path, sql: str, args: tuple = ()) -> list[tuple]:
         conn.close()
 
 
-VM1_SAMPLES = ("SELECT s.run, s.wall_ms, json_extract(shapes.json, '$.status'), s.ram_remaining, s.ram_dirty_sync_count "
-               "FROM samples s JOIN shapes ON shapes.id = s.shape JOIN vms ON vms.id = s.vm "
-               "WHERE vms.name = 'vm1' ORDER BY s.id")
+def vm1_samples(db: Path) -> list[tuple]:
+    """(run, wall_ms, status, remaining, passes) of each vm1 sample committed, read by a reader of its own."""
+    with Recording(db) as recording:
+        return [(s.run, round(s.wall * 1000), s.status, s.answer.get("ram", {}).get("remaining"),
+                 s.answer.get("ram", {}).get("dirty-sync-count")) for s in recording.samples("vm1")]
 
 
 def migtui(*args: str) -> subprocess.CompletedProcess:
@@ -59,7 +61,7 @@ def test_a_recorder_killed_mid_migration_loses_at_most_a_second_and_the_file_hol
     db = recorded.db
     assert raw(db, "PRAGMA integrity_check") == [("ok",)]
     assert [row[0] for row in raw(db, "SELECT id FROM runs ORDER BY id")] == [1, 2]
-    rows = raw(db, VM1_SAMPLES)
+    rows = vm1_samples(db)
     first = [r for r in rows if r[0] == 1]
     second = [r for r in rows if r[0] == 2]
     assert any(r[2] == "active" for r in first), first
@@ -115,7 +117,7 @@ def test_report_of_a_vm_the_recording_does_not_hold_is_one_line(recorded):
 
 
 def test_samples_export_as_csv_and_json_lines(recorded):
-    rows = [r for r in raw(recorded.db, VM1_SAMPLES) if r[2] != "none"]
+    rows = [r for r in vm1_samples(recorded.db) if r[2] != "none"]
     csv_lines = migtui("report", str(recorded.db), "--csv", "-").stdout.splitlines()
     assert csv_lines[0].startswith("time,vm,status,pass,progress,remaining_bytes")
     assert len(csv_lines) == 1 + len(rows)
@@ -130,13 +132,13 @@ def _title(app: ReplayApp) -> str:
 
 
 async def test_replay_shows_the_recorded_figures_at_their_times_and_seeks_pauses_and_steps(recorded):
-    rows = [r for r in raw(recorded.db, VM1_SAMPLES) if r[2] == "active" and r[3]]
+    rows = [r for r in vm1_samples(recorded.db) if r[2] == "active" and r[3]]
     middle = rows[len(rows) // 2]
     at = middle[1] / 1000
 
     def shows_the_file_at(moment: float) -> bool:
-        """Whether the VM screen shows the newest vm1 sample of the file at ``moment`` (read from SQLite)."""
-        rows = [r for r in raw(recorded.db, VM1_SAMPLES) if r[1] <= round(moment * 1000)]
+        """Whether the VM screen shows the newest vm1 sample of the file at ``moment`` (read by a reader of its own)."""
+        rows = [r for r in vm1_samples(recorded.db) if r[1] <= round(moment * 1000)]
         title = _title(app)
         if not rows or rows[-1][2] == "none":
             return " left" not in title
@@ -157,7 +159,8 @@ async def test_replay_shows_the_recorded_figures_at_their_times_and_seeks_pauses
         await pilot.pause(0.3)
         assert (fleet.position, _title(app)) == before
         # Step: on to the next recorded sample (of any VM), still paused.
-        following = raw(recorded.db, "SELECT min(wall_ms) FROM samples WHERE wall_ms > ?", (middle[1],))[0][0]
+        with Recording(recorded.db) as other:
+            following = min(round(s.wall * 1000) for s in other.samples(since=(middle[1] + 1) / 1000))
         await pilot.press("full_stop")
         assert round(fleet.position * 1000) == following and fleet.paused
         # Seek back and on again: the figures as they were at each moment.
@@ -171,8 +174,7 @@ async def test_replay_shows_the_recorded_figures_at_their_times_and_seeks_pauses
         fleet.seek(at)
         await pilot.press("plus", "plus", "plus")
         assert fleet.speed == 8
-        end = raw(recorded.db, "SELECT max(s.wall_ms) FROM samples s JOIN vms ON vms.id = s.vm "
-                               "WHERE vms.name = 'vm1'")[0][0] / 1000
+        end = vm1_samples(recorded.db)[-1][1] / 1000
         started = time.monotonic()
         await pilot.press("space")
         await settle(pilot, lambda: "completed" in _title(app), 30, "the replayed migration to complete")
@@ -193,6 +195,6 @@ async def test_the_vm_screen_exports_its_samples(recorded, tmp_path, monkeypatch
         await settle(pilot, lambda: list(tmp_path.glob("migtui-vm1-*.jsonl")), 5, "the export written")
     recording.close()
     objects = [json.loads(line) for line in next(tmp_path.glob("migtui-vm1-*.jsonl")).read_text().splitlines()]
-    rows = raw(recorded.db, VM1_SAMPLES)
+    rows = vm1_samples(recorded.db)
     assert [o["sample"]["status"] for o in objects] == [r[2] for r in rows]
     assert len(next(tmp_path.glob("migtui-vm1-*.csv")).read_text().splitlines()) == 1 + len(rows)

@@ -6,15 +6,23 @@ writes (WAL lets readers see each committed second).
 
 from __future__ import annotations
 
+import heapq
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from migtui.record.blocks import Record, decode
 from migtui.record.codec import join
-from migtui.record.schema import HOT_COLUMNS, RecordingError, connect
+from migtui.record.schema import RecordingError, connect
+
+_BLOCK_COLUMNS = "first_id, run, vm, last_id, first_ms, last_ms, data"
+DECODED_BLOCKS = 128
+"""Blocks kept decoded: reading in id order goes through every VM's current block for each chunk."""
 
 
 @dataclass(frozen=True)
@@ -58,12 +66,25 @@ class RecordedEntry:
     data: Any
 
 
+@dataclass(frozen=True)
+class _Block:
+    first_id: int
+    run: int
+    vm: int
+    last_id: int
+    first_ms: int
+    last_ms: int
+    data: bytes
+
+
 class Recording:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.conn = connect(self.path, write=False)
         self.vms = self._vms()
         self._names = {vm.id: vm.name for vm in self.vms.values()}
+        self._shapes: dict[int, str] = {}
+        self._decoded: OrderedDict[tuple[int, int, int], list[Record]] = OrderedDict()
 
     def close(self) -> None:
         self.conn.close()
@@ -92,40 +113,42 @@ class Recording:
 
     def span(self) -> tuple[float, float] | None:
         """Wall-clock times of the first and the last thing recorded."""
-        # Per VM through the (vm, wall_ms) index: samples have no index on time alone (it would
-        # cost a tenth of the file), and their ids are in time order.
-        first, last = [], []
-        for vm in self.vms.values():
-            row = self.conn.execute("SELECT min(wall_ms), max(wall_ms) FROM samples WHERE vm = ?", (vm.id,)).fetchone()
+        with self._snapshot():
+            first, last = [], []
+            for vm in self.vms.values():
+                blocks = [*self._blocks("vm = ?", (vm.id,), "first_ms", 1),
+                          *self._blocks("vm = ?", (vm.id,), "first_ms DESC", 1)]
+                if blocks:
+                    first.append(min(b.first_ms for b in blocks))
+                    last.append(max(b.last_ms for b in blocks))
+            row = self.conn.execute("SELECT min(wall_ms), max(wall_ms) FROM entries").fetchone()
             if row[0] is not None:
-                until = self.conn.execute("SELECT coalesce(until_ms, wall_ms) FROM samples WHERE vm = ? "
-                                          "ORDER BY wall_ms DESC LIMIT 1", (vm.id,)).fetchone()[0]
                 first.append(row[0])
-                last.append(max(row[1], until))
-        row = self.conn.execute("SELECT min(wall_ms), max(wall_ms) FROM entries").fetchone()
-        if row[0] is not None:
-            first.append(row[0])
-            last.append(row[1])
-        return (min(first) / 1000, max(last) / 1000) if first else None
+                last.append(row[1])
+            return (min(first) / 1000, max(last) / 1000) if first else None
 
     def last_sample_before(self, at: float) -> int:
         """The id of the last sample taken at or before ``at`` (0: none)."""
-        ids = [self.conn.execute("SELECT coalesce(max(id), 0) FROM samples WHERE vm = ? AND wall_ms <= ?",
-                                 (vm.id, round(at * 1000))).fetchone()[0] for vm in self.vms.values()]
-        return max(ids, default=0)
+        with self._snapshot():
+            at_ms, ids = round(at * 1000), [0]
+            for vm in self.vms.values():
+                for block in self._blocks("vm = ? AND first_ms <= ?", (vm.id, at_ms), "first_ms DESC", 1):
+                    ids.extend(r.id for r in self._records(block) if r.wall_ms <= at_ms)
+            return max(ids)
 
     def samples(self, vm: str | None = None, *, since: float | None = None, until: float | None = None,
                 after_id: int = 0, newest: int | None = None) -> list[RecordedSample]:
         """Samples in time order; ``newest=N``: only the last N (of ``vm``, before ``until``)."""
-        where, args = self._where(vm, since, until, after_id)
-        order = "DESC" if newest else "ASC"
-        limit = f" LIMIT {int(newest)}" if newest else ""
-        cur = self.conn.execute(
-            f"SELECT s.id, s.vm, s.run, s.wall_ms, s.mono_ms, s.until_ms, s.repeats, shapes.json, "
-            f"{', '.join('s.' + c for c in HOT_COLUMNS)} FROM samples s JOIN shapes ON shapes.id = s.shape "
-            f"{where} ORDER BY s.wall_ms {order}, s.id {order}{limit}", args)
-        rows = [self._sample(row) for row in cur]
-        return rows[::-1] if newest else rows
+        with self._snapshot():
+            where, args = self._block_where(self.vm_id(vm) if vm is not None else None, since, until, after_id)
+            keep = self._keep(since, until, after_id)
+            rows: list[RecordedSample] = []
+            for block in self._blocks(where, args, "first_ms DESC" if newest else "first_ms"):
+                if newest and len(rows) >= newest and block.last_ms < sorted(r.wall for r in rows)[-newest] * 1000:
+                    break  # every later block is older than the newest N already read
+                rows.extend(self._sample(block, r) for r in self._records(block) if keep(r))
+            rows.sort(key=lambda r: (r.wall, r.id))
+            return rows[-newest:] if newest else rows
 
     def entries(self, vm: str | None = None, kinds: Sequence[str] | None = None, *, since: float | None = None,
                 until: float | None = None, after_id: int = 0, newest: int | None = None,
@@ -156,13 +179,76 @@ class Recording:
 
     def sample_chunk(self, after: int, chunk: int, vm: str | None = None, since: float | None = None,
                      until: float | None = None) -> list[RecordedSample]:
-        # Rows are in id order, which is the order they were taken in.
-        where, args = self._where(vm, since, until, after)
-        cur = self.conn.execute(
-            f"SELECT s.id, s.vm, s.run, s.wall_ms, s.mono_ms, s.until_ms, s.repeats, shapes.json, "
-            f"{', '.join('s.' + c for c in HOT_COLUMNS)} FROM samples s JOIN shapes ON shapes.id = s.shape "
-            f"{where} ORDER BY s.id LIMIT {int(chunk)}", args)
-        return [self._sample(row) for row in cur]
+        """The first ``chunk`` samples after the id ``after``, in id order (the order they were taken in)."""
+        with self._snapshot():
+            where, args = self._block_where(self.vm_id(vm) if vm is not None else None, since, until, after)
+            keep = self._keep(since, until, after)
+            # A VM's block that began at or before ``after`` may hold later samples; then blocks by first id.
+            vms = [self.vm_id(vm)] if vm is not None else [v.id for v in self.vms.values()]
+            started = [b for v in vms for b in self._blocks("vm = ? AND first_id <= ?", (v, after), "first_id DESC", 1)]
+            later = self._blocks(f"{where} AND first_id > ?", (*args, after), "first_id")
+            pending: list[tuple[int, Record, _Block]] = []  # ids are unique: nothing past them is compared
+            out: list[RecordedSample] = []
+            for block in heapq.merge(sorted(started, key=lambda b: b.first_id), later, key=lambda b: b.first_id):
+                while pending and pending[0][0] < block.first_id and len(out) < chunk:
+                    _, record, holder = heapq.heappop(pending)
+                    out.append(self._sample(holder, record))
+                if len(out) >= chunk:
+                    return out
+                for record in self._records(block):
+                    if keep(record):
+                        heapq.heappush(pending, (record.id, record, block))
+            while pending and len(out) < chunk:
+                _, record, holder = heapq.heappop(pending)
+                out.append(self._sample(holder, record))
+            return out
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """One read transaction: a block the recorder moves from ``open_blocks`` to ``sample_blocks``
+        meanwhile is seen in exactly one of them."""
+        if self.conn.in_transaction:
+            yield
+            return
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.conn.execute("COMMIT")
+
+    def _blocks(self, where: str, args: Sequence[Any], order: str, limit: int | None = None) -> Iterator[_Block]:
+        """Blocks, whole and being filled, matching ``where``, in ``order`` (a column, maybe DESC)."""
+        column, _, desc = order.partition(" ")
+        tail = f" ORDER BY {order}" + (f" LIMIT {int(limit)}" if limit else "")
+        queries = [self.conn.execute(f"SELECT {_BLOCK_COLUMNS} FROM {table} WHERE {where}{tail}", args)
+                   for table in ("sample_blocks", "open_blocks")]
+        index = _BLOCK_COLUMNS.split(", ").index(column)
+        merged = heapq.merge(*queries, key=lambda row: row[index], reverse=bool(desc))
+        for count, row in enumerate(merged):
+            if limit and count >= limit:
+                return
+            yield _Block(*row)
+
+    @staticmethod
+    def _block_where(vm_id: int | None, since: float | None, until: float | None,
+                     after_id: int) -> tuple[str, list[Any]]:
+        clauses, args = ["last_id > ?"], [after_id]
+        if vm_id is not None:
+            clauses.append("vm = ?")
+            args.append(vm_id)
+        if since is not None:
+            clauses.append("last_ms >= ?")
+            args.append(round(since * 1000))
+        if until is not None:
+            clauses.append("first_ms <= ?")
+            args.append(round(until * 1000))
+        return " AND ".join(clauses), args
+
+    @staticmethod
+    def _keep(since: float | None, until: float | None, after_id: int) -> Callable[[Record], bool]:
+        low = round(since * 1000) if since is not None else None
+        high = round(until * 1000) if until is not None else None
+        return lambda r: r.id > after_id and (low is None or r.wall_ms >= low) and (high is None or r.wall_ms <= high)
 
     def _where(self, vm: str | None, since: float | None, until: float | None, after_id: int) -> tuple[str, list]:
         clauses, args = ["s.id > ?"], [after_id]
@@ -177,10 +263,28 @@ class Recording:
             args.append(round(until * 1000))
         return "WHERE " + " AND ".join(clauses), args
 
-    def _sample(self, row: tuple[Any, ...]) -> RecordedSample:
-        ident, vm, run, wall_ms, mono_ms, until_ms, repeats, shape = row[:8]
-        return RecordedSample(ident, self._names.get(vm, "?"), run, wall_ms / 1000, mono_ms / 1000,
-                              until_ms / 1000 if until_ms is not None else None, repeats, join(shape, row[8:]))
+    def _records(self, block: _Block) -> list[Record]:
+        key = (block.first_id, block.last_id, len(block.data))  # a block being filled grows: a new key
+        records = self._decoded.get(key)
+        if records is None:
+            records = self._decoded[key] = decode(block.data, block.first_id, block.first_ms)
+            if len(self._decoded) > DECODED_BLOCKS:
+                self._decoded.popitem(last=False)
+        else:
+            self._decoded.move_to_end(key)
+        return records
+
+    def _sample(self, block: _Block, r: Record) -> RecordedSample:
+        return RecordedSample(r.id, self._names.get(block.vm, "?"), block.run, r.wall_ms / 1000, r.mono_ms / 1000,
+                              r.until_ms / 1000 if r.until_ms is not None else None, r.repeats,
+                              join(self._shape(r.shape), r.hot))
+
+    def _shape(self, shape: int) -> str:
+        known = self._shapes.get(shape)
+        if known is None:
+            row = self.conn.execute("SELECT json FROM shapes WHERE id = ?", (shape,)).fetchone()
+            known = self._shapes[shape] = row[0] if row else "{}"
+        return known
 
     def _vms(self) -> dict[str, RecordedVM]:
         try:

@@ -1,8 +1,9 @@
 """Deleting what is older than the retention, a little at a time.
 
 Rows go in chunks of a few thousand, one short transaction each, with the
-event loop free in between: polling and recording never wait long. A sample
-row of an idle VM that still repeats is kept (its ``until_ms`` is recent).
+event loop free in between: polling and recording never wait long. Samples
+go a block at a time; the answer of an idle VM that still repeats is kept
+(its block ends when it was last seen).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from collections.abc import Callable
 from migtui.errors import UsageError
 
 CHUNK = 5000
+BLOCK_CHUNK = 100
+"""Blocks per transaction: a block holds up to a few hundred samples."""
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -42,24 +45,23 @@ class Retention:
     async def once(self) -> int:
         """Delete one pass's worth; returns the rows deleted."""
         cutoff = round((time.time() - self.keep) * 1000)
-        # Sample ids are in time order and samples have no index on time alone: bound the scan by
-        # the last old id of each VM (found through the (vm, wall_ms) index).
+        # Whole blocks go, found VM by VM through the (vm, first_ms) index; a block being filled stays
+        # (the recorder rewrites it each second, and it ends within BLOCK_SPAN_MS of its start).
         vms = [row[0] for row in self.conn.execute("SELECT id FROM vms")]
-        last_old = max((self.conn.execute("SELECT coalesce(max(id), 0) FROM samples WHERE vm = ? AND wall_ms < ?",
-                                          (vm, cutoff)).fetchone()[0] for vm in vms), default=0)
+        statements = [("DELETE FROM sample_blocks WHERE first_id IN (SELECT first_id FROM sample_blocks WHERE vm = :vm "
+                       "AND first_ms < :cutoff AND last_ms < :cutoff LIMIT :blocks)", {"vm": vm}) for vm in vms]
+        statements.append(("DELETE FROM entries WHERE id IN (SELECT id FROM entries WHERE wall_ms < :cutoff "
+                           "LIMIT :chunk)", {}))
         deleted = 0
-        for statement in (
-            "DELETE FROM samples WHERE id IN (SELECT id FROM samples WHERE id <= :last AND wall_ms < :cutoff "
-            "AND coalesce(until_ms, wall_ms) < :cutoff ORDER BY id LIMIT :chunk)",
-            "DELETE FROM entries WHERE id IN (SELECT id FROM entries WHERE wall_ms < :cutoff LIMIT :chunk)",
-        ):
+        for statement, args in statements:
             while True:
                 with self.conn:
                     self.conn.execute("BEGIN IMMEDIATE")
-                    count = self.conn.execute(statement, {"cutoff": cutoff, "chunk": CHUNK, "last": last_old}).rowcount
+                    count = self.conn.execute(statement, {"cutoff": cutoff, "chunk": CHUNK, "blocks": BLOCK_CHUNK,
+                                                              **args}).rowcount
                 deleted += count
                 await asyncio.sleep(0)
-                if count < CHUNK:
+                if count < (BLOCK_CHUNK if args else CHUNK):
                     break
         if deleted:
             with self.conn:

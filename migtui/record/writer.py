@@ -2,9 +2,11 @@
 
 Rows wait in memory and are written in one transaction a second, so a
 SIGKILL loses at most the last second, and WAL mode keeps what was committed
-whole. A sample equal to the VM's previous one (an idle VM) is not a new row:
-the previous row's ``until_ms`` and ``repeats`` grow instead, which keeps a
-day of an idle fleet to a few rows. One recorder writes a file at a time.
+whole. A VM's samples go into blocks (:mod:`migtui.record.blocks`); the one
+being filled is rewritten in ``open_blocks`` each second. A sample equal to
+the VM's previous one (an idle VM) is not a new record: the previous one's
+``until`` and ``repeats`` grow instead, which keeps a day of an idle fleet to
+a few bytes. One recorder writes a file at a time.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ from migtui.model.sample import Sample
 from migtui.qmp.tasks import cancel_all
 from migtui.qmp.updates import EventReceived, PolicyStep, SampleTaken, Update, VMChanged
 from migtui.record.audit_tee import tee_audit
+from migtui.record.blocks import BLOCK_SPAN_MS, OpenBlock, Record
 from migtui.record.codec import dumps, plain, split
 from migtui.record.hosts import host_label
 from migtui.record.retention import Retention
-from migtui.record.schema import HOT_COLUMNS, RecordingError, connect
+from migtui.record.schema import RecordingError, connect
 
 FLUSH_EVERY = 1.0
 PREDICT_EVERY = 1.0
@@ -38,31 +41,23 @@ PREDICTION_REFRESH = 10.0
 SHAPE_TOUCH_EVERY = 60.0
 """Seconds between updates of a shape's ``last_ms`` (retention keeps shapes still in use)."""
 
-_SAMPLE_INSERT = (f"INSERT INTO samples (id, run, vm, wall_ms, mono_ms, shape, {', '.join(HOT_COLUMNS)}) "
-                  f"VALUES ({', '.join('?' * (6 + len(HOT_COLUMNS)))})")
-
-
-@dataclass
-class _Last:
-    """The VM's newest sample row, to tell a repeat from a change."""
-
-    row: int
-    shape: int
-    hot: tuple[Any, ...]
-    repeats: int = 0
-    until_ms: int = 0
+_BLOCK_COLUMNS = "first_id, run, vm, last_id, first_ms, last_ms, data"
+_CLOSE_OPEN_BLOCKS = (f"INSERT INTO sample_blocks ({_BLOCK_COLUMNS}) SELECT {_BLOCK_COLUMNS} FROM open_blocks",
+                      "DELETE FROM open_blocks")
 
 
 @dataclass
 class _Batch:
     shapes: list[tuple[int, str, int]] = field(default_factory=list)
-    samples: list[tuple[Any, ...]] = field(default_factory=list)
-    repeats: dict[int, tuple[int, int]] = field(default_factory=dict)
+    blocks: list[tuple[Any, ...]] = field(default_factory=list)
+    """Whole blocks, for ``sample_blocks``."""
+    filling: set[str] = field(default_factory=set)
+    """VMs whose open block changed."""
     entries: list[tuple[Any, ...]] = field(default_factory=list)
     touched: dict[int, int] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.shapes or self.samples or self.repeats or self.entries or self.touched)
+        return bool(self.shapes or self.blocks or self.filling or self.entries or self.touched)
 
 
 class Recorder:
@@ -76,7 +71,7 @@ class Recorder:
         self.error: str | None = None
         self.failed = asyncio.Event()
         self._batch = _Batch()
-        self._last: dict[str, _Last] = {}
+        self._blocks: dict[str, OpenBlock] = {}
         self._facts: dict[tuple[str, str], Any] = {}
         self._predicted_at: dict[str, float] = {}
         self._shapes: dict[str, int] = {}
@@ -89,11 +84,15 @@ class Recorder:
             "INSERT INTO runs (started, mono_origin, host, pid, version, command) VALUES (?, ?, ?, ?, ?, ?)",
             (time.time(), self.mono_origin, socket.gethostname(), os.getpid(), __version__,
              command or " ".join(["migtui", *sys.argv[1:]])))
-        self.run = cur.lastrowid
+        self.run = int(cur.lastrowid or 0)
+        with self.conn:  # a killed recorder's blocks being filled are whole now: nothing will add to them
+            self.conn.execute("BEGIN IMMEDIATE")
+            for statement in _CLOSE_OPEN_BLOCKS:
+                self.conn.execute(statement)
         self._vm_ids: dict[str, int] = {}
         for name in fleet.states:
             self._vm_id(name, fleet)
-        self._next_sample = self._max_id("samples") + 1
+        self._next_sample = self._max_sample_id() + 1
         self._next_shape = self._max_id("shapes") + 1
 
     # -- life ----------------------------------------------------------------
@@ -150,20 +149,26 @@ class Recorder:
         shape_json, hot = split(answer)
         shape = self._shape(shape_json)
         wall_ms = round(sample.wall * 1000)
-        last = self._last.get(vm)
+        block = self._blocks.get(vm)
+        last = block.last if block is not None else None
         self._batch.touched[shape] = wall_ms
-        if last is not None and last.shape == shape and last.hot == hot:
+        self._batch.filling.add(vm)
+        if block is not None and last is not None and last.shape == shape and last.hot == hot:
             last.repeats += 1
             last.until_ms = wall_ms
-            self._batch.repeats[last.row] = (wall_ms, last.repeats)
+            if block.before_last is not None and wall_ms - block.first_ms > BLOCK_SPAN_MS:
+                # A long repeat goes on in a block of its own: the block before it can age out whole.
+                self._batch.blocks.append(block.prefix_row())
+                self._blocks[vm] = fresh = OpenBlock(self.run, block.vm)
+                fresh.add(last)
             return
-        row = self._next_sample
+        if block is None or block.full(wall_ms):
+            if block is not None:
+                self._batch.blocks.append(block.row())
+            block = self._blocks[vm] = OpenBlock(self.run, self._vm_ids.get(vm) or self._vm_id(vm, self.fleet))
+        block.add(Record(self._next_sample, wall_ms, self._mono_ms(sample.at), shape, hot))
         self._next_sample += 1
-        self._batch.samples.append((row, self.run, self._vm_ids.get(vm) or self._vm_id(vm, self.fleet),
-                                    wall_ms, self._mono_ms(sample.at), shape, *hot))
-        new_shape = last is None or last.shape != shape
-        self._last[vm] = _Last(row, shape, hot, until_ms=wall_ms)
-        self._predict(vm, sample.wall, new_shape)
+        self._predict(vm, sample.wall, last is None or last.shape != shape)
 
     def _predict(self, vm: str, wall: float, status_changed: bool) -> None:
         """Record the VM's prediction when its verdict changes, and its new figures every PREDICTION_REFRESH s."""
@@ -232,9 +237,11 @@ class Recorder:
             with self.conn:
                 self.conn.execute("BEGIN IMMEDIATE")
                 self.conn.executemany("INSERT INTO shapes (id, json, last_ms) VALUES (?, ?, ?)", batch.shapes)
-                self.conn.executemany(_SAMPLE_INSERT, batch.samples)
-                self.conn.executemany("UPDATE samples SET until_ms = ?, repeats = ? WHERE id = ?",
-                                      [(ms, n, row) for row, (ms, n) in batch.repeats.items()])
+                self.conn.executemany(f"INSERT INTO sample_blocks ({_BLOCK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                      batch.blocks)
+                self.conn.executemany(f"INSERT OR REPLACE INTO open_blocks ({_BLOCK_COLUMNS}) "
+                                      "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                      [self._blocks[vm].row() for vm in batch.filling])
                 self.conn.executemany("INSERT INTO entries (run, vm, wall_ms, mono_ms, kind, data) "
                                       "VALUES (?, ?, ?, ?, ?, ?)", batch.entries)
                 self.conn.executemany("UPDATE shapes SET last_ms = max(last_ms, ?) WHERE id = ?", touched)
@@ -277,6 +284,11 @@ class Recorder:
 
     def _max_id(self, table: str) -> int:
         return int(self.conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0])
+
+    def _max_sample_id(self) -> int:
+        # The newest sample is the last of some VM's newest block (found through the index by VM).
+        return int(self.conn.execute("SELECT coalesce(max((SELECT last_id FROM sample_blocks WHERE vm = vms.id "
+                                     "ORDER BY first_id DESC LIMIT 1)), 0) FROM vms").fetchone()[0])
 
     def _mono_ms(self, at: float) -> int:
         return round((at - self.mono_origin) * 1000)
