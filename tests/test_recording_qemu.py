@@ -72,7 +72,9 @@ def test_a_recorder_killed_mid_migration_loses_at_most_a_second_and_the_file_hol
     last_of_first = max(r[1] for r in first) / 1000
     assert recorded.killed_at - last_of_first < 1.0 + 0.2 + 0.3
     # One migration across both runs, with the recorder's absence as a gap.
-    report = json.loads(migtui("report", str(db), "--vm", "vm1", "--json").stdout)
+    result = migtui("report", str(db), "--vm", "vm1", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
     assert report["migrations_recorded"] == 1
     assert report["outcome"] == "completed"
 

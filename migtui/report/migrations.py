@@ -1,9 +1,12 @@
 """Telling a VM's recorded migrations apart, from the status of its samples.
 
 A migration starts with the first sample in a running status after an idle
-or final one and ends with the first final sample (completed, failed,
-cancelled). A recorder that was down in between leaves a gap, not a split:
-the status carries on where it left off.
+or final one and ends with its final samples (completed, failed,
+cancelled): QEMU says "completed" a moment before it has worked out the
+downtime, so the last of them, not the first, holds the migration's figures.
+A snapshot job's answer, which QEMU reports as "completed" too, ends no
+migration and joins none. A recorder that was down in between leaves a gap,
+not a split: the status carries on where it left off.
 """
 
 from __future__ import annotations
@@ -51,10 +54,12 @@ def migrations_of(recording: Recording, vm: str) -> list[RecordedMigration]:
         if starts:
             current = RecordedMigration(vm, len(found) + 1)
             found.append(current)
-        if current is not None and (starts or current.final is None):
+        info = MigrationInfo.parse(row.answer)
+        if current is not None and (starts or current.final is None
+                                    or (status == current.final and not info.looks_like_snapshot)):
             at = max(row.wall, tracker.history.latest.at) if tracker.history.latest else row.wall
             current.rows.append(row)
-            current.samples.append(tracker.add(MigrationInfo.parse(row.answer), at=at, wall=row.wall))
+            current.samples.append(tracker.add(info, at=at, wall=row.wall))
         previous = status
     return found
 
