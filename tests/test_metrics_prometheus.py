@@ -22,7 +22,7 @@ import pytest
 
 from migtui.qmp.migration import MigrationPlan, start_migration
 from migtui.qmp.session import VMSession
-from waiting import until
+from waiting import until, until_true
 
 pytestmark = pytest.mark.qemu
 MiB = 1 << 20
@@ -90,11 +90,12 @@ async def test_prometheus_scrapes_a_migration_through_migtui_export(lab, ctl, la
         started = time.time()
         async with VMSession("vm1", str(src.ctl_path)) as source, VMSession("vm1-dst", str(dst.ctl_path)) as target:
             await start_migration(source, target, MigrationPlan({"max-bandwidth": 4 * MiB, "downtime-limit": 50}))
-            status = None
-            while status != "completed":
+            async def completed() -> bool:
                 status = (await source.execute("query-migrate")).get("status")
                 assert status in ("setup", "active", "completed"), status
-                await asyncio.sleep(0.2)
+                return status == "completed"
+
+            await until_true(completed, 120, "the migration to complete")
         await until(lambda: api.value('migtui_migration_succeeded_total{vm="vm1"}') == 1, 15,
                     "succeeded counting one")
         series = api.get("/api/v1/query_range", query='migtui_migration_data_remaining_bytes{vm="vm1"}',
