@@ -272,3 +272,29 @@ async def test_watch_shows_a_source_killed_mid_migration_as_last_seen_and_advise
     finally:
         process.terminate()
         await process.wait()
+
+
+async def test_a_change_through_the_fleet_returns_with_the_state_already_reread(lab, tmp_path):
+    from migtui.qmp.errors import QEMURefused
+
+    vm = await lab.start_source("vm1", mem_mib=128, dirty_mib=8, dirty_rate_mib_s=8)
+    audit = tmp_path / "audit.jsonl"
+    # A slow poll: only the change's own re-read can bring the new value this soon.
+    async with Fleet(entries(vm), CommandGate(AuditLog(audit)), fast=30, slow=30) as fleet:
+        await fleet.wait_connected(timeout=30)
+        await until(lambda: fleet.states["vm1"].parameters.get("downtime-limit") == 300, timeout=30,
+                    what="the first read of the parameters")
+
+        async def set_limit(session):
+            await session.execute("migrate-set-parameters", {"downtime-limit": 1234})
+
+        await fleet.change("vm1", set_limit)
+        assert fleet.states["vm1"].parameters["downtime-limit"] == 1234
+
+        async def refused(session):
+            await session.execute("migrate-set-parameters", {"downtime-limit": 1, "max-cpu-throttle": 1})
+
+        with pytest.raises(QEMURefused):
+            await fleet.change("vm1", refused)
+        assert fleet.states["vm1"].parameters["downtime-limit"] == 1234
+    assert "migrate-set-parameters" in audit.read_text()

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
 
 from migtui.errors import UsageError
 from migtui.host_entry import HostEntry
@@ -34,6 +34,10 @@ WAKE_EVENTS = frozenset({"MIGRATION", "MIGRATION_PASS", "JOB_STATUS_CHANGE", "ST
 STATUS_EVENTS = frozenset({"STOP", "RESUME", "SHUTDOWN", "RESET"})
 
 Subscriber = Callable[[Update], None]
+Result = TypeVar("Result")
+
+REREAD_TIMEOUT = 5.0
+"""How long a change waits for its VMs' fresh state before it returns anyway."""
 
 
 class Fleet:
@@ -112,6 +116,30 @@ class Fleet:
     def refresh(self, vm: str) -> None:
         """Re-read the VM's run state, parameters, capabilities and jobs now."""
         self.pollers[vm].refresh_all()
+
+    async def change(self, vm: str, make: Callable[[VMSession], Awaitable[Result]], *,
+                     also: Iterable[str] = (), reread_timeout: float = REREAD_TIMEOUT) -> Result:
+        """Make one change to ``vm`` (``make`` gets its session, so every command
+        goes through the gate), then read ``vm`` and the VMs in ``also`` again.
+
+        Every write goes through here: when it returns, the fleet's states
+        (and so every view) already show what QEMU holds now. The re-read
+        happens whatever the change's outcome, since a refused or half-done
+        change must show QEMU's truth too; a VM that does not answer within
+        ``reread_timeout`` is left to its poller, which re-reads it when it is
+        back.
+        """
+        names = [vm, *(name for name in also if name != vm)]
+        sessions = [self.session(name) for name in names]  # an unknown name: refused before any change
+        try:
+            return await make(sessions[0])
+        finally:
+            waits = [asyncio.create_task(self.pollers[name].reread()) for name in names
+                     if self.sessions[name].state is LinkState.CONNECTED]
+            if waits:
+                _, late = await asyncio.wait(waits, timeout=reread_timeout)
+                for wait in late:
+                    wait.cancel()
 
     async def wait_connected(self, timeout: float) -> None:
         """Wait until every VM is connected or ``timeout`` passed (no error)."""

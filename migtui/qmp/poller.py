@@ -48,14 +48,31 @@ class VMPoller:
         self._busy_watch: asyncio.Task[None] | None = None
         self._asking = ""
         """The query of the poll under way (to say which answer was not understood)."""
+        self._rereads: list[asyncio.Future[None]] = []
+        """Who waits for the next poll to start (it will read everything again)."""
+        self._reading: list[asyncio.Future[None]] = []
+        """Who waits for the poll under way to end."""
 
     def refresh_all(self) -> None:
         self.refresh_status = self.refresh_settings = self.refresh_jobs = True
         self.wake.set()
 
+    async def reread(self) -> None:
+        """Read the run state, settings and jobs again; return when that poll ended.
+
+        The wait is for a poll that *starts* after this call: one under way
+        may have passed its settings step already. A poll that fails still
+        ends the wait (its error is the VM's ``poll_error``).
+        """
+        done = asyncio.get_running_loop().create_future()
+        self._rereads.append(done)
+        self.refresh_all()
+        await done
+
     async def run(self) -> None:
         while True:
             await self.session.wait_connected()
+            self._reading, self._rereads = self._rereads, []
             try:
                 await self.poll()
             except QMPFailure:
@@ -70,6 +87,10 @@ class VMPoller:
                 self.refresh_status = self.refresh_settings = True  # the failed step may have been one of these
             else:
                 self._failed(None, None)
+            finally:
+                for done in self._reading:
+                    if not done.done():
+                        done.set_result(None)
             sample = self.state.latest
             working = (sample is not None and sample.active) or bool(self.state.jobs.running)
             # A timer sets the same event an arriving QMP event sets: cheaper
