@@ -2,6 +2,8 @@
 
 ``await enter(pilot, editor, value)`` focuses the editor's widgets and types,
 toggles or picks, so the form sees exactly the events a person causes.
+``await edit_member(pilot, screen, name, value)`` does it on the parameters
+screen: Ctrl+F, the member's name typed into the filter, Enter, the value.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Select, Switch
 
@@ -93,3 +96,24 @@ async def enter(pilot: Pilot, editor: FieldEditor, value: Any) -> None:
                 await enter(pilot, member, value[member.spec.name])
     else:
         raise AssertionError(f"no way to enter a value into {editor!r}")
+
+
+async def find_member(pilot: Pilot, screen: Screen, name: str, *, capability: bool = False) -> FieldEditor:
+    """Ctrl+F, ``name`` typed into the filter: the member's editor, shown (not focused)."""
+    await pilot.press("ctrl+f")
+    await type_into(pilot, screen.query_one("#params-filter", Input), name)
+    while screen.selected is not None and (screen.selected.name, screen.selected.capability) != (name, capability):
+        await pilot.press("down")  # a capability named like a parameter comes after it
+    await pilot.pause()
+    assert screen.selected is not None and screen.selected.name == name, (name, screen.selected)
+    box = screen.pane.box
+    assert box is not None and box.member.name == name
+    return box.editor
+
+
+async def edit_member(pilot: Pilot, screen: Screen, name: str, value: Any, *, capability: bool = False) -> None:
+    """Find the member, Enter, and enter ``value`` into its editor."""
+    editor = await find_member(pilot, screen, name, capability=capability)
+    await pilot.press("enter")
+    await pilot.pause()
+    await enter(pilot, editor, value)
