@@ -99,16 +99,24 @@ async def enter(pilot: Pilot, editor: FieldEditor, value: Any) -> None:
 
 
 async def find_member(pilot: Pilot, screen: Screen, name: str, *, capability: bool = False) -> FieldEditor:
-    """Ctrl+F, ``name`` typed into the filter: the member's editor, shown (not focused)."""
-    await pilot.press("ctrl+f")
-    await type_into(pilot, screen.query_one("#params-filter", Input), name)
-    while screen.selected is not None and (screen.selected.name, screen.selected.capability) != (name, capability):
+    """Ctrl+F, then ``name`` typed into the filter until the member is highlighted (as a person stops
+    typing once it is); returns its editor, shown (not focused)."""
+    await pilot.press("ctrl+f", "end", "ctrl+u")
+    for typed in range(1, len(name) + 1):
+        await pilot.press(name[typed - 1])
+        if _highlighted(screen, name, capability):
+            break
+    while not _highlighted(screen, name, capability):
         await pilot.press("down")  # a capability named like a parameter comes after it
     await pilot.pause()
-    assert screen.selected is not None and screen.selected.name == name, (name, screen.selected)
     box = screen.pane.box
-    assert box is not None and box.member.name == name
+    assert box is not None and box.member.name == name and box.is_mounted, (name, box)
     return box.editor
+
+
+def _highlighted(screen: Screen, name: str, capability: bool) -> bool:
+    selected = screen.selected
+    return selected is not None and (selected.name, selected.capability) == (name, capability)
 
 
 async def edit_member(pilot: Pilot, screen: Screen, name: str, value: Any, *, capability: bool = False) -> None:

@@ -102,8 +102,10 @@ class Draft:
         self.refused.clear()
 
     def judge(self) -> Verdict:
-        parameters = {self._by_key[key].name: value for key, value in self.edits.items() if key.startswith("par:")}
-        capabilities = {self._by_key[key].name: value for key, value in self.edits.items() if key.startswith("cap:")}
+        # In the schema's order, whatever the order of the edits: what is sent and previewed follows it.
+        edited = [member for member in self.members if member.key in self.edits]
+        parameters = {member.name: self.edits[member.key] for member in edited if not member.capability}
+        capabilities = {member.name: self.edits[member.key] for member in edited if member.capability}
         errors: dict[str, str] = {}
         try:
             request = self.settings.request(parameters, capabilities)

@@ -14,6 +14,7 @@ read-only mode the values are shown and there is no Apply.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -22,7 +23,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets import Footer, Header, Input, Label, OptionList, Static
 
 from migtui.errors import MigtuiError
 from migtui.params.apply import Applied, SettingsRefused, send_changes
@@ -62,16 +63,18 @@ class ParamsScreen(ShowsWorkerErrors, Screen[None]):
         height: 1fr;
     }
     ParamsScreen #params-left {
-        width: 36%;
+        width: 42%;
+        max-width: 52;
         border-right: solid $primary 50%;
     }
-    ParamsScreen #params-filter {
-        border: none;
+    ParamsScreen #params-find {
         height: 1;
         margin-bottom: 1;
     }
-    ParamsScreen PendingChanges {
-        width: 28%;
+    ParamsScreen #params-find > Label {
+        width: auto;
+        padding: 0 1;
+        color: $text-accent;
     }
     ParamsScreen #params-status {
         padding: 0 1;
@@ -123,12 +126,15 @@ class ParamsScreen(ShowsWorkerErrors, Screen[None]):
         yield Static(self.vm, id="params-title")
         with Horizontal(id="params-body"):
             with Vertical(id="params-left"):
-                yield MemberFilter(placeholder="filter: name or doc (Ctrl+F)", id="params-filter", compact=True)
+                with Horizontal(id="params-find"):
+                    yield Label("Find")
+                    yield MemberFilter(placeholder="a name or a word of the doc", id="params-filter", compact=True)
                 yield MemberList(id="params-members")
-            yield MemberPane(id="params-member")
-            yield PendingChanges(id="params-pending")
+            with Vertical(id="params-right"):
+                yield MemberPane(id="params-member")
+                yield PendingChanges(id="params-pending")
         yield Static("", id="params-status")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.read_only = self.app.read_only
@@ -209,7 +215,16 @@ class ParamsScreen(ShowsWorkerErrors, Screen[None]):
         elif before is not None:
             self.pane.show_error(self._error_of(before))
         self._say(verdict)
-        self.refresh_bindings()
+        self._refresh_keys()
+
+    def _refresh_keys(self) -> None:
+        # Only when a key's state changes: the footer redraws every key each time.
+        keys = tuple(self.check_action(action, ()) for action in ("apply", "bulk", "undo", "load_preset"))
+        if keys != self._keys:
+            self._keys = keys
+            self.refresh_bindings()
+
+    _keys: tuple[bool | None, ...] = ()
 
     def _show_selected(self) -> None:
         if self.draft is not None:
@@ -249,8 +264,9 @@ class ParamsScreen(ShowsWorkerErrors, Screen[None]):
 
     @on(Input.Changed, "#params-filter")
     def _filtered(self) -> None:
-        if self.draft is not None:
-            self._judge()
+        if self.draft is not None and self.verdict is not None:
+            self.members.show(self.draft, self.verdict, self.query_one(MemberFilter).value, self.show_deprecated)
+            self._refresh_keys()
 
     @on(MemberFilter.Moved)
     def _move(self, event: MemberFilter.Moved) -> None:
@@ -261,6 +277,7 @@ class ParamsScreen(ShowsWorkerErrors, Screen[None]):
         box, member = self.pane.box, self.selected
         if box is None or member is None or box.member != member:
             self._show_selected()
+            self._refresh_keys()
 
     @on(Input.Submitted, "#params-filter")
     @on(OptionList.OptionSelected, "#params-members")
@@ -369,7 +386,7 @@ class ParamsScreen(ShowsWorkerErrors, Screen[None]):
         applied = Applied(self.vm, changes.changes, at,
                           settings.with_values(dict(state.parameters), dict(state.capabilities)))
         self.app.add_mark(self.vm, applied.text, applied.at)
-        self._applied(changes)
+        self._applied(changes.parameters, changes.capabilities)
         held = "; ".join(f"{name} stays {value!r}" for name, value in applied.not_held.items())
         self.notify(f"{self.vm}: {applied.text}" + (f" (QEMU accepted, but {held})" if held else ""),
                     title="Applied", severity="warning" if held else "information", markup=False)
@@ -387,13 +404,13 @@ class ParamsScreen(ShowsWorkerErrors, Screen[None]):
         self._judge()
         self._status(f"QEMU refused ({refused.command}): {refused.desc}. Nothing was changed.", "-refused")
 
-    def _applied(self, changes: ChangeSet) -> None:
+    def _applied(self, parameters: Iterable[str], capabilities: Iterable[str]) -> None:
         """The sent members are no edits any more; the rest stay, against QEMU's new values."""
         assert self.draft is not None
-        for change in changes.changes:
-            member = self.draft.find(change.name, capability=change.capability)
-            if member is not None:
-                self.draft.drop(member)
+        for names, capability in ((parameters, False), (capabilities, True)):
+            for name in names:
+                if (member := self.draft.find(name, capability=capability)) is not None:
+                    self.draft.drop(member)
         self._take_values()
         self._judge(select=True)
 
@@ -401,12 +418,14 @@ class ParamsScreen(ShowsWorkerErrors, Screen[None]):
         verdict = self.verdict
         if self.read_only or self.draft is None or verdict is None or verdict.errors or not verdict.request:
             return
-        self.app.push_screen(BulkApplyDialog(self.draft.settings, verdict.request), self._bulk_done)
+        request = verdict.request
 
-    def _bulk_done(self, results: dict[str, BulkResult] | None) -> None:
-        mine = (results or {}).get(self.vm)
-        if mine is not None and mine.applied is not None and self.draft is not None and self.verdict is not None:
-            self._applied(self.verdict.changes)
+        def done(results: dict[str, BulkResult] | None) -> None:
+            mine = (results or {}).get(self.vm)
+            if mine is not None and mine.ok and self.draft is not None:
+                self._applied(request.parameters, request.capabilities)
+
+        self.app.push_screen(BulkApplyDialog(self.draft.settings, request), done)
 
     def action_load_preset(self) -> None:
         if self.read_only:

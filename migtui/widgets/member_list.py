@@ -22,6 +22,7 @@ from migtui.qapi.human_values import human_value
 from migtui.widgets.schema_form import unstable
 
 NAME_WIDTH = 28
+VALUE_WIDTH = 12
 
 
 def matches(members: Iterable[Member], query: str) -> list[Member]:
@@ -83,6 +84,7 @@ class MemberList(OptionList):
 
     def show(self, draft: Draft, verdict: Verdict, query: str, show_deprecated: bool) -> None:
         """List the members matching ``query``; the highlighted member stays highlighted if still listed."""
+        self._shown = (draft, verdict, query, show_deprecated)
         shown = [member for member in matches(draft.members, query) if show_deprecated or not member.spec.deprecated]
         options: list[Option] = []
         for capability, title in ((False, "Parameters"), (True, "Capabilities")):
@@ -103,6 +105,12 @@ class MemberList(OptionList):
         if keys:
             self.highlighted = self.get_option_index(was if was in keys and not query_changed else keys[0])
 
+    _shown: tuple[Draft, Verdict, str, bool] | None = None
+
+    def on_resize(self) -> None:
+        if self._shown is not None:
+            self.show(*self._shown)  # the names get the width there is
+
     def _prompt(self, draft: Draft, verdict: Verdict, member: Member) -> Text:
         if member.key in verdict.errors or member.key in draft.refused:
             mark, style = "✗ ", "bold red"
@@ -110,9 +118,12 @@ class MemberList(OptionList):
             mark, style = "● ", "bold"
         else:
             mark, style = "  ", ""
-        line = Text(mark, style=style)
-        name = member.name if len(member.name) <= NAME_WIDTH else member.name[:NAME_WIDTH - 1] + "…"
-        line.append(f"{name:<{NAME_WIDTH}} ", style=style or ("yellow" if unstable(member.spec) else ""))
+        # One line each, a column of values: long names are cut to the width there is.
+        width = min(NAME_WIDTH, max(8, self.scrollable_content_region.width - VALUE_WIDTH - 3))
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append(mark, style=style)
+        name = member.name if len(member.name) <= width else member.name[:width - 1] + "…"
+        line.append(f"{name:<{width}} ", style=style or ("yellow" if unstable(member.spec) else ""))
         line.append(held_text(draft, member), style="dim" if member.spec.deprecated else "")
         return line
 

@@ -81,6 +81,15 @@ class MemberBox(VerticalGroup):
     }
     MemberBox > FieldEditor {
         margin-bottom: 1;
+        max-width: 64;
+    }
+    MemberBox Switch, MemberBox Switch:focus {
+        border: none;
+        height: 1;
+        padding: 0;
+    }
+    MemberBox Switch:focus {
+        background: $boost;
     }
     MemberBox .-error {
         color: $text-error;

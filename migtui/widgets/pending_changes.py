@@ -13,11 +13,10 @@ def pending_text(draft: Draft, verdict: Verdict) -> Text:
     lines = [Text(f"Pending changes ({len(verdict.changes)})", style="bold")]
     for change in verdict.changes.changes:
         line = Text(f"{change.name}", style="bold")
-        line.append(" (capability)" if change.capability else "", style="dim")
-        line.append(f"\n  {change.old_text} → {change.new_text}")
+        line.append(f": {change.old_text} → {change.new_text}")
         lines.append(line)
     if not verdict.changes:
-        lines.append(Text("none: edit a member, then Ctrl+S", style="dim"))
+        lines.append(Text("none: edit a member; Ctrl+S sends what is listed here", style="dim"))
     problems = {**verdict.errors, **{key: f"QEMU refused: {why}" for key, why in draft.refused.items()}}
     if problems:
         lines.append(Text(f"\nNot valid ({len(problems)})", style="bold"))
@@ -29,10 +28,11 @@ def pending_text(draft: Draft, verdict: Verdict) -> Text:
 class PendingChanges(Static):
     DEFAULT_CSS = """
     PendingChanges {
-        height: 1fr;
+        height: auto;
+        max-height: 45%;
         padding: 0 1;
         overflow-y: auto;
-        border-left: solid $primary 50%;
+        border-top: solid $primary 50%;
     }
     """
 
