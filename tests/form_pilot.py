@@ -101,7 +101,7 @@ async def enter(pilot: Pilot, editor: FieldEditor, value: Any) -> None:
 async def find_member(pilot: Pilot, screen: Screen, name: str, *, capability: bool = False) -> FieldEditor:
     """Ctrl+F, then ``name`` typed into the filter until the member is highlighted (as a person stops
     typing once it is); returns its editor, shown (not focused)."""
-    await pilot.press("ctrl+f", "end", "ctrl+u")
+    await pilot.press("ctrl+f")  # the last search is selected: typing replaces it
     for typed in range(1, len(name) + 1):
         await pilot.press(name[typed - 1])
         if _highlighted(screen, name, capability):
@@ -123,5 +123,11 @@ async def edit_member(pilot: Pilot, screen: Screen, name: str, value: Any, *, ca
     """Find the member, Enter, and enter ``value`` into its editor."""
     editor = await find_member(pilot, screen, name, capability=capability)
     await pilot.press("enter")
+    if type(editor) is TextEditor and screen.app.focused is editor.query_one(Input):
+        # Focused with its text selected: what is typed replaces it.
+        await pilot.press(*["space" if char == " " else char for char in str(value)])
+        await pilot.pause()
+        assert editor.value == str(value), (name, editor.value)
+        return
     await pilot.pause()
     await enter(pilot, editor, value)

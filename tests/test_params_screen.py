@@ -129,7 +129,7 @@ async def apply(pilot: Pilot, app: MigtuiApp) -> ApplyPreview:
 async def test_the_filter_is_focused_on_open_and_finds_members_by_name_and_doc(lab, lab_dir):
     await lab.start_source("vm1", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
     app, _ = app_on(lab, lab_dir)
-    async with app.run_test(size=(140, 50)) as pilot:
+    async with app.run_test(size=(110, 32)) as pilot:
         screen = await open_editor(pilot, app)
         assert isinstance(app.focused, MemberFilter), "typing finds a member at once"
         assert len(listed(screen)) == 27 + 21, "every parameter and capability of 7.2 (it deprecates none)"
@@ -150,7 +150,7 @@ async def test_the_filter_is_focused_on_open_and_finds_members_by_name_and_doc(l
 async def test_every_member_entered_in_the_form_is_applied_and_read_back(lab, lab_dir, ctl):
     vm = await lab.start_source("vm1", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
     app, audit = app_on(lab, lab_dir)
-    async with app.run_test(size=(140, 50)) as pilot:
+    async with app.run_test(size=(110, 32)) as pilot:
         screen = await open_editor(pilot, app)
         assert [m.name for m in screen.draft.members if not m.capability] == list(FORM_VALUES), (
             "a value for every member 7.2 has")
@@ -187,7 +187,7 @@ INVALID = {
 async def test_invalid_values_are_refused_at_the_field_and_nothing_is_sent(lab, lab_dir, ctl):
     vm = await lab.start_source("vm1", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
     app, audit = app_on(lab, lab_dir)
-    async with app.run_test(size=(140, 50)) as pilot:
+    async with app.run_test(size=(110, 32)) as pilot:
         screen = await open_editor(pilot, app)
         await edit_member(pilot, screen, "max-cpu-throttle", "80")  # one valid edit besides
         for name, (typed, error) in INVALID.items():
@@ -214,7 +214,7 @@ async def test_invalid_values_are_refused_at_the_field_and_nothing_is_sent(lab, 
 async def test_qemus_refusal_is_shown_in_its_words_and_nothing_changes(lab, lab_dir, ctl):
     vm = await lab.start_source("vm1", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
     app, audit = app_on(lab, lab_dir)
-    async with app.run_test(size=(140, 50)) as pilot:
+    async with app.run_test(size=(110, 32)) as pilot:
         screen = await open_editor(pilot, app)
         await edit_member(pilot, screen, "downtime-limit", "700")
         await edit_member(pilot, screen, "multifd", True, capability=True)
@@ -249,7 +249,7 @@ async def test_read_only_shows_the_values_and_has_no_apply(lab, lab_dir, ctl):
         await client.execute("migrate-set-parameters", {"downtime-limit": 1234})
         await client.execute("migrate-set-capabilities", {"capabilities": [{"capability": "auto-converge", "state": True}]})
     app, audit = app_on(lab, lab_dir, read_only=True)
-    async with app.run_test(size=(140, 50)) as pilot:
+    async with app.run_test(size=(110, 32)) as pilot:
         await settle(pilot, lambda: app.screen.vm == "vm1", 10, "vm1 highlighted in the fleet table")
         screen = await open_editor(pilot, app, key="e")  # from the fleet screen
         editor = await find_member(pilot, screen, "downtime-limit")
@@ -270,13 +270,14 @@ async def test_read_only_shows_the_values_and_has_no_apply(lab, lab_dir, ctl):
 async def test_a_change_made_by_another_tool_shows_while_the_editor_is_open(lab, lab_dir, ctl):
     vm = await lab.start_source("vm1", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
     app, audit = app_on(lab, lab_dir)
-    async with app.run_test(size=(140, 50)) as pilot, ctl(vm) as client:
+    async with app.run_test(size=(110, 32)) as pilot, ctl(vm) as client:
         screen = await open_editor(pilot, app)
         await edit_member(pilot, screen, "max-bandwidth", "64M")
         assert "max-bandwidth: 128 MiB/s → 64 MiB/s" in pending(screen)
         await find_member(pilot, screen, "downtime-limit")
         await client.execute("migrate-set-parameters", {"downtime-limit": 777, "max-bandwidth": 32 * MIB})
-        await settle(pilot, lambda: screen.pane.box.editor.value == "777", 10, "QEMU's new downtime-limit")
+        await settle(pilot, lambda: screen.pane.box.is_mounted and screen.pane.box.editor.value == "777", 10,
+                     "QEMU's new downtime-limit in the editor")
         assert "QEMU holds 777 ms" in str(screen.pane.box.query_one(".-facts", Static).render())
         assert "max-bandwidth: 32 MiB/s → 64 MiB/s" in pending(screen), "the edit stays, against QEMU's new value"
         # QEMU's value again: no change left to send.
@@ -288,7 +289,7 @@ async def test_a_change_made_by_another_tool_shows_while_the_editor_is_open(lab,
 async def test_escape_asks_before_dropping_edits(lab, lab_dir, ctl):
     vm = await lab.start_source("vm1", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
     app, audit = app_on(lab, lab_dir)
-    async with app.run_test(size=(140, 50)) as pilot:
+    async with app.run_test(size=(110, 32)) as pilot:
         screen = await open_editor(pilot, app)
         await pilot.press("escape")  # nothing edited: back at once
         await settle(pilot, lambda: not isinstance(app.screen, ParamsScreen), 5, "the fleet screen")
@@ -314,7 +315,7 @@ async def test_max_bandwidth_changed_during_a_migration_changes_its_throughput_a
     async with ctl(src) as client:
         await client.wait_guest(passes=1, timeout=60)
     app, audit = app_on(lab, lab_dir)
-    async with app.run_test(size=(140, 50)) as pilot, ctl(src) as client:
+    async with app.run_test(size=(110, 32)) as pilot, ctl(src) as client:
         await settle(pilot, lambda: app.fleet.states["vm1-dst"].run_state == "inmigrate", 20, "the destination")
         fleet = app.fleet
         await migration.start_migration(fleet.session("vm1"), fleet.session("vm1-dst"),
@@ -366,7 +367,7 @@ async def test_bulk_apply_and_presets_from_the_editor(lab, lab_dir, ctl, monkeyp
     async with ctl(vm2) as client:  # vm2 holds another downtime-limit: its own old value is previewed
         await client.execute("migrate-set-parameters", {"downtime-limit": 400})
     app, audit = app_on(lab, lab_dir)
-    async with app.run_test(size=(140, 50)) as pilot:
+    async with app.run_test(size=(110, 32)) as pilot:
         await settle(pilot, lambda: app.fleet.states["vm2"].link == "connected", 20, "vm2 connected")
         screen = await open_editor(pilot, app, "vm1")
         await edit_member(pilot, screen, "downtime-limit", "650")
@@ -416,7 +417,7 @@ async def test_bulk_apply_and_presets_from_the_editor(lab, lab_dir, ctl, monkeyp
     # Loading the preset on vm2 fills its edits; nothing is sent until Apply.
     sent = len(audit.entries())
     app, audit = app_on(lab, lab_dir)
-    async with app.run_test(size=(140, 50)) as pilot:
+    async with app.run_test(size=(110, 32)) as pilot:
         screen = await open_editor(pilot, app, "vm2")
         await pilot.press("ctrl+o")
         await settle(pilot, lambda: isinstance(app.screen, LoadPresetDialog), 5, "the load dialog")

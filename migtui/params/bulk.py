@@ -26,6 +26,8 @@ from migtui.qmp.fleet import Fleet
 
 
 @dataclass(frozen=True)
+
+
 class BulkPlan:
     """What the request would change on one VM, from the values its poller holds."""
 
@@ -52,6 +54,8 @@ class BulkPlan:
 
 
 @dataclass(frozen=True)
+
+
 class BulkResult:
     vm: str
     applied: Applied | None = None

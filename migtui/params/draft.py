@@ -20,6 +20,8 @@ from migtui.qapi.fields import FieldKind, FieldSpec
 
 
 @dataclass(frozen=True)
+
+
 class Member:
     """A parameter of ``migrate-set-parameters`` or a capability (a switch)."""
 
@@ -45,6 +47,8 @@ def members_of(settings: VMSettings) -> tuple[Member, ...]:
 
 
 @dataclass(frozen=True)
+
+
 class Verdict:
     """What the edits come to: the model's objections, and the changes of the valid ones."""
 
@@ -70,10 +74,17 @@ class Draft:
         self.refused: dict[str, str] = {}
         """Member key -> QEMU's words when it refused the last apply."""
 
+    def same_members(self, settings: VMSettings) -> bool:
+        """``settings`` (from another schema of the same QEMU) has exactly these members, alike."""
+        return members_of(settings) == self.members
+
     def take(self, settings: VMSettings) -> set[str]:
-        """QEMU holds ``settings`` now (same QEMU, newer values); returns the keys of the members that moved."""
+        """QEMU holds ``settings`` now (same members, newer values); returns the keys of the members that moved."""
         before, self.settings = self.settings, settings
         return {member.key for member in self.members if _held(before, member) != _held(settings, member)}
+
+    def has(self, key: str) -> bool:
+        return key in self._by_key
 
     def member(self, key: str) -> Member:
         return self._by_key[key]

@@ -14,8 +14,8 @@ read-only mode the values are shown and there is no Apply.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+import asyncio
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -26,18 +26,13 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, OptionList, Static
 
 from migtui.errors import MigtuiError
-from migtui.params.apply import Applied, SettingsRefused, send_changes
-from migtui.params.bulk import BulkResult
 from migtui.params.draft import Draft, Member, Verdict
-from migtui.params.forms import VMForms, forms_of
-from migtui.params.presets import Preset, load_preset, save_preset
+from migtui.params.forms import VMForms, forms_of, known_forms
 from migtui.params.settings import VMSettings
-from migtui.qapi.changes import ChangeSet
 from migtui.qmp.updates import Aspect
-from migtui.screens.apply_preview import ApplyPreview
-from migtui.screens.bulk_apply import BulkApplyDialog
 from migtui.screens.confirm import ConfirmDialog
-from migtui.screens.preset_dialogs import LoadPresetDialog, SavePresetDialog
+from migtui.screens.params_apply import ApplyActions
+from migtui.screens.params_presets import PresetActions
 from migtui.screens.worker_errors import ShowsWorkerErrors
 from migtui.widgets.feed import StateUpdated
 from migtui.widgets.member_list import MemberFilter, MemberList
@@ -50,7 +45,7 @@ if TYPE_CHECKING:
 MUTATING = ("apply", "bulk", "load_preset")
 
 
-class ParamsScreen(ShowsWorkerErrors, Screen[None]):
+class ParamsScreen(ApplyActions, PresetActions, ShowsWorkerErrors, Screen[None]):
     """Find a member, edit it, see what Apply will send; Escape goes back."""
 
     DEFAULT_CSS = """
@@ -154,10 +149,19 @@ class ParamsScreen(ShowsWorkerErrors, Screen[None]):
     async def load(self) -> None:
         self.draft = self.verdict = None
         self._status("", "")
+        session = self.app.fleet.session(self.vm)
+        # The bundled files of the VM's release first (no wait), then its own schema merged in.
+        self._forms = known_forms(session)
+        if self._forms is not None:
+            self._take_values()
+            # Reading the schema takes the loop for a while: let the values be drawn first.
+            drawn = asyncio.Event()
+            self.call_after_refresh(drawn.set)
+            await drawn.wait()
         try:
-            self._forms = await forms_of(self.app.fleet.session(self.vm))
+            self._forms = await forms_of(session)
         except MigtuiError as error:
-            self._status(f"Cannot read {self.vm}: {error}", "-refused")
+            self._status(f"Cannot read {self.vm}'s schema: {error}", "-refused")
             return
         self._take_values()
 
@@ -173,11 +177,17 @@ class ParamsScreen(ShowsWorkerErrors, Screen[None]):
                 self._status(f"Waiting for {self.vm}'s values ...", "")
             return
         settings = VMSettings(self.vm, self._forms, dict(state.parameters), dict(state.capabilities))
-        if self.draft is None:
+        if self.draft is not None and self.draft.settings.forms is not self._forms and self.draft.same_members(settings):
+            self.draft.take(settings)  # the VM's own schema says what its release's files said
+            self._title(settings)
+            self._judge()
+            return
+        if self.draft is None or self.draft.settings.forms is not self._forms:
+            edits = self.draft.edits if self.draft is not None else {}
             self.draft = Draft(settings)
-            note = " · read-only: values are shown, nothing can be applied" if self.read_only else ""
-            self.query_one("#params-title", Static).update(
-                f"{self.vm} · QEMU {settings.qemu} · {settings.forms.schema.origin}{note}")
+            self.draft.edits.update({key: value for key, value in edits.items() if self.draft.has(key)})
+            self.pane.forget({member.key for member in self.draft.members})
+            self._title(settings)
             self._judge(select=True)
             return
         moved = self.draft.take(settings)
@@ -186,6 +196,12 @@ class ParamsScreen(ShowsWorkerErrors, Screen[None]):
         self.pane.forget(moved)
         current = self.selected
         self._judge(select=current is not None and current.key in moved and current.key not in self.draft.edits)
+
+    def _title(self, settings: VMSettings) -> None:
+        note = " · read-only: values are shown, nothing can be applied" if self.read_only else ""
+        version = self.app.fleet.states[self.vm].version or settings.qemu
+        self.query_one("#params-title", Static).update(
+            f"{self.vm} · QEMU {version} · {settings.forms.schema.origin}{note}")
 
     # -- the three panes ------------------------------------------------------
 
@@ -299,7 +315,9 @@ class ParamsScreen(ShowsWorkerErrors, Screen[None]):
         self._judge()
 
     def action_find(self) -> None:
-        self.query_one(MemberFilter).focus()
+        found = self.query_one(MemberFilter)
+        found.focus()
+        found.select_all()  # what is typed next replaces the last search
 
     def action_undo(self) -> None:
         member = self.selected
@@ -348,141 +366,3 @@ class ParamsScreen(ShowsWorkerErrors, Screen[None]):
 
     def action_reload(self) -> None:
         self.load()
-
-    def action_apply(self) -> None:
-        verdict = self.verdict
-        if self.read_only or self.draft is None or verdict is None:
-            return
-        if verdict.errors:
-            names = ", ".join(self.draft.member(key).name for key in verdict.errors)
-            self.notify(f"Fix the members marked ✗ first ({names}).", severity="error")
-            return
-        if not verdict.changes:
-            return
-        sample = self.app.fleet.states[self.vm].latest
-        changes = verdict.changes
-
-        def answered(confirmed: bool | None) -> None:
-            if confirmed:
-                self.apply(changes)
-
-        self.app.push_screen(ApplyPreview(self.vm, changes, migrating=sample is not None and sample.active), answered)
-
-    @work(exclusive=True, exit_on_error=False, group="params-apply", name="Applying the parameters")
-    async def apply(self, changes: ChangeSet) -> None:
-        assert self.draft is not None
-        settings = self.draft.settings
-        self._status(f"Applying {len(changes)} change(s) ...", "-pending")
-        fleet = self.app.fleet
-        try:
-            at = await fleet.change(self.vm, lambda session: send_changes(session, settings, changes))
-        except SettingsRefused as refused:
-            self._refused(refused, changes)
-            return
-        except MigtuiError as error:
-            self._status(str(error), "-refused")
-            return
-        state = fleet.states[self.vm]
-        applied = Applied(self.vm, changes.changes, at,
-                          settings.with_values(dict(state.parameters), dict(state.capabilities)))
-        self.app.add_mark(self.vm, applied.text, applied.at)
-        self._applied(changes.parameters, changes.capabilities)
-        held = "; ".join(f"{name} stays {value!r}" for name, value in applied.not_held.items())
-        self.notify(f"{self.vm}: {applied.text}" + (f" (QEMU accepted, but {held})" if held else ""),
-                    title="Applied", severity="warning" if held else "information", markup=False)
-
-    def _refused(self, refused: SettingsRefused, changes: ChangeSet) -> None:
-        assert self.draft is not None
-        named = [member for name in [refused.field] if name
-                 for member in (self.draft.find(name, capability=False), self.draft.find(name, capability=True))
-                 if member is not None and member.key in self.draft.edits]
-        if not named and refused.command == "migrate-set-capabilities":
-            named = [member for change in changes.changes if change.capability
-                     if (member := self.draft.find(change.name, capability=True)) is not None]
-        for member in named:
-            self.draft.refused[member.key] = refused.desc
-        self._judge()
-        self._status(f"QEMU refused ({refused.command}): {refused.desc}. Nothing was changed.", "-refused")
-
-    def _applied(self, parameters: Iterable[str], capabilities: Iterable[str]) -> None:
-        """The sent members are no edits any more; the rest stay, against QEMU's new values."""
-        assert self.draft is not None
-        for names, capability in ((parameters, False), (capabilities, True)):
-            for name in names:
-                if (member := self.draft.find(name, capability=capability)) is not None:
-                    self.draft.drop(member)
-        self._take_values()
-        self._judge(select=True)
-
-    def action_bulk(self) -> None:
-        verdict = self.verdict
-        if self.read_only or self.draft is None or verdict is None or verdict.errors or not verdict.request:
-            return
-        request = verdict.request
-
-        def done(results: dict[str, BulkResult] | None) -> None:
-            mine = (results or {}).get(self.vm)
-            if mine is not None and mine.ok and self.draft is not None:
-                self._applied(request.parameters, request.capabilities)
-
-        self.app.push_screen(BulkApplyDialog(self.draft.settings, request), done)
-
-    def action_load_preset(self) -> None:
-        if self.read_only:
-            return
-
-        def chosen(name: str | None) -> None:
-            if not name or self.draft is None:
-                return
-            try:
-                preset = load_preset(name)
-            except MigtuiError as error:
-                self.notify(str(error), severity="error", markup=False)
-                return
-            unknown = self.fill(preset.parameters, preset.capabilities)
-            if unknown:
-                self.notify(f"Preset {name!r}: {self.vm}'s QEMU has no {', '.join(unknown)}: left out.",
-                            severity="warning", markup=False)
-
-        self.app.push_screen(LoadPresetDialog(), chosen)
-
-    def fill(self, parameters: dict[str, Any], capabilities: dict[str, Any]) -> list[str]:
-        """Take a preset's values as edits; returns the names this VM's QEMU has no member for."""
-        assert self.draft is not None
-        unknown = []
-        for values, capability in ((parameters, False), (capabilities, True)):
-            for name, value in values.items():
-                member = self.draft.find(name, capability=capability)
-                if member is None:
-                    unknown.append(name)
-                    continue
-                self.draft.edit(member, value)
-                self.show_deprecated |= member.spec.deprecated  # a preset's value is never hidden
-        self._judge(select=True)
-        return unknown
-
-    def action_save_preset(self) -> None:
-        if self.draft is None or self.verdict is None:
-            return
-        settings, request = self.draft.settings, self.verdict.request
-        if self.verdict.errors:
-            self.notify("Fix the members marked ✗ first.", severity="error")
-            return
-        if request:
-            values: tuple[dict[str, Any], dict[str, bool]] = (request.parameters, request.capabilities)
-            what = f"Saves the {len(request.parameters) + len(request.capabilities)} edited values (not yet applied)."
-        else:
-            values = (settings.settable_parameters, dict(settings.capabilities))
-            what = f"Saves every parameter and capability {self.vm} holds now."
-
-        def named(name: str | None) -> None:
-            if not name:
-                return
-            try:
-                path = save_preset(Preset(name, *values), comment=f"saved from {self.vm}, QEMU {settings.qemu}")
-            except MigtuiError as error:
-                self.app.show_error(error, "Saving the preset")
-                return
-            self.notify(f"Preset {name!r} saved to {path}.", markup=False)
-
-        self.app.push_screen(SavePresetDialog(what), named)
