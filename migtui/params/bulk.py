@@ -105,7 +105,7 @@ async def _plan_one(fleet: Fleet, vm: str, parameters: Mapping[str, Any],
     try:
         forms = await forms_of(fleet.session(vm))
         if not state.parameters:
-            return BulkPlan(vm, failure=f"{vm}: its parameters were not read yet")
+            return BulkPlan(vm, failure="its parameters were not read yet")
         settings = VMSettings(vm, forms, dict(state.parameters), dict(state.capabilities))
         changes = settings.changes(settings.request(parameters, capabilities))
     except FieldErrors as invalid:

@@ -16,7 +16,9 @@ from form_pilot import edit_member
 from migtui.app import MigtuiApp
 from migtui.params.forms import VMForms
 from migtui.qapi import load_release
+from migtui.params import bulk
 from migtui.screens import params
+from migtui.screens.bulk_apply import BulkApplyDialog
 from migtui.screens.params import ParamsScreen
 from snapshots.test_ui_dashboard_snapshots import still
 from waiting import settle
@@ -30,6 +32,7 @@ def bundled_7_2(monkeypatch: pytest.MonkeyPatch) -> None:
         return forms
 
     monkeypatch.setattr(params, "forms_of", forms_of)
+    monkeypatch.setattr(bulk, "forms_of", forms_of)
 
 
 async def opened(pilot: Pilot) -> ParamsScreen:
@@ -58,6 +61,23 @@ class TestParamsScreen:
             await edit_member(pilot, screen, "downtime-limit", "fast")
             await edit_member(pilot, screen, "auto-converge", True, capability=True)
             await edit_member(pilot, screen, "max-bandwidth", "64M")
+            await still(pilot)
+
+        assert snap_compare(dashboard(), terminal_size=(120, 40), run_before=run_before)
+
+    def test_bulk_preview(self, snap_compare) -> None:
+        """Old → new for every chosen VM, from the values each holds, before anything is sent."""
+
+        async def run_before(pilot: Pilot) -> None:
+            screen = await opened(pilot)
+            await edit_member(pilot, screen, "downtime-limit", "500")
+            await pilot.press("ctrl+b")
+            await settle(pilot, lambda: isinstance(pilot.app.screen, BulkApplyDialog), 5, "the bulk dialog")
+            dialog = pilot.app.screen
+            dialog.query_one("#bulk-vms").focus()
+            await pilot.press("down", "space", "down", "space", "ctrl+s")
+            await settle(pilot, lambda: "Would change" in str(dialog.query_one("#bulk-preview").render()), 5,
+                         "the preview")
             await still(pilot)
 
         assert snap_compare(dashboard(), terminal_size=(120, 40), run_before=run_before)
