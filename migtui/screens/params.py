@@ -177,25 +177,24 @@ class ParamsScreen(ApplyActions, PresetActions, ShowsWorkerErrors, Screen[None])
                 self._status(f"Waiting for {self.vm}'s values ...", "")
             return
         settings = VMSettings(self.vm, self._forms, dict(state.parameters), dict(state.capabilities))
-        if self.draft is not None and self.draft.settings.forms is not self._forms and self.draft.same_members(settings):
-            self.draft.take(settings)  # the VM's own schema says what its release's files said
-            self._title(settings)
-            self._judge()
-            return
-        if self.draft is None or self.draft.settings.forms is not self._forms:
-            edits = self.draft.edits if self.draft is not None else {}
+        draft = self.draft
+        if draft is None or (draft.settings.forms is not self._forms and not draft.same_members(settings)):
             self.draft = Draft(settings)
-            self.draft.edits.update({key: value for key, value in edits.items() if self.draft.has(key)})
+            if draft is not None:  # the VM's own schema has other members than its release's files
+                self.draft.edits.update({key: value for key, value in draft.edits.items() if self.draft.has(key)})
             self.pane.forget({member.key for member in self.draft.members})
             self._title(settings)
             self._judge(select=True)
             return
-        moved = self.draft.take(settings)
-        if not moved:
+        other_schema = draft.settings.forms is not self._forms
+        moved = draft.take(settings)
+        if other_schema:
+            self._title(settings)
+        elif not moved:
             return
         self.pane.forget(moved)
         current = self.selected
-        self._judge(select=current is not None and current.key in moved and current.key not in self.draft.edits)
+        self._judge(select=current is not None and current.key in moved and current.key not in draft.edits)
 
     def _title(self, settings: VMSettings) -> None:
         note = " · read-only: values are shown, nothing can be applied" if self.read_only else ""
