@@ -7,13 +7,18 @@ after it, pass or fail.
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
 import os
 import signal
+import struct
 import subprocess
+import termios
 
 import pytest
 
-from hosts_lab import host_pid, hosts_lab  # noqa: F401 - hosts_lab is the module's fixture
+from cli_process import Terminal
+from hosts_lab import host_pid, hosts_lab, wait_for  # noqa: F401 - hosts_lab is the module's fixture
 from migtui.app import MigtuiApp
 from migtui.inventory import load_inventory
 from migtui.lab.control import ControlClient
@@ -114,3 +119,47 @@ async def test_a_link_down_mid_migration_is_told_as_no_progress_in_the_dashboard
             admin_link(state, "port1", up=True)
             async with await ControlClient.connect(directory / "hv2" / "vm3.ctl.qmp") as client:
                 await client.execute("migrate_cancel")
+
+
+def logins_on(state: dict, host: str) -> list[str]:
+    """The command lines of migtui processes the host's sshd started for logins."""
+    net = os.readlink(f"/proc/{host_pid(state, host)}/ns/net")
+    found = []
+    for pid in processes_in(net):
+        try:
+            line = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if "migtui login" in line:
+            found.append(line)
+    return found
+
+
+def test_the_read_only_login_is_the_dashboard_in_a_terminal_and_refuses_a_change(hosts_lab):
+    directory, state = hosts_lab
+    with Terminal() as terminal:
+        fcntl.ioctl(terminal.slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 140, 0, 0))
+        ssh = subprocess.Popen(["ssh", "-t", "-F", str(directory / "ssh_config"), "-i",
+                                str(directory / "readonly_key"), "198.51.100.1"],
+                               stdin=terminal.slave, stdout=terminal.slave, stderr=terminal.slave,
+                               env=dict(os.environ, TERM="xterm-256color"), start_new_session=True)
+        try:
+            terminal.read_until("migtui (read-only)", 30)
+            for vm in ("vm1", "vm2", "vm3-dst", "vm4-dst"):  # hv1's own VMs, in the fleet table
+                terminal.read_until(vm, 20)
+            terminal.type(b"m")  # migrate the highlighted VM
+            terminal.read_until("migtui runs read-only: no migrate", 10)
+            terminal.type(b"q")
+            assert ssh.wait(20) == 0
+        finally:
+            if ssh.poll() is None:
+                ssh.kill()
+                ssh.wait()
+    # Nothing of the login is left on the host: its migtui and sshd session exited with the client.
+    wait_for(lambda: not logins_on(state, "hv1"), 10, "the login's migtui to exit")
+
+    async def migration_status() -> str:
+        async with await ControlClient.connect(directory / "hv1" / "vm1.ctl.qmp") as client:
+            return (await client.execute("query-migrate")).get("status", "none")
+
+    assert asyncio.run(migration_status()) == "none"  # QEMU never got a migrate
