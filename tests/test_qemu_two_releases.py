@@ -9,12 +9,15 @@ What each QEMU is comes from QEMU itself (``query-version`` and
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from cli_process import run_cli
+from hosts_lab import short_dir
 from migtui.lab import Lab
+from migtui.lab.hosts import HostLab
 from migtui.qapi.bundled import bundled_releases
 from waiting import until_true
 
@@ -94,3 +97,24 @@ async def test_each_vm_gets_the_schema_of_its_own_release(lab: Lab, lab_dir, ctl
     # What the newer QEMU has and 7.2 lacks is offered for it only.
     only_new = set(summaries["new"]["parameters"]) - set(summaries["old"]["parameters"])
     assert "zero-page-detection" in only_new
+
+
+async def test_over_ssh_each_vm_gets_its_release_and_an_older_destination_is_flagged(ctl, newer_qemu):
+    directory = short_dir("releases")
+    try:
+        async with HostLab(directory) as lab:
+            hv1, hv2 = await lab.start_hosts(2)
+            source = await hv1.lab.start_source("vm1", mem_mib=64, dirty_mib=4, dirty_rate_mib_s=1,
+                                                qemu=newer_qemu, machine=MACHINE)
+            destination = await hv2.lab.start_destination("vm1-dst", like=source)  # Debian's 7.2
+            new, old = await release_of(ctl, source), await release_of(ctl, destination)
+            config = str(lab.write_inventory(directory / "inventory.toml"))
+            for vm, release in (("vm1", new), ("vm1-dst", old)):
+                code, out, err = await run_cli("schema", vm, "--json", "--config", config)
+                assert code == 0, err
+                assert json.loads(out)["version"] == dotted(release)
+            code, _, err = await run_cli("migrate", "vm1", "vm1-dst", "--config", config)
+            assert code != 0
+            assert f"vm1-dst's QEMU {dotted(old)} is older than vm1's {dotted(new)}" in err
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
