@@ -9,6 +9,7 @@ What each QEMU is comes from QEMU itself (``query-version`` and
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from migtui.qapi.bundled import bundled_releases
 from waiting import until_true
 
 pytestmark = pytest.mark.qemu
-NEWER_QEMU = Path("/var/cache/migtui/qemu-backport/current/qemu-system-x86_64")
+NEWER_QEMU = Path(os.environ.get("MIGTUI_QEMU_CACHE", "/var/cache/migtui/qemu-backport")) / "current" / "qemu-system-x86_64"
 MACHINE = "pc-i440fx-7.2"
 """A machine type both releases know: a migration needs the same one on both sides."""
 
