@@ -90,7 +90,7 @@ async def test_vm_killed_mid_migration_shows_disconnected(lab: Lab, lab_dir: Pat
         plan = migration.MigrationPlan(parameters={"max-bandwidth": 8 * MIB, "downtime-limit": 50})
         await migration.start_migration(fleet.session("vm1"), fleet.session("vm1-dst"), plan)
         await settle(pilot, lambda: cell(app, "vm1", "status") == "active", 20, "vm1 migrating")
-        app.open_vm("vm1")
+        app.controls.open_vm("vm1")
         await pilot.pause()
         await lab.kill("vm1")
         await settle(pilot, lambda: cell(app, "vm1", "link") == "down", 30, "vm1 shown down")
@@ -167,7 +167,7 @@ async def test_a_policy_chosen_in_the_migrate_dialog_steers_the_migration_to_its
                      "the outlook from the dirty rate")
         await pilot.press("ctrl+s")
         await settle(pilot, lambda: "vm1" in app.fleet.policies, 10, "the policy at work")
-        app.open_vm("vm1")
+        app.controls.open_vm("vm1")
         await settle(pilot, lambda: any("policy converge" in str(p.render()) for p in app.screen.query(PredictionPanel)), 20,
                      "the VM screen naming the policy")
         await settle(pilot, lambda: app.fleet.states["vm1"].latest.status == "completed", 60,

@@ -58,7 +58,7 @@ async def test_postcopy_without_postcopy_ram_names_the_side_where_it_is_off() ->
             "batch-1: postcopy needs postcopy-ram on both sides; it is off on batch-1."
         # On at the source, off at the destination the dashboard migrated it to.
         fleet.states["batch-1"].capabilities["postcopy-ram"] = True
-        app._destinations["batch-1"] = "db-1-dst"
+        app.controls.destinations["batch-1"] = "db-1-dst"
         assert await press_on(pilot, "batch-1", "p", seen) == \
             "batch-1: postcopy needs postcopy-ram on both sides; it is off on db-1-dst."
         fleet.states["db-1-dst"].capabilities["postcopy-ram"] = True
