@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+from textual.message import Message
+from textual.notifications import Notify
 from textual.widgets import Button
 
 from migtui.app import MigtuiApp
@@ -124,7 +126,14 @@ async def test_the_advised_downtime_is_one_key_and_a_confirmation_away_and_compl
     from migtui.screens.confirm import ConfirmDialog
     from migtui.widgets.vm_brief import VMBrief
     app = await dashboard_on(lab, lab_dir, dirty_mib=48, rate=100)
-    async with app.run_test(size=(120, 40)) as pilot:
+    held_when_told: list[object] = []
+
+    def on_message(message: Message) -> None:
+        # What the dashboard holds at the moment it says the change is made.
+        if isinstance(message, Notify) and str(message.notification.message).startswith("vm1: downtime-limit"):
+            held_when_told.append(app.fleet.states["vm1"].parameters.get("downtime-limit"))
+
+    async with app.run_test(size=(120, 40), message_hook=on_message) as pilot:
         await settle(pilot, lambda: both_up(app), 20, "both VMs connected, running and waiting")
         await migration.start_migration(app.fleet.sessions["vm1"], app.fleet.sessions["vm1-dst"],
                                         migration.MigrationPlan({"max-bandwidth": 16 * MIB, "downtime-limit": 100}))
@@ -138,6 +147,9 @@ async def test_the_advised_downtime_is_one_key_and_a_confirmation_away_and_compl
         assert "downtime-limit: 100 → " in question
         advised = int(question.split("downtime-limit: 100 → ")[1].split()[0])
         await pilot.press("y")
+        await settle(pilot, lambda: held_when_told, 20, "the dashboard saying the advice was taken")
+        # Read back from QEMU before it says so: no poll later to wait for (settings are read on demand).
+        assert held_when_told == [advised]
         await settle(pilot, lambda: app.fleet.states["vm1"].latest.status == "completed", 40,
                      "the migration to complete once the advice was taken")
         assert app.fleet.states["vm1"].parameters["downtime-limit"] == advised
