@@ -185,3 +185,26 @@ async def test_a_policy_chosen_in_the_migrate_dialog_steers_the_migration_to_its
         await settle(pilot, lambda: app.fleet.states["vm1"].latest.status == "completed", 60,
                      "the policy to bring it to completion")
         assert any(mark.text.startswith("converge: ") for mark in app.marks.of("vm1"))
+
+
+async def test_a_change_qemu_refuses_is_told_in_its_words_and_leaves_no_mark(lab: Lab, lab_dir: Path) -> None:
+    await lab.start_source("vm1", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
+    inventory = load_inventory(lab.write_inventory(lab_dir / "inventory.toml"))
+    app = MigtuiApp(Fleet(inventory.vm, CommandGate(AuditLog(lab_dir / "audit.jsonl"))), theme="migtui-dark")
+    seen: list[Message] = []
+    async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
+        state = app.fleet.states["vm1"]
+        await settle(pilot, lambda: state.parameters.get("max-cpu-throttle") == 99, 20, "vm1's parameters read")
+
+        async def throttle(session) -> None:  # under QEMU's cpu-throttle-initial (20): refused
+            await session.execute("migrate-set-parameters", {"max-cpu-throttle": 10})
+
+        app.controls.change("vm1", throttle, doing="throttle", done="vm1: throttled")
+        notes = lambda: [m.notification for m in seen if isinstance(m, Notify)]  # noqa: E731
+        await settle(pilot, lambda: any(n.severity == "error" for n in notes()), 20, "the refusal on screen")
+        refusal = next(n for n in notes() if n.severity == "error")
+        assert refusal.title == "throttle vm1 failed"
+        assert "Parameter 'max_cpu_throttle' expects an integer in the range of cpu_throttle_initial to 99" \
+            in refusal.message
+        assert "vm1: throttled" not in [n.message for n in notes()]
+        assert app.marks.of("vm1") == [] and state.parameters["max-cpu-throttle"] == 99
