@@ -29,7 +29,6 @@ from migtui.qmp import snapshots
 from migtui.qmp.session import VMSession
 from migtui.qmp.snapshots import JobOutcome, SnapshotRequest
 from migtui.qmp.updates import Aspect
-from migtui.screens.confirm import ConfirmDialog
 from migtui.screens.snapshot_dialog import SnapshotDialog
 from migtui.screens.worker_errors import ShowsWorkerErrors
 from migtui.widgets.feed import FleetFeed, StateUpdated
