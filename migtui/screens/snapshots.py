@@ -219,7 +219,7 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
             return outcome
 
         controls.change(vm, follow, doing=f"snapshot-{request.verb}", done=None, mark=False,
-                        group=f"job-{vm}-{request.job_id}", exclusive=False,
+                        group=f"job-{vm}-{request.job_id}",
                         after=lambda outcome: _tell(controls, vm, request, outcome))
 
     def action_dismiss(self) -> None:
@@ -234,8 +234,7 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
         self._control(snapshots.resume, "resume", f"{self.vm} runs again")
 
     def _control(self, make: Callable[[VMSession], Awaitable[None]], doing: str, done: str) -> None:
-        self.controls.change(self.vm, make, doing=doing, done=done, mark=False, group=f"job-control-{self.vm}",
-                             exclusive=False)
+        self.controls.change(self.vm, make, doing=doing, done=done, mark=False, group=f"job-control-{self.vm}")
 
 
 def _tell(controls: VMControls, vm: str, request: SnapshotRequest, outcome: JobOutcome) -> None:
@@ -251,4 +250,4 @@ def _tell(controls: VMControls, vm: str, request: SnapshotRequest, outcome: JobO
                     "Let it run again from where it was?")
         controls.ask(f"{vm} is paused", question, yes="Resume", no="Leave it paused",
                      then=lambda: controls.change(vm, snapshots.resume, doing="resume", done=None, mark=False,
-                                                  group=f"job-control-{vm}", exclusive=False))
+                                                  group=f"job-control-{vm}"))

@@ -161,7 +161,7 @@ class VMControls:
             """A change of nothing: the fleet reads the VM again all the same."""
 
         self.stack.notify(f"Reading {vm}'s state again.", timeout=2)
-        self.change(vm, nothing, doing="refresh", done=None, mark=False, group=f"refresh-{vm}")
+        self.change(vm, nothing, doing="refresh", done=None, mark=False, group=f"refresh-{vm}", exclusive=True)
 
     def migrate(self, vm: str) -> None:
         if not self._refused(vm, "migrate"):
@@ -221,7 +221,7 @@ class VMControls:
             self.stack.notify(f"{request.source}: migrating to {request.target} ({uri})", markup=False)
 
         self.stack.run_worker(run, name=f"migrate {request.source}", group=f"control-{request.source}",
-                              exclusive=True, exit_on_error=False)
+                              exit_on_error=False)
 
     def _destination_of(self, vm: str) -> list[str]:
         return [name for name in (self.destinations.get(vm),) if name in self.states]
@@ -243,14 +243,15 @@ class VMControls:
         self.stack.push_screen(ConfirmDialog(title, question, yes=yes, no=no), answered)
 
     def change(self, vm: str, make: Callable[[VMSession], Awaitable[Result]], *, doing: str, done: str | None,
-               also: Iterable[str] = (), mark: bool = True, group: str | None = None, exclusive: bool = True,
+               also: Iterable[str] = (), mark: bool = True, group: str | None = None, exclusive: bool = False,
                after: Callable[[Result], object] | None = None) -> None:
         """Make a change to ``vm`` through the fleet, in a worker of the App (it outlives the screen).
 
         Once the fleet read ``vm`` (and ``also``) again: a mark ``doing`` on its charts, the
         notification ``done``, then ``after`` with what ``make`` returned. A failure is the
-        App's to show, in QEMU's words, titled ``doing``. One change of a VM at a time in
-        its ``group`` (``exclusive``: a newer one replaces one not started yet)."""
+        App's to show, in QEMU's words, titled ``doing``. ``exclusive`` cancels the others of
+        its ``group``: only for changes of nothing (a refresh), since a change cancelled
+        between two of its commands would be half made."""
         async def run() -> None:
             result = await self.fleet.change(vm, make, also=also)
             if mark:
