@@ -324,7 +324,7 @@ async def test_max_bandwidth_changed_during_a_migration_changes_its_throughput_a
         await settle(pilot, lambda: (fleet.states["vm1"].latest or None) and fleet.states["vm1"].latest.status == "active"
                      and fleet.states["vm1"].latest.info.ram is not None, 20, "the migration to run")
         before = await transfer_rate(client)
-        app.open_vm("vm1")
+        app.controls.open_vm("vm1")
         await settle(pilot, lambda: isinstance(app.screen, VMScreen) and app.screen.query(MigrationChart), 5,
                      "the VM screen's charts")
         screen = await open_editor(pilot, app, key="e")  # from the VM screen

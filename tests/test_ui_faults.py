@@ -70,7 +70,7 @@ async def test_a_failing_parameters_read_shows_an_error_screen_and_is_logged(mon
     app = MigtuiApp(recorded_fleet(), start_fleet=False)
     with caplog.at_level(logging.ERROR, logger="migtui.app"):
         async with app.run_test(size=(120, 40)) as pilot:
-            app.open_params("db-1")
+            app.controls.open_params("db-1")
             await error_shown(pilot, app, "Reading the parameters")
     assert any("Reading the parameters failed unexpectedly" in r.getMessage() and r.exc_info for r in caplog.records)
 
@@ -82,7 +82,7 @@ async def test_a_failing_preflight_check_shows_an_error_screen(monkeypatch):
     fleet.states["db-1"].tracker.history.clear()
     app = MigtuiApp(fleet, start_fleet=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        app.ask_migrate("db-1")
+        app.controls.migrate("db-1")
         await error_shown(pilot, app, "The pre-flight checks")
         await pilot.press("escape")
         await settle(pilot, lambda: isinstance(app.screen, MigrateDialog), 5, "the dialog again, still open")
@@ -92,7 +92,7 @@ async def test_a_failing_snapshot_list_shows_an_error_screen(monkeypatch):
     monkeypatch.setattr(snapshots, "list_snapshots", boom)
     app = MigtuiApp(recorded_fleet(), start_fleet=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        app.open_snapshots("db-1")
+        app.controls.open_snapshots("db-1")
         await error_shown(pilot, app, "Listing the snapshots of db-1")
 
 
