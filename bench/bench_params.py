@@ -1,6 +1,6 @@
 """Time to open the parameters screen on a real QEMU 7.2 lab VM (27 parameters).
 
-From the call that opens the screen (``app.open_params``, what its key
+From the call that opens the screen (``app.controls.open_params``, what its key
 does) until the first frame that shows the VM's values is handed to the
 terminal: the member list filled from the schema and the editor of the
 first member mounted, rendered (the App's ``_display``, headless here). "cold" is the
@@ -57,7 +57,7 @@ class Frames:
 
 async def open_once(app: MigtuiApp, frames: Frames, pilot) -> float:
     start = time.perf_counter()
-    app.open_params("vm1")
+    app.controls.open_params("vm1")
     while not shown(app):
         await asyncio.sleep(0)
     ready = time.perf_counter()
