@@ -145,6 +145,9 @@ async def test_the_filter_is_focused_on_open_and_finds_members_by_name_and_doc(l
         assert "max-bandwidth" not in listed(screen)
         await pilot.press("enter")  # edits the highlighted member
         assert app.focused is not None and screen.pane.box.editor in app.focused.ancestors_with_self
+        await pilot.press("9", "enter")  # a value entered: back to the filter for the next member
+        assert isinstance(app.focused, MemberFilter)
+        assert len(screen.draft.edits) == 1
 
 
 async def test_every_member_entered_in_the_form_is_applied_and_read_back(lab, lab_dir, ctl):

@@ -90,12 +90,12 @@ class ParamsScreen(ApplyActions, PresetActions, ShowsWorkerErrors, Screen[None])
         Binding("ctrl+f", "find", "Find", id="params.find", tooltip="Type to filter the members by name and doc"),
         Binding("ctrl+s", "apply", "Apply", id="params.apply",
                 tooltip="Preview the changes (old → new), then send only those to QEMU"),
-        Binding("ctrl+z", "undo", "Undo edit", id="params.undo", tooltip="Put back QEMU's value of this member"),
-        Binding("ctrl+b", "bulk", "Apply to VMs", id="params.bulk",
+        Binding("ctrl+z", "undo", "Undo", id="params.undo", tooltip="Put back QEMU's value of this member"),
+        Binding("ctrl+b", "bulk", "Bulk", id="params.bulk",
                 tooltip="Apply the same changes to several VMs: old → new for each, then a result for each"),
-        Binding("ctrl+o", "load_preset", "Load preset", id="params.load-preset",
+        Binding("ctrl+o", "load_preset", "Load", id="params.load-preset",
                 tooltip="Fill the edits from a saved preset (nothing is sent until Apply)"),
-        Binding("ctrl+g", "save_preset", "Save preset", id="params.save-preset",
+        Binding("ctrl+g", "save_preset", "Save", id="params.save-preset",
                 tooltip="Save the edits (or, without edits, everything the VM holds) as a preset"),
         Binding("ctrl+t", "toggle_deprecated", "Deprecated", id="params.deprecated",
                 tooltip="Show or hide deprecated parameters and capabilities"),
@@ -266,7 +266,7 @@ class ParamsScreen(ApplyActions, PresetActions, ShowsWorkerErrors, Screen[None])
         elif self.draft is not None and self.draft.edits:
             self._status("No changes from what QEMU holds.", "")
         else:
-            self._status("Type to find a member, Enter to edit it; Ctrl+S applies; Ctrl+T shows deprecated ones.",
+            self._status("Type to find a member, Enter to edit it, Enter again for the next; Ctrl+S applies.",
                          "")
 
     def _status(self, text: str, kind: str) -> None:
@@ -312,6 +312,10 @@ class ParamsScreen(ApplyActions, PresetActions, ShowsWorkerErrors, Screen[None])
         else:
             self.draft.drop(event.member)
         self._judge()
+
+    @on(Input.Submitted, "#params-member Input")
+    def _entered(self) -> None:
+        self.action_find()  # a value entered: on to the next member
 
     def action_find(self) -> None:
         found = self.query_one(MemberFilter)
