@@ -155,6 +155,8 @@ class ParamsScreen(ApplyActions, PresetActions, ShowsWorkerErrors, Screen[None])
         if self._forms is not None:
             self._take_values()
             # Reading the schema takes the loop for a while: let the values be drawn first.
+            if self.pane.mounting is not None:
+                await self.pane.mounting
             drawn = asyncio.Event()
             self.call_after_refresh(drawn.set)
             await drawn.wait()

@@ -21,6 +21,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import HorizontalGroup, VerticalGroup, VerticalScroll
 from textual.message import Message
+from textual.widget import AwaitMount
 from textual.widgets import Label, Static
 
 from migtui.params.draft import Draft, Member
@@ -163,6 +164,8 @@ class MemberPane(VerticalScroll):
         super().__init__(id=id)
         self.baselines: dict[str, Any] = {}
         """Member key -> what its editor gave for QEMU's value."""
+        self.mounting: AwaitMount | None = None
+        """The last box being mounted (to wait for)."""
 
     def compose(self) -> ComposeResult:
         yield Static("Reading the VM's parameters and schema ...", classes="-empty")
@@ -180,9 +183,10 @@ class MemberPane(VerticalScroll):
         if member is None:
             self.mount(Static("No member matches the filter.", classes="-empty"))
             return
-        self.mount(MemberBox(member, draft.value(member), held_text(draft, member),
-                             baseline=self.baselines.get(member.key, _UNKNOWN),
-                             from_held=member.key not in draft.edits, error=error, disabled=read_only))
+        self.mounting = self.mount(MemberBox(member, draft.value(member), held_text(draft, member),
+                                             baseline=self.baselines.get(member.key, _UNKNOWN),
+                                             from_held=member.key not in draft.edits, error=error,
+                                             disabled=read_only))
 
     def show_error(self, error: str) -> None:
         if (box := self.box) is not None:
