@@ -87,7 +87,7 @@ async def open_editor(pilot: Pilot, app: MigtuiApp, vm: str = "vm1", key: str | 
         await settle(pilot, lambda: isinstance(app.screen, ParamsScreen), 5, "the parameters screen")
         assert app.screen.vm == vm
     else:
-        await app.push_screen(ParamsScreen(vm))
+        app.controls.open_params(vm)
     screen = app.screen
     await settle(pilot, lambda: screen.draft is not None and screen.pane.box is not None
                  and screen.pane.box.is_mounted, 20, "the members and the first one's editor")

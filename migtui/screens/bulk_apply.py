@@ -26,7 +26,7 @@ from migtui.qapi.human_values import human_value
 from migtui.screens.dialog import Dialog
 
 if TYPE_CHECKING:
-    from migtui.app import MigtuiApp
+    from migtui.screens.vm_controls import VMControls
 
 
 class BulkApplyDialog(Dialog[dict[str, BulkResult] | None]):
@@ -53,18 +53,18 @@ class BulkApplyDialog(Dialog[dict[str, BulkResult] | None]):
                 tooltip="First old → new for every chosen VM, then send exactly that"),
     ]
 
-    app: MigtuiApp  # type: ignore[assignment]
 
-    def __init__(self, settings: VMSettings, request: SettingsRequest) -> None:
+    def __init__(self, settings: VMSettings, request: SettingsRequest, controls: VMControls) -> None:
         super().__init__()
         self.settings = settings
         self.request = request
+        self.controls = controls
         self.results: dict[str, BulkResult] | None = None
         self.plans: dict[str, BulkPlan] | None = None
         """The previewed changes per VM (None: not previewed for the VMs chosen now)."""
 
     def compose(self) -> ComposeResult:
-        states = self.app.fleet.states
+        states = self.controls.states
         choices = [(f"{name}  QEMU {state.version or '?'}, {state.run_state or state.link}", name,
                     name == self.settings.vm)
                    for name, state in states.items() if state.link is LinkState.CONNECTED]
@@ -130,7 +130,7 @@ class BulkApplyDialog(Dialog[dict[str, BulkResult] | None]):
 
     @work(exclusive=True, exit_on_error=False, group="bulk-preview", name="Previewing for several VMs")
     async def run_preview(self, chosen: list[str]) -> None:
-        plans = await plan_many(self.app.fleet, chosen, self.request.parameters, self.request.capabilities)
+        plans = await plan_many(self.controls.fleet, chosen, self.request.parameters, self.request.capabilities)
         if list(self.query_one(SelectionList).selected) != chosen:
             return  # the choice changed while checking
         lines = [Text("Would change (from what each VM holds now):", style="bold")]
@@ -145,10 +145,10 @@ class BulkApplyDialog(Dialog[dict[str, BulkResult] | None]):
 
     @work(exclusive=True, exit_on_error=False, group="bulk-apply", name="Applying to several VMs")
     async def run_send(self, plans: dict[str, BulkPlan]) -> None:
-        results = await send_many(self.app.fleet, plans)
+        results = await send_many(self.controls.fleet, plans)
         for name, result in results.items():
             if result.applied is not None and result.applied.changes:
-                self.app.add_mark(name, result.applied.text, result.applied.at)
+                self.controls.mark(name, result.applied.text, result.applied.at)
         self.results = {**(self.results or {}), **results}
         lines = [Text(f"{'✓' if result.ok else '✗'} {name}: {result.summary}",
                       style="" if result.ok else "bold") for name, result in results.items()]

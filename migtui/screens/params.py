@@ -41,6 +41,9 @@ from migtui.widgets.pending_changes import PendingChanges
 
 if TYPE_CHECKING:
     from migtui.app import MigtuiApp
+    from migtui.model.vm_state import VMState
+    from migtui.screens.vm_controls import VMControls
+    from migtui.widgets.feed import FleetFeed
 
 MUTATING = ("apply", "bulk", "load_preset")
 
@@ -105,9 +108,12 @@ class ParamsScreen(ApplyActions, PresetActions, ShowsWorkerErrors, Screen[None])
 
     app: MigtuiApp  # type: ignore[assignment]
 
-    def __init__(self, vm: str) -> None:
+    def __init__(self, state: VMState, feed: FleetFeed, controls: VMControls) -> None:
         super().__init__()
-        self.vm = vm
+        self.state = state
+        self.vm = state.name
+        self.feed = feed
+        self.controls = controls
         self.draft: Draft | None = None
         """The edits and what QEMU holds (None while the schema is read)."""
         self.verdict: Verdict | None = None
@@ -132,15 +138,15 @@ class ParamsScreen(ApplyActions, PresetActions, ShowsWorkerErrors, Screen[None])
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.read_only = self.app.read_only
+        self.read_only = self.controls.read_only
         self.sub_title = f"{self.vm} · parameters"
         self.query_one(MemberFilter).focus()
-        self.app.feed.add(self, self.vm)
-        self._unwatch = self.app.fleet.watch_settings(self.vm)
+        self.feed.add(self, self.vm)
+        self._unwatch = self.controls.watch_settings(self.vm)
         self.load()
 
     def on_unmount(self) -> None:
-        self.app.feed.remove(self)
+        self.feed.remove(self)
         self._unwatch()
 
     # -- reading ------------------------------------------------------------
@@ -149,7 +155,7 @@ class ParamsScreen(ApplyActions, PresetActions, ShowsWorkerErrors, Screen[None])
     async def load(self) -> None:
         self.draft = self.verdict = None
         self._status("", "")
-        session = self.app.fleet.session(self.vm)
+        session = self.controls.session(self.vm)
         # The bundled files of the VM's release first (no wait), then its own schema merged in.
         self._forms = known_forms(session)
         if self._forms is not None:
@@ -173,7 +179,7 @@ class ParamsScreen(ApplyActions, PresetActions, ShowsWorkerErrors, Screen[None])
 
     def _take_values(self) -> None:
         """Show what the poller read last; the edits stay, judged against it."""
-        state = self.app.fleet.states[self.vm]
+        state = self.state
         if self._forms is None or not state.parameters:
             if self._forms is not None:
                 self._status(f"Waiting for {self.vm}'s values ...", "")
@@ -200,7 +206,7 @@ class ParamsScreen(ApplyActions, PresetActions, ShowsWorkerErrors, Screen[None])
 
     def _title(self, settings: VMSettings) -> None:
         note = " · read-only: values are shown, nothing can be applied" if self.read_only else ""
-        version = self.app.fleet.states[self.vm].version or settings.qemu
+        version = self.state.version or settings.qemu
         self.query_one("#params-title", Static).update(
             f"{self.vm} · QEMU {version} · {settings.forms.schema.origin}{note}")
 

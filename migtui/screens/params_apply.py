@@ -33,7 +33,7 @@ class ApplyActions:
             return
         if not verdict.changes:
             return
-        sample = self.app.fleet.states[self.vm].latest
+        sample = self.state.latest
         changes = verdict.changes
 
         def answered(confirmed: bool | None) -> None:
@@ -47,19 +47,18 @@ class ApplyActions:
         assert self.draft is not None
         settings = self.draft.settings
         self._status(f"Applying {len(changes)} change(s) ...", "-pending")
-        fleet = self.app.fleet
         try:
-            at = await fleet.change(self.vm, lambda session: send_changes(session, settings, changes))
+            at = await self.controls.change_now(self.vm, lambda session: send_changes(session, settings, changes))
         except SettingsRefused as refused:
             self._refused(refused, changes)
             return
         except MigtuiError as error:
             self._status(str(error), "-refused")
             return
-        state = fleet.states[self.vm]
+        state = self.state
         applied = Applied(self.vm, changes.changes, at,
                           settings.with_values(dict(state.parameters), dict(state.capabilities)))
-        self.app.add_mark(self.vm, applied.text, applied.at)
+        self.controls.mark(self.vm, applied.text, applied.at)
         self._applied(changes.parameters, changes.capabilities)
         held = "; ".join(f"{name} stays {value!r}" for name, value in applied.not_held.items())
         self.notify(f"{self.vm}: {applied.text}" + (f" (QEMU accepted, but {held})" if held else ""),
@@ -99,4 +98,4 @@ class ApplyActions:
             if mine is not None and mine.ok and self.draft is not None:
                 self._applied(request.parameters, request.capabilities)
 
-        self.app.push_screen(BulkApplyDialog(self.draft.settings, request), done)
+        self.app.push_screen(BulkApplyDialog(self.draft.settings, request, self.controls), done)

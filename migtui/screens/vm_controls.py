@@ -86,6 +86,14 @@ class VMControls:
         """``vm``'s session, for queries (a list, a pre-flight check); changes go through :meth:`change`."""
         return self.fleet.session(vm)
 
+    def watch_settings(self, vm: str) -> Callable[[], None]:
+        """Keep ``vm``'s parameters and capabilities fresh while a screen shows them (call the result to stop)."""
+        return self.fleet.watch_settings(vm)
+
+    async def change_now(self, vm: str, make: Callable[[VMSession], Awaitable[Result]]) -> Result:
+        """:meth:`change` for a screen that shows QEMU's answer itself: awaited, and a failure is raised."""
+        return await self.fleet.change(vm, make)
+
     # -- whether an action can act (keys, footer, help, palette) --------------
 
     def allowed(self, name: str, vm: str | None) -> bool | None:
@@ -149,7 +157,7 @@ class VMControls:
     def open_params(self, vm: str) -> None:
         """The editor of ``vm``'s migration parameters and capabilities (values only when read-only)."""
         if not self._unknown(vm):
-            self.stack.push_screen(ParamsScreen(vm))
+            self.stack.push_screen(ParamsScreen(self.states[vm], self.feed, self))
 
     def open_snapshots(self, vm: str) -> None:
         """``vm``'s snapshots and jobs (listed only, when read-only)."""
