@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import traceback
+from functools import partial
 from typing import ClassVar
 
 from textual.app import App
@@ -27,7 +28,9 @@ from textual.worker import Worker, WorkerState
 from migtui.errors import MigtuiError
 from migtui.preferences import PreferenceFile, Preferences
 from migtui.qmp.fleet import Fleet
-from migtui.qmp.updates import PolicyStep, Update
+from migtui.params.forms import known_forms, release_of
+from migtui.qapi.version import QemuVersion
+from migtui.qmp.updates import Aspect, PolicyStep, Update, VMChanged
 from migtui.screens.error import ErrorScreen
 from migtui.screens.fleet import FleetScreen
 from migtui.screens.help import HelpScreen
@@ -74,7 +77,8 @@ class MigtuiApp(App[None]):
         self._start_fleet = start_fleet
         self._open_vm = open_vm
         self._unsubscribe = None
-        self._unsubscribe_policy = lambda: None
+        self._unsubscribe_policy = self._unsubscribe_forms = lambda: None
+        self._forms_prepared: set[QemuVersion] = set()
         for custom in THEMES:
             self.register_theme(custom)
         # A theme saved from a colour terminal would be black on black under NO_COLOR (see migtui.themes).
@@ -111,6 +115,7 @@ class MigtuiApp(App[None]):
                         f"{self._unknown_theme!r}; using {self.theme}", severity="warning", markup=False)
         self._unsubscribe = self.fleet.subscribe(self.feed)
         self._unsubscribe_policy = self.fleet.subscribe(self._mark_policy_step)
+        self._unsubscribe_forms = self.fleet.subscribe(self._prepare_forms)
         if self._start_fleet:
             self.fleet.start()
         if self._open_vm:
@@ -120,6 +125,7 @@ class MigtuiApp(App[None]):
         if self._unsubscribe:
             self._unsubscribe()
             self._unsubscribe_policy()
+            self._unsubscribe_forms()
         if self._start_fleet:
             await self.fleet.close()
 
@@ -139,6 +145,17 @@ class MigtuiApp(App[None]):
         """A step a policy took is a mark on the VM's charts, as an admin's change is."""
         if isinstance(update, PolicyStep) and update.acted:
             self.add_mark(update.vm, f"{update.policy}: {update.text}")
+
+    def _prepare_forms(self, update: Update) -> None:
+        """Build the parameters editor's forms of a QEMU release in a thread once a VM of it
+        connects: the editor's first open then has them at hand (they take about 25 ms)."""
+        if not (isinstance(update, VMChanged) and update.aspect is Aspect.LINK):
+            return
+        session = self.fleet.sessions[update.vm]
+        release = release_of(session)
+        if release is not None and release not in self._forms_prepared:
+            self._forms_prepared.add(release)
+            self.run_worker(partial(known_forms, session), thread=True, group="forms", exit_on_error=False)
 
     # -- errors -------------------------------------------------------------
 

@@ -78,13 +78,17 @@ def known_forms(session: VMSession) -> VMForms | None:
     cached = _cache.get(session)
     if cached is not None and cached[0] == _version_key(session.version) and cached[0]:
         return cached[1]
+    release = release_of(session)
+    return None if release is None else _release_forms(release)
+
+
+def release_of(session: VMSession) -> QemuVersion | None:
+    """The bundled release of the same major.minor as ``session``'s QEMU (None: none, or not connected yet)."""
     if not session.version:
         return None
     version = QemuVersion.from_query_version(dict(session.version))
     release = release_for(version)
-    if release is None or release[:2] != version[:2]:
-        return None
-    return _release_forms(release)
+    return release if release is not None and release[:2] == version[:2] else None
 
 
 @cache
