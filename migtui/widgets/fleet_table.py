@@ -28,6 +28,7 @@ from textual.widgets import DataTable
 
 from migtui.model.vm_state import VMState
 from migtui.qmp.updates import Aspect
+from migtui.widgets.cached_table import CachedCellTable
 from migtui.widgets.cell_styles import DEFAULT_PALETTE, CellPalette
 from migtui.widgets.feed import EventArrived, FleetFeed, SampleArrived, StateUpdated
 from migtui.widgets.fleet_row import CELL_PADDING, COLUMNS, HOST_COLUMN, SORTABLE, FleetRow, columns_that_fit
@@ -41,7 +42,7 @@ TICK = 0.25
 URGENT_ASPECTS = frozenset({Aspect.LINK, Aspect.RUN_STATE, Aspect.BUSY, Aspect.POLL_ERROR})
 
 
-class FleetTable(DataTable[Text]):
+class FleetTable(CachedCellTable):
     """Every VM of the fleet with its migration figures.
 
     Sort by a column with :attr:`sort_column` (also by clicking its header),
