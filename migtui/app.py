@@ -23,6 +23,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from migtui.errors import MigtuiError
+from migtui.gc_pauses import freeze_start_up
 from migtui.model.controls import refusal
 from migtui.model.policy import load_policy
 from migtui.preferences import PreferenceFile, Preferences
@@ -127,6 +128,7 @@ class MigtuiApp(App[None]):
             self.fleet.start()
         if self._open_vm:
             self.open_vm(self._open_vm)
+        self.call_after_refresh(freeze_start_up)
 
     async def on_unmount(self) -> None:
         if self._unsubscribe:
