@@ -167,7 +167,7 @@ class FleetTable(CachedCellTable):
             self._mark(message.vm, urgent=True)
 
     def _mark(self, vm: str, urgent: bool = False) -> None:
-        if urgent and (vm in self._in_view() or not self._order_ignores_figures()):
+        if urgent and (self._in_view(vm) or not self._order_ignores_figures()):
             self._dirty.discard(vm)
             self.flush({vm})
             return
@@ -179,7 +179,7 @@ class FleetTable(CachedCellTable):
         due = time.monotonic() - ROW_INTERVAL + TICK / 2
         ready = {vm for vm in self._dirty if self._flushed_at.get(vm, 0.0) <= due}
         if self._order_ignores_figures():
-            ready &= self._in_view()
+            ready = {vm for vm in ready if self._in_view(vm)}
         if ready:
             self._dirty -= ready
             self.flush(ready)
@@ -188,15 +188,16 @@ class FleetTable(CachedCellTable):
         """True when no sample can move a row, or hide or show it: rows out of view may wait."""
         return self.sort_column == "name" and not self.filter_text.split()
 
-    def _in_view(self) -> set[str]:
-        """The VMs whose rows are in the table's view (every row is one line)."""
+    def _in_view(self, vm: str) -> bool:
+        """True when the VM's row is in the table's view (every row is one line)."""
+        if vm not in self._visible:
+            return False
         first = int(self.scroll_y)
-        return {row.key.value for row in self.ordered_rows[first:first + self.scrollable_content_region.height]
-                if row.key.value is not None}
+        return first <= self.get_row_index(vm) < first + self.scrollable_content_region.height
 
     def _catch_up(self) -> None:
         """Bring the rows that waited out of view up to date, now that they are in view."""
-        waiting = self._dirty & self._in_view()
+        waiting = {vm for vm in self._dirty if self._in_view(vm)}
         if waiting:
             self._dirty -= waiting
             self.flush(waiting)
