@@ -30,6 +30,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable
 
+from migtui.model.sample import Sample
 from migtui.model.vm_state import VMState
 from migtui.qmp.updates import Aspect
 from migtui.widgets.cached_table import CachedCellTable
@@ -99,7 +100,7 @@ class FleetTable(CachedCellTable):
                 self._rows[name].add_sample(state.latest)
             self._rows[name].refresh(state, self._palette)
         self._apply_filter()
-        self.feed.add(self)
+        self.feed.add(self, on_sample=self._take_sample)
         self.set_interval(TICK, self._tick)
 
     def on_unmount(self) -> None:
@@ -136,10 +137,8 @@ class FleetTable(CachedCellTable):
     def highlighted_vm(self) -> str | None:
         if not self.row_count:
             return None
-        try:
-            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        except Exception:  # no row under the cursor (an empty table)
-            return None
+        key = self._row_locations.get_key(self.cursor_row)  # asked for every sample: kept cheap
+        return key.value if key is not None else None
 
     def select_vm(self, vm: str) -> None:
         if vm in self._visible:
@@ -147,13 +146,23 @@ class FleetTable(CachedCellTable):
 
     # -- updates from the fleet ---------------------------------------------
 
+    def _take_sample(self, vm: str, sample: Sample) -> None:
+        """A sample as the fleet takes it (the feed calls this, no message): noted in its row."""
+        row = self._rows.get(vm)
+        if row is None:
+            return
+        row.add_sample(sample)
+        if vm == self.highlighted_vm:
+            # The highlighted VM is told again in the brief under the table, from every sample:
+            # its row follows every sample too, so both show the same one.
+            self.post_message(SampleArrived(vm, sample))
+        else:
+            self._mark(vm)
+
     def on_sample_arrived(self, message: SampleArrived) -> None:
         state = self.states.get(message.vm)
         if state is None or message.stale(state):
-            return  # a newer sample of this VM is queued behind this one
-        self._rows[message.vm].add_sample(message.sample)
-        # The highlighted VM is told again in the brief under the table, from every sample:
-        # its row follows every sample too, so both show the same one.
+            return  # a newer sample of this VM is on its way
         self._mark(message.vm, urgent=message.vm == self.highlighted_vm)
 
     def on_state_updated(self, message: StateUpdated) -> None:
