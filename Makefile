@@ -18,6 +18,7 @@ qemu:
 
 test-packages:
 	@scripts/ensure-test-packages
+	@scripts/ensure-qemu-backport
 
 demo: setup
 	$(VENV)/bin/migtui demo

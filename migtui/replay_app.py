@@ -17,8 +17,8 @@ from migtui.app import MigtuiApp
 from migtui.qmp.updates import Update
 from migtui.record.reader import RecordedEntry
 from migtui.record.replay import EntryReplayed, ReplayFleet
+from migtui.screens.vm_controls import VMControls
 from migtui.widgets.event_log import EventLog
-from migtui.widgets.marks import MarkBook
 
 MARKED_COMMANDS = {
     "migrate": "migrate", "migrate_cancel": "cancel", "migrate-start-postcopy": "postcopy",
@@ -27,7 +27,21 @@ MARKED_COMMANDS = {
 """Audit entries drawn as chart marks, as the live dashboard marks what it does."""
 
 
+class ReplayControls(VMControls):
+    """The controls are hidden (the gate is read-only); what a replay cannot open, it says."""
+
+    def open_params(self, vm: str) -> None:
+        self.stack.notify("A replay shows the recorded values (the Sample tab); there is no VM to edit.", timeout=4)
+
+    def open_snapshots(self, vm: str) -> None:
+        self.stack.notify("A replay has no VM to list snapshots of.", timeout=4)
+
+    def refresh(self, vm: str) -> None:
+        self.stack.notify("A replay shows what was recorded; there is nothing to read again.", timeout=3)
+
+
 class ReplayApp(MigtuiApp):
+    CONTROLS = ReplayControls
     BINDINGS = [
         Binding("space", "pause", "Pause", id="replay.pause", priority=True,
                 tooltip="Pause or resume the replay"),
@@ -92,17 +106,6 @@ class ReplayApp(MigtuiApp):
         self.fleet.faster(steps)
         self._show_clock()
 
-    # -- what a replay does not do ---------------------------------------------
-
-    def open_params(self, vm: str) -> None:
-        self.notify("A replay shows the recorded values (the Sample tab); there is no VM to edit.", timeout=4)
-
-    def open_snapshots(self, vm: str) -> None:
-        self.notify("A replay has no VM to list snapshots of.", timeout=4)
-
-    def refresh_vm(self, vm: str) -> None:
-        self.notify("A replay shows what was recorded; there is nothing to read again.", timeout=3)
-
     # -- marks and event logs after a jump ---------------------------------------
 
     def _entry_replayed(self, update: Update) -> None:
@@ -118,7 +121,7 @@ class ReplayApp(MigtuiApp):
                 self.feed.marks_changed(entry.vm)
 
     def _after_seek(self) -> None:
-        self.marks = MarkBook()
+        self.marks.clear()  # the same book: the screens showing it keep it
         for entry in self.fleet.recording.entries(kinds=["audit"], until=self.fleet.position):
             self._mark(entry, tell=False)
         for vm in self.fleet.states:

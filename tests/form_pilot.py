@@ -2,6 +2,8 @@
 
 ``await enter(pilot, editor, value)`` focuses the editor's widgets and types,
 toggles or picks, so the form sees exactly the events a person causes.
+``await edit_member(pilot, screen, name, value)`` does it on the parameters
+screen: Ctrl+F, the member's name typed into the filter, Enter, the value.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Select, Switch
 
@@ -93,3 +96,38 @@ async def enter(pilot: Pilot, editor: FieldEditor, value: Any) -> None:
                 await enter(pilot, member, value[member.spec.name])
     else:
         raise AssertionError(f"no way to enter a value into {editor!r}")
+
+
+async def find_member(pilot: Pilot, screen: Screen, name: str, *, capability: bool = False) -> FieldEditor:
+    """Ctrl+F, then ``name`` typed into the filter until the member is highlighted (as a person stops
+    typing once it is); returns its editor, shown (not focused)."""
+    await pilot.press("ctrl+f")  # the last search is selected: typing replaces it
+    for typed in range(1, len(name) + 1):
+        await pilot.press(name[typed - 1])
+        if _highlighted(screen, name, capability):
+            break
+    while not _highlighted(screen, name, capability):
+        await pilot.press("down")  # a capability named like a parameter comes after it
+    await pilot.pause()
+    box = screen.pane.box
+    assert box is not None and box.member.name == name and box.is_mounted, (name, box)
+    return box.editor
+
+
+def _highlighted(screen: Screen, name: str, capability: bool) -> bool:
+    selected = screen.selected
+    return selected is not None and (selected.name, selected.capability) == (name, capability)
+
+
+async def edit_member(pilot: Pilot, screen: Screen, name: str, value: Any, *, capability: bool = False) -> None:
+    """Find the member, Enter, and enter ``value`` into its editor."""
+    editor = await find_member(pilot, screen, name, capability=capability)
+    await pilot.press("enter")
+    if type(editor) is TextEditor and screen.app.focused is editor.query_one(Input):
+        # Focused with its text selected: what is typed replaces it.
+        await pilot.press(*["space" if char == " " else char for char in str(value)])
+        await pilot.pause()
+        assert editor.value == str(value), (name, editor.value)
+        return
+    await pilot.pause()
+    await enter(pilot, editor, value)

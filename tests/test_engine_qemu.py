@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 import sys
 
@@ -14,6 +15,7 @@ from migtui.qmp.audit import AuditLog
 from migtui.qmp.fleet import Fleet
 from migtui.qmp.gate import CommandGate
 from migtui.qmp.migration import MigrationPlan, start_migration
+from migtui.qmp.session import VMSession
 from migtui.qmp.updates import EventReceived, SampleTaken
 from waiting import until
 
@@ -298,3 +300,16 @@ async def test_a_change_through_the_fleet_returns_with_the_state_already_reread(
             await fleet.change("vm1", refused)
         assert fleet.states["vm1"].parameters["downtime-limit"] == 1234
     assert "migrate-set-parameters" in audit.read_text()
+
+
+async def test_qmp_messages_still_reach_the_debug_log_when_it_is_on(lab, caplog):
+    # migtui skips qemu.qmp's indented text of each message when nothing logs it; with debug on it is there.
+    vm = await lab.start_source("vm1", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
+    async with VMSession("vm1", str(vm.qmp_path), CommandGate()) as session:
+        await session.wait_connected()
+        with caplog.at_level(logging.DEBUG, logger="qemu.qmp"):
+            await session.query("query-status")
+    sent = [r.getMessage() for r in caplog.records if r.getMessage().startswith("--> ")]
+    received = [r.getMessage() for r in caplog.records if r.getMessage().startswith("<-- ")]
+    assert any('"execute": "query-status"' in line for line in sent), sent
+    assert any('"status": "running"' in line for line in received), received

@@ -248,3 +248,21 @@ async def test_the_demo_as_root_runs_on_two_hosts_and_migrates_between_them(tmp_
                                             app.fleet.states[vm].latest.status in ("active", "completed")
                                             for vm in ("web-1", "db-1", "batch-1")), 30, "the three migrations")
     shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_schema_of_a_vm_on_a_host_is_read_through_its_ssh_connection(hosts_lab):
+    directory, _ = hosts_lab
+    run = cli("schema", "vm3", "--json", "--config", str(directory / "inventory.toml"))  # vm3 is on hv2
+    assert run.returncode == 0, run.stderr
+    summary = json.loads(run.stdout)
+
+    async def qemu_says() -> tuple[dict, list[str]]:
+        async with await ControlClient.connect(directory / "hv2" / "vm3.ctl.qmp") as client:
+            version = (await client.execute("query-version"))["qemu"]
+            parameters = await client.execute("query-migrate-parameters")
+            return version, list(parameters)
+
+    version, parameters = asyncio.run(qemu_says())
+    release = f"{version['major']}.{version['minor']}.{version['micro']}"
+    assert summary["version"] == release and summary["origin"].startswith(f"VM vm3 (QEMU {release})")
+    assert set(parameters) <= set(summary["parameters"])  # every parameter that QEMU has, and can be set

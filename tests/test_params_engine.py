@@ -23,6 +23,7 @@ from migtui.qmp.errors import ReadOnlyRefusal
 from migtui.qmp.fleet import Fleet
 from migtui.qmp.gate import CommandGate
 from migtui.qmp.session import VMSession
+from waiting import until
 
 MIB = 1024 * 1024
 DEFAULTS_7_2 = {"downtime-limit": 300, "max-bandwidth": 128 * MIB, "tls-creds": "", "announce-step": 100,
@@ -177,10 +178,13 @@ async def test_bulk_apply_gives_a_result_per_vm_and_one_failure_stops_no_other(l
     fleet = Fleet(entries, CommandGate(AuditLog(tmp_path / "audit.jsonl")))
     async with fleet:
         await fleet.wait_connected(10)
-        results = await apply_to_many(fleet.sessions, {"downtime-limit": "450", "max-bandwidth": "16M"},
+        await until(lambda: fleet.states["vm1"].parameters and fleet.states["vm2"].capabilities, 10,
+                    "both VMs' settings read")
+        results = await apply_to_many(fleet, fleet.sessions, {"downtime-limit": "450", "max-bandwidth": "16M"},
                                       {"multifd": "on"})
-        again = await apply_to_many({"vm1": fleet.sessions["vm1"]}, {"downtime-limit": 450}, {})
-        invalid = await apply_to_many({"vm1": fleet.sessions["vm1"]}, {"downtime-limit": -1}, {})
+        # The fleet read vm1 again before answering: its state says 450 already.
+        again = await apply_to_many(fleet, ["vm1"], {"downtime-limit": 450}, {})
+        invalid = await apply_to_many(fleet, ["vm1"], {"downtime-limit": -1}, {})
     assert list(results) == ["vm1", "vm2", "gone"]
     assert results["vm1"].ok and results["vm1"].summary == (
         "max-bandwidth 128 MiB/s → 16 MiB/s; downtime-limit 300 ms → 450 ms; multifd off → on")  # schema order

@@ -1,8 +1,9 @@
 """The parameters screen driven with Pilot against a real QEMU 7.2 lab VM.
 
-Values are entered with keys (tests/form_pilot.py); what QEMU holds
-afterwards is read on the VM's second QMP socket (``ctl``), independent of
-migtui. Every wait is on a condition with a deadline.
+Members are found and values entered with keys (tests/form_pilot.py: Ctrl+F,
+the name, Enter, the value); what QEMU holds afterwards is read on the VM's
+second QMP socket (``ctl``), independent of migtui, which also makes the
+changes "another tool" makes. Every wait is on a condition with a deadline.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import SelectionList, Static
 
-from form_pilot import enter
+from form_pilot import edit_member, find_member, type_into
 from migtui.app import MigtuiApp
 from migtui.inventory import load_inventory
 from migtui.lab import Lab
@@ -27,12 +28,12 @@ from migtui.qmp.gate import CommandGate
 from migtui.params.presets import load_preset
 from migtui.screens.apply_preview import ApplyPreview
 from migtui.screens.bulk_apply import BulkApplyDialog
+from migtui.screens.confirm import ConfirmDialog
 from migtui.screens.params import ParamsScreen
 from migtui.screens.preset_dialogs import LoadPresetDialog, SavePresetDialog
 from migtui.screens.vm import VMScreen
 from migtui.widgets.chart_base import MigrationChart
-from migtui.widgets.schema_form import FieldRow
-from migtui.widgets.settings_editor import SettingsEditor
+from migtui.widgets.member_list import MemberFilter
 from waiting import settle
 
 pytestmark = pytest.mark.qemu
@@ -78,8 +79,8 @@ def app_on(lab: Lab, directory: Path, *, read_only: bool = False) -> tuple[Migtu
     return MigtuiApp(Fleet(inventory.vm, CommandGate(audit, read_only=read_only)), theme="migtui-dark"), audit
 
 
-async def open_editor(pilot: Pilot, app: MigtuiApp, vm: str = "vm1", key: str | None = None) -> SettingsEditor:
-    """Open the editor of ``vm``: by ``key`` on the current screen, else directly."""
+async def open_editor(pilot: Pilot, app: MigtuiApp, vm: str = "vm1", key: str | None = None) -> ParamsScreen:
+    """Open the editor of ``vm``: by ``key`` on the current screen, else directly; returns it once it shows values."""
     await settle(pilot, lambda: app.fleet.states[vm].link == "connected", 20, f"{vm} connected")
     if key:
         await pilot.press(key)
@@ -87,46 +88,90 @@ async def open_editor(pilot: Pilot, app: MigtuiApp, vm: str = "vm1", key: str | 
         assert app.screen.vm == vm
     else:
         await app.push_screen(ParamsScreen(vm))
-    editor = app.screen.query_one(SettingsEditor)
-    await settle(pilot, lambda: editor.settings is not None and editor.query("#parameters-form")
-                 and all(row.ready for row in editor.query(FieldRow)), 20, "the form")
-    return editor
+    screen = app.screen
+    await settle(pilot, lambda: screen.draft is not None and screen.pane.box is not None
+                 and screen.pane.box.is_mounted, 20, "the members and the first one's editor")
+    return screen
 
 
 def status(app: MigtuiApp) -> str:
     return str(app.screen.query_one("#params-status", Static).render())
 
 
+def pending(screen: ParamsScreen) -> list[str]:
+    return str(screen.query_one("#params-pending", Static).render()).splitlines()
+
+
+def listed(screen: ParamsScreen) -> list[str]:
+    """The member names the list shows, in its order (the section heads left out)."""
+    members = screen.members
+    return [members.get_option_at_index(i).id.split(":", 1)[1] for i in range(members.option_count)
+            if not members.get_option_at_index(i).disabled]
+
+
+def box_error(screen: ParamsScreen) -> str:
+    box = screen.pane.box
+    return str(box.query_one(".-error", Static).render()) if box.query_one(".-error").display else ""
+
+
 async def apply(pilot: Pilot, app: MigtuiApp) -> ApplyPreview:
     """Ctrl+S, check the preview, Ctrl+S again; returns the preview that was confirmed."""
     screen = app.screen
-    before = screen.settings
     await pilot.press("ctrl+s")
     await settle(pilot, lambda: isinstance(app.screen, ApplyPreview), 5, "the change preview")
     preview = app.screen
     await pilot.press("ctrl+s")
-    await settle(pilot, lambda: app.screen is screen and (screen.settings is not before or "refused" in status(app)),
-                 20, "the VM to be read again (or a refusal)")
+    await settle(pilot, lambda: app.screen is screen and not any(w.is_running for w in screen.workers)
+                 and "Applying" not in status(app), 20, "QEMU's answer (applied and read again, or refused)")
     return preview
+
+
+async def test_the_filter_is_focused_on_open_and_finds_members_by_name_and_doc(lab, lab_dir):
+    await lab.start_source("vm1", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
+    app, _ = app_on(lab, lab_dir)
+    async with app.run_test(size=(110, 32)) as pilot:
+        screen = await open_editor(pilot, app)
+        assert isinstance(app.focused, MemberFilter), "typing finds a member at once"
+        assert len(listed(screen)) == 27 + 21, "every parameter and capability of 7.2 (it deprecates none)"
+        await pilot.press(*"downtime")
+        await settle(pilot, lambda: listed(screen)[:1] == ["downtime-limit"], 5, "downtime-limit first")
+        assert screen.pane.box.member.name == "downtime-limit", "the first match is the one being edited"
+        await type_into(pilot, screen.query_one(MemberFilter), "bandwidth")
+        await settle(pilot, lambda: listed(screen)[:2] == ["max-bandwidth", "max-postcopy-bandwidth"], 5,
+                     "the bandwidth members, names first")
+        # A word only the docs have: "milliseconds" names no member.
+        await type_into(pilot, screen.query_one(MemberFilter), "milliseconds")
+        await settle(pilot, lambda: "downtime-limit" in listed(screen), 5, "members whose doc says milliseconds")
+        assert "max-bandwidth" not in listed(screen)
+        await pilot.press("enter")  # edits the highlighted member
+        assert app.focused is not None and screen.pane.box.editor in app.focused.ancestors_with_self
+        await pilot.press("9", "enter")  # a value entered: back to the filter for the next member
+        assert isinstance(app.focused, MemberFilter)
+        assert len(screen.draft.edits) == 1
 
 
 async def test_every_member_entered_in_the_form_is_applied_and_read_back(lab, lab_dir, ctl):
     vm = await lab.start_source("vm1", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
     app, audit = app_on(lab, lab_dir)
-    async with app.run_test(size=(140, 50)) as pilot:
-        editor = await open_editor(pilot, app)
-        rows = {row.spec.name: row for row in editor.parameters_form.rows}
-        assert set(rows) == set(FORM_VALUES), "a value for every member 7.2 has"
+    async with app.run_test(size=(110, 32)) as pilot:
+        screen = await open_editor(pilot, app)
+        assert [m.name for m in screen.draft.members if not m.capability] == list(FORM_VALUES), (
+            "a value for every member 7.2 has")
         for name, (typed, _) in FORM_VALUES.items():
-            await enter(pilot, rows[name].editor, typed)
-            assert rows[name].error is None, (name, rows[name].error)
+            await edit_member(pilot, screen, name, typed)
+            assert f"par:{name}" not in screen.verdict.errors, (name, screen.verdict.errors)
         await settle(pilot, lambda: "27 changes" in status(app), 5, "27 pending changes")
+        assert pending(screen)[0] == "Pending changes (27)"
+        assert "downtime-limit: 300 ms → 500 ms" in pending(screen)
         preview = await apply(pilot, app)
         assert len(preview.changes) == 27
         shown = {change.name: (change.old_text, change.new_text) for change in preview.changes.changes}
         assert shown["max-bandwidth"] == ("128 MiB/s", "64 MiB/s")
         assert shown["downtime-limit"] == ("300 ms", "500 ms")
         assert shown["block-bitmap-mapping"][0] == "(not set)"
+        assert pending(screen)[:2] == ["Pending changes (0)", "none: edit a member; Ctrl+S sends what is listed here"]
+        await find_member(pilot, screen, "downtime-limit")
+        assert screen.pane.box.editor.value == "500", "the editor shows what QEMU holds now"
     async with ctl(vm) as client:
         held = await client.execute("query-migrate-parameters")
     assert {name: held.get(name) for name in FORM_VALUES} == {name: reported for name, (_, reported) in FORM_VALUES.items()}
@@ -135,36 +180,34 @@ async def test_every_member_entered_in_the_form_is_applied_and_read_back(lab, la
 
 
 INVALID = {
-    "downtime-limit": "fast",
-    "compress-level": "10",
-    "max-bandwidth": "12Q",
-    "multifd-channels": "0",
+    "downtime-limit": ("fast", "✗ expects a whole number of milliseconds, such as 50 (from 0 to 2000000), not 'fast'"),
+    "compress-level": ("10", "✗ must be from 0 to 9, not 10"),
+    "max-bandwidth": ("12Q", "✗ expects bytes per second, such as 1048576, 512K, 64M or 1G, not '12Q'"),
+    "multifd-channels": ("0", "✗ must be from 1 to 255, not 0"),
 }
 
 
 async def test_invalid_values_are_refused_at_the_field_and_nothing_is_sent(lab, lab_dir, ctl):
     vm = await lab.start_source("vm1", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
     app, audit = app_on(lab, lab_dir)
-    async with app.run_test(size=(140, 50)) as pilot:
-        editor = await open_editor(pilot, app)
-        form = editor.parameters_form
-        await enter(pilot, form.row("max-cpu-throttle").editor, "80")  # one valid edit besides
-        for name, typed in INVALID.items():
-            await enter(pilot, form.row(name).editor, typed)
-        for name in INVALID:
-            row = form.row(name)
-            assert row.error and row.has_class("-invalid"), name
-            assert str(row.query_one(".-error", Static).render()).startswith("✗ "), name
-        assert form.row("max-cpu-throttle").error is None
-        assert form.row("compress-level").error == "must be from 0 to 9, not 10"
+    async with app.run_test(size=(110, 32)) as pilot:
+        screen = await open_editor(pilot, app)
+        await edit_member(pilot, screen, "max-cpu-throttle", "80")  # one valid edit besides
+        for name, (typed, error) in INVALID.items():
+            await edit_member(pilot, screen, name, typed)
+            assert box_error(screen) == error, name
+        for name, (_, error) in INVALID.items():
+            assert f"✗ {name}: {error[2:]}" in pending(screen)
+        await find_member(pilot, screen, "max-cpu-throttle")
+        assert box_error(screen) == ""
         assert "4 invalid" in status(app)
-        assert app.screen.check_action("apply", ()) is None  # greyed out
+        assert screen.check_action("apply", ()) is None  # greyed out
         await pilot.press("ctrl+s")
         await pilot.pause(0.2)
-        assert isinstance(app.screen, ParamsScreen), "no preview while a field is invalid"
+        assert app.screen is screen, "no preview while a field is invalid"
         # Fixing one field leaves the others refused.
-        await enter(pilot, form.row("compress-level").editor, "9")
-        assert form.row("compress-level").error is None and "3 invalid" in status(app)
+        await edit_member(pilot, screen, "compress-level", "9")
+        assert box_error(screen) == "" and "3 invalid" in status(app)
     assert audit.entries() == []
     async with ctl(vm) as client:
         held = await client.execute("query-migrate-parameters")
@@ -174,21 +217,20 @@ async def test_invalid_values_are_refused_at_the_field_and_nothing_is_sent(lab, 
 async def test_qemus_refusal_is_shown_in_its_words_and_nothing_changes(lab, lab_dir, ctl):
     vm = await lab.start_source("vm1", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
     app, audit = app_on(lab, lab_dir)
-    async with app.run_test(size=(140, 50)) as pilot:
-        editor = await open_editor(pilot, app)
-        await enter(pilot, editor.parameters_form.row("downtime-limit").editor, "700")
-        await enter(pilot, editor.capabilities_form.row("multifd").editor, True)
-        await enter(pilot, editor.capabilities_form.row("compress").editor, True)
+    async with app.run_test(size=(110, 32)) as pilot:
+        screen = await open_editor(pilot, app)
+        await edit_member(pilot, screen, "downtime-limit", "700")
+        await edit_member(pilot, screen, "multifd", True, capability=True)
+        await edit_member(pilot, screen, "compress", True, capability=True)
         preview = await apply(pilot, app)
         assert [c.text for c in preview.changes.changes] == [
             "downtime-limit 300 ms → 700 ms", "compress off → on", "multifd off → on"]
         assert "QEMU refused (migrate-set-capabilities): Multifd is not compatible with compress" in status(app)
         for name in ("multifd", "compress"):
-            row = editor.capabilities_form.row(name)
-            assert row.has_class("-refused")
-            assert str(row.query_one(".-error", Static).render()) == (
-                "QEMU refused: Multifd is not compatible with compress")
-        assert editor.capabilities_form.row("multifd").editor.value is True, "the user's edits stay"
+            await find_member(pilot, screen, name, capability=True)
+            assert box_error(screen) == "QEMU refused: Multifd is not compatible with compress"
+            assert f"✗ {name}: QEMU refused: Multifd is not compatible with compress" in pending(screen)
+        assert screen.pane.box.editor.value is True, "the user's edits stay"
         assert not app.marks.of("vm1")
     async with ctl(vm) as client:
         held = await client.execute("query-migrate-parameters")
@@ -210,13 +252,13 @@ async def test_read_only_shows_the_values_and_has_no_apply(lab, lab_dir, ctl):
         await client.execute("migrate-set-parameters", {"downtime-limit": 1234})
         await client.execute("migrate-set-capabilities", {"capabilities": [{"capability": "auto-converge", "state": True}]})
     app, audit = app_on(lab, lab_dir, read_only=True)
-    async with app.run_test(size=(140, 50)) as pilot:
+    async with app.run_test(size=(110, 32)) as pilot:
         await settle(pilot, lambda: app.screen.vm == "vm1", 10, "vm1 highlighted in the fleet table")
-        editor = await open_editor(pilot, app, key="e")  # from the fleet screen
-        assert editor.parameters_form.row("downtime-limit").editor.value == "1234"
-        assert editor.capabilities_form.row("auto-converge").editor.value is True
-        assert all(row.editor.disabled for row in editor.query(FieldRow))
-        screen = app.screen
+        screen = await open_editor(pilot, app, key="e")  # from the fleet screen
+        editor = await find_member(pilot, screen, "downtime-limit")
+        assert editor.value == "1234" and editor.disabled
+        editor = await find_member(pilot, screen, "auto-converge", capability=True)
+        assert editor.value is True and editor.disabled
         assert "read-only" in str(screen.query_one("#params-title", Static).render())
         for action in ("apply", "bulk", "load_preset"):
             assert screen.check_action(action, ()) is False, action
@@ -228,6 +270,47 @@ async def test_read_only_shows_the_values_and_has_no_apply(lab, lab_dir, ctl):
     assert audit.entries() == []
 
 
+async def test_a_change_made_by_another_tool_shows_while_the_editor_is_open(lab, lab_dir, ctl):
+    vm = await lab.start_source("vm1", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
+    app, audit = app_on(lab, lab_dir)
+    async with app.run_test(size=(110, 32)) as pilot, ctl(vm) as client:
+        screen = await open_editor(pilot, app)
+        await edit_member(pilot, screen, "max-bandwidth", "64M")
+        assert "max-bandwidth: 128 MiB/s → 64 MiB/s" in pending(screen)
+        await find_member(pilot, screen, "downtime-limit")
+        await client.execute("migrate-set-parameters", {"downtime-limit": 777, "max-bandwidth": 32 * MIB})
+        await settle(pilot, lambda: screen.pane.box.is_mounted and screen.pane.box.editor.value == "777", 10,
+                     "QEMU's new downtime-limit in the editor")
+        assert "QEMU holds 777 ms" in str(screen.pane.box.query_one(".-facts", Static).render())
+        assert "max-bandwidth: 32 MiB/s → 64 MiB/s" in pending(screen), "the edit stays, against QEMU's new value"
+        # QEMU's value again: no change left to send.
+        await client.execute("migrate-set-parameters", {"max-bandwidth": 64 * MIB})
+        await settle(pilot, lambda: pending(screen)[0] == "Pending changes (0)", 10, "no change pending")
+    assert audit.entries() == []
+
+
+async def test_escape_asks_before_dropping_edits(lab, lab_dir, ctl):
+    vm = await lab.start_source("vm1", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
+    app, audit = app_on(lab, lab_dir)
+    async with app.run_test(size=(110, 32)) as pilot:
+        screen = await open_editor(pilot, app)
+        await pilot.press("escape")  # nothing edited: back at once
+        await settle(pilot, lambda: not isinstance(app.screen, ParamsScreen), 5, "the fleet screen")
+        screen = await open_editor(pilot, app)
+        await edit_member(pilot, screen, "downtime-limit", "650")
+        await pilot.press("escape")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmDialog), 5, "the question")
+        assert "downtime-limit" in app.screen.question
+        await pilot.press("n")
+        await settle(pilot, lambda: app.screen is screen, 5, "the editor again")
+        assert screen.draft.edits == {"par:downtime-limit": "650"}, "the edit stays"
+        await pilot.press("escape", "y")
+        await settle(pilot, lambda: not isinstance(app.screen, (ParamsScreen, ConfirmDialog)), 5, "left")
+    assert audit.entries() == []
+    async with ctl(vm) as client:
+        assert (await client.execute("query-migrate-parameters"))["downtime-limit"] == 300
+
+
 async def test_max_bandwidth_changed_during_a_migration_changes_its_throughput_and_marks_the_charts(lab, lab_dir, ctl):
     # 64 MiB rewritten as fast as the guest can: at 8 MiB/s this migration never ends by itself.
     src = await lab.start_source("vm1", mem_mib=128, dirty_mib=64, dirty_rate_mib_s=math.inf)
@@ -235,7 +318,7 @@ async def test_max_bandwidth_changed_during_a_migration_changes_its_throughput_a
     async with ctl(src) as client:
         await client.wait_guest(passes=1, timeout=60)
     app, audit = app_on(lab, lab_dir)
-    async with app.run_test(size=(140, 50)) as pilot, ctl(src) as client:
+    async with app.run_test(size=(110, 32)) as pilot, ctl(src) as client:
         await settle(pilot, lambda: app.fleet.states["vm1-dst"].run_state == "inmigrate", 20, "the destination")
         fleet = app.fleet
         await migration.start_migration(fleet.session("vm1"), fleet.session("vm1-dst"),
@@ -244,11 +327,13 @@ async def test_max_bandwidth_changed_during_a_migration_changes_its_throughput_a
         await settle(pilot, lambda: (fleet.states["vm1"].latest or None) and fleet.states["vm1"].latest.status == "active"
                      and fleet.states["vm1"].latest.info.ram is not None, 20, "the migration to run")
         before = await transfer_rate(client)
-        app.open_vm("vm1")
+        app.controls.open_vm("vm1")
         await settle(pilot, lambda: isinstance(app.screen, VMScreen) and app.screen.query(MigrationChart), 5,
                      "the VM screen's charts")
-        editor = await open_editor(pilot, app, key="e")  # from the VM screen
-        await enter(pilot, editor.parameters_form.row("max-bandwidth").editor, "40M")
+        screen = await open_editor(pilot, app, key="e")  # from the VM screen
+        await settle(pilot, lambda: screen.draft.settings.parameters["max-bandwidth"] == 8 * MIB, 10,
+                     "the migration's bandwidth read")
+        await edit_member(pilot, screen, "max-bandwidth", "40M")
         preview = await apply(pilot, app)
         assert preview.migrating and [c.text for c in preview.changes.changes] == ["max-bandwidth 8 MiB/s → 40 MiB/s"]
         marks = app.marks.of("vm1")
@@ -282,18 +367,20 @@ async def test_bulk_apply_and_presets_from_the_editor(lab, lab_dir, ctl, monkeyp
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     vm1 = await lab.start_source("vm1", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
     vm2 = await lab.start_source("vm2", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
+    async with ctl(vm2) as client:  # vm2 holds another downtime-limit: its own old value is previewed
+        await client.execute("migrate-set-parameters", {"downtime-limit": 400})
     app, audit = app_on(lab, lab_dir)
-    async with app.run_test(size=(140, 50)) as pilot:
+    async with app.run_test(size=(110, 32)) as pilot:
         await settle(pilot, lambda: app.fleet.states["vm2"].link == "connected", 20, "vm2 connected")
-        editor = await open_editor(pilot, app, "vm1")
-        await enter(pilot, editor.parameters_form.row("downtime-limit").editor, "650")
-        await enter(pilot, editor.capabilities_form.row("auto-converge").editor, True)
+        screen = await open_editor(pilot, app, "vm1")
+        await edit_member(pilot, screen, "downtime-limit", "650")
+        await edit_member(pilot, screen, "auto-converge", True, capability=True)
         # Save the edits as a preset before applying anything.
         await pilot.press("ctrl+g")
         await settle(pilot, lambda: isinstance(app.screen, SavePresetDialog), 5, "the save dialog")
         assert "Saves the 2 edited values" in str(app.screen.query_one(".note").render())
         await pilot.press(*"converge", "enter")
-        await settle(pilot, lambda: isinstance(app.screen, ParamsScreen), 5, "the editor again")
+        await settle(pilot, lambda: app.screen is screen, 5, "the editor again")
         assert load_preset("converge").parameters == {"downtime-limit": 650}
         # Apply to both VMs: vm1 is chosen already, vm2 is added with the keyboard.
         await pilot.press("ctrl+b")
@@ -304,30 +391,42 @@ async def test_bulk_apply_and_presets_from_the_editor(lab, lab_dir, ctl, monkeyp
         await pilot.press("down", "space")
         assert chosen.selected == ["vm1", "vm2"]
         await pilot.press("ctrl+s")
+        preview = app.screen.query_one("#bulk-preview", Static)
+        await settle(pilot, lambda: "vm2:" in str(preview.render()), 20, "old → new for each VM")
+        assert str(preview.render()).splitlines() == [
+            "Would change (from what each VM holds now):",
+            "→ vm1: downtime-limit 300 ms → 650 ms; auto-converge off → on",
+            "→ vm2: downtime-limit 400 ms → 650 ms; auto-converge off → on",
+        ]
+        assert audit.entries() == [], "nothing sent before the second Ctrl+S"
+        await pilot.press("ctrl+s")
         results = app.screen.query_one("#bulk-results", Static)
         await settle(pilot, lambda: "✓ vm2" in str(results.render()), 20, "a result for each VM")
         assert str(results.render()).splitlines() == [
             "✓ vm1: downtime-limit 300 ms → 650 ms; auto-converge off → on",
-            "✓ vm2: downtime-limit 300 ms → 650 ms; auto-converge off → on",
+            "✓ vm2: downtime-limit 400 ms → 650 ms; auto-converge off → on",
         ]
         await pilot.press("escape")
-        await settle(pilot, lambda: isinstance(app.screen, ParamsScreen) and editor.settings is not None
-                     and editor.settings.parameters["downtime-limit"] == 650, 10, "vm1's editor read again")
-        assert [m.text for m in app.marks.of("vm2")] == ["downtime-limit 300 ms → 650 ms; auto-converge off → on"]
+        await settle(pilot, lambda: app.screen is screen, 10, "vm1's editor again")
+        assert screen.draft.settings.parameters["downtime-limit"] == 650, "what QEMU holds now"
+        assert screen.draft.edits == {} and pending(screen)[0] == "Pending changes (0)"
+        await find_member(pilot, screen, "downtime-limit")
+        assert screen.pane.box.editor.value == "650"
+        assert [m.text for m in app.marks.of("vm2")] == ["downtime-limit 400 ms → 650 ms; auto-converge off → on"]
     async with ctl(vm1) as one, ctl(vm2) as two:
         for client in (one, two):
             assert (await client.execute("query-migrate-parameters"))["downtime-limit"] == 650
             await client.execute("migrate-set-parameters", {"downtime-limit": 300})  # undone behind migtui's back
-    # Loading the preset on vm2 fills its form; nothing is sent until Apply.
+    # Loading the preset on vm2 fills its edits; nothing is sent until Apply.
     sent = len(audit.entries())
     app, audit = app_on(lab, lab_dir)
-    async with app.run_test(size=(140, 50)) as pilot:
-        editor = await open_editor(pilot, app, "vm2")
+    async with app.run_test(size=(110, 32)) as pilot:
+        screen = await open_editor(pilot, app, "vm2")
         await pilot.press("ctrl+o")
         await settle(pilot, lambda: isinstance(app.screen, LoadPresetDialog), 5, "the load dialog")
         await pilot.press("enter")  # the only preset
-        await settle(pilot, lambda: isinstance(app.screen, ParamsScreen) and "1 change" in status(app), 5,
+        await settle(pilot, lambda: app.screen is screen and "1 change" in status(app), 5,
                      "the preset's values as edits")
-        assert editor.parameters_form.row("downtime-limit").editor.value == "650"
         assert "1 change (downtime-limit)" in status(app)
+        assert (await find_member(pilot, screen, "downtime-limit")).value == "650"
     assert len(audit.entries()) == sent

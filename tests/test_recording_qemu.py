@@ -155,7 +155,7 @@ async def test_replay_shows_the_recorded_figures_at_their_times_and_seeks_pauses
         fleet = app.fleet
         assert f"{human_bytes(middle[3])} left" in _title(app) and f"pass {middle[4]}" in _title(app)
         assert "paused" in app.title and "read-only" not in app.title
-        assert not app.control_allowed("cancel", "vm1")  # nothing reaches a VM
+        assert not app.controls.may("cancel", "vm1")  # nothing reaches a VM
         # Paused: the clock and the figures stay.
         before = fleet.position, _title(app)
         await pilot.pause(0.3)

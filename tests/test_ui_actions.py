@@ -32,6 +32,7 @@ async def test_every_action_of_the_table_is_a_key_a_command_and_help() -> None:
             helped = {key for key, _, _ in keys_of(screen)}
             for action in VM_ACTIONS:
                 assert f"{action.name} batch-1" in commands
+                assert callable(getattr(app.controls, action.run, None)), action.run  # the controls carry it out
                 if screen_name not in action.screens:
                     continue
                 assert (action.key, f"vm('{action.name}')") in bound, (screen_name, action.name)

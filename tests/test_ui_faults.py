@@ -14,7 +14,7 @@ from textual.message import Message
 
 from data.traces import recorded_fleet
 from fake_qmp import FakeQMPServer
-from form_pilot import enter
+from form_pilot import edit_member
 from migtui.app import MigtuiApp
 from migtui.inventory import VMEntry
 from migtui.qmp import snapshots
@@ -66,11 +66,11 @@ async def error_shown(pilot, app: MigtuiApp, doing: str) -> ErrorScreen:
 
 
 async def test_a_failing_parameters_read_shows_an_error_screen_and_is_logged(monkeypatch, caplog):
-    monkeypatch.setattr(params, "read_settings", boom)
+    monkeypatch.setattr(params, "forms_of", boom)
     app = MigtuiApp(recorded_fleet(), start_fleet=False)
     with caplog.at_level(logging.ERROR, logger="migtui.app"):
         async with app.run_test(size=(120, 40)) as pilot:
-            app.open_params("db-1")
+            app.controls.open_params("db-1")
             await error_shown(pilot, app, "Reading the parameters")
     assert any("Reading the parameters failed unexpectedly" in r.getMessage() and r.exc_info for r in caplog.records)
 
@@ -82,7 +82,7 @@ async def test_a_failing_preflight_check_shows_an_error_screen(monkeypatch):
     fleet.states["db-1"].tracker.history.clear()
     app = MigtuiApp(fleet, start_fleet=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        app.ask_migrate("db-1")
+        app.controls.migrate("db-1")
         await error_shown(pilot, app, "The pre-flight checks")
         await pilot.press("escape")
         await settle(pilot, lambda: isinstance(app.screen, MigrateDialog), 5, "the dialog again, still open")
@@ -92,22 +92,24 @@ async def test_a_failing_snapshot_list_shows_an_error_screen(monkeypatch):
     monkeypatch.setattr(snapshots, "list_snapshots", boom)
     app = MigtuiApp(recorded_fleet(), start_fleet=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        app.open_snapshots("db-1")
+        app.controls.open_snapshots("db-1")
         await error_shown(pilot, app, "Listing the snapshots of db-1")
 
 
 @pytest.mark.qemu
 async def test_a_failing_bulk_apply_shows_an_error_screen(lab, lab_dir, monkeypatch):
-    monkeypatch.setattr(bulk_apply, "apply_to_many", boom)
+    monkeypatch.setattr(bulk_apply, "send_many", boom)
     await lab.start_source("vm1", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
     app, audit = app_on(lab, lab_dir)
     seen: list[Message] = []
     async with app.run_test(size=(140, 50), message_hook=seen.append) as pilot:
-        editor = await open_editor(pilot, app, "vm1")
-        await enter(pilot, editor.parameters_form.row("downtime-limit").editor, "650")
+        screen = await open_editor(pilot, app, "vm1")
+        await edit_member(pilot, screen, "downtime-limit", "650")
         await pilot.press("ctrl+b")
         await settle(pilot, lambda: isinstance(app.screen, BulkApplyDialog), 5, "the bulk dialog")
-        await pilot.press("ctrl+s")
+        await pilot.press("ctrl+s")  # the preview
+        await settle(pilot, lambda: "vm1:" in str(app.screen.query_one("#bulk-preview").render()), 10, "the preview")
+        await pilot.press("ctrl+s")  # the send
         await error_shown(pilot, app, "Applying to several VMs")
     assert audit.entries() == []  # nothing was sent
 

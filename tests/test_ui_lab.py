@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+from textual.message import Message
+from textual.notifications import Notify
 from textual.widgets import Button
 
 from migtui.app import MigtuiApp
@@ -90,7 +92,7 @@ async def test_vm_killed_mid_migration_shows_disconnected(lab: Lab, lab_dir: Pat
         plan = migration.MigrationPlan(parameters={"max-bandwidth": 8 * MIB, "downtime-limit": 50})
         await migration.start_migration(fleet.session("vm1"), fleet.session("vm1-dst"), plan)
         await settle(pilot, lambda: cell(app, "vm1", "status") == "active", 20, "vm1 migrating")
-        app.open_vm("vm1")
+        app.controls.open_vm("vm1")
         await pilot.pause()
         await lab.kill("vm1")
         await settle(pilot, lambda: cell(app, "vm1", "link") == "down", 30, "vm1 shown down")
@@ -124,7 +126,14 @@ async def test_the_advised_downtime_is_one_key_and_a_confirmation_away_and_compl
     from migtui.screens.confirm import ConfirmDialog
     from migtui.widgets.vm_brief import VMBrief
     app = await dashboard_on(lab, lab_dir, dirty_mib=48, rate=100)
-    async with app.run_test(size=(120, 40)) as pilot:
+    held_when_told: list[object] = []
+
+    def on_message(message: Message) -> None:
+        # What the dashboard holds at the moment it says the change is made.
+        if isinstance(message, Notify) and str(message.notification.message).startswith("vm1: downtime-limit"):
+            held_when_told.append(app.fleet.states["vm1"].parameters.get("downtime-limit"))
+
+    async with app.run_test(size=(120, 40), message_hook=on_message) as pilot:
         await settle(pilot, lambda: both_up(app), 20, "both VMs connected, running and waiting")
         await migration.start_migration(app.fleet.sessions["vm1"], app.fleet.sessions["vm1-dst"],
                                         migration.MigrationPlan({"max-bandwidth": 16 * MIB, "downtime-limit": 100}))
@@ -138,6 +147,9 @@ async def test_the_advised_downtime_is_one_key_and_a_confirmation_away_and_compl
         assert "downtime-limit: 100 → " in question
         advised = int(question.split("downtime-limit: 100 → ")[1].split()[0])
         await pilot.press("y")
+        await settle(pilot, lambda: held_when_told, 20, "the dashboard saying the advice was taken")
+        # Read back from QEMU before it says so: no poll later to wait for (settings are read on demand).
+        assert held_when_told == [advised]
         await settle(pilot, lambda: app.fleet.states["vm1"].latest.status == "completed", 40,
                      "the migration to complete once the advice was taken")
         assert app.fleet.states["vm1"].parameters["downtime-limit"] == advised
@@ -167,9 +179,32 @@ async def test_a_policy_chosen_in_the_migrate_dialog_steers_the_migration_to_its
                      "the outlook from the dirty rate")
         await pilot.press("ctrl+s")
         await settle(pilot, lambda: "vm1" in app.fleet.policies, 10, "the policy at work")
-        app.open_vm("vm1")
+        app.controls.open_vm("vm1")
         await settle(pilot, lambda: any("policy converge" in str(p.render()) for p in app.screen.query(PredictionPanel)), 20,
                      "the VM screen naming the policy")
         await settle(pilot, lambda: app.fleet.states["vm1"].latest.status == "completed", 60,
                      "the policy to bring it to completion")
         assert any(mark.text.startswith("converge: ") for mark in app.marks.of("vm1"))
+
+
+async def test_a_change_qemu_refuses_is_told_in_its_words_and_leaves_no_mark(lab: Lab, lab_dir: Path) -> None:
+    await lab.start_source("vm1", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
+    inventory = load_inventory(lab.write_inventory(lab_dir / "inventory.toml"))
+    app = MigtuiApp(Fleet(inventory.vm, CommandGate(AuditLog(lab_dir / "audit.jsonl"))), theme="migtui-dark")
+    seen: list[Message] = []
+    async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
+        state = app.fleet.states["vm1"]
+        await settle(pilot, lambda: state.parameters.get("max-cpu-throttle") == 99, 20, "vm1's parameters read")
+
+        async def throttle(session) -> None:  # under QEMU's cpu-throttle-initial (20): refused
+            await session.execute("migrate-set-parameters", {"max-cpu-throttle": 10})
+
+        app.controls.change("vm1", throttle, doing="throttle", done="vm1: throttled")
+        notes = lambda: [m.notification for m in seen if isinstance(m, Notify)]  # noqa: E731
+        await settle(pilot, lambda: any(n.severity == "error" for n in notes()), 20, "the refusal on screen")
+        refusal = next(n for n in notes() if n.severity == "error")
+        assert refusal.title == "throttle vm1 failed"
+        assert "Parameter 'max_cpu_throttle' expects an integer in the range of cpu_throttle_initial to 99" \
+            in refusal.message
+        assert "vm1: throttled" not in [n.message for n in notes()]
+        assert app.marks.of("vm1") == [] and state.parameters["max-cpu-throttle"] == 99

@@ -153,7 +153,7 @@ async def test_vm_updates_reach_only_the_open_vm_screen() -> None:
     app = MigtuiApp(recorded_fleet(), start_fleet=False)
     seen: list[Message] = []
     async with app.run_test(message_hook=seen.append) as pilot:
-        app.open_vm("batch-1")
+        app.controls.open_vm("batch-1")
         await pilot.pause()
         seen.clear()
         app.feed(VMChanged("db-1", Aspect.SETTINGS))
@@ -193,14 +193,14 @@ async def test_cancel_and_postcopy_are_the_sources_not_the_destinations() -> Non
     app = MigtuiApp(fleet, start_fleet=False)
     async with app.run_test() as pilot:
         await pilot.pause()
-        assert app.control_allowed("postcopy", "batch-1") is True
-        assert app.control_allowed("cancel", "batch-1") is True
-        assert app.control_allowed("postcopy", "db-1-dst") is None
-        assert app.control_allowed("cancel", "db-1-dst") is None
+        assert app.controls.may("postcopy", "batch-1") is True
+        assert app.controls.may("cancel", "batch-1") is True
+        assert app.controls.may("postcopy", "db-1-dst") is None
+        assert app.controls.may("cancel", "db-1-dst") is None
         # In postcopy the destination runs the guest: still not the side that cancels or switches.
         fleet.states["db-1-dst"].run_state, fleet.states["db-1-dst"].incoming = "running", True
         for action in ("cancel", "postcopy", "migrate"):
-            assert app.control_allowed(action, "db-1-dst") is None, action
+            assert app.controls.may(action, "db-1-dst") is None, action
 
 
 async def test_palette_offers_every_action_for_every_vm() -> None:
@@ -225,7 +225,7 @@ async def test_marks_are_drawn_on_every_chart_of_their_vm() -> None:
 
     app = MigtuiApp(recorded_fleet(), start_fleet=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        app.open_vm("batch-1")
+        app.controls.open_vm("batch-1")
         await pilot.pause()
         latest = app.fleet.states["batch-1"].latest
         app.add_mark("batch-1", "limit 500ms", at=latest.at - 10)
@@ -243,7 +243,7 @@ async def test_snapshots_of_a_vm_that_is_down_say_why() -> None:
     seen: list[Message] = []
     app = MigtuiApp(recorded_fleet(), start_fleet=False)
     async with app.run_test(message_hook=seen.append) as pilot:
-        app.open_snapshots("old-1")
+        app.controls.open_snapshots("old-1")
         await settle(pilot, lambda: any(isinstance(m, Notify) and "old-1" in str(m.notification.message)
                                         for m in seen), 5, "a notification about old-1")
         told = next(m.notification for m in seen if isinstance(m, Notify) and "old-1" in str(m.notification.message))
@@ -257,7 +257,7 @@ async def test_the_migrate_dialog_switches_a_capability_on_where_it_is_off() -> 
     fleet.states["db-1"].tracker.history.clear()
     app = MigtuiApp(fleet, start_fleet=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        app.ask_migrate("db-1")
+        app.controls.migrate("db-1")
         await settle(pilot, lambda: isinstance(app.screen, MigrateDialog) and app.screen.query("#cap-postcopy-ram"),
                      5, "the migrate dialog")
         request = app.screen.request()

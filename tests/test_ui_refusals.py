@@ -12,8 +12,12 @@ from textual.notifications import Notify
 from data.traces import recorded_fleet
 from migtui.app import MigtuiApp
 from migtui.screens.confirm import ConfirmDialog
+from migtui.screens.fleet import FleetScreen
 from migtui.screens.palette import VMCommands
+from migtui.screens.vm import VMScreen
 from migtui.widgets.fleet_table import FleetTable
+from migtui.widgets.prediction_panel import PredictionPanel
+from migtui.widgets.vm_brief import VMBrief
 from waiting import settle
 
 
@@ -58,7 +62,7 @@ async def test_postcopy_without_postcopy_ram_names_the_side_where_it_is_off() ->
             "batch-1: postcopy needs postcopy-ram on both sides; it is off on batch-1."
         # On at the source, off at the destination the dashboard migrated it to.
         fleet.states["batch-1"].capabilities["postcopy-ram"] = True
-        app._destinations["batch-1"] = "db-1-dst"
+        app.controls.destinations["batch-1"] = "db-1-dst"
         assert await press_on(pilot, "batch-1", "p", seen) == \
             "batch-1: postcopy needs postcopy-ram on both sides; it is off on db-1-dst."
         fleet.states["db-1-dst"].capabilities["postcopy-ram"] = True
@@ -105,3 +109,27 @@ async def test_an_advice_key_without_a_migration_says_so() -> None:
         await pilot.pause()
         assert await press_on(pilot, "web-1", "D", seen) == \
             "web-1: no migration runs from web-1 (the last one completed), nothing to steer."
+
+
+async def test_read_only_controls_refuse_when_asked_directly_and_the_advice_names_no_key() -> None:
+    seen: list[Message] = []
+    app = MigtuiApp(recorded_fleet(read_only=True), start_fleet=False)
+    async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
+        await pilot.pause()
+        # No key or palette entry leads here in read-only mode; the controls refuse all the same.
+        for name, words in (("migrate", "migrate"), ("cancel", "cancel"), ("postcopy", "postcopy"),
+                            ("advised-downtime", "change of parameters")):
+            before = len(told(seen))
+            app.controls.run(name, "batch-1")
+            await settle(pilot, lambda: len(told(seen)) > before, 5, f"a notification after {name}")
+            assert told(seen)[-1] == f"migtui runs read-only: no {words}."
+            assert isinstance(app.screen, FleetScreen), name  # no dialog: nothing is asked, nothing sent
+        # batch-1 will not converge: the advice is told, without a key that would be refused.
+        app.screen.query_one(FleetTable).select_vm("batch-1")
+        await pilot.pause()
+        brief = str(app.screen.query_one(VMBrief).render())
+        assert "→ downtime-limit" in brief and "[D]" not in brief
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, VMScreen), 5, "the VM screen")
+        panel = str(app.screen.query_one(PredictionPanel).render())
+        assert "→ raise downtime-limit" in panel and "[D]" not in panel

@@ -58,8 +58,8 @@ async def open_snapshots(app: MigtuiApp, pilot: Pilot) -> None:
 
 async def fill_and_start(app: MigtuiApp, pilot: Pilot, tag: str | None) -> None:
     # The dialog is on screen a moment before its form is mounted: wait for the form itself.
-    await settle(pilot, lambda: isinstance(app.screen, SnapshotDialog) and bool(app.screen.query(SchemaForm)), 10,
-                 "the snapshot form")
+    await settle(pilot, lambda: isinstance(app.screen, SnapshotDialog) and bool(app.screen.query(SchemaForm))
+                 and app.screen.form.row("tag") is not None, 10, "the snapshot form and its rows")
     if tag is not None:
         await type_into(pilot, app.screen.form.row("tag").editor.query_one(Input), tag)
     await pilot.press("ctrl+s")

@@ -139,14 +139,13 @@ async def _start_migrations(app: Any) -> None:
     await fleet.wait_connected(CONNECT_TIMEOUT)
     for vm in DEMO_VMS:
         destination = f"{vm.name}-dst"
+        plan = MigrationPlan(dict(vm.parameters), dict(vm.capabilities))
         try:
-            await start_migration(fleet.session(vm.name), fleet.session(destination),
-                                  MigrationPlan(dict(vm.parameters), dict(vm.capabilities)))
+            await fleet.change(vm.name, lambda source: start_migration(source, fleet.session(destination), plan),
+                               also=[destination])
         except Exception as error:  # shown, not fatal: the dashboard stays useful
             app.show_error(error, f"demo: migrating {vm.name}")
             continue
-        fleet.refresh(vm.name)
-        fleet.refresh(destination)
         app.add_mark(vm.name, "demo start")
         app.notify(f"{vm.name} → {destination}: {vm.story}", title="demo", timeout=6)
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from migtui.cli.common import add_inventory_options
 from migtui.errors import MigtuiError, UsageError
-from migtui.inventory import inventory_from_pairs, load_inventory
+from migtui.inventory import Inventory, VMEntry, inventory_from_pairs, load_inventory
 from migtui.qapi.bundled import bundled_releases, load_release
 from migtui.qapi.describe import definition_text, describe_definition, diff_text, summary_text
 from migtui.qapi.diff import diff_migration
@@ -27,6 +27,7 @@ from migtui.qapi.fields import capability_values
 from migtui.qapi.schema import Schema
 from migtui.qapi.sources import live_schema, offline_schema
 from migtui.qapi.version import QemuVersion
+from migtui.qmp.hosts import HostPool
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -79,16 +80,17 @@ async def _schema_for(source: str | None, args: argparse.Namespace) -> Schema:
     """The schema SOURCE names: a file, a bundled release, or a VM."""
     if source is None:
         if len(args.vm) == 1:
-            return await _vm_schema(*_vm_pair(args.vm[0]), args.timeout)
+            inventory = inventory_from_pairs(args.vm)
+            return await _vm_schema(inventory, inventory.vm[0], args.timeout)
         releases = bundled_releases()
         if not releases:
             raise UsageError("no bundled releases found: give a schema file")
         return load_release(releases[-1])
     if Path(source).exists() or QemuVersion.parse(source) is not None:
         return offline_schema(source)
-    address = _vm_address(source, args)
-    if address is not None:
-        return await _vm_schema(source, address, args.timeout)
+    found = _vm_entry(source, args)
+    if found is not None:
+        return await _vm_schema(*found, args.timeout)
     known = ", ".join(str(release) for release in bundled_releases())
     raise UsageError(
         f"{source!r} is not a schema file, a bundled release ({known}) "
@@ -96,17 +98,13 @@ async def _schema_for(source: str | None, args: argparse.Namespace) -> Schema:
     )
 
 
-def _vm_pair(pair: str) -> tuple[str, str | tuple[str, int]]:
-    entry = inventory_from_pairs([pair]).vm[0]
-    return entry.name, entry.address
-
-
-def _vm_address(name: str, args: argparse.Namespace) -> str | tuple[str, int] | None:
-    """The QMP address of the VM called ``name``, from --vm or the inventory."""
+def _vm_entry(name: str, args: argparse.Namespace) -> tuple[Inventory, VMEntry] | None:
+    """The VM called ``name`` and the inventory it is in (its host's SSH), from --vm or the inventory."""
     if args.vm:
-        for entry in inventory_from_pairs(args.vm).vm:
+        inventory = inventory_from_pairs(args.vm)
+        for entry in inventory.vm:
             if entry.name == name:
-                return entry.address
+                return inventory, entry
         if not args.config:
             return None
     if args.config:
@@ -117,17 +115,15 @@ def _vm_address(name: str, args: argparse.Namespace) -> str | tuple[str, int] | 
         except MigtuiError:  # no default inventory: SOURCE is just not a VM
             return None
     if any(entry.name == name for entry in inventory.vm):
-        entry = inventory.get(name)
-        if entry.host and (host := inventory.host_of(entry)) is not None and host.ssh:
-            raise UsageError(f"{name} is on host {entry.host}: `migtui schema` reads the sockets of this "
-                             "machine only (give a release, or run it on that host)")
-        return entry.address
+        return inventory, inventory.get(name)
     return None
 
 
-async def _vm_schema(name: str, address: str | tuple[str, int], timeout: float) -> Schema:
-    schema_json, version = await fetch_introspection(address, timeout=timeout, name=name)
-    return live_schema(schema_json, version, origin=f"VM {name}")
+async def _vm_schema(inventory: Inventory, entry: VMEntry, timeout: float) -> Schema:
+    """The live schema of ``entry``, over its host's SSH connection when it is on one."""
+    async with HostPool(inventory.host) as hosts:
+        schema_json, version = await fetch_introspection(hosts.address(entry), timeout=timeout, name=entry.name)
+    return live_schema(schema_json, version, origin=f"VM {entry.name}")
 
 
 def _summary_json(schema: Schema) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from migtui.cli.common import (
 from migtui.cli.lines import AdviceChanges, Output, advice_line, event_line, last_seen, notice_line, sample_line
 from migtui.errors import UsageError
 from migtui.inventory import Inventory, VMEntry
+from migtui.model.convergence import NO_PROGRESS_AFTER
 from migtui.model.policy import load_policy
 from migtui.model.tracker import MigrationTracker
 from migtui.qmp.errors import QMPFailure
@@ -59,8 +60,6 @@ async def run(args: argparse.Namespace) -> int:
     return 0
 
 
-NO_PROGRESS_S = 5.0
-"""An active migration that sent nothing for this long is told about (link down?)."""
 
 
 class _Printer:
@@ -103,7 +102,7 @@ class _Printer:
 
     def _tell_frozen(self, vm: str, at: float) -> None:
         frozen = self.fleet.states[vm].tracker.frozen_for(at)
-        if frozen >= NO_PROGRESS_S and vm not in self.frozen_told:
+        if frozen >= NO_PROGRESS_AFTER and vm not in self.frozen_told:
             self.frozen_told.add(vm)
             self.out(notice_line(vm, "no-progress", f"nothing sent for {frozen:.0f} s while active "
                                  "(the migration stream is not moving: link down?)", self.as_json))

@@ -108,9 +108,13 @@ class Lab:
         dirty_mib: float = 32,
         dirty_rate_mib_s: float = 64,
         disk: bool = False,
+        *,
+        qemu: str | None = None,
+        machine: str = "pc",
     ) -> VM:
         """Start a VM running the dirtying guest (``dirty_rate_mib_s`` 0: idle,
-        ``math.inf``: as fast as it can); returns once its QMP sockets exist."""
+        ``math.inf``: as fast as it can); returns once its QMP sockets exist.
+        ``qemu`` runs it with another QEMU binary than the lab's."""
         guest = GuestSpec(dirty_mib, dirty_rate_mib_s)
         try:
             guest.check(mem_mib)
@@ -119,7 +123,7 @@ class Lab:
         self._claim(name)
         self.directory.mkdir(parents=True, exist_ok=True)
         vm = VM(name, "source", self.directory, mem_mib, guest, self.directory / f"{name}.guest.bin",
-                host=self.host, qmp_dir=self.qmp_dir, wrap=self.wrap)
+                host=self.host, qmp_dir=self.qmp_dir, wrap=self.wrap, qemu=qemu, machine=machine)
         write_guest(vm.guest_path, guest)
         if disk:
             vm.disk_path = self.directory / f"{name}.qcow2"
@@ -137,11 +141,13 @@ class Lab:
             raise
         return vm
 
-    async def start_destination(self, name: str, like: VM, *, mem_mib: int | None = None) -> VM:
+    async def start_destination(self, name: str, like: VM, *, mem_mib: int | None = None,
+                                qemu: str | None = None) -> VM:
         """Start a VM waiting with ``-incoming defer``, with ``like``'s memory,
-        guest image and disk (shared: QEMU opens it inactive until the
-        migration completes). ``mem_mib`` overrides the memory, e.g. to make
-        a migration fail on purpose. Restarted whenever it exits."""
+        guest image, disk (shared: QEMU opens it inactive until the
+        migration completes) and machine type. ``mem_mib`` overrides the
+        memory, e.g. to make a migration fail on purpose; ``qemu`` the QEMU
+        binary (another release than the source's). Restarted whenever it exits."""
         self._claim(name)
         vm = VM(
             name,
@@ -155,6 +161,8 @@ class Lab:
             host=self.host,
             qmp_dir=self.qmp_dir,
             wrap=self.wrap,
+            qemu=qemu,
+            machine=like.machine,
         )
         return await self._add(vm)
 
@@ -251,7 +259,7 @@ class Lab:
         for socket in vm.ready_paths:
             socket.unlink(missing_ok=True)  # a stale file would look like a ready socket
         _rotate(vm.stderr_path)
-        child = Child.spawn(vm.qemu_argv(self.qemu), vm.stderr_path)
+        child = Child.spawn(vm.qemu_argv(vm.qemu or self.qemu), vm.stderr_path)
         try:
             await self._wait_ready(vm, child)
         except BaseException:

@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from migtui.inventory import VMEntry
 from migtui.lab.control import ControlClient
@@ -20,6 +21,7 @@ from migtui.model.convergence import Prediction, Verdict
 from migtui.model.vm_state import VMState
 from migtui.qmp.fleet import Fleet
 from migtui.qmp.migration import MigrationPlan, start_migration
+from migtui.qmp.session import VMSession
 from migtui.qmp.steering import take
 
 MiB = 1 << 20
@@ -95,11 +97,13 @@ async def run_trial(lab: Lab, scenario: Scenario, *, timeout: float, follow: str
             await fleet.wait_connected(15)
             await _written_once(lab, src.name)
             state = fleet.states[src.name]
-            session = fleet.sessions[src.name]
-            await start_migration(session, fleet.sessions[dst.name], scenario.plan)
-            started = time.monotonic()
+
+            async def start(session: VMSession) -> float:
+                await start_migration(session, fleet.session(dst.name), scenario.plan)
+                return time.monotonic()
+
+            started = await fleet.change(src.name, start, also=[dst.name])
             steady_since: float | None = None
-            fleet.refresh(src.name)
             while time.monotonic() - started < timeout:
                 await asyncio.sleep(poll)
                 now = time.monotonic() - started
@@ -120,11 +124,10 @@ async def run_trial(lab: Lab, scenario: Scenario, *, timeout: float, follow: str
                         and now - steady_since >= settle_s and _settled(prediction, state, settle_passes)):
                     action = _choose(prediction, follow)
                     if action is not None:
-                        await take(session, action)
-                        fleet.refresh(src.name)
+                        await fleet.change(src.name, partial(take, action=action))
                         result.followed, result.followed_at = action, now
             else:
-                await session.execute("migrate_cancel")
+                await fleet.execute(src.name, "migrate_cancel")
     finally:
         await lab.stop(dst.name)
         await lab.stop(src.name)

@@ -48,6 +48,11 @@ class VM:
     private /run, seen only inside that host (and so only through SSH)."""
     wrap: tuple[str, ...] = ()
     """Put before QEMU's command line (``nsenter`` into a lab host)."""
+    qemu: str | None = None
+    """This VM's QEMU binary, when not the lab's (another QEMU release)."""
+    machine: str = "pc"
+    """The machine type. Between two releases it must name one both know
+    (``pc-i440fx-7.2``): plain ``pc`` is each release's own newest."""
     process: Child | None = field(default=None, repr=False)
     exits: list[ExitRecord] = field(default_factory=list, repr=False)
     """Past processes, oldest first (bounded)."""
@@ -99,7 +104,7 @@ class VM:
             qemu,
             "-name", self.name,
             "-accel", "tcg",  # KVM is not usable here; be explicit
-            "-machine", "pc",
+            "-machine", self.machine,
             "-display", "none",
             "-nodefaults",
             "-no-user-config",

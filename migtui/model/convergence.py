@@ -70,6 +70,17 @@ class Verdict(StrEnum):
     POSTCOPY = "postcopy"
     UNKNOWN = "unknown"
     """The VM cannot be asked (its link is down): old figures predict nothing."""
+    NO_PROGRESS = "no-progress"
+    """QEMU says active but sends nothing (the stream's link is down?): no setting helps."""
+
+
+NO_PROGRESS_AFTER = 5.0
+"""Seconds an active migration may send nothing before that is its verdict.
+
+QEMU keeps a migration whose link is down ``active`` with its counters
+standing still and reports no error: the standing counters are the only sign.
+Passes never pause this long while the stream moves.
+"""
 
 
 @dataclass(frozen=True)
@@ -133,6 +144,12 @@ def predict(samples: Sequence[Sample], settings: MigrationSettings = MigrationSe
         return Prediction(Verdict.POSTCOPY, "in postcopy: it will finish; pages arrive on demand")
     if not latest.active:
         return Prediction(Verdict.IDLE, "no migration")
+    frozen = sent_nothing_for(samples)
+    if frozen >= NO_PROGRESS_AFTER:
+        return Prediction(Verdict.NO_PROGRESS, f"no progress: nothing sent for {frozen:.0f} s",
+                          reasons=["QEMU says active, but the migration stream does not move: is the link "
+                                   "to the destination down, or the destination gone?",
+                                   "no setting helps until it moves again; cancel it if it does not"])
     if passes is None:
         passes = PassLog()
         for sample in samples:
@@ -143,6 +160,20 @@ def predict(samples: Sequence[Sample], settings: MigrationSettings = MigrationSe
         return Prediction(Verdict.MEASURING, "measuring: the first pass sends all RAM; "
                                              "what the guest dirties per pass is known after it")
     return judge(found, settings, stalled)
+
+
+def sent_nothing_for(samples: Sequence[Sample]) -> float:
+    """Seconds the latest samples of an active migration show the same bytes sent."""
+    latest = samples[-1]
+    if latest.status != "active" or latest.info.ram is None:  # pre-switchover waits on purpose
+        return 0.0
+    since = latest.at
+    for sample in reversed(samples):
+        if sample.status != "active" or sample.info.ram is None or \
+                sample.info.ram.transferred != latest.info.ram.transferred:
+            break
+        since = sample.at
+    return latest.at - since
 
 
 def judge(found: Estimate, settings: MigrationSettings, stalled: bool) -> Prediction:

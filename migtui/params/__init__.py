@@ -7,7 +7,7 @@ editor share, so both validate and send the same way:
 - :mod:`.settings`: what a VM holds now, with those specs (:class:`VMSettings`);
 - :mod:`.apply`: send only the changes, put back what changed if QEMU refuses,
   read the VM again;
-- :mod:`.bulk`: the same request to several VMs at once, a result each;
+- :mod:`.bulk`: the same request to several VMs at once, a preview and a result each;
 - :mod:`.presets`: named sets of parameters and capabilities, as TOML files.
 
 Every command goes through the VM's session, so the read-only gate and the

@@ -65,6 +65,17 @@ async def apply_changes(session: VMSession, settings: VMSettings, changes: Chang
     """
     if not changes:
         return Applied(session.name, (), time.monotonic(), settings)
+    at = await send_changes(session, settings, changes)
+    parameters, capabilities = await read_values(session)
+    return Applied(session.name, changes.changes, at, settings.with_values(parameters, capabilities))
+
+
+async def send_changes(session: VMSession, settings: VMSettings, changes: ChangeSet) -> float:
+    """Send ``changes`` without reading the VM again (the fleet's poller does that, see
+    :meth:`~migtui.qmp.fleet.Fleet.change`); returns ``time.monotonic()`` once QEMU took them.
+
+    Raises like :func:`apply_changes`.
+    """
     try:
         async with restored_on_error(session, changes.parameters, changes.capabilities):
             if changes.parameters:
@@ -73,6 +84,4 @@ async def apply_changes(session: VMSession, settings: VMSettings, changes: Chang
     except QEMURefused as refused:
         names = [spec.name for spec in settings.specs] + [value.name for value in settings.capability_values]
         raise SettingsRefused(refused, member_for_error(refused.desc, names)) from None
-    at = time.monotonic()
-    parameters, capabilities = await read_values(session)
-    return Applied(session.name, changes.changes, at, settings.with_values(parameters, capabilities))
+    return time.monotonic()

@@ -3,7 +3,10 @@
 The live schema (``query-qmp-schema`` merged with the closest bundled
 release) is asked for once per QEMU a session is connected to: it costs
 about 50 ms and 1,000 entries, and it only changes when the session reaches
-another QEMU (a restart, an upgrade), which ``query-version`` tells.
+another QEMU (a restart, an upgrade), which ``query-version`` tells. Until
+it is there, :func:`known_forms` gives the forms of the bundled release of
+the VM's own QEMU version at once, so an editor can show the values
+without waiting for QEMU.
 """
 
 from __future__ import annotations
@@ -11,13 +14,16 @@ from __future__ import annotations
 import json
 import weakref
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from migtui.qapi.entities import EnumValue
+from migtui.qapi.bundled import load_release, release_for
 from migtui.qapi.fields import FieldSpec, capability_values, field_specs
 from migtui.qapi.models import ArgumentsModel, build_model
 from migtui.qapi.schema import Schema
 from migtui.qapi.sources import live_schema
+from migtui.qapi.version import QemuVersion
 from migtui.qmp.session import VMSession
 
 PARAMETERS_COMMAND = "migrate-set-parameters"
@@ -63,6 +69,27 @@ async def forms_of(session: VMSession) -> VMForms:
     forms = VMForms.from_schema(live_schema(list(schema_json), dict(session.version or {}), origin=f"VM {session.name}"))
     _cache[session] = (_version_key(session.version), forms)
     return forms
+
+
+def known_forms(session: VMSession) -> VMForms | None:
+    """The forms already at hand for ``session``'s QEMU, without asking it: its live forms
+    if :func:`forms_of` read them, else those of the bundled release of the same
+    major.minor version; ``None`` when there is neither."""
+    cached = _cache.get(session)
+    if cached is not None and cached[0] == _version_key(session.version) and cached[0]:
+        return cached[1]
+    if not session.version:
+        return None
+    version = QemuVersion.from_query_version(dict(session.version))
+    release = release_for(version)
+    if release is None or release[:2] != version[:2]:
+        return None
+    return _release_forms(release)
+
+
+@cache
+def _release_forms(release: QemuVersion) -> VMForms:
+    return VMForms.from_schema(load_release(release))
 
 
 def _version_key(version: dict[str, Any] | None) -> str:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from migtui.qmp.session import VMSession
+from migtui.qmp.session import Address, VMSession
 
 DEFAULT_TIMEOUT = 10.0
 
 
 async def fetch_introspection(
-    address: str | tuple[str, int], *, timeout: float = DEFAULT_TIMEOUT, name: str = "migtui-schema"
+    address: Address, *, timeout: float = DEFAULT_TIMEOUT, name: str = "migtui-schema"
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """``query-qmp-schema`` and ``query-version`` of the VM at ``address``.
 

@@ -117,6 +117,11 @@ class Fleet:
         """Re-read the VM's run state, parameters, capabilities and jobs now."""
         self.pollers[vm].refresh_all()
 
+    def watch_settings(self, vm: str) -> Callable[[], None]:
+        """Keep ``states[vm].parameters`` and ``.capabilities`` fresh (changes
+        by other tools included) until the returned function is called."""
+        return self.pollers[vm].watch_settings()
+
     async def change(self, vm: str, make: Callable[[VMSession], Awaitable[Result]], *,
                      also: Iterable[str] = (), reread_timeout: float = REREAD_TIMEOUT) -> Result:
         """Make one change to ``vm`` (``make`` gets its session, so every command

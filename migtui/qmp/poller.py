@@ -31,6 +31,9 @@ Reply = TypeVar("Reply")
 
 FAST_INTERVAL = 0.5
 SLOW_INTERVAL = 5.0
+WATCH_INTERVAL = 1.0
+"""How often settings are read while someone watches them (an open editor):
+QEMU sends no event when another tool sets a parameter."""
 
 
 class VMPoller:
@@ -52,10 +55,27 @@ class VMPoller:
         """Who waits for the next poll to start (it will read everything again)."""
         self._reading: list[asyncio.Future[None]] = []
         """Who waits for the poll under way to end."""
+        self._settings_watchers = 0
 
     def refresh_all(self) -> None:
         self.refresh_status = self.refresh_settings = self.refresh_jobs = True
         self.wake.set()
+
+    def watch_settings(self) -> Callable[[], None]:
+        """Read the parameters and capabilities at every poll, at least every
+        :data:`WATCH_INTERVAL`, until the returned function is called."""
+        self._settings_watchers += 1
+        self.refresh_settings = True
+        self.wake.set()
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                self._settings_watchers -= 1
+
+        return release
 
     async def reread(self) -> None:
         """Read the run state, settings and jobs again; return when that poll ended.
@@ -95,7 +115,10 @@ class VMPoller:
             working = (sample is not None and sample.active) or bool(self.state.jobs.running)
             # A timer sets the same event an arriving QMP event sets: cheaper
             # than wait_for, which makes a task every tick.
-            timer = asyncio.get_running_loop().call_later(self.fast if working else self.slow, self.wake.set)
+            interval = self.fast if working else self.slow
+            if self._settings_watchers:
+                interval = min(interval, WATCH_INTERVAL)
+            timer = asyncio.get_running_loop().call_later(interval, self.wake.set)
             await self.wake.wait()
             timer.cancel()
             self.wake.clear()
@@ -106,12 +129,15 @@ class VMPoller:
             self.refresh_status = False
             state.run_state = (await self._ask("query-status", self.session.query)).get("status")
             self.publish(VMChanged(state.name, Aspect.RUN_STATE))
-        if self.refresh_settings:
-            self.refresh_settings = False
-            state.parameters = await self._ask("query-migrate-parameters", self.session.query)
+        if self.refresh_settings or self._settings_watchers:
+            asked, self.refresh_settings = self.refresh_settings, False
+            parameters = await self._ask("query-migrate-parameters", self.session.query)
             caps = await self._ask("query-migrate-capabilities", self.session.query_list)
-            state.capabilities = {str(c.get("capability")): bool(c.get("state")) for c in caps}
-            self.publish(VMChanged(state.name, Aspect.SETTINGS))
+            capabilities = {str(c.get("capability")): bool(c.get("state")) for c in caps}
+            # A watcher's read tells the views only of a change; an asked-for read always (it may be awaited).
+            if asked or (parameters, capabilities) != (state.parameters, state.capabilities):
+                state.parameters, state.capabilities = parameters, capabilities
+                self.publish(VMChanged(state.name, Aspect.SETTINGS))
         before = state.tracker.migration_count
         sample = state.tracker.add(await self._ask("query-migrate", self.session.query),
                                    snapshot=state.snapshot_running)

@@ -22,13 +22,14 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, cast
 
-from qemu.qmp import EventListener, ExecInterruptedError, ExecuteError, QMPClient, Runstate, StateError
+from qemu.qmp import EventListener, ExecInterruptedError, ExecuteError, Runstate, StateError
 
 from migtui.model.link import LinkState
 from migtui.qmp.errors import (
     CommandTimeout, LinkLost, QMPFailure, Unreachable, describe_connect_error, describe_link_error, refusal,
 )
 from migtui.qmp.gate import CommandGate
+from migtui.qmp.quiet_client import QuietQMPClient
 from migtui.qmp.replies import JSONObject, json_object, json_objects
 from migtui.qmp.ssh_host import RemoteSocket, SSHHost
 from migtui.qmp.tasks import cancel_all
@@ -67,7 +68,7 @@ class VMSession:
         """Why the link is down (None while connected)."""
         self.version: JSONObject | None = None
         """QEMU's ``query-version`` answer (None before the first connect)."""
-        self._client = QMPClient(name)
+        self._client = QuietQMPClient(name)
         self._connected = asyncio.Event()
         self._event_handlers: list[EventHandler] = []
         self._link_handlers: list[LinkHandler] = []

@@ -27,9 +27,11 @@ from enum import StrEnum
 from pathlib import Path
 
 import asyncssh
+from asyncssh.encryption import get_default_encryption_algs
 
 from migtui.errors import MigtuiError
 from migtui.host_entry import HostEntry
+from migtui.qmp.ssh_bridge import Bridge
 from migtui.qmp.tasks import cancel_all
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,9 @@ CONNECT_TIMEOUT = 10.0
 KEEPALIVE_S = 5  # a dead link is noticed within about 3 of these
 RECONNECT_FIRST = 0.5
 RECONNECT_MAX = 10.0
-_COPY_CHUNK = 65536
+GCM_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com")
+"""Preferred to asyncssh's first choice, chacha20-poly1305: AES-GCM is one OpenSSL call a
+packet (AES-NI), chacha20-poly1305 several; QMP over SSH is many small packets (bench_ssh.py)."""
 
 
 class HostState(StrEnum):
@@ -120,7 +124,7 @@ class SSHHost:
         self._handlers: list[HostHandler] = []
         self._changed = asyncio.Condition()
         self._tasks: list[asyncio.Task[None]] = []
-        self._pipes: set[asyncio.Task[None]] = set()
+        self._bridges: set[Bridge] = set()
         self._maintained = False
         self._failed: str | None = None
         """Why the one attempt failed, when the connection is not kept up (a command's run)."""
@@ -191,9 +195,14 @@ class SSHHost:
         config = [str(self.entry.ssh_config)] if self.entry.ssh_config else ()
         options = await asyncssh.SSHClientConnectionOptions.construct(
             None, config=config, host=dest.host, port=dest.port or (), username=dest.user or ())
+        ours: dict[str, object] = {}
         if not options.keepalive_interval:  # the config's ServerAliveInterval wins when it sets one
-            options = await asyncssh.SSHClientConnectionOptions.construct(
-                options, keepalive_interval=KEEPALIVE_S, keepalive_count_max=3)
+            ours.update(keepalive_interval=KEEPALIVE_S, keepalive_count_max=3)
+        defaults = [alg.decode() for alg in get_default_encryption_algs()]
+        if [alg.decode() for alg in options.encryption_algs] == defaults:  # the config's Ciphers win too
+            ours["encryption_algs"] = [*GCM_CIPHERS, *(alg for alg in defaults if alg not in GCM_CIPHERS)]
+        if ours:
+            options = await asyncssh.SSHClientConnectionOptions.construct(options, **ours)
         known = options.known_hosts
         if known is None:  # UserKnownHostsFile none: asyncssh would check nothing
             raise HostUnavailable("the ssh_config sets no known_hosts file: host keys could not be checked")
@@ -253,7 +262,9 @@ class SSHHost:
             state = HostState.RECONNECTING
 
     async def close(self) -> None:
-        await cancel_all([*self._tasks, *self._pipes])
+        await cancel_all(self._tasks)
+        for bridge in list(self._bridges):
+            bridge.close()
         if self._conn is not None:
             self._conn.close()
             await self._conn.wait_closed()
@@ -266,40 +277,15 @@ class SSHHost:
         """A local socket connected to the unix socket ``path`` on the host."""
         conn = await self.connection()
         try:
-            remote_reader, remote_writer = await conn.open_unix_connection(path)
+            bridge, theirs = await Bridge.open(conn, path)
         except asyncssh.ChannelOpenError as error:
             raise HostUnavailable(f"QMP socket {path} cannot be opened on host {self.name} "
                                   f"(sshd: {error.reason}: no such socket, or not allowed)") from None
         except (asyncssh.Error, OSError) as error:
             raise HostUnavailable(f"host {self.name}: {getattr(error, 'reason', None) or error}") from None
-        ours, theirs = socket.socketpair()
-        local_reader, local_writer = await asyncio.open_connection(sock=ours)
-        pipe = asyncio.create_task(self._pipe(remote_reader, remote_writer, local_reader, local_writer),
-                                   name=f"{self.name}-pipe")
-        self._pipes.add(pipe)
-        pipe.add_done_callback(self._pipes.discard)
+        self._bridges.add(bridge)
+        bridge.closed.add_done_callback(lambda _: self._bridges.discard(bridge))
         return theirs
-
-    async def _pipe(self, remote_reader: asyncssh.SSHReader[bytes], remote_writer: asyncssh.SSHWriter[bytes],
-                    local_reader: asyncio.StreamReader, local_writer: asyncio.StreamWriter) -> None:
-        try:
-            await asyncio.gather(_copy(remote_reader, local_writer), _copy(local_reader, remote_writer))
-        finally:
-            remote_writer.close()
-            local_writer.close()
-
-
-async def _copy(reader: asyncio.StreamReader | asyncssh.SSHReader[bytes],
-                writer: asyncio.StreamWriter | asyncssh.SSHWriter[bytes]) -> None:
-    """Copy until end of file or a broken side; then close the other, so both ends see it."""
-    try:
-        while data := await reader.read(_COPY_CHUNK):
-            writer.write(data)
-            await writer.drain()
-    except (OSError, asyncssh.Error, EOFError):
-        pass
-    finally:
-        writer.close()
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -12,13 +13,17 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input
 
 from migtui.model.link import LinkState
+from migtui.model.vm_state import VMState
+from migtui.qmp.hosts import HostPool
 from migtui.screens.vm_actions import VM_ACTIONS, vm_bindings
 from migtui.widgets.fleet_row import COLUMNS, SORTABLE
 from migtui.widgets.fleet_table import FleetTable
+from migtui.widgets.feed import FleetFeed
 from migtui.widgets.vm_brief import VMBrief
 
 if TYPE_CHECKING:
     from migtui.app import MigtuiApp
+    from migtui.screens.vm_controls import VMControls
 
 HEADERS = {key: header for key, header, _ in COLUMNS}
 
@@ -45,15 +50,24 @@ class FleetScreen(Screen[None]):
     """The highlighted VM."""
 
     app: MigtuiApp  # type: ignore[assignment]
-    _controls: tuple[bool | None, ...] = ()
+    _allowed: tuple[bool | None, ...] = ()
+
+    def __init__(self, states: Mapping[str, VMState], feed: FleetFeed, controls: VMControls, *,
+                 hosts: HostPool | None = None) -> None:
+        """``hosts``: the SSH hosts the VMs are on (the subtitle says which are not up)."""
+        super().__init__()
+        self.states = states
+        self.feed = feed
+        self.controls = controls
+        self.hosts = hosts
 
     def compose(self) -> ComposeResult:
-        fleet = self.app.fleet
         yield Header()
         yield Input(placeholder="/ filter: words in name, group, state (Esc clears)", id="fleet-filter")
-        yield FleetTable(fleet.states, self.app.feed, id="fleet-table").data_bind(
+        yield FleetTable(self.states, self.feed, id="fleet-table").data_bind(
             FleetScreen.filter_text, FleetScreen.sort_column, FleetScreen.sort_reverse)
-        yield VMBrief(fleet.states, self.app.feed, id="fleet-brief").data_bind(FleetScreen.vm)
+        yield VMBrief(self.states, self.feed, advice_keys=not self.controls.read_only, id="fleet-brief").data_bind(
+            FleetScreen.vm)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -74,11 +88,11 @@ class FleetScreen(Screen[None]):
         self._update_subtitle()
 
     def _update_subtitle(self) -> None:
-        states = self.app.fleet.states.values()
+        states = self.states.values()
         migrating = sum(1 for s in states if s.migrating_out)
         down = sum(1 for s in states if s.link is LinkState.DISCONNECTED)
         parts = [f"{len(states)} VMs", f"{migrating} migrating"]
-        if hosts := list(self.app.fleet.hosts.hosts.values()):  # SSH hosts; none: nothing said
+        if hosts := list(self.hosts.hosts.values() if self.hosts else ()):  # SSH hosts; none: nothing said
             away = [host.name for host in hosts if not host.up]
             parts.insert(1, f"{len(hosts)} hosts" + (f" ({', '.join(away)} not up)" if away else ""))
         if down:
@@ -91,9 +105,9 @@ class FleetScreen(Screen[None]):
         """Grey out the controls as the highlighted VM's migration comes and goes.
 
         Only when that changes: refreshing the bindings rebuilds the footer."""
-        allowed = tuple(self.app.vm_action_allowed(action.name, self.vm) for action in VM_ACTIONS if action.control)
-        if allowed != self._controls:
-            self._controls = allowed
+        allowed = tuple(self.controls.allowed(action.name, self.vm) for action in VM_ACTIONS if action.control)
+        if allowed != self._allowed:
+            self._allowed = allowed
             self.refresh_bindings()
 
     # -- table events -------------------------------------------------------
@@ -106,7 +120,7 @@ class FleetScreen(Screen[None]):
     @on(DataTable.RowSelected, "#fleet-table")
     def _selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value:
-            self.app.open_vm(event.row_key.value)
+            self.controls.open_vm(event.row_key.value)
 
     @on(FleetTable.SortChosen)
     def _sort_chosen(self, event: FleetTable.SortChosen) -> None:
@@ -128,15 +142,15 @@ class FleetScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "vm":
-            return self.app.vm_action_allowed(str(parameters[0]), self.vm)
+            return self.controls.allowed(str(parameters[0]), self.vm)
         return True
 
     def action_vm(self, name: str) -> None:
         if self.vm:
-            self.app.run_vm_action(name, self.vm)
+            self.controls.run(name, self.vm)
 
     def action_explain(self, name: str) -> None:
-        self.app.explain(name, self.vm)
+        self.controls.explain(name, self.vm)
 
     def action_filter(self) -> None:
         self.query_one("#fleet-filter", Input).focus()

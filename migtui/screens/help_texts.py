@@ -53,7 +53,9 @@ GLOSSARIES: dict[str, Glossary] = {
         ADVICE,
     )),
     "ParamsScreen": ("The VM's migration parameters and capabilities, generated from its own QEMU's schema.", (
+        ("find", "type a name or a word of its doc; Up/Down choose, Enter edits the member"),
         ("value", "checked as it is typed; sizes take 512K, 64M, 1G; each member says its unit"),
+        ("pending", "every edit that changes what QEMU holds, old → new; values another tool sets show here too"),
         ("apply", "shows old → new for every change before anything is sent"),
     )),
     "SnapshotsScreen": ("The VM's internal snapshots, and the snapshot jobs QEMU runs for them.", (

@@ -31,7 +31,7 @@ from migtui.qmp.migration import MATCHING_CAPABILITIES, URI_SCHEMES, MigrationPl
 from migtui.screens.dialog import Dialog
 
 if TYPE_CHECKING:
-    from migtui.app import MigtuiApp
+    from migtui.screens.vm_controls import VMControls
 
 URI_OPTION = "-uri-"
 OFFERED_CAPABILITIES = (
@@ -98,11 +98,12 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
                 tooltip="Start the migration (once the pre-flight checks pass)"),
     ]
 
-    app: MigtuiApp  # type: ignore[assignment]
-
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, controls: VMControls) -> None:
+        """``controls``: the fleet's states, and its sessions for the checks (which change nothing)."""
         super().__init__()
         self.source = source
+        self.controls = controls
+        self.states = controls.states
         self._checked: MigrationRequest | None = None
         """The request the checks passed for (None: not passed, or not yet)."""
         self._passed: list[Text] = []
@@ -110,7 +111,7 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
         """(dirty rate, working set, RAM) of the source, or why it could not be measured."""
 
     def compose(self) -> ComposeResult:
-        states = self.app.fleet.states
+        states = self.states
         waiting = sorted((name for name, state in states.items()
                           if name != self.source and state.link is LinkState.CONNECTED and state.run_state == "inmigrate"),
                          key=lambda name: (states[name].host or "", name))  # grouped by host
@@ -150,9 +151,9 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
         chosen = options.get_option_at_index(options.highlighted).id if options.highlighted is not None else None
         # Only send what changes on either side: a box left as both sides have it
         # stays untouched; one that differs from the destination is set there too.
-        sides = [self.app.fleet.states[self.source].capabilities]
+        sides = [self.states[self.source].capabilities]
         if chosen and chosen != URI_OPTION:
-            sides.append(self.app.fleet.states[chosen].capabilities)
+            sides.append(self.states[chosen].capabilities)
         plan = MigrationPlan(capabilities={name: on for name, on in capabilities.items()
                                            if any(bool(caps.get(name)) != on for caps in sides)})
         picked = self.query_one("#migrate-policy", Select).value
@@ -202,10 +203,10 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
 
     @work(exclusive=True, exit_on_error=False, group="preflight", name="The pre-flight checks")
     async def run_checks(self, request: MigrationRequest) -> None:
-        fleet = self.app.fleet
-        destination = fleet.sessions[request.destination] if request.destination else None
+        session = self.controls.session
+        destination = session(request.destination) if request.destination else None
         try:
-            problems = await preflight(fleet.sessions[self.source], destination, request.plan)
+            problems = await preflight(session(self.source), destination, request.plan)
         except MigtuiError as error:  # a side unreachable, or QEMU refusing a query: its words
             problems = [str(error)]
         if self.request() != request:
@@ -228,7 +229,7 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
     async def measure(self) -> None:
         """The source's dirty rate, sampled once when the dialog opens (the settings chosen change
         the outlook, not the guest); nothing of the VM is changed."""
-        session = self.app.fleet.sessions[self.source]
+        session = self.controls.session(self.source)
         try:
             rate, working_set = await measure_guest(session)
             ram = int((await session.query("query-memory-size-summary"))["base-memory"])
@@ -245,7 +246,7 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
         if isinstance(self._measured, str):
             return [Text(f"no outlook: {self._measured}", style="italic")]
         rate, working_set, ram = self._measured
-        state = self.app.fleet.states[self.source]
+        state = self.states[self.source]
         settings = settings_of({**state.parameters, **request.plan.parameters},
                                {**state.capabilities, **request.plan.capabilities})
         prediction = predict_before(rate, ram, settings, working_set)

@@ -9,14 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from migtui.screens.vm_actions import VM_ACTIONS
-
-if TYPE_CHECKING:
-    from migtui.app import MigtuiApp
 
 
 class VMCommands(Provider):
@@ -25,12 +21,12 @@ class VMCommands(Provider):
     _commands: list[tuple[str, Callable[[], object], str]]
 
     async def startup(self) -> None:
-        app: MigtuiApp = self.app  # type: ignore[assignment]
+        controls = self.app.controls  # type: ignore[attr-defined]
         self._commands = [
-            (f"{action.name} {vm}", partial(app.run_vm_action, action.name, vm), action.help.format(vm=vm))
-            for vm in app.fleet.states
+            (f"{action.name} {vm}", partial(controls.run, action.name, vm), action.help.format(vm=vm))
+            for vm in controls.states
             for action in VM_ACTIONS
-            if not (action.mutating and app.read_only)
+            if not (action.mutating and controls.read_only)
         ]
 
     async def discover(self) -> Hits:

@@ -1,8 +1,10 @@
 """A VM's internal snapshots and its jobs; save, load and delete as tracked jobs.
 
-Jobs run in App workers (they outlive this screen: leaving it does not stop
-following a job). QMP is silent while QEMU saves or loads; the fleet shows
-the VM busy meanwhile and this screen's list waits for QEMU like any query.
+Jobs run through the controls, in App workers (they outlive this screen:
+leaving it does not stop following a job), as changes of the fleet (the VM
+is read again when one ends). QMP is silent while QEMU saves or loads; the
+fleet shows the VM busy meanwhile and this screen's list waits for QEMU like
+any query.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from migtui.model.snapshots import Snapshot
+from migtui.model.vm_state import VMState
 from migtui.units import human_bytes
 from migtui.params.forms import forms_of
 from migtui.qapi.choices import with_choices
@@ -26,14 +29,13 @@ from migtui.qmp import snapshots
 from migtui.qmp.session import VMSession
 from migtui.qmp.snapshots import JobOutcome, SnapshotRequest
 from migtui.qmp.updates import Aspect
-from migtui.screens.confirm import ConfirmDialog
 from migtui.screens.snapshot_dialog import SnapshotDialog
 from migtui.screens.worker_errors import ShowsWorkerErrors
-from migtui.widgets.feed import StateUpdated
+from migtui.widgets.feed import FleetFeed, StateUpdated
 from migtui.widgets.job_panel import JobPanel
 
 if TYPE_CHECKING:
-    from migtui.app import MigtuiApp
+    from migtui.screens.vm_controls import VMControls
 
 MUTATING = ("save", "load", "delete", "dismiss", "cancel_job", "resume")
 
@@ -71,22 +73,22 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
     }
     """
 
-    app: MigtuiApp  # type: ignore[assignment]
-
-    def __init__(self, vm: str) -> None:
+    def __init__(self, state: VMState, feed: FleetFeed, controls: VMControls) -> None:
         super().__init__()
-        self.vm = vm
+        self.state = state
+        self.vm = state.name
+        self.feed = feed
+        self.controls = controls
         self.snapshots: list[Snapshot] = []
         self.nodes: list[str] = []
 
     def compose(self) -> ComposeResult:
-        state = self.app.fleet.states[self.vm]
         yield Header()
         yield Static(id="snapshots-title")
         yield Label("Snapshots", classes="heading")
         yield DataTable(id="snapshots", cursor_type="row", zebra_stripes=True)
         yield Label("Jobs", classes="heading")
-        yield JobPanel(state, self.app.feed, id="jobs")
+        yield JobPanel(self.state, self.feed, id="jobs")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -94,24 +96,24 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
         table = self.query_one("#snapshots", DataTable)
         for name, width in (("node", 10), ("tag", 24), ("id", 4), ("date", 19), ("VM state", 10), ("VM clock", 10)):
             table.add_column(name, key=name, width=width)
-        self.app.feed.add(self, self.vm)
+        self.feed.add(self, self.vm)
         self._show_title()
         self.action_reload()
 
     def on_unmount(self) -> None:
-        self.app.feed.remove(self)
+        self.feed.remove(self)
 
     # -- what is shown ------------------------------------------------------
 
     def on_state_updated(self, message: StateUpdated) -> None:
         if message.aspect in (Aspect.RUN_STATE, Aspect.LINK, Aspect.BUSY):
             self._show_title()
-        if message.aspect is Aspect.JOBS and not self.app.fleet.states[self.vm].jobs.running:
+        if message.aspect is Aspect.JOBS and not self.state.jobs.running:
             self.action_reload()  # a job ended (ours or another client's): the list may have changed
         self.refresh_bindings()
 
     def _show_title(self) -> None:
-        state = self.app.fleet.states[self.vm]
+        state = self.state
         title = self.query_one("#snapshots-title", Static)
         paused = state.run_state == "restore-vm"
         parts = [self.vm, state.run_state or state.link]
@@ -124,7 +126,7 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
 
     def action_reload(self) -> None:
         async def load() -> None:
-            session = self.app.fleet.session(self.vm)
+            session = self.controls.session(self.vm)
             self.snapshots = await snapshots.list_snapshots(session)
             self.nodes = await snapshots.snapshot_nodes(session)
             self._fill()
@@ -152,9 +154,9 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
         return self.query_one(JobPanel).selected_job
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in MUTATING and self.app.read_only:
+        if action in MUTATING and self.controls.read_only:
             return False
-        jobs = self.app.fleet.states[self.vm].jobs.jobs
+        jobs = self.state.jobs.jobs
         job = jobs.get(self.selected_job or "")
         if action in ("load", "delete"):
             return self.selected is not None or None
@@ -163,13 +165,13 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
         if action == "cancel_job":
             return (job is not None and not job.done) or None
         if action == "resume":
-            return self.app.fleet.states[self.vm].run_state == "restore-vm" or None
+            return self.state.run_state == "restore-vm" or None
         return True
 
     # -- actions ------------------------------------------------------------
 
     def action_back(self) -> None:
-        self.app.pop_screen()
+        self.dismiss()
 
     def action_save(self) -> None:
         self._ask("save", "")
@@ -184,7 +186,7 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
 
     def _ask(self, verb: str, tag: str) -> None:
         async def open_form() -> None:
-            forms = await forms_of(self.app.fleet.session(self.vm))
+            forms = await forms_of(self.controls.session(self.vm))
             # The command's members from the VM's schema, the node members limited to its writable nodes.
             specs = with_choices(field_specs(forms.schema, f"snapshot-{verb}"),
                                  {"vmstate": self.nodes, "devices": self.nodes})
@@ -204,64 +206,48 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
                     if request.verb == "load" else
                     f"Delete snapshot {request.tag!r} of {self.vm}? This cannot be undone.")
         title = f"{'Load' if request.verb == 'load' else 'Delete'} {request.tag!r} on {self.vm}"
-        self.app.push_screen(ConfirmDialog(title, question, yes=request.verb.capitalize()),
-                             lambda yes: self._start(request) if yes else None)
+        self.controls.ask(title, question, yes=request.verb.capitalize(), then=partial(self._start, request))
 
     def _start(self, request: SnapshotRequest) -> None:
-        app, vm = self.app, self.vm
+        controls, vm = self.controls, self.vm
 
-        async def follow() -> None:
-            session = app.fleet.session(vm)
+        async def follow(session: VMSession) -> JobOutcome:
             outcome = await snapshots.run_job(session, request, dismiss=False)
             # A failure's reason is recorded (panel, notification): its job is not left behind.
-            if not outcome.ok or app.auto_dismiss_jobs:
+            if not outcome.ok or controls.auto_dismiss_jobs:
                 await snapshots.dismiss(session, request.job_id)
-            app.fleet.refresh(vm)
-            _tell(app, vm, request, outcome)
+            return outcome
 
-        app.run_worker(follow, name=f"snapshot-{request.verb} {vm}", group=f"job-{vm}-{request.job_id}",
-                       exit_on_error=False)
+        controls.change(vm, follow, doing=f"snapshot-{request.verb}", done=None, mark=False,
+                        group=f"job-{vm}-{request.job_id}",
+                        after=lambda outcome: _tell(controls, vm, request, outcome))
 
     def action_dismiss(self) -> None:
         if job_id := self.selected_job:
-            self._control(partial(snapshots.dismiss, self.session, job_id), f"job {job_id} dismissed")
+            self._control(partial(snapshots.dismiss, job_id=job_id), f"job-dismiss {job_id}", f"job {job_id} dismissed")
 
     def action_cancel_job(self) -> None:
         if job_id := self.selected_job:
-            self._control(partial(snapshots.cancel, self.session, job_id), f"job {job_id} cancelled")
+            self._control(partial(snapshots.cancel, job_id=job_id), f"job-cancel {job_id}", f"job {job_id} cancelled")
 
     def action_resume(self) -> None:
-        self._control(partial(snapshots.resume, self.session), f"{self.vm} runs again")
+        self._control(snapshots.resume, "resume", f"{self.vm} runs again")
 
-    @property
-    def session(self) -> VMSession:
-        return self.app.fleet.session(self.vm)
-
-    def _control(self, call: Callable[[], Awaitable[None]], done: str) -> None:
-        app, vm = self.app, self.vm
-
-        async def run() -> None:
-            await call()
-            app.fleet.refresh(vm)
-            app.notify(done)
-
-        app.run_worker(run, name=done, group=f"job-control-{vm}", exit_on_error=False)
+    def _control(self, make: Callable[[VMSession], Awaitable[None]], doing: str, done: str) -> None:
+        self.controls.change(self.vm, make, doing=doing, done=done, mark=False, group=f"job-control-{self.vm}")
 
 
-def _tell(app: MigtuiApp, vm: str, request: SnapshotRequest, outcome: JobOutcome) -> None:
+def _tell(controls: VMControls, vm: str, request: SnapshotRequest, outcome: JobOutcome) -> None:
     phases = ", ".join(f"{status} {seconds:.1f} s" for status, seconds in outcome.job.elapsed())
+    notify = controls.stack.notify
     if outcome.ok:
-        app.notify(f"{vm}: snapshot-{request.verb} {request.tag!r} concluded ({phases})", markup=False)
+        notify(f"{vm}: snapshot-{request.verb} {request.tag!r} concluded ({phases})", markup=False)
         return
-    app.notify(f"{vm}: snapshot-{request.verb} {request.tag!r} failed: {outcome.job.error}",
-               severity="error", timeout=20, markup=False)
+    notify(f"{vm}: snapshot-{request.verb} {request.tag!r} failed: {outcome.job.error}",
+           severity="error", timeout=20, markup=False)
     if outcome.needs_resume:
         question = (f"{vm} is paused ({outcome.run_state}) after the failed load of {request.tag!r}. "
                     "Let it run again from where it was?")
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                app.run_worker(partial(snapshots.resume, app.fleet.session(vm)), name=f"resume {vm}",
-                               exit_on_error=False)
-
-        app.push_screen(ConfirmDialog(f"{vm} is paused", question, yes="Resume", no="Leave it paused"), answered)
+        controls.ask(f"{vm} is paused", question, yes="Resume", no="Leave it paused",
+                     then=lambda: controls.change(vm, snapshots.resume, doing="resume", done=None, mark=False,
+                                                  group=f"job-control-{vm}"))

@@ -7,6 +7,7 @@ its widgets (``data_bind``), which redraw themselves.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,17 +23,21 @@ from migtui.screens.vm_actions import vm_bindings
 from migtui.model.link import LinkState
 from migtui.qmp.updates import Aspect
 from migtui.model.sample import Sample
+from migtui.model.vm_state import VMState
+from migtui.qmp.policy import PolicyRunner
 from migtui.report.samples_out import export_samples
 from migtui.units import human_bytes
 from migtui.widgets.charts import DowntimeChart, RateChart, RemainingChart, ThrottleChart
 from migtui.widgets.event_log import EventLog
-from migtui.widgets.feed import MarksChanged, SampleArrived, StateUpdated
+from migtui.widgets.feed import FleetFeed, MarksChanged, SampleArrived, StateUpdated
 from migtui.widgets.figures import clock
+from migtui.widgets.marks import MarkBook
 from migtui.widgets.prediction_panel import PredictionPanel
 from migtui.widgets.sample_panel import SamplePanel
 
 if TYPE_CHECKING:
     from migtui.app import MigtuiApp
+    from migtui.screens.vm_controls import VMControls
 
 SHORT_SCREEN = 34
 """Lines below which the charts scroll instead of sharing the height (see migtui.tcss)."""
@@ -67,20 +72,27 @@ class VMScreen(Screen[None]):
 
     app: MigtuiApp  # type: ignore[assignment]
 
-    def __init__(self, vm: str) -> None:
+    def __init__(self, state: VMState, feed: FleetFeed, controls: VMControls, *, marks: MarkBook,
+                 policies: Mapping[str, PolicyRunner]) -> None:
+        """``marks``: the fleet's chart marks; ``policies``: the policy each VM follows (the panel says its next step)."""
         super().__init__()
-        self.vm = vm
+        self.state = state
+        self.vm = state.name
+        self.feed = feed
+        self.controls = controls
+        self.marks = marks
+        self.policies = policies
 
     def compose(self) -> ComposeResult:
-        app = self.app
-        state = app.fleet.states[self.vm]
+        state = self.state
 
         def marks() -> list:
-            return app.marks.of(self.vm)
+            return self.marks.of(self.vm)
 
         yield Header()
         yield Static(id="vm-title")
-        yield PredictionPanel(state, self.app.fleet.policies, id="vm-prediction").data_bind(
+        yield PredictionPanel(state, self.policies, advice_keys=not self.controls.read_only,
+                              id="vm-prediction").data_bind(
             VMScreen.sample, VMScreen.settings_version, VMScreen.link)
         with TabbedContent(initial="charts"):
             with TabPane("Charts [1]", id="charts"):
@@ -91,19 +103,19 @@ class VMScreen(Screen[None]):
             with TabPane("Sample [2]", id="sample"):
                 yield SamplePanel(id="vm-sample").data_bind(VMScreen.sample)
             with TabPane("Events [3]", id="events"):
-                yield EventLog(state, app.feed, id="vm-events")
+                yield EventLog(state, self.feed, id="vm-events")
         # 80 columns hold the VM's keys, Help and Quit; Ctrl+P is on the help screen.
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.window = self.app.chosen.window_seconds
-        self.app.feed.add(self, self.vm)
-        self.sample = self.app.fleet.states[self.vm].latest
-        self.link = self.app.fleet.states[self.vm].link
+        self.feed.add(self, self.vm)
+        self.sample = self.state.latest
+        self.link = self.state.link
         self._update_title()
 
     def on_unmount(self) -> None:
-        self.app.feed.remove(self)
+        self.feed.remove(self)
 
     def on_resize(self) -> None:
         self.set_class(self.size.height < SHORT_SCREEN, "-short")
@@ -111,14 +123,14 @@ class VMScreen(Screen[None]):
     # -- updates ------------------------------------------------------------
 
     def on_sample_arrived(self, message: SampleArrived) -> None:
-        if not message.stale(self.app.fleet.states[self.vm]):
+        if not message.stale(self.state):
             self.sample = message.sample
             self._update_title()
 
     def on_state_updated(self, message: StateUpdated) -> None:
         if message.aspect is Aspect.SETTINGS:
             self.settings_version += 1
-        self.link = self.app.fleet.states[self.vm].link
+        self.link = self.state.link
         self._update_title()
         self.refresh_bindings()
 
@@ -126,7 +138,7 @@ class VMScreen(Screen[None]):
         self.marks_version += 1
 
     def _update_title(self) -> None:
-        state = self.app.fleet.states[self.vm]
+        state = self.state
         parts = [self.vm]
         if state.link is not LinkState.CONNECTED:
             parts.append(f"link {state.link}" + (f": {state.link_error}" if state.link_error else ""))
@@ -155,14 +167,14 @@ class VMScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "vm":
-            return self.app.vm_action_allowed(str(parameters[0]), self.vm)
+            return self.controls.allowed(str(parameters[0]), self.vm)
         return True
 
     def action_vm(self, name: str) -> None:
-        self.app.run_vm_action(name, self.vm)
+        self.controls.run(name, self.vm)
 
     def action_explain(self, name: str) -> None:
-        self.app.explain(name, self.vm)
+        self.controls.explain(name, self.vm)
 
     def action_back(self) -> None:
         if isinstance(self.focused, Input):
@@ -186,7 +198,7 @@ class VMScreen(Screen[None]):
         self.query_one(EventLog).focus_filter()
 
     def action_export(self) -> None:
-        samples = self.app.fleet.states[self.vm].tracker.history.window(self.window)
+        samples = self.state.tracker.history.window(self.window)
         try:
             paths = export_samples(self.vm, samples, Path.cwd())
         except OSError as error:

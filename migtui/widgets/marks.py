@@ -36,5 +36,8 @@ class MarkBook:
         self._marks.setdefault(vm, deque(maxlen=MARKS_PER_VM)).append(mark)
         return mark
 
+    def clear(self) -> None:
+        self._marks.clear()
+
     def of(self, vm: str) -> list[ChartMark]:
         return list(self._marks.get(vm, ()))

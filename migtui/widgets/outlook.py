@@ -42,6 +42,8 @@ def outlook_of(prediction: Prediction, stalled: bool = False) -> Outlook:
         return Outlook("measuring", "warn", prediction)
     if verdict is Verdict.POSTCOPY:
         return Outlook("postcopy", "good", prediction)
+    if verdict is Verdict.NO_PROGRESS:
+        return Outlook("no progress", "bad", prediction)
     if verdict is Verdict.UNKNOWN:
         return Outlook("?", "muted", prediction)
     if verdict is Verdict.FINISHED:

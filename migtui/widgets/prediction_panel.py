@@ -12,7 +12,7 @@ from migtui.model.link import LinkState
 from migtui.model.sample import Sample
 from migtui.model.vm_state import VMState
 from migtui.qmp.policy import PolicyRunner
-from migtui.screens.vm_actions import ADVICE_KEYS
+from migtui.screens.vm_actions import advice_mark
 from migtui.units import compact_seconds
 from migtui.widgets.outlook import Outlook, ending, outlook_of
 
@@ -47,8 +47,10 @@ class PredictionPanel(Static):
     """The VM's link (bound from the VM screen): a VM that is down is not advised on."""
 
     def __init__(self, state: VMState, policies: Mapping[str, PolicyRunner] | None = None, *,
-                 id: str | None = None) -> None:
+                 advice_keys: bool = True, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.advice_keys = advice_keys
+        """Show the key that takes each piece of advice (off when read-only: no key can)."""
         self.state = state
         self.policies = policies or {}
         """The policies at work, by VM (the fleet's): the panel says what the VM's does next."""
@@ -82,7 +84,7 @@ class PredictionPanel(Static):
         runner = self.policies.get(self.state.name)
         if runner is not None:
             lines.append(Text.assemble((f"policy {runner.policy.name}: ", "bold"), f"next: {runner.next}"))
-        lines += [Text(f"  [{ADVICE_KEYS.get(action.name, '?')}] {action.text}"
+        lines += [Text(f"  {advice_mark(action.name, self.advice_keys)} {action.text}"
                        + (f"; done in about {compact_seconds(action.eta_s)}" if action.eta_s else ""))
                   for action in outlook.prediction.actions]
         self.update(Text("\n").join(lines))

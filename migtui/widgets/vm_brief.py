@@ -14,7 +14,7 @@ from migtui.model.sample import Sample
 from migtui.units import human_bytes, human_rate
 from migtui.model.vm_state import VMState
 from migtui.widgets.feed import EventArrived, FleetFeed, SampleArrived, StateUpdated
-from migtui.screens.vm_actions import ADVICE_KEYS
+from migtui.screens.vm_actions import advice_mark
 from migtui.widgets.figures import clock
 from migtui.widgets.outlook import ending, outlook_of
 
@@ -38,10 +38,13 @@ class VMBrief(Static):
     _lines_tone: str | None = None
     """The tone of the lines being shown next ('bad', 'good' or None): the border's colour."""
 
-    def __init__(self, states: Mapping[str, VMState], feed: FleetFeed, *, id: str | None = None) -> None:
+    def __init__(self, states: Mapping[str, VMState], feed: FleetFeed, *, advice_keys: bool = True,
+                 id: str | None = None) -> None:
+        """``advice_keys``: show the key that takes each piece of advice (off when read-only: no key can)."""
         super().__init__(id=id)
         self.states = states
         self.feed = feed
+        self.advice_keys = advice_keys
 
     def on_mount(self) -> None:
         self._follow()
@@ -108,7 +111,7 @@ class VMBrief(Static):
         figures = _figures(sample)
         outlook = outlook_of(state.prediction(), state.tracker.stalled)
         actions = outlook.prediction.actions
-        advice = [" · ".join(f"[{ADVICE_KEYS.get(a.name, '?')}] {a.short}" for a in actions)] if actions \
+        advice = [" · ".join(f"{advice_mark(a.name, self.advice_keys)} {a.short}" for a in actions)] if actions \
             else outlook.reasons[:1]
         self._lines_tone = outlook.tone
         self._lines(head, figures, (outlook.headline, "bold"), *advice)

@@ -1,0 +1,273 @@
+"""What the dashboard's VM actions do: one object, made once by the App, given to the screens.
+
+:class:`VMControls` carries out each action of the table in
+:mod:`migtui.screens.vm_actions` (an entry's ``run`` names its method here),
+checks whether it can act (:mod:`migtui.model.controls`, and the gate's
+read-only mode), asks first where an action is destructive, and makes every
+change through :meth:`Fleet.change <migtui.qmp.fleet.Fleet.change>`: the
+command goes through the gate, and the work ends once the VMs it touched
+were read again, so every screen shows QEMU's new values as it says "done".
+
+Screens get this object, the VMs' states and the feed in their constructors
+instead of reaching into the App; what it needs of the App is the screen
+stack (:class:`ScreenStack`), to push a dialog, tell the user and run work
+that outlives the screen it was started from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Protocol, TypeVar
+
+from textual.notifications import SeverityLevel
+from textual.screen import Screen
+
+from migtui.model.controls import refusal
+from migtui.model.policy import load_policy
+from migtui.model.vm_state import VMState
+from migtui.qmp import migration
+from migtui.qmp.fleet import Fleet
+from migtui.qmp.session import VMSession
+from migtui.qmp.steering import old_to_new, take
+from migtui.screens.confirm import ConfirmDialog
+from migtui.screens.migrate import MigrateDialog, MigrationRequest
+from migtui.screens.params import ParamsScreen
+from migtui.screens.snapshots import SnapshotsScreen
+from migtui.screens.vm import VMScreen
+from migtui.screens.vm_actions import BY_NAME
+from migtui.widgets.feed import FleetFeed
+from migtui.widgets.marks import ChartMark, MarkBook
+
+Result = TypeVar("Result")
+
+READ_ONLY_WORDS = {"steer": "change of parameters"}
+"""How a refused control is named when migtui runs read-only."""
+
+
+class ScreenStack(Protocol):
+    """What the controls need of the App: its screens, its notifications, its workers."""
+
+    @property
+    def screen(self) -> Screen[Any]: ...
+
+    def push_screen(self, screen: Screen[Any], callback: Callable[[Any], None] | None = None) -> Any: ...
+
+    def pop_screen(self) -> Any: ...
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None: ...
+
+    def run_worker(self, work: Callable[[], Awaitable[Any]], name: str | None = "", group: str = "default",
+                   description: str = "", exit_on_error: bool = True, start: bool = True,
+                   exclusive: bool = False, thread: bool = False) -> Any: ...
+
+
+class VMControls:
+    """Every action on the fleet's VMs, checked, confirmed where destructive, made through the fleet."""
+
+    def __init__(self, fleet: Fleet, stack: ScreenStack, feed: FleetFeed, marks: MarkBook, *,
+                 auto_dismiss_jobs: bool = False) -> None:
+        self.fleet = fleet
+        self.stack = stack
+        self.feed = feed
+        self.marks = marks
+        self.read_only = fleet.gate.read_only
+        self.auto_dismiss_jobs = auto_dismiss_jobs
+        """Dismiss a snapshot job that concluded well without asking (failed ones are
+        dismissed once their reason is read and shown)."""
+        self.destinations: dict[str, str] = {}
+        """The destination of each migration started here (postcopy needs postcopy-ram on both)."""
+
+    @property
+    def states(self) -> dict[str, VMState]:
+        return self.fleet.states
+
+    def session(self, vm: str) -> VMSession:
+        """``vm``'s session, for queries (a list, a pre-flight check); changes go through :meth:`change`."""
+        return self.fleet.session(vm)
+
+    # -- whether an action can act (keys, footer, help, palette) --------------
+
+    def allowed(self, name: str, vm: str | None) -> bool | None:
+        """For ``check_action`` of an action of the table: False hides it (a control in
+        read-only mode), None greys it out (no VM, or the control cannot act now)."""
+        control = BY_NAME[name].control
+        if control is None:
+            return vm is not None or None
+        return self.may(control, vm)
+
+    def may(self, control: str, vm: str | None) -> bool | None:
+        """False hides a control (read-only mode), None greys it out (it cannot act on ``vm`` now)."""
+        if self.read_only:
+            return False
+        return None if vm is None or self.why_not(control, vm) else True
+
+    def why_not(self, control: str, vm: str) -> str | None:
+        """Why ``control`` cannot act on ``vm`` now, in a line (None: it can)."""
+        if self.read_only:
+            return f"migtui runs read-only: no {READ_ONLY_WORDS.get(control, control)}."
+        state = self.states.get(vm)
+        if state is None:
+            return f"No VM named {vm!r}."
+        return refusal(control, state, self.states.get(self.destinations.get(vm, "")))
+
+    def explain(self, name: str, vm: str | None) -> None:
+        """The key of ``name`` was pressed while it cannot act: say why (the footer only greys it out)."""
+        reason = self.why_not(BY_NAME[name].control or name, vm) if vm else "No VM highlighted."
+        if reason:
+            self.stack.notify(reason, severity="warning", markup=False)
+
+    def run(self, name: str, vm: str) -> None:
+        """Carry out the action ``name`` of the table on ``vm`` (a key or the palette)."""
+        action = BY_NAME[name]
+        method = getattr(self, action.run)
+        if action.argument is None:
+            method(vm)
+        else:
+            method(vm, action.argument)
+
+    def _refused(self, vm: str, control: str) -> bool:
+        """Say why ``control`` cannot act now (a palette entry bypasses the key's check)."""
+        reason = self.why_not(control, vm)
+        if reason:
+            self.stack.notify(reason, severity="warning", markup=False)
+        return reason is not None
+
+    # -- the actions of the table ---------------------------------------------
+
+    def open_vm(self, vm: str) -> None:
+        if self._unknown(vm):
+            return
+        shown = self.stack.screen
+        if isinstance(shown, VMScreen):
+            if shown.vm == vm:
+                return
+            self.stack.pop_screen()
+        self.stack.push_screen(VMScreen(self.states[vm], self.feed, self, marks=self.marks,
+                                        policies=self.fleet.policies))
+
+    def open_params(self, vm: str) -> None:
+        """The editor of ``vm``'s migration parameters and capabilities (values only when read-only)."""
+        if not self._unknown(vm):
+            self.stack.push_screen(ParamsScreen(vm))
+
+    def open_snapshots(self, vm: str) -> None:
+        """``vm``'s snapshots and jobs (listed only, when read-only)."""
+        if not self._unknown(vm):
+            self.stack.push_screen(SnapshotsScreen(self.states[vm], self.feed, self))
+
+    def refresh(self, vm: str) -> None:
+        async def nothing(session: VMSession) -> None:
+            """A change of nothing: the fleet reads the VM again all the same."""
+
+        self.stack.notify(f"Reading {vm}'s state again.", timeout=2)
+        self.change(vm, nothing, doing="refresh", done=None, mark=False, group=f"refresh-{vm}", exclusive=True)
+
+    def migrate(self, vm: str) -> None:
+        if not self._refused(vm, "migrate"):
+            self.stack.push_screen(MigrateDialog(vm, self), self._migrate_confirmed)
+
+    def cancel(self, vm: str) -> None:
+        if self._refused(vm, "cancel"):
+            return
+        self.ask(f"Cancel the migration of {vm}", migration.cancel_question(vm), yes="Cancel it", no="Keep migrating",
+                 then=lambda: self.change(vm, migration.cancel, doing="cancel", done=f"{vm}: migration cancelled",
+                                          also=self._destination_of(vm)))
+
+    def postcopy(self, vm: str) -> None:
+        if self._refused(vm, "postcopy"):
+            return
+        self.ask(f"Postcopy for {vm}", migration.postcopy_question(vm), yes="Switch to postcopy",
+                 then=lambda: self.change(vm, migration.start_postcopy, doing="postcopy",
+                                          done=f"{vm}: switched to postcopy", also=self._destination_of(vm)))
+
+    def take_advice(self, vm: str, name: str) -> None:
+        """Take the action the prediction advises on ``name`` (a parameter), after a confirmation."""
+        if self._refused(vm, "steer"):  # as for cancel: a migration of this VM runs, from here
+            return
+        state = self.states[vm]
+        action = next((a for a in state.prediction().actions if a.name == name), None)
+        if action is None:
+            self.stack.notify(f"{vm}: the prediction advises no change of {name} now.", severity="warning")
+            return
+        change = old_to_new(action, state.parameters, state.capabilities)
+        question = f"{action.text}.\n\n{change}\n\nBy the model, the migration then completes in about " \
+                   f"{action.eta_s:.0f} s." if action.eta_s else f"{action.text}.\n\n{change}"
+
+        async def steer(session: VMSession) -> None:
+            await take(session, action)
+
+        self.ask(f"Advice for {vm}", question, yes="Apply",
+                 then=lambda: self.change(vm, steer, doing=f"advice: {change}", done=f"{vm}: {change}"))
+
+    def _migrate_confirmed(self, request: MigrationRequest | None) -> None:
+        if request is None:
+            return
+        destination = request.destination
+
+        async def start(source: VMSession) -> str:
+            policy = load_policy(request.policy) if request.policy else None
+            target = self.session(destination) if destination else str(request.uri)
+            uri = await migration.start_migration(source, target, request.plan)
+            if destination:
+                self.destinations[request.source] = destination
+            if policy is not None:
+                self.fleet.apply_policy(request.source, policy)
+            return uri
+
+        async def run() -> None:
+            uri = await self.fleet.change(request.source, start, also=[destination] if destination else ())
+            self.mark(request.source, f"migrate → {request.target}")
+            self.stack.notify(f"{request.source}: migrating to {request.target} ({uri})", markup=False)
+
+        self.stack.run_worker(run, name=f"migrate {request.source}", group=f"control-{request.source}",
+                              exit_on_error=False)
+
+    def _destination_of(self, vm: str) -> list[str]:
+        return [name for name in (self.destinations.get(vm),) if name in self.states]
+
+    def _unknown(self, vm: str) -> bool:
+        if vm in self.states:
+            return False
+        self.stack.notify(f"No VM named {vm!r}.", severity="error")
+        return True
+
+    # -- the two steps every change is made of --------------------------------
+
+    def ask(self, title: str, question: str, *, then: Callable[[], object], yes: str = "Yes", no: str = "No") -> None:
+        """Ask ``question`` first; ``then`` only on yes."""
+        def answered(agreed: bool | None) -> None:
+            if agreed:
+                then()
+
+        self.stack.push_screen(ConfirmDialog(title, question, yes=yes, no=no), answered)
+
+    def change(self, vm: str, make: Callable[[VMSession], Awaitable[Result]], *, doing: str, done: str | None,
+               also: Iterable[str] = (), mark: bool = True, group: str | None = None, exclusive: bool = False,
+               after: Callable[[Result], object] | None = None) -> None:
+        """Make a change to ``vm`` through the fleet, in a worker of the App (it outlives the screen).
+
+        Once the fleet read ``vm`` (and ``also``) again: a mark ``doing`` on its charts, the
+        notification ``done``, then ``after`` with what ``make`` returned. A failure is the
+        App's to show, in QEMU's words, titled ``doing``. ``exclusive`` cancels the others of
+        its ``group``: only for changes of nothing (a refresh), since a change cancelled
+        between two of its commands would be half made."""
+        async def run() -> None:
+            result = await self.fleet.change(vm, make, also=also)
+            if mark:
+                self.mark(vm, doing)
+            if done:
+                self.stack.notify(done, markup=False)
+            if after is not None:
+                after(result)
+
+        # Workers get the coroutine function, not a coroutine: an exclusive
+        # worker replaced before it starts must not leave one never awaited.
+        self.stack.run_worker(run, name=f"{doing} {vm}", group=group or f"control-{vm}", exclusive=exclusive,
+                              exit_on_error=False)
+
+    def mark(self, vm: str, text: str, at: float | None = None) -> ChartMark:
+        """Mark a moment on every chart of ``vm`` (a vertical line labelled ``text``)."""
+        added = self.marks.add(vm, text, at)
+        self.feed.marks_changed(vm)
+        return added
