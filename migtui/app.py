@@ -26,6 +26,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from migtui.errors import MigtuiError
+from migtui.gc_pauses import freeze_start_up
 from migtui.preferences import PreferenceFile, Preferences
 from migtui.qmp.fleet import Fleet
 from migtui.params.forms import known_forms, release_of
@@ -120,6 +121,7 @@ class MigtuiApp(App[None]):
             self.fleet.start()
         if self._open_vm:
             self.controls.open_vm(self._open_vm)
+        self.call_after_refresh(freeze_start_up)
 
     async def on_unmount(self) -> None:
         if self._unsubscribe:

@@ -8,6 +8,10 @@ the work is spread over small frames (one big frame a second would hold up
 everything else, events included). What an admin must see at once (a
 MIGRATION event, a link going down) is applied to its row immediately, and
 so is every sample of the highlighted VM, which the brief below shows too.
+Rows below (or above) the view wait, urgent or not: while the table is
+ordered by name and not filtered, where a row stands does not depend on its
+figures, so a row out of view is brought up to date only when it comes into
+view (scrolling, a taller terminal). With 200 VMs that is most rows.
 
 Rows are never rebuilt: a row is added when its VM starts matching the
 filter and removed when it stops matching, otherwise only the cells whose
@@ -26,8 +30,10 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable
 
+from migtui.model.sample import Sample
 from migtui.model.vm_state import VMState
 from migtui.qmp.updates import Aspect
+from migtui.widgets.cached_table import CachedCellTable
 from migtui.widgets.cell_styles import DEFAULT_PALETTE, CellPalette
 from migtui.widgets.feed import EventArrived, FleetFeed, SampleArrived, StateUpdated
 from migtui.widgets.fleet_row import CELL_PADDING, COLUMNS, HOST_COLUMN, SORTABLE, FleetRow, columns_that_fit
@@ -41,7 +47,7 @@ TICK = 0.25
 URGENT_ASPECTS = frozenset({Aspect.LINK, Aspect.RUN_STATE, Aspect.BUSY, Aspect.POLL_ERROR})
 
 
-class FleetTable(DataTable[Text]):
+class FleetTable(CachedCellTable):
     """Every VM of the fleet with its migration figures.
 
     Sort by a column with :attr:`sort_column` (also by clicking its header),
@@ -94,13 +100,14 @@ class FleetTable(DataTable[Text]):
                 self._rows[name].add_sample(state.latest)
             self._rows[name].refresh(state, self._palette)
         self._apply_filter()
-        self.feed.add(self)
+        self.feed.add(self, on_sample=self._take_sample)
         self.set_interval(TICK, self._tick)
 
     def on_unmount(self) -> None:
         self.feed.remove(self)
 
     def on_resize(self) -> None:
+        self._catch_up()  # a taller table shows rows that waited
         # One column stays free for the vertical scrollbar a long fleet brings.
         wanted = columns_that_fit(self.size.width - 1, self._name_width, self._with_host)
         if wanted == self.shown_columns:
@@ -130,10 +137,8 @@ class FleetTable(DataTable[Text]):
     def highlighted_vm(self) -> str | None:
         if not self.row_count:
             return None
-        try:
-            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        except Exception:  # no row under the cursor (an empty table)
-            return None
+        key = self._row_locations.get_key(self.cursor_row)  # asked for every sample: kept cheap
+        return key.value if key is not None else None
 
     def select_vm(self, vm: str) -> None:
         if vm in self._visible:
@@ -141,13 +146,23 @@ class FleetTable(DataTable[Text]):
 
     # -- updates from the fleet ---------------------------------------------
 
+    def _take_sample(self, vm: str, sample: Sample) -> None:
+        """A sample as the fleet takes it (the feed calls this, no message): noted in its row."""
+        row = self._rows.get(vm)
+        if row is None:
+            return
+        row.add_sample(sample)
+        if vm == self.highlighted_vm:
+            # The highlighted VM is told again in the brief under the table, from every sample:
+            # its row follows every sample too, so both show the same one.
+            self.post_message(SampleArrived(vm, sample))
+        else:
+            self._mark(vm)
+
     def on_sample_arrived(self, message: SampleArrived) -> None:
         state = self.states.get(message.vm)
         if state is None or message.stale(state):
-            return  # a newer sample of this VM is queued behind this one
-        self._rows[message.vm].add_sample(message.sample)
-        # The highlighted VM is told again in the brief under the table, from every sample:
-        # its row follows every sample too, so both show the same one.
+            return  # a newer sample of this VM is on its way
         self._mark(message.vm, urgent=message.vm == self.highlighted_vm)
 
     def on_state_updated(self, message: StateUpdated) -> None:
@@ -161,7 +176,7 @@ class FleetTable(DataTable[Text]):
             self._mark(message.vm, urgent=True)
 
     def _mark(self, vm: str, urgent: bool = False) -> None:
-        if urgent:
+        if urgent and (self._in_view(vm) or not self._order_ignores_figures()):
             self._dirty.discard(vm)
             self.flush({vm})
             return
@@ -172,9 +187,34 @@ class FleetTable(DataTable[Text]):
             return
         due = time.monotonic() - ROW_INTERVAL + TICK / 2
         ready = {vm for vm in self._dirty if self._flushed_at.get(vm, 0.0) <= due}
+        if self._order_ignores_figures():
+            ready = {vm for vm in ready if self._in_view(vm)}
         if ready:
             self._dirty -= ready
             self.flush(ready)
+
+    def _order_ignores_figures(self) -> bool:
+        """True when no sample can move a row, or hide or show it: rows out of view may wait."""
+        return self.sort_column == "name" and not self.filter_text.split()
+
+    def _in_view(self, vm: str) -> bool:
+        """True when the VM's row is in the table's view (every row is one line)."""
+        if vm not in self._visible:
+            return False
+        first = int(self.scroll_y)
+        return first <= self.get_row_index(vm) < first + self.scrollable_content_region.height
+
+    def _catch_up(self) -> None:
+        """Bring the rows that waited out of view up to date, now that they are in view."""
+        waiting = {vm for vm in self._dirty if self._in_view(vm)}
+        if waiting:
+            self._dirty -= waiting
+            self.flush(waiting)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if self.is_mounted:
+            self._catch_up()
 
     def flush(self, only: set[str] | None = None) -> None:
         """Apply the dirty rows now (or only the rows of ``only``)."""
@@ -226,10 +266,12 @@ class FleetTable(DataTable[Text]):
 
     def watch_filter_text(self) -> None:
         if self.is_mounted:
+            self.flush()  # rows that waited out of view are matched on their latest figures
             self._apply_filter()
 
     def watch_sort_column(self) -> None:
         if self.is_mounted:
+            self.flush()  # and ordered by them
             self._sort()
 
     def watch_sort_reverse(self) -> None:

@@ -47,14 +47,24 @@ class VMBrief(Static):
         self.advice_keys = advice_keys
 
     def on_mount(self) -> None:
-        self.feed.add(self)
+        self._follow()
         self.show()
 
     def on_unmount(self) -> None:
         self.feed.remove(self)
 
     def watch_vm(self) -> None:
+        if self.is_mounted:
+            self._follow()
         self.show()
+
+    def _follow(self) -> None:
+        # The highlighted VM's updates only: the whole fleet's would be a message per sample
+        # of every VM (a hundred a second with 50 VMs), each one read and dropped.
+        if self.vm is None:
+            self.feed.remove(self)
+        else:
+            self.feed.add(self, self.vm)
 
     def on_sample_arrived(self, message: SampleArrived) -> None:
         if message.vm == self.vm and not message.stale(self.states[message.vm]):
