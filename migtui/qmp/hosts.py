@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from migtui.host_entry import HostEntry
 from migtui.inventory import VMEntry
 from migtui.qmp.session import Address
-from migtui.qmp.ssh_host import RemoteSocket, SSHHost
+from migtui.qmp.remote_socket import RemoteSocket
+
+if TYPE_CHECKING:
+    from migtui.qmp.ssh_host import SSHHost
 
 
 class HostPool:
@@ -29,6 +33,8 @@ class HostPool:
 
     def host(self, name: str) -> SSHHost:
         if name not in self.hosts:
+            from migtui.qmp.ssh_host import SSHHost  # asyncssh only for a fleet that has SSH hosts
+
             self.hosts[name] = SSHHost(self.entries[name])
             if self._started:
                 self.hosts[name].start()

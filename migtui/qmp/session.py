@@ -20,7 +20,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from qemu.qmp import EventListener, ExecInterruptedError, ExecuteError, Runstate, StateError
 
@@ -31,8 +31,11 @@ from migtui.qmp.errors import (
 from migtui.qmp.gate import CommandGate
 from migtui.qmp.quiet_client import QuietQMPClient
 from migtui.qmp.replies import JSONObject, json_object, json_objects
-from migtui.qmp.ssh_host import RemoteSocket, SSHHost
+from migtui.qmp.remote_socket import RemoteSocket
 from migtui.qmp.tasks import cancel_all
+
+if TYPE_CHECKING:
+    from migtui.qmp.ssh_host import SSHHost
 
 # qemu.qmp logs dropped late replies (after a command timed out) as warnings;
 # without a handler Python would print them over the dashboard.

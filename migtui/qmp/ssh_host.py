@@ -286,14 +286,3 @@ class SSHHost:
         self._bridges.add(bridge)
         bridge.closed.add_done_callback(lambda _: self._bridges.discard(bridge))
         return theirs
-
-
-@dataclass(frozen=True)
-class RemoteSocket:
-    """A QMP socket path on an SSH host, as a VMSession's address."""
-
-    host: SSHHost
-    path: str
-
-    def __str__(self) -> str:
-        return f"{self.host.name}:{self.path}"
