@@ -22,7 +22,7 @@ from migtui.screens.snapshots import SnapshotsScreen
 from migtui.widgets.fleet_table import FleetTable
 from migtui.widgets.job_panel import JobPanel
 from migtui.widgets.schema_form import SchemaForm
-from waiting import settle
+from waiting import settle, until_true
 
 pytestmark = pytest.mark.qemu
 
@@ -136,11 +136,11 @@ async def test_a_failed_load_shows_qemus_reason_and_offers_to_resume(lab: Lab, l
             assert [job for job in jobs if job["type"] == "snapshot-load"] == []  # reason read: no job left behind
         await pilot.press("y")
         async with ctl(lab["vm1"]) as client:
-            for _ in range(200):
-                if (await client.execute("query-status"))["status"] == "running":
-                    break
-                await pilot.pause(0.05)
-            assert (await client.execute("query-status"))["status"] == "running"
+            async def running() -> bool:
+                await pilot.pause()
+                return (await client.execute("query-status"))["status"] == "running"
+
+            await until_true(running, 30, "vm1 running again after the resume")
 
 
 async def test_read_only_shows_snapshots_and_offers_no_job(lab: Lab, lab_dir: Path, ctl) -> None:
