@@ -14,13 +14,13 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
 from migtui.lab.netns import processes_in
 from migtui.lab.state import read_state
+from waiting import wait_for
 
 MIGTUI = [sys.executable, "-m", "migtui"]
 
@@ -33,14 +33,6 @@ def short_dir(prefix: str) -> Path:
 def cli(*argv: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*MIGTUI, *argv], capture_output=True, text=True, timeout=timeout,
                           stdin=subprocess.DEVNULL)
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
-        time.sleep(0.05)
-    return value
 
 
 def lab_up(directory: Path, *extra: str) -> dict:

@@ -21,6 +21,7 @@ from migtui.qmp.migration import MigrationPlan, start_migration
 from migtui.qmp.session import VMSession
 from migtui.record.reader import Recording
 from migtui.record.schema import RecordingError
+from waiting import until
 
 MiB = 1 << 20
 # 8 MiB rewritten at 2.5 MiB/s against 4 MiB/s: about 8 passes in about 6 s, then it converges.
@@ -55,14 +56,6 @@ def committed(db: Path, status: str | None = None) -> int:
         return 0  # not created yet, or vm1 not in it yet
 
 
-async def wait_for(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
 def recorder(db: Path, inventory: Path, directory: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "migtui", "record", "--db", str(db), "--config", str(inventory),
@@ -81,12 +74,12 @@ async def record_a_migration(directory: Path) -> LabRecording:
             async with await ControlClient.connect(src.ctl_path) as ctl:
                 await ctl.wait_guest(passes=1, timeout=60)  # zero pages would cost nothing to migrate
             running.append(recorder(db, inventory, directory))
-            await wait_for(lambda: committed(db) > 0, 30, "the recorder's first sample")
+            await until(lambda: committed(db) > 0, 30, "the recorder's first sample")
             started_at = time.time()
             # Through the lab's second QMP sockets: the recorder holds the first ones.
             async with VMSession("vm1", str(src.ctl_path)) as source, VMSession("vm1-dst", str(dst.ctl_path)) as target:
                 await start_migration(source, target, MigrationPlan(dict(PLAN)))
-                await wait_for(lambda: (committed(db, "active")) >= 3, 30,
+                await until(lambda: (committed(db, "active")) >= 3, 30,
                                "active samples committed")
                 killed_at = time.time()
                 running[0].send_signal(signal.SIGKILL)
@@ -101,7 +94,7 @@ async def record_a_migration(directory: Path) -> LabRecording:
                     assert time.monotonic() < deadline, f"the migration did not complete: {final}"
                     previous, final = final, await source.execute("query-migrate")
                     await asyncio.sleep(0.1)
-            await wait_for(lambda: recorded(db, final), 30, "the final answer committed")
+            await until(lambda: recorded(db, final), 30, "the final answer committed")
             running[1].send_signal(signal.SIGTERM)
             running[1].wait(10)
     finally:

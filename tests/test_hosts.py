@@ -15,14 +15,13 @@ import re
 import shutil
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 from textual.widgets import Button, OptionList
 
 from hosts_lab import (  # noqa: F401 - hosts_lab is the module's fixture
-    MIGTUI, cli, host_pid, short_dir, hosts_lab, lab_down, lab_up, live_namespaces, namespaces_of, wait_for,
+    MIGTUI, cli, host_pid, short_dir, hosts_lab, lab_down, lab_up, live_namespaces, namespaces_of,
 )
 from migtui.inventory import load_inventory
 from migtui.app import MigtuiApp
@@ -32,7 +31,7 @@ from migtui.qmp.fleet import Fleet
 from migtui.qmp.gate import CommandGate
 from migtui.screens.migrate import MigrateDialog
 from migtui.widgets.fleet_table import FleetTable
-from waiting import settle
+from waiting import settle, until_true, wait_for
 
 pytestmark = pytest.mark.qemu
 
@@ -79,10 +78,10 @@ def test_migrate_from_host_a_to_host_b_sends_the_stream_over_the_bridge(hosts_la
 
     async def destination_runs() -> None:
         async with await ControlClient.connect(directory / "hv2" / "vm1-dst.ctl.qmp") as client:
-            deadline = time.monotonic() + 10
-            while (await client.execute("query-status"))["status"] != "running":
-                assert time.monotonic() < deadline, "vm1-dst did not run on hv2"
-                await asyncio.sleep(0.05)
+            async def running() -> bool:
+                return (await client.execute("query-status"))["status"] == "running"
+
+            await until_true(running, 10, "vm1-dst to run on hv2")
 
     asyncio.run(destination_runs())
 

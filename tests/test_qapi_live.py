@@ -15,7 +15,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -27,6 +26,7 @@ from migtui.qapi import (
 )  # fmt: skip
 from migtui.qapi.fetch import fetch_introspection
 from migtui.qapi.prose_ranges import PROSE_RANGES
+from waiting import wait_for
 
 QEMU = shutil.which("qemu-system-x86_64")
 pytestmark = [pytest.mark.qemu, pytest.mark.skipif(QEMU is None, reason="needs qemu-system-x86_64")]
@@ -93,13 +93,12 @@ def qemu_vm():
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + TIMEOUT
-        while not (test_socket.exists() and tool_socket.exists()):
+        def listening() -> bool:
             if process.poll() is not None:
                 pytest.fail(f"QEMU exited early: {process.stderr.read().decode(errors='replace')}")
-            if time.monotonic() > deadline:
-                pytest.fail("QEMU's QMP sockets did not appear")
-            time.sleep(0.01)
+            return test_socket.exists() and tool_socket.exists()
+
+        wait_for(listening, TIMEOUT, "QEMU's QMP sockets")
         yield test_socket, tool_socket
     finally:
         process.kill()

@@ -18,7 +18,7 @@ import termios
 import pytest
 
 from cli_process import Terminal
-from hosts_lab import host_pid, hosts_lab, wait_for  # noqa: F401 - hosts_lab is the module's fixture
+from hosts_lab import host_pid, hosts_lab  # noqa: F401 - hosts_lab is the module's fixture
 from migtui.app import MigtuiApp
 from migtui.inventory import load_inventory
 from migtui.lab.control import ControlClient
@@ -30,7 +30,7 @@ from migtui.qmp.migration import MigrationPlan, start_migration
 from migtui.screens.fleet import FleetScreen
 from migtui.widgets.fleet_table import FleetTable
 from migtui.widgets.vm_brief import VMBrief
-from waiting import settle
+from waiting import settle, wait_for
 
 pytestmark = pytest.mark.qemu
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
+
+Result = TypeVar("Result")
+POLL = 0.05
+"""Seconds between two looks at the state waited for (the deadline is each caller's)."""
 
 
 async def until(predicate: Callable[[], Any], timeout: float, what: str) -> None:
@@ -14,8 +18,17 @@ async def until(predicate: Callable[[], Any], timeout: float, what: str) -> None
     while not predicate():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(POLL)
 
+
+def wait_for(predicate: Callable[[], Result], timeout: float, what: str) -> Result:
+    """:func:`until` for code outside an event loop (a fixture, a subprocess); returns the
+    predicate's first true value."""
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
+        time.sleep(POLL)
+    return value
 
 
 async def settle(pilot: Any, condition: Callable[[], Any], timeout: float = 5.0, what: str = "the condition") -> None:
@@ -23,7 +36,7 @@ async def settle(pilot: Any, condition: Callable[[], Any], timeout: float = 5.0,
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, f"after {timeout:g} s: {what}"
-        await pilot.pause(0.05)
+        await pilot.pause(POLL)
 
 
 async def until_true(check: Callable[[], Awaitable[Any]], timeout: float, what: str) -> None:
@@ -32,4 +45,4 @@ async def until_true(check: Callable[[], Awaitable[Any]], timeout: float, what: 
     while not await check():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(POLL)
