@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import traceback
+from collections.abc import Callable
 from functools import partial
 from typing import ClassVar
 
@@ -77,8 +78,7 @@ class MigtuiApp(App[None]):
         self.controls = self.CONTROLS(fleet, self, self.feed, self.marks, auto_dismiss_jobs=auto_dismiss_jobs)
         self._start_fleet = start_fleet
         self._open_vm = open_vm
-        self._unsubscribe = None
-        self._unsubscribe_policy = self._unsubscribe_forms = lambda: None
+        self._unsubscribes: list[Callable[[], None]] = []
         self._forms_prepared: set[QemuVersion] = set()
         for custom in THEMES:
             self.register_theme(custom)
@@ -114,9 +114,8 @@ class MigtuiApp(App[None]):
         if self._unknown_theme:
             self.notify(f"{self.preferences.path if self.preferences else 'settings'}: no theme "
                         f"{self._unknown_theme!r}; using {self.theme}", severity="warning", markup=False)
-        self._unsubscribe = self.fleet.subscribe(self.feed)
-        self._unsubscribe_policy = self.fleet.subscribe(self._mark_policy_step)
-        self._unsubscribe_forms = self.fleet.subscribe(self._prepare_forms)
+        self._unsubscribes = [self.fleet.subscribe(subscriber)
+                              for subscriber in (self.feed, self._mark_policy_step, self._prepare_forms)]
         if self._start_fleet:
             self.fleet.start()
         if self._open_vm:
@@ -124,10 +123,8 @@ class MigtuiApp(App[None]):
         self.call_after_refresh(freeze_start_up)
 
     async def on_unmount(self) -> None:
-        if self._unsubscribe:
-            self._unsubscribe()
-            self._unsubscribe_policy()
-            self._unsubscribe_forms()
+        for unsubscribe in self._unsubscribes:
+            unsubscribe()
         if self._start_fleet:
             await self.fleet.close()
 
