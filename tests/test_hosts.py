@@ -186,6 +186,13 @@ def test_a_read_only_login_gets_migtui_on_the_hosts_vms_and_nothing_else(hosts_l
 
     assert asyncio.run(bandwidth()) != 2**20  # QEMU never got it
 
+    for writes in (["dashboard", "--record", str(tmp_path / "taken.db")], ["dashboard", "--export", "0.0.0.0:9778"]):
+        refused_option = read_only_ssh(directory, *writes)
+        assert refused_option.returncode != 0 and f"login: {writes[1]} is not allowed here" in refused_option.stderr
+    assert not (tmp_path / "taken.db").exists()
+    cancel = read_only_ssh(directory, "cancel", "vm1", "--yes")  # a command of the login: it runs, and cancels nothing
+    assert cancel.returncode != 0 and cancel.stderr.startswith("migtui: vm1: ") and "not allowed" not in cancel.stderr
+
     shell = read_only_ssh(directory, "bash", "-c", "id")
     assert shell.returncode != 0 and "'bash' is not allowed here" in shell.stderr and "uid=" not in shell.stdout
 
@@ -265,3 +272,16 @@ def test_schema_of_a_vm_on_a_host_is_read_through_its_ssh_connection(hosts_lab):
     release = f"{version['major']}.{version['minor']}.{version['micro']}"
     assert summary["version"] == release and summary["origin"].startswith(f"VM vm3 (QEMU {release})")
     assert set(parameters) <= set(summary["parameters"])  # every parameter that QEMU has, and can be set
+
+
+def test_the_recorder_records_the_vms_of_ssh_hosts(hosts_lab, tmp_path):
+    from migtui.record.reader import Recording
+
+    directory, _ = hosts_lab
+    db = tmp_path / "fleet.db"
+    run = cli("record", "--db", str(db), "--config", str(directory / "inventory.toml"), "--interval", "0.2",
+              "--duration", "3", "--audit-log", str(tmp_path / "audit.jsonl"))
+    assert run.returncode == 0, run.stderr
+    with Recording(db) as recording:
+        sampled = {sample.vm for sample in recording.samples()}
+    assert {"vm1", "vm3"} <= sampled  # one VM of each host, each reached over its host's SSH connection

@@ -31,7 +31,7 @@ async def run(args: argparse.Namespace) -> int:
         raise UsageError("--interval must be positive")
     inventory = inventory_from_args(args)
     pace = {"fast": args.interval, "slow": args.interval} if args.interval else {}
-    fleet = Fleet(inventory.vm, gate_from_args(args, inventory), **pace)
+    fleet = Fleet(inventory.vm, gate_from_args(args, inventory), hosts=inventory.host, **pace)
     async with MetricsServer(fleet, args.listen) as server, fleet:
         print(f"serving metrics on http://{server.host}:{server.port}/metrics", file=sys.stderr, flush=True)
         await until_stopped()

@@ -18,8 +18,11 @@ import shlex
 
 from migtui.errors import UsageError
 
-ALLOWED = ("dashboard", "watch", "migrate", "control", "params", "snapshot")
+ALLOWED = ("dashboard", "watch", "migrate", "cancel", "postcopy", "params", "snapshot")
 """Commands that talk to the inventory's VMs only, every change through the command gate."""
+
+WRITES = {"save_preset": "--save-preset", "record": "--record", "retention": "--retention", "export": "--export"}
+"""Options of those commands that would write a file or listen on a port: not for a read-only login."""
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -48,8 +51,10 @@ def run(args: argparse.Namespace) -> int:
     inner = build_parser().parse_args(asked)  # argparse's own one-line usage errors for bad options
     if getattr(inner, "vm", None):
         raise UsageError("login: --vm is not allowed here (the login sees its inventory only)")
-    if getattr(inner, "save_preset", None):
-        raise UsageError("login: --save-preset is not allowed here (a read-only login writes nothing)")
+    for dest, option in WRITES.items():
+        if getattr(inner, dest, None):
+            raise UsageError(f"login: {option} is not allowed here (a read-only login writes nothing and "
+                             "listens on no port)")
     # Set on the parsed arguments, not added to the command line: no option order can undo them.
     inner.read_only, inner.config = True, args.config
     if hasattr(inner, "audit_log"):

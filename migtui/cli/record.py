@@ -64,7 +64,7 @@ async def run(args: argparse.Namespace) -> int:
     gate = gate_from_args(args, inventory)
     pace = {"fast": args.interval, "slow": args.interval} if args.interval else {}
     async with AsyncExitStack() as stack:
-        fleet = Fleet(inventory.vm, gate, **pace)
+        fleet = Fleet(inventory.vm, gate, hosts=inventory.host, **pace)
         recorder = await start_recording(stack, fleet, args.db, args.retention, args.export)
         assert recorder is not None
         await stack.enter_async_context(fleet)
