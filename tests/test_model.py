@@ -119,3 +119,8 @@ def test_an_active_migration_whose_counters_stand_still_is_frozen_for_that_long(
     assert tracker.frozen_for(15.0) == 0.0
     tracker.add({"status": "completed", "ram": {**ram, "transferred": 100}}, at=16.0)
     assert tracker.frozen_for(30.0) == 0.0
+    # Paused before switchover on purpose (pause-before-switchover): waiting, not frozen.
+    paused = MigrationTracker("vm")
+    paused.add({"status": "pre-switchover", "ram": {**ram, "transferred": 40}}, at=10.0)
+    paused.add({"status": "pre-switchover", "ram": {**ram, "transferred": 40}}, at=20.0)
+    assert paused.frozen_for(25.0) == 0.0

@@ -69,7 +69,9 @@ class MigrationTracker:
         return sample
 
     def _follow_transfer(self, info: MigrationInfo, at: float) -> None:
-        if info.status not in ("active", "postcopy-active", "pre-switchover", "device") or info.ram is None:
+        # As the prediction's no-progress (convergence.sent_nothing_for): only "active" counts.
+        # pre-switchover waits for migrate-continue on purpose; device and postcopy move no precopy RAM.
+        if info.status != "active" or info.ram is None:
             self._moved_at, self._transferred = None, -1
         elif info.ram.transferred != self._transferred or self._moved_at is None:
             self._moved_at, self._transferred = at, info.ram.transferred
