@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from migtui.lab.child import Child
 from migtui.lab.errors import LabError
 from migtui.lab.inventory_writer import render_inventory
 from migtui.lab.lab import Lab, PerVM, _per_vm
-from migtui.lab.netns import ADMIN_ADDRESS, SUBNET, Namespaces, make_bridge, plug_host, processes_in
+from migtui.lab.netns import ADMIN_ADDRESS, SUBNET, Namespaces, make_bridge, plug_host
 from migtui.lab.sshd import (
     AUTHORIZED_KEYS, CLIENT_KEY, KNOWN_HOSTS, READ_ONLY_KEY, SSH_CONFIG, SSHD, client_config, make_key,
     read_only_entry, sshd_config,
@@ -149,21 +148,6 @@ class HostLab:
                 raise LabError(f"{name}: sshd did not start within {SSHD_START_S:g} s")
             await asyncio.sleep(0.01)
 
-    async def kill_sshd(self, name: str) -> None:
-        """Kill the host's sshd and every SSH login it serves (its QEMUs run on)."""
-        host = self.hosts[name]
-        if host.sshd is not None:
-            host.sshd.kill()
-            await host.sshd.wait()
-        for pid in _sshd_children(host):
-            os.kill(pid, signal.SIGKILL)
-
-    async def set_link(self, name: str, up: bool) -> None:
-        """Take the host's link to the bridge down or up (its QEMUs and sshd run on)."""
-        assert self.admin is not None
-        index = list(self.hosts).index(name) + 1
-        await self.admin.run("ip", "link", "set", f"port{index}", "up" if up else "down")
-
     async def up(self, hosts: int = 2, vms_per_host: int = 1, mem_mib: int = 128, dirty_mib: PerVM = 32,
                  dirty_rate_mib_s: PerVM = 64) -> list[tuple[VM, VM]]:
         """Start the hosts, then vm1..vmM (``vms_per_host`` on each) and, for each,
@@ -210,16 +194,3 @@ class HostLab:
         await asyncio.gather(*(host.ns.close() for host in self.hosts.values()), return_exceptions=True)
         if self.admin is not None:
             await self.admin.close()
-
-
-def _sshd_children(host: LabHost) -> list[int]:
-    """The per-login sshd processes still running in the host's namespace."""
-    found = []
-    for pid in processes_in(host.ns.net_id()):
-        try:
-            comm = Path(f"/proc/{pid}/comm").read_text().strip()
-        except OSError:
-            continue
-        if comm.startswith("sshd"):
-            found.append(pid)
-    return found
