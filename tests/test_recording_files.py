@@ -160,3 +160,23 @@ def test_times_are_read_as_people_type_them():
     assert parse_moment("23:55", span) == first + 300
     assert parse_moment("00:10:30", span) == first + 20 * 60 + 30  # past midnight: the next day
     assert parse_duration("48h") == 2 * 86400
+
+
+def test_a_recording_another_writer_holds_is_refused_in_one_line_and_left_whole(tmp_path, fleet):
+    db = tmp_path / "r.db"
+    asyncio.run(_make(db, fleet))
+    with Recording(db) as recording:
+        before = [(s.wall, s.status) for s in recording.samples("vm1")]
+    holder = sqlite3.connect(db)
+    holder.execute("BEGIN EXCLUSIVE")  # another recorder in the middle of its write
+    try:
+        result = subprocess.run([sys.executable, "-m", "migtui", "record", "--db", str(db), "--vm",
+                                 "vm1=/nonexistent/vm1.qmp", "--duration", "1", "--audit-log",
+                                 str(tmp_path / "audit.jsonl")], capture_output=True, text=True, timeout=60)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [f"migtui: {db}: cannot write the recording: database is locked"]
+    with Recording(db) as recording:
+        assert [(s.wall, s.status) for s in recording.samples("vm1")] == before

@@ -101,6 +101,9 @@ def connect(path: Path, *, write: bool) -> sqlite3.Connection:
             conn.execute("PRAGMA journal_mode = WAL")
             # NORMAL: a commit survives the process being killed (not a power cut), at a fraction of FULL's fsyncs.
             conn.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.OperationalError as error:  # locked by another writer, unreadable: the file is fine
+        conn.close()
+        raise RecordingError(f"{path}: cannot {'write' if write else 'read'} the recording: {error}") from None
     except sqlite3.DatabaseError as error:
         conn.close()
         raise RecordingError(f"{path}: not a migtui recording ({error})") from None

@@ -80,6 +80,16 @@ class Recorder:
         self._unsubscribe: Any = None
         self._untee: Any = None
         self._retention = Retention(self.conn, retention, self._forget_shapes) if retention else None
+        self._vm_ids: dict[str, int] = {}
+        try:
+            self._begin_run(command)
+        except sqlite3.Error as error:  # busy with another writer, read-only, full: one line, file closed
+            self.conn.close()
+            raise RecordingError(f"{path}: cannot write the recording: {error}") from None
+
+    def _begin_run(self, command: str | None) -> None:
+        """Enter this run, close what a killed recorder left open, know the fleet's VMs."""
+        fleet = self.fleet
         cur = self.conn.execute(
             "INSERT INTO runs (started, mono_origin, host, pid, version, command) VALUES (?, ?, ?, ?, ?, ?)",
             (time.time(), self.mono_origin, socket.gethostname(), os.getpid(), __version__,
@@ -89,7 +99,6 @@ class Recorder:
             self.conn.execute("BEGIN IMMEDIATE")
             for statement in _CLOSE_OPEN_BLOCKS:
                 self.conn.execute(statement)
-        self._vm_ids: dict[str, int] = {}
         for name in fleet.states:
             self._vm_id(name, fleet)
         self._next_sample = self._max_sample_id() + 1
