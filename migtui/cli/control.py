@@ -18,6 +18,7 @@ from migtui.cli.confirm import confirm
 from migtui.errors import UsageError
 from migtui.model.sample import ACTIVE_STATES
 from migtui.qmp import migration
+from migtui.qmp.replies import capability_states
 from migtui.qmp.session import VMSession
 
 CANCEL_WAIT_S = 10.0
@@ -88,8 +89,8 @@ async def _check_migrating_out(session: VMSession, action: str) -> None:
     if action == "postcopy":
         if status != "active":
             raise UsageError(f"{session.name}: the migration is {status}: only an active one can switch to postcopy")
-        capabilities = await session.query_list("query-migrate-capabilities")
-        if not any(c["capability"] == "postcopy-ram" and c["state"] for c in capabilities):
+        capabilities = capability_states(await session.query_list("query-migrate-capabilities"))
+        if not capabilities.get("postcopy-ram"):
             raise UsageError(f"{session.name}: postcopy-ram is off: it must be on at both ends before the "
                              "migration starts (migtui migrate --cap postcopy-ram=on)")
 

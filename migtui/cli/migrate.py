@@ -27,6 +27,7 @@ from migtui.qapi.errors import FieldErrors
 from migtui.qmp import migration
 from migtui.qmp.hosts import HostPool
 from migtui.qmp.migration import URI_SCHEMES, listen_on
+from migtui.qmp.replies import capability_states
 from migtui.qmp.dirty_rate import measure_guest
 from migtui.qmp.policy import PolicyRunner
 from migtui.qmp.session import VMSession
@@ -104,8 +105,8 @@ async def _dry_run(source: VMSession, plan: migration.MigrationPlan, as_json: bo
     if problems:
         raise UsageError("; ".join(problems))
     parameters = {**await source.query("query-migrate-parameters"), **plan.parameters}
-    held = await source.query_list("query-migrate-capabilities")
-    capabilities = {**{c["capability"]: c["state"] for c in held}, **plan.capabilities}
+    held = capability_states(await source.query_list("query-migrate-capabilities"))
+    capabilities = {**held, **plan.capabilities}
     ram = int((await source.query("query-memory-size-summary"))["base-memory"])
     print(f"measuring {source.name}'s dirty rate (calc-dirty-rate, page-sampling, 1 s and 2 s) ...",
           file=sys.stderr, flush=True)
@@ -150,7 +151,7 @@ async def _follow(source: VMSession, args: argparse.Namespace, policy: Policy | 
             await runner.on_sample()
 
     state.parameters = await source.query("query-migrate-parameters")
-    state.capabilities = {c["capability"]: c["state"] for c in await source.query_list("query-migrate-capabilities")}
+    state.capabilities = capability_states(await source.query_list("query-migrate-capabilities"))
     final = await _until_done_or_interrupted(source, show)
     if final is None:
         return await _interrupted(source, args)

@@ -11,6 +11,7 @@ from migtui.qapi.entities import EnumValue
 from migtui.qapi.fields import FieldSpec
 from migtui.qapi.models import ArgumentsModel
 from migtui.params.forms import VMForms, forms_of
+from migtui.qmp.replies import capability_states
 from migtui.qmp.session import VMSession
 
 
@@ -68,6 +69,5 @@ async def read_settings(session: VMSession) -> VMSettings:
 
 async def read_values(session: VMSession) -> tuple[dict[str, Any], dict[str, bool]]:
     parameters = dict(await session.query("query-migrate-parameters"))
-    capabilities = {entry["capability"]: bool(entry["state"])
-                    for entry in await session.query_list("query-migrate-capabilities")}
+    capabilities = capability_states(await session.query_list("query-migrate-capabilities"))
     return parameters, capabilities

@@ -16,10 +16,12 @@ from typing import Any
 
 from migtui.errors import MigtuiError
 from migtui.host_entry import HostEntry
+from migtui.model.controls import MIGRATABLE
 from migtui.model.sample import FINAL_STATES
 from migtui.qmp.errors import QEMURefused
-from migtui.qmp.replies import json_objects, qemu_version
+from migtui.qmp.replies import capability_states, json_objects, qemu_version
 from migtui.qmp.session import VMSession
+from migtui.units import exact_bytes
 
 URI_SCHEMES = ("tcp:", "unix:", "exec:", "rdma:", "fd:", "file:", "vsock:")
 """How a migration URI starts (anything else names a VM of the inventory)."""
@@ -86,7 +88,7 @@ async def preflight(source: VMSession, destination: VMSession | None,
     planned = (plan or MigrationPlan()).capabilities
     problems = []
     status = (await source.query("query-status")).get("status")
-    if status not in ("running", "paused"):
+    if status not in MIGRATABLE:
         problems.append(f"{source.name} is {status}: only a running or paused VM can migrate")
     current = (await source.query("query-migrate")).get("status")
     if current and current not in FINAL_STATES:
@@ -96,20 +98,22 @@ async def preflight(source: VMSession, destination: VMSession | None,
         if dst_status != "inmigrate":
             problems.append(f"{destination.name} is {dst_status}, not waiting for an incoming migration "
                             "(start it with -incoming defer)")
+        held = await _capabilities(destination)
         mine = {**await _capabilities(source), **planned}
-        theirs = {**await _capabilities(destination), **planned}
+        theirs = {**held, **planned}
         for name in MATCHING_CAPABILITIES:
             if name in mine and mine[name] != theirs.get(name, False):
                 problems.append(f"capability {name} is {'on' if mine[name] else 'off'} on {source.name} "
                                 f"but {'on' if theirs.get(name) else 'off'} on {destination.name}")
-        problems += await _destination_fits(source, destination, plan or MigrationPlan())
+        problems += await _destination_fits(source, destination, set(held), plan or MigrationPlan())
     return problems
 
 
-async def _destination_fits(source: VMSession, destination: VMSession, plan: MigrationPlan) -> list[str]:
-    """What the destination's QEMU lacks for this migration (it may run elsewhere, another release)."""
+async def _destination_fits(source: VMSession, destination: VMSession, held: set[str],
+                            plan: MigrationPlan) -> list[str]:
+    """What the destination's QEMU (with the capabilities ``held``) lacks for this migration
+    (it may run elsewhere, another release)."""
     problems = []
-    held = set(await _capabilities(destination))
     problems += [f"{destination.name}'s QEMU has no migration capability {name}"
                  for name in plan.capabilities if name not in held]
     parameters = await destination.query("query-migrate-parameters")
@@ -118,7 +122,7 @@ async def _destination_fits(source: VMSession, destination: VMSession, plan: Mig
     mine = (await source.query("query-memory-size-summary")).get("base-memory")
     theirs = (await destination.query("query-memory-size-summary")).get("base-memory")
     if mine != theirs:
-        problems.append(f"RAM differs: {source.name} has {_mib(mine)}, {destination.name} {_mib(theirs)} "
+        problems.append(f"RAM differs: {source.name} has {_size(mine)}, {destination.name} {_size(theirs)} "
                         "(start the destination with the same -m)")
     src_version, dst_version = _release(source), _release(destination)
     if src_version and dst_version and dst_version < src_version:
@@ -127,8 +131,8 @@ async def _destination_fits(source: VMSession, destination: VMSession, plan: Mig
     return problems
 
 
-def _mib(size: object) -> str:
-    return f"{int(size) // 2**20} MiB" if isinstance(size, int) else "an unknown size"
+def _size(size: object) -> str:
+    return exact_bytes(size) if isinstance(size, int) else "an unknown size"
 
 
 def _release(session: VMSession) -> tuple[int, int, int] | None:
@@ -142,7 +146,7 @@ def _release(session: VMSession) -> tuple[int, int, int] | None:
 
 
 async def _capabilities(session: VMSession) -> dict[str, bool]:
-    return {str(c.get("capability")): bool(c.get("state")) for c in await session.query_list("query-migrate-capabilities")}
+    return capability_states(await session.query_list("query-migrate-capabilities"))
 
 
 async def listen_incoming(destination: VMSession, listen: Listen = LOOPBACK) -> str:

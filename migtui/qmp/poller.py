@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from migtui.model.vm_state import BUSY_AFTER, VMState
 from migtui.qmp.errors import QEMURefused, QMPFailure, UnexpectedAnswer
+from migtui.qmp.replies import capability_states
 from migtui.qmp.session import VMSession
 from migtui.qmp.updates import Aspect, SampleTaken, Update, VMChanged
 
@@ -133,7 +134,7 @@ class VMPoller:
             asked, self.refresh_settings = self.refresh_settings, False
             parameters = await self._ask("query-migrate-parameters", self.session.query)
             caps = await self._ask("query-migrate-capabilities", self.session.query_list)
-            capabilities = {str(c.get("capability")): bool(c.get("state")) for c in caps}
+            capabilities = capability_states(caps)
             # A watcher's read tells the views only of a change; an asked-for read always (it may be awaited).
             if asked or (parameters, capabilities) != (state.parameters, state.capabilities):
                 state.parameters, state.capabilities = parameters, capabilities

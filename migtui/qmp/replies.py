@@ -34,6 +34,11 @@ def json_objects(vm: str, command: str, reply: object) -> list[JSONObject]:
     return reply
 
 
+def capability_states(reply: list[JSONObject]) -> dict[str, bool]:
+    """``{"postcopy-ram": False, ...}`` from a ``query-migrate-capabilities`` answer."""
+    return {str(entry.get("capability")): bool(entry.get("state")) for entry in reply}
+
+
 def qemu_version(reply: JSONObject | None) -> str | None:
     """'7.2.22' from a ``query-version`` answer (None if it says no version)."""
     qemu = (reply or {}).get("qemu")
