@@ -37,7 +37,9 @@ class FleetCollector(Collector):
         """A fleet subscriber: count migrations ending (on the source; a destination ends the same migration)."""
         if not isinstance(update, SampleTaken):
             return
-        status, before = update.sample.status, self._last_status.get(update.vm)
+        # A snapshot job's save or load reads as a migration in query-migrate: it is none.
+        status = "none" if update.sample.snapshot else update.sample.status
+        before = self._last_status.get(update.vm)
         self._last_status[update.vm] = status
         state = self.fleet.states.get(update.vm)
         if before in ACTIVE_STATES and status in OUTCOMES and not (state is not None and state.incoming):
