@@ -5,7 +5,7 @@ inside the lab's admin namespace, with an ssh_config that connects straight
 to the hosts (no ProxyCommand: its pipe would be a cost no real site pays).
 First one VM, the same QEMU both ways:
 its lab ``ctl`` socket read directly, and its QMP socket reached through the
-host's sshd (asyncssh, one connection, a direct stream bridged to qemu.qmp);
+host's sshd (asyncssh, one connection, a direct stream read by qemu.qmp);
 ``query-migrate`` in a loop, one after the other in one run. Then the fleet
 engine with 2 hosts x 8 VMs at 10 Hz, once on the local ctl sockets, once
 over SSH. Goal: at most 1.5x the local CPU per sample.
@@ -17,7 +17,6 @@ import asyncio
 import re
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,10 +25,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from qemu.qmp import QMPClient
 
 from migtui.inventory import VMEntry, load_inventory
 from migtui.lab.hosts import HostLab
+from migtui.qmp.client import Client, Streams
 from migtui.qmp.fleet import Fleet
 from migtui.qmp.hosts import HostPool
 from migtui.qmp.updates import SampleTaken
@@ -62,10 +61,9 @@ class Cpu:
         return self.user + self.kernel
 
 
-async def loop(target: str | socket.socket, count: int) -> tuple[float, Cpu]:
-    """(median round trip s, CPU per sample) of ``count`` query-migrate."""
-    client = QMPClient("bench")
-    await client.connect(target)
+async def loop(client: Client, target: str | Streams, count: int) -> tuple[float, Cpu]:
+    """(median round trip s, CPU per sample) of ``count`` query-migrate, with migtui's client."""
+    await client.connect(target)  # type: ignore[arg-type]
     try:
         times = []
         start = cpu()
@@ -130,8 +128,10 @@ async def measure(inventory_path: Path) -> None:
     fleets: list[tuple[Cpu, Cpu]] = []
     async with HostPool(inventory.host) as pool:
         for round_ in range(1, ROUNDS + 1):
-            local_rtt, local_cpu = await loop(str(ctl), ROUND_TRIPS)
-            ssh_rtt, ssh_cpu = await loop(await pool.host("hv1").open_socket(vm.qmp), ROUND_TRIPS)
+            local_rtt, local_cpu = await loop(Client("local"), str(ctl), ROUND_TRIPS)
+            client = Client("ssh")
+            ssh_rtt, ssh_cpu = await loop(client, await pool.host("hv1").open_streams(vm.qmp, client.readbuflen),
+                                          ROUND_TRIPS)
             singles.append((local_cpu, ssh_cpu))
             print(f"round {round_}: one VM, {ROUND_TRIPS} query-migrate: round trip local {local_rtt * 1e6:.0f} us, "
                   f"over SSH {ssh_rtt * 1e6:.0f} us ({ssh_rtt / local_rtt:.2f}x); CPU per sample "

@@ -29,7 +29,7 @@ from migtui.qmp.errors import (
     CommandTimeout, LinkLost, QMPFailure, Unreachable, describe_connect_error, describe_link_error, refusal,
 )
 from migtui.qmp.gate import CommandGate
-from migtui.qmp.quiet_client import QuietQMPClient
+from migtui.qmp.client import Client
 from migtui.qmp.replies import JSONObject, json_object, json_objects
 from migtui.qmp.remote_socket import RemoteSocket
 from migtui.qmp.tasks import cancel_all
@@ -71,7 +71,7 @@ class VMSession:
         """Why the link is down (None while connected)."""
         self.version: JSONObject | None = None
         """QEMU's ``query-version`` answer (None before the first connect)."""
-        self._client = QuietQMPClient(name)
+        self._client = Client(name)
         self._connected = asyncio.Event()
         self._event_handlers: list[EventHandler] = []
         self._link_handlers: list[LinkHandler] = []
@@ -121,7 +121,8 @@ class VMSession:
 
     async def _open(self) -> None:
         if isinstance(self.address, RemoteSocket):
-            await self._client.connect(await self.address.host.open_socket(self.address.path))
+            streams = await self.address.host.open_streams(self.address.path, self._client.readbuflen)
+            await self._client.connect(streams)  # type: ignore[arg-type]  # Client takes Streams too
         else:
             await self._client.connect(self.address)
 

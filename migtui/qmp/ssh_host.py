@@ -2,8 +2,8 @@
 
 The connection is asyncssh's, in-process. Each VM's socket is a direct
 stream to the remote unix socket (what ``ssh -L local:/remote`` does without
-a local file), bridged to qemu.qmp through a socket pair: qemu.qmp wants a
-connected socket with a real file descriptor.
+a local file), read and written by qemu.qmp as an asyncio stream
+(:mod:`migtui.qmp.ssh_stream`).
 
 Host keys are checked against known_hosts (from the ssh_config, else
 ``~/.ssh/known_hosts``). An unknown or changed key is refused with its
@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -31,7 +30,8 @@ from asyncssh.encryption import get_default_encryption_algs
 
 from migtui.errors import MigtuiError
 from migtui.host_entry import HostEntry
-from migtui.qmp.ssh_bridge import Bridge
+from migtui.qmp.client import Streams
+from migtui.qmp.ssh_stream import open_streams
 from migtui.qmp.tasks import cancel_all
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,6 @@ class SSHHost:
         self._handlers: list[HostHandler] = []
         self._changed = asyncio.Condition()
         self._tasks: list[asyncio.Task[None]] = []
-        self._bridges: set[Bridge] = set()
         self._maintained = False
         self._failed: str | None = None
         """Why the one attempt failed, when the connection is not kept up (a command's run)."""
@@ -263,8 +262,6 @@ class SSHHost:
 
     async def close(self) -> None:
         await cancel_all(self._tasks)
-        for bridge in list(self._bridges):
-            bridge.close()
         if self._conn is not None:
             self._conn.close()
             await self._conn.wait_closed()
@@ -273,16 +270,14 @@ class SSHHost:
 
     # -- sockets on the host --------------------------------------------------
 
-    async def open_socket(self, path: str) -> socket.socket:
-        """A local socket connected to the unix socket ``path`` on the host."""
+    async def open_streams(self, path: str, limit: int) -> Streams:
+        """Streams connected to the unix socket ``path`` on the host (``limit``: the
+        reader's line limit). They end with the connection."""
         conn = await self.connection()
         try:
-            bridge, theirs = await Bridge.open(conn, path)
+            return await open_streams(conn, path, limit)
         except asyncssh.ChannelOpenError as error:
             raise HostUnavailable(f"QMP socket {path} cannot be opened on host {self.name} "
                                   f"(sshd: {error.reason}: no such socket, or not allowed)") from None
         except (asyncssh.Error, OSError) as error:
             raise HostUnavailable(f"host {self.name}: {getattr(error, 'reason', None) or error}") from None
-        self._bridges.add(bridge)
-        bridge.closed.add_done_callback(lambda _: self._bridges.discard(bridge))
-        return theirs
