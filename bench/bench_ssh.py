@@ -9,6 +9,11 @@ host's sshd (asyncssh, one connection, a direct stream read by qemu.qmp);
 ``query-migrate`` in a loop, one after the other in one run. Then the fleet
 engine with 2 hosts x 8 VMs at 10 Hz, once on the local ctl sockets, once
 over SSH. Goal: at most 1.5x the local CPU per sample.
+
+The source VMs are paused first: QMP answers a paused VM just the same,
+and eight guests running under TCG on two cores would otherwise take turns
+with the process measured and spread its figures by a third from one
+window to the next.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from pathlib import Path
 
 
 from migtui.inventory import VMEntry, load_inventory
+from migtui.lab.control import ControlClient
 from migtui.lab.hosts import HostLab
 from migtui.qmp.client import Client, Streams
 from migtui.qmp.fleet import Fleet
@@ -34,7 +40,7 @@ from migtui.qmp.hosts import HostPool
 from migtui.qmp.updates import SampleTaken
 
 ROUND_TRIPS = 1000
-ROUNDS = 3
+ROUNDS = 5
 FLEET_SECONDS = 8.0
 FLEET_INTERVAL = 0.1
 
@@ -120,8 +126,9 @@ async def measure(inventory_path: Path) -> None:
     directory = inventory_path.parent
     vm = inventory.get("vm1")
     ctl = directory / "hv1" / "vm1.ctl.qmp"
-    local = [VMEntry(name=v.name, qmp=str(directory / (v.host or "") / f"{v.name}.ctl.qmp"))
-             for v in inventory.vm]
+    ctls = [directory / (v.host or "") / f"{v.name}.ctl.qmp" for v in inventory.vm]
+    local = [VMEntry(name=v.name, qmp=str(path)) for v, path in zip(inventory.vm, ctls)]
+    await pause(ctls)
     # Local and SSH alternate, ROUNDS times: the machine's load drifts, and a
     # ratio of two figures taken minutes apart would measure the drift.
     singles: list[tuple[Cpu, Cpu]] = []
@@ -148,6 +155,13 @@ async def measure(inventory_path: Path) -> None:
         print(f"{what}: SSH / local CPU per sample, median of {ROUNDS} rounds {median:.2f}x "
               f"(range {min(ratios):.2f}-{max(ratios):.2f}x; goal at most 1.5x: {'met' if median <= 1.5 else 'NOT met'}); "
               f"user space alone {user:.2f}x")
+
+
+async def pause(ctls: list[Path]) -> None:
+    for path in ctls:
+        async with await ControlClient.connect(path) as control:
+            if (await control.execute("query-status"))["status"] == "running":
+                await control.execute("stop")
 
 
 def figures(local: Cpu, ssh: Cpu) -> str:

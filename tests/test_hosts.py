@@ -49,6 +49,23 @@ def test_watch_json_over_ssh_reads_every_vm_of_two_hosts(hosts_lab):
     assert all(line["sample"]["status"] == "none" for line in lines)
 
 
+def test_a_host_reached_by_plain_tcp_is_read_through_migtuis_own_connection(hosts_lab, tmp_path):
+    # Without the lab's ProxyCommand (run from inside the lab's network instead),
+    # migtui opens the TCP connection under SSH itself (qmp/ssh_tcp.py).
+    directory, state = hosts_lab
+    direct = tmp_path / "ssh_config"
+    direct.write_text(re.sub(r"\n  ProxyCommand .*", "", (directory / "ssh_config").read_text()))
+    assert "ProxyCommand" not in direct.read_text()
+    inventory = tmp_path / "inventory.toml"
+    inventory.write_text((directory / "inventory.toml").read_text().replace(str(directory / "ssh_config"), str(direct)))
+    run = subprocess.run(["nsenter", f"--net=/proc/{host_pid(state, 'admin')}/ns/net", *MIGTUI, "watch", "--once",
+                          "--json", "--config", str(inventory)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    lines = [json.loads(line) for line in run.stdout.splitlines()]
+    assert sorted(line["vm"] for line in lines) == sorted(vm.name for vm in load_inventory(inventory).vm)
+    assert all(line["sample"]["status"] == "none" for line in lines)
+
+
 def test_migrate_from_host_a_to_host_b_sends_the_stream_over_the_bridge(hosts_lab):
     directory, state = hosts_lab
     config = str(directory / "inventory.toml")

@@ -31,6 +31,7 @@ from asyncssh.encryption import get_default_encryption_algs
 from migtui.errors import MigtuiError
 from migtui.host_entry import HostEntry
 from migtui.qmp.client import Streams
+from migtui.qmp.ssh_tcp import TunedTCP
 from migtui.qmp.ssh_stream import open_streams
 from migtui.qmp.tasks import cancel_all
 
@@ -208,7 +209,9 @@ class SSHHost:
         self.known_hosts_files = [str(f) for f in known] if isinstance(known, (list, tuple)) and known else \
             ["~/.ssh/known_hosts"]
         self.offered_key, self.key_changed, self.accepted = None, False, None
-        conn = await asyncssh.connect(dest.host, options=options, config=config,
+        # A ProxyJump or ProxyCommand of the config is the connection's way; else ours.
+        tunnel = () if options.tunnel or options.proxy_command else TunedTCP(options.family, options.local_addr)
+        conn = await asyncssh.connect(dest.host, tunnel=tunnel, options=options, config=config,
                                       known_hosts=self.known_hosts_files,
                                       client_factory=lambda: _KeyCheck(self))
         if self.accepted is not None:
