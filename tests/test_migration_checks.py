@@ -8,7 +8,10 @@ import socket
 import pytest
 
 from migtui.errors import MigtuiError
+from migtui.host_entry import HostEntry
+from migtui.inventory import VMEntry
 from migtui.lab import Lab
+from migtui.qmp.fleet import Fleet
 from migtui.qmp.migration import Listen, MigrationPlan, listen_incoming, start_migration
 from migtui.qmp.session import VMSession
 
@@ -45,3 +48,21 @@ async def test_a_destination_listens_on_the_first_free_port_of_its_range(lab: La
         assert uri == f"tcp:127.0.0.1:{port + 1}"
     finally:
         taken.close()
+
+
+async def test_a_fleet_migration_listens_where_a_host_without_ssh_says(lab: Lab):
+    # A [[host]] for this machine, with the ports its firewall opens: the dashboard's
+    # migrations (Fleet.change, as the migrate dialog does it) listen there too.
+    source = await lab.start_source("vm1", mem_mib=128, dirty_mib=8, dirty_rate_mib_s=2)
+    destination = await lab.start_destination("vm1-dst", like=source)
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    here = HostEntry(name="here", migration_address="127.0.0.1", migration_ports=f"{port}-{port + 3}")
+    entries = [VMEntry(name=vm.name, qmp=str(vm.qmp_path), host="here") for vm in (source, destination)]
+    async with Fleet(entries, hosts=[here]) as fleet:
+        await fleet.wait_connected(10)
+        uri = await fleet.change("vm1", lambda vm1: start_migration(vm1, fleet.session("vm1-dst")),
+                                 also=("vm1-dst",))
+        assert uri in [f"tcp:127.0.0.1:{p}" for p in range(port, port + 4)]  # the port QEMU said it took

@@ -82,4 +82,5 @@ async def open_session(inventory: Inventory, entry: VMEntry, gate: CommandGate,
     async with contextlib.AsyncExitStack() as stack:
         if hosts is None:
             hosts = await stack.enter_async_context(HostPool(inventory.host))
-        yield await stack.enter_async_context(VMSession(entry.name, hosts.address(entry), gate))
+        yield await stack.enter_async_context(VMSession(entry.name, hosts.address(entry), gate,
+                                                                host_entry=hosts.entry_of(entry)))

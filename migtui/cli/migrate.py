@@ -26,7 +26,7 @@ from migtui.params.settings import read_settings
 from migtui.qapi.errors import FieldErrors
 from migtui.qmp import migration
 from migtui.qmp.hosts import HostPool
-from migtui.qmp.migration import URI_SCHEMES, listen_on
+from migtui.qmp.migration import URI_SCHEMES
 from migtui.qmp.replies import capability_states
 from migtui.qmp.dirty_rate import measure_guest
 from migtui.qmp.policy import PolicyRunner
@@ -89,10 +89,8 @@ async def run(args: argparse.Namespace) -> int:
         if destination_entry is None:
             uri = await migration.start_migration(source, args.destination, plan, check=not args.no_check)
         else:
-            listen = listen_on(inventory.host_of(destination_entry))
             async with open_session(inventory, destination_entry, gate, hosts) as destination:
-                uri = await migration.start_migration(source, destination, plan, check=not args.no_check,
-                                                      listen=listen)
+                uri = await migration.start_migration(source, destination, plan, check=not args.no_check)
         print(f"migrating {source.name} to {args.destination} ({uri})", file=sys.stderr, flush=True)
         if not args.wait and policy is None:
             return 0

@@ -25,8 +25,12 @@ class HostPool:
         """The SSH hosts in use, by name (made when a VM on them is first asked for)."""
         self._started = False
 
+    def entry_of(self, entry: VMEntry) -> HostEntry | None:
+        """The inventory's host the VM runs on (None: this machine, no [[host]] for it)."""
+        return self.entries.get(entry.host) if entry.host else None
+
     def address(self, entry: VMEntry) -> Address:
-        host = self.entries.get(entry.host) if entry.host else None
+        host = self.entry_of(entry)
         if host is None or host.ssh is None:
             return entry.address
         return RemoteSocket(self.host(host.name), entry.qmp)

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migtui.errors import MigtuiError
-from migtui.host_entry import HostEntry
 from migtui.model.controls import MIGRATABLE
 from migtui.model.sample import FINAL_STATES
 from migtui.qmp.errors import QEMURefused
@@ -61,14 +60,11 @@ class Listen:
 LOOPBACK = Listen()
 
 
-def listen_on(host: HostEntry | None) -> Listen:
-    """Where destinations on ``host`` listen (this machine's loopback without a host)."""
-    return Listen(host.listen_address, host.listen_ports) if host is not None else LOOPBACK
-
-
 def listen_for(destination: VMSession) -> Listen:
-    """The listening place of a destination reached over SSH, from its host; loopback otherwise."""
-    return listen_on(destination.host.entry) if destination.host is not None else LOOPBACK
+    """Where a destination listens: its inventory host's migration address and ports,
+    SSH host or not (this machine's loopback when it names no host)."""
+    host = destination.host_entry
+    return Listen(host.listen_address, host.listen_ports) if host is not None else LOOPBACK
 
 
 async def set_capabilities(session: VMSession, capabilities: dict[str, bool]) -> None:
@@ -167,11 +163,11 @@ async def listen_incoming(destination: VMSession, listen: Listen = LOOPBACK) -> 
 
 
 async def start_migration(source: VMSession, target: VMSession | str, plan: MigrationPlan | None = None,
-                          check: bool = True, listen: Listen | None = None) -> str:
+                          check: bool = True) -> str:
     """Prepare both sides and start migrating ``source`` to ``target``; return the URI.
 
-    A destination VM listens at ``listen``, by default where its host says
-    (:func:`listen_for`): the stream goes to the destination's host.
+    A destination VM listens where its host says (:func:`listen_for`): the
+    stream goes to the destination's host.
     """
     plan = plan or MigrationPlan()
     destination = target if isinstance(target, VMSession) else None
@@ -188,7 +184,7 @@ async def start_migration(source: VMSession, target: VMSession | str, plan: Migr
         if destination is not None:
             await undo.enter_async_context(restored_on_error(destination, {}, capabilities))
             await set_capabilities(destination, capabilities)
-            uri = await listen_incoming(destination, listen or listen_for(destination))
+            uri = await listen_incoming(destination, listen_for(destination))
         else:
             uri = str(target)
         await source.execute("migrate", {"uri": uri})

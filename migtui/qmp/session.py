@@ -24,12 +24,13 @@ from typing import TYPE_CHECKING, Any, cast
 
 from qemu.qmp import EventListener, ExecInterruptedError, ExecuteError, Runstate, StateError
 
+from migtui.host_entry import HostEntry
 from migtui.model.link import LinkState
 from migtui.qmp.errors import (
     CommandTimeout, LinkLost, QMPFailure, Unreachable, describe_connect_error, describe_link_error, refusal,
 )
-from migtui.qmp.gate import CommandGate
 from migtui.qmp.client import Client
+from migtui.qmp.gate import CommandGate
 from migtui.qmp.replies import JSONObject, json_object, json_objects
 from migtui.qmp.remote_socket import RemoteSocket
 from migtui.qmp.tasks import cancel_all
@@ -60,7 +61,8 @@ Address = str | tuple[str, int] | RemoteSocket
 
 class VMSession:
     def __init__(self, name: str, address: Address, gate: CommandGate | None = None, *,
-                 connect_timeout: float = CONNECT_TIMEOUT, command_timeout: float = COMMAND_TIMEOUT) -> None:
+                 connect_timeout: float = CONNECT_TIMEOUT, command_timeout: float = COMMAND_TIMEOUT,
+                 host_entry: HostEntry | None = None) -> None:
         self.name = name
         self.address = address
         self.gate = gate or CommandGate()
@@ -85,6 +87,9 @@ class VMSession:
         its listeners survive reconnects)."""
         self.host: SSHHost | None = address.host if isinstance(address, RemoteSocket) else None
         """The SSH host the socket is on (None: this machine)."""
+        self.host_entry = host_entry if host_entry is not None else (self.host.entry if self.host else None)
+        """The inventory's host the VM runs on, SSH or not (None: none named): where its
+        destinations listen."""
         if self.host is not None:
             self.host.on_change(self._on_host)
 

@@ -110,6 +110,7 @@ class _ChannelSession(asyncssh.SSHUNIXSession[bytes]):
 async def open_streams(conn: asyncssh.SSHClientConnection, path: str, limit: int) -> Streams:
     """Open the unix socket ``path`` on the connection's host; ``limit`` is the
     reader's line limit. Raises asyncssh's ``ChannelOpenError`` when sshd cannot."""
-    _, session = await conn.create_unix_connection(lambda: _ChannelSession(limit), path)
+    session = _ChannelSession(limit)
+    await conn.create_unix_connection(lambda: session, path)
     assert session.writer is not None
     return Streams(session.reader, session.writer)
