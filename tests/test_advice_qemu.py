@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 
 from migtui.lab.trial import Scenario, run_trial
 from migtui.model.convergence import Verdict
+from migtui.qmp.updates import Aspect, PolicyStep, VMChanged
 from test_params_cli import run_cli
 
 pytestmark = pytest.mark.qemu
@@ -216,6 +218,17 @@ async def test_a_policys_steps_are_recorded_and_the_report_lists_them(lab, tmp_p
     dst = await lab.start_destination("vm1-dst", like=src)
     fleet = Fleet([VMEntry(name=vm.name, qmp=str(vm.qmp_path)) for vm in (src, dst)], fast=0.2)
     db = tmp_path / "policy.db"
+    told: list[tuple[str, object]] = []  # each step said, and the downtime-limit the views were last told of
+    shown: object = None
+
+    def on_update(update: object) -> None:
+        nonlocal shown
+        if isinstance(update, VMChanged) and update.vm == "vm1" and update.aspect is Aspect.SETTINGS:
+            shown = fleet.states["vm1"].parameters.get("downtime-limit")
+        if isinstance(update, PolicyStep) and update.did == "took":
+            told.append((update.text, shown))
+
+    fleet.subscribe(on_update)
     async with fleet, Recorder(db, fleet):
         await fleet.wait_connected(10)
         fleet.apply_policy("vm1", load_policy("converge"))
@@ -223,6 +236,9 @@ async def test_a_policys_steps_are_recorded_and_the_report_lists_them(lab, tmp_p
         state = fleet.states["vm1"]
         await until(lambda: state.latest is not None and state.latest.status == "completed", 60,
                     "the policy to bring the migration to completion")
+    # A step is announced once the fleet has read QEMU again and told the views: they show its value.
+    text, held = next((text, held) for text, held in told if "downtime-limit to" in text)
+    assert re.search(r"downtime-limit to (\d+)", text).group(1) == str(held), told
     code, out, err = await run_cli("report", str(db), "--vm", "vm1", "--last", "--json")
     assert code == 0, err
     steps = json.loads(out)["policy_steps"]

@@ -102,7 +102,7 @@ class Fleet:
     def apply_policy(self, vm: str, policy: Policy) -> PolicyRunner:
         """Run ``policy`` on ``vm``'s migrations (replacing its previous one) until the fleet closes."""
         session, state = self.session(vm), self.states[vm]
-        runner = PolicyRunner(policy, session, state, self._publish)
+        runner = PolicyRunner(policy, session, state, self._publish, change=lambda step: self.change(vm, step))
         self.policies[vm] = runner
         self._publish(PolicyStep(vm, policy.name, "watches", policy.description or policy.name, False))
         return runner

@@ -4,25 +4,29 @@ The runner is fed every sample of the source (by the fleet, or by ``migtui
 migrate --wait``) and, at most one step a pass, takes the step the policy
 allows (:func:`migtui.model.policy.next_step`). Every command goes through
 the session, hence the gate: read-only refuses it there and the audit log
-records it. An observing policy only says what it would have done.
+records it. In a fleet a step is the fleet's change, which reads the VM
+again, so the next decision and every view see what QEMU holds after it.
+An observing policy only says what it would have done.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from migtui.errors import MigtuiError
-from migtui.model.advice import Action
 from migtui.model.policy import Policy, next_step
 from migtui.model.vm_state import VMState
 from migtui.qmp.migration import cancel, start_postcopy
+from migtui.qmp.replies import capability_states
 from migtui.qmp.session import VMSession
 from migtui.qmp.steering import take
 from migtui.qmp.updates import PolicyStep
 
 log = logging.getLogger(__name__)
+
+Step = Callable[[VMSession], Awaitable[object]]
 
 
 @dataclass
@@ -31,6 +35,9 @@ class PolicyRunner:
     session: VMSession
     state: VMState
     tell: Callable[[PolicyStep], None]
+    change: Callable[[Step], Awaitable[object]] | None = None
+    """How a step is made: the fleet's change. Without one (``migtui migrate
+    --wait``) it runs on the session, and the settings are read again here."""
     _last_pass: int = -1
     _told: tuple[object, ...] | None = None
     _deadline_taken: bool = False
@@ -79,8 +86,7 @@ class PolicyRunner:
                 self.tell(PolicyStep(self.session.name, self.policy.name, "would", step.text, False))
             return
         self._last_pass = sample.passes
-        await take(self.session, step)
-        self._apply_locally(step)
+        await self._make(lambda session: take(session, step))
         self.tell(PolicyStep(self.session.name, self.policy.name, "took", step.text, True))
 
     async def _on_deadline(self, allowed: float) -> None:
@@ -95,14 +101,17 @@ class PolicyRunner:
             self.tell(PolicyStep(self.session.name, self.policy.name, "would", text, False))
             return
         if action == "abort":
-            await cancel(self.session)
+            await self._make(cancel)
         elif action == "postcopy":
-            await start_postcopy(self.session)
+            await self._make(start_postcopy)
         else:
-            await self.session.execute("stop")
+            await self._make(lambda session: session.execute("stop"))
         self.tell(PolicyStep(self.session.name, self.policy.name, "took", text, True))
 
-    def _apply_locally(self, step: Action) -> None:
-        """The poller re-reads parameters; until then the next decision must see this one."""
-        if step.kind == "parameter":
-            self.state.parameters = {**self.state.parameters, step.name: step.value}
+    async def _make(self, step: Step) -> None:
+        if self.change is not None:
+            await self.change(step)
+            return
+        await step(self.session)
+        self.state.parameters = await self.session.query("query-migrate-parameters")
+        self.state.capabilities = capability_states(await self.session.query_list("query-migrate-capabilities"))
