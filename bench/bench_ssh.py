@@ -8,7 +8,10 @@ its lab ``ctl`` socket read directly, and its QMP socket reached through the
 host's sshd (asyncssh, one connection, a direct stream read by qemu.qmp);
 ``query-migrate`` in a loop, one after the other in one run. Then the fleet
 engine with 2 hosts x 8 VMs at 10 Hz, once on the local ctl sockets, once
-over SSH. Goal: at most 1.5x the local CPU per sample.
+over SSH. Goal, for the fleet: at most 1.5x the local CPU per sample. The
+one-VM loop is the worst case, printed beside it: back to back, a command
+shares no TCP segment and no wakeup with another, so all of asyncssh's work
+per packet shows.
 
 The source VMs are paused first: QMP answers a paused VM just the same,
 and eight guests running under TCG on two cores would otherwise take turns
@@ -148,13 +151,13 @@ async def measure(inventory_path: Path) -> None:
             fleets.append((local_fleet, ssh_fleet))
             print(f"round {round_}: fleet of {len(local)} VMs on 2 hosts at {1 / FLEET_INTERVAL:g} Hz "
                   f"({n_local} samples local, {n_ssh} over SSH): CPU per sample {figures(local_fleet, ssh_fleet)}")
-    for what, pairs in (("one VM", singles), ("fleet", fleets)):
+    for what, pairs in (("one VM back to back", singles), ("fleet", fleets)):
         ratios = [ssh.total / local.total for local, ssh in pairs]
         user = statistics.median(ssh.user / local.user for local, ssh in pairs)
         median = statistics.median(ratios)
+        goal = f"; goal at most 1.5x: {'met' if median <= 1.5 else 'NOT met'}" if pairs is fleets else ""
         print(f"{what}: SSH / local CPU per sample, median of {ROUNDS} rounds {median:.2f}x "
-              f"(range {min(ratios):.2f}-{max(ratios):.2f}x; goal at most 1.5x: {'met' if median <= 1.5 else 'NOT met'}); "
-              f"user space alone {user:.2f}x")
+              f"(range {min(ratios):.2f}-{max(ratios):.2f}x{goal}); user space alone {user:.2f}x")
 
 
 async def pause(ctls: list[Path]) -> None:
