@@ -30,6 +30,9 @@ def main() -> int:
     threading.Thread(target=_upstream, args=(sock,), daemon=True).start()
     try:
         while data := sock.recv(65536):
+            # sshd keeps Nagle on, so its next answer waits for our ACK: send it now
+            # (Linux resets this after each use), as migtui's own connection does.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
             view = memoryview(data)
             while view:
                 view = view[os.write(1, view):]
