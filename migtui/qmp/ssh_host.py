@@ -31,8 +31,8 @@ from asyncssh.encryption import get_default_encryption_algs
 from migtui.errors import MigtuiError
 from migtui.host_entry import HostEntry
 from migtui.qmp.client import Streams
-from migtui.qmp.ssh_tcp import TunedTCP
 from migtui.qmp.ssh_stream import open_streams
+from migtui.qmp.ssh_tcp import TunedTCP
 from migtui.qmp.tasks import cancel_all
 
 log = logging.getLogger(__name__)
