@@ -47,7 +47,7 @@ async def test_samples_for_one_vm_coalesce_but_events_do_not() -> None:
         await pilot.pause()
         table = app.screen.query_one(FleetTable)
         table.flush()
-        viewers = 1  # the fleet table watches every VM; the brief under it only the highlighted one (batch-1)
+        viewers = 1  # the fleet table watches every VM (the brief under it is drawn by the table)
         # The table takes the samples of a VM that is not highlighted without a message each.
         assert len([m for m in seen if isinstance(m, SampleArrived)]) < len(samples)
         passes = [m.event.data["pass"] for m in seen if isinstance(m, EventArrived)]

@@ -64,10 +64,11 @@ class FleetScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Input(placeholder="/ filter: words in name, group, state (Esc clears)", id="fleet-filter")
-        yield FleetTable(self.states, self.feed, id="fleet-table").data_bind(
-            FleetScreen.filter_text, FleetScreen.sort_column, FleetScreen.sort_reverse)
-        yield VMBrief(self.states, self.feed, advice_keys=not self.controls.read_only, id="fleet-brief").data_bind(
+        brief = VMBrief(self.states, advice_keys=not self.controls.read_only, id="fleet-brief").data_bind(
             FleetScreen.vm)
+        yield FleetTable(self.states, self.feed, companion=brief.show, id="fleet-table").data_bind(
+            FleetScreen.filter_text, FleetScreen.sort_column, FleetScreen.sort_reverse)
+        yield brief
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
