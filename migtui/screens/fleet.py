@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.reactive import reactive
+from textual.reactive import Reactive, reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input
 
@@ -48,6 +48,9 @@ class FleetScreen(Screen[None]):
     sort_reverse: reactive[bool] = reactive(False)
     vm: reactive[str | None] = reactive(None)
     """The highlighted VM."""
+    sub_title: Reactive[str | None] = Reactive(None, compute=False, repaint=False)
+    """The fleet in one line (the header shows it). Screen's own sub-title repaints the whole
+    screen at each change, every row of the table with it, and this one changes every few seconds."""
 
     app: MigtuiApp  # type: ignore[assignment]
     _allowed: tuple[bool | None, ...] = ()
