@@ -67,11 +67,11 @@ class FleetScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Input(placeholder="/ filter: words in name, group, state (Esc clears)", id="fleet-filter")
-        brief = VMBrief(self.states, advice_keys=not self.controls.read_only, id="fleet-brief").data_bind(
-            FleetScreen.vm)
-        yield FleetTable(self.states, self.feed, companion=brief.show, id="fleet-table").data_bind(
+        yield FleetTable(self.states, self.feed, on_applied=self._rows_applied, id="fleet-table").data_bind(
             FleetScreen.filter_text, FleetScreen.sort_column, FleetScreen.sort_reverse)
-        yield brief
+        self._brief = VMBrief(self.states, advice_keys=not self.controls.read_only, id="fleet-brief").data_bind(
+            FleetScreen.vm)
+        yield self._brief
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -82,6 +82,11 @@ class FleetScreen(Screen[None]):
         self.vm = table.highlighted_vm
         self.set_interval(1.0, self._update_subtitle)
         self._update_subtitle()
+
+    def _rows_applied(self, vms: set[str]) -> None:
+        """The table drew these rows: the brief follows in the same frame, from the same sample."""
+        if self._brief.vm in vms:
+            self._brief.show()
 
     def on_screen_resume(self) -> None:
         self._update_subtitle()  # its timer stood still while another screen was on top

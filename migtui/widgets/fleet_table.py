@@ -11,8 +11,9 @@ going down) is applied to its row immediately, and that frame carries the
 rows that are due as well, so the clock's next frame is put off (with a
 MIGRATION event every few hundred milliseconds across the fleet, most rows
 ride on those). The highlighted VM's row is applied on every frame it is
-dirty in, with no interval, and the brief below the table (``companion``)
-is drawn in the same frame from the same sample.
+dirty in, with no interval; the screen is told of every frame's rows
+(``on_applied``) and draws the brief below the table in that same frame,
+from the same sample.
 
 Rows below (or above) the view wait, urgent or not: while the table is
 ordered by name and not filtered, where a row stands does not depend on its
@@ -82,14 +83,14 @@ class FleetTable(CachedCellTable):
     """True while a flush updates cells (see :meth:`refresh`)."""
 
     def __init__(self, states: Mapping[str, VMState], feed: FleetFeed, *,
-                 companion: Callable[[], None] | None = None, id: str | None = None,
+                 on_applied: Callable[[set[str]], None] | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
-        """``companion``: called whenever the highlighted VM's row is brought up to date, to draw
-        what else shows that VM (the brief under the table) in the same frame."""
+        """``on_applied``: called with the VMs whose rows were just brought up to date (the
+        highlighted one's whenever it had news), to draw what else shows them in the same frame."""
         super().__init__(cursor_type="row", cell_padding=CELL_PADDING, id=id, classes=classes)
         self.states = states
         self.feed = feed
-        self.companion = companion
+        self.on_applied = on_applied
         self._clock: Timer | None = None
         self._rows = {name: FleetRow(name) for name in states}
         self._visible: set[str] = set()
@@ -266,8 +267,8 @@ class FleetTable(CachedCellTable):
             self._sort()
         for vm in repaint:
             self.refresh_row(self.get_row_index(vm))
-        if self.companion is not None and self.highlighted_vm in dirty:
-            self.companion()
+        if self.on_applied is not None:
+            self.on_applied(dirty)
 
     def refresh(self, *regions, repaint: bool = True, layout: bool = False, recompose: bool = False) -> FleetTable:
         # During a flush, a cell update asks for the whole table to be painted
