@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import Reactive, reactive
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input
+from textual.widgets import DataTable, Footer, Input
 
 from migtui.model.link import LinkState
 from migtui.model.vm_state import VMState
@@ -18,6 +18,7 @@ from migtui.qmp.hosts import HostPool
 from migtui.screens.vm_actions import VM_ACTIONS, vm_bindings
 from migtui.widgets.fleet_row import COLUMNS, SORTABLE
 from migtui.widgets.fleet_table import FleetTable
+from migtui.widgets.steady_header import SteadyHeader
 from migtui.widgets.feed import FleetFeed
 from migtui.widgets.vm_brief import VMBrief
 
@@ -65,7 +66,7 @@ class FleetScreen(Screen[None]):
         self.hosts = hosts
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield SteadyHeader()
         yield Input(placeholder="/ filter: words in name, group, state (Esc clears)", id="fleet-filter")
         yield FleetTable(self.states, self.feed, on_applied=self._rows_applied, id="fleet-table").data_bind(
             FleetScreen.filter_text, FleetScreen.sort_column, FleetScreen.sort_reverse)
