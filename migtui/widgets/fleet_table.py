@@ -114,7 +114,7 @@ class FleetTable(CachedCellTable):
                 self._rows[name].add_sample(state.latest)
             self._rows[name].refresh(state, self._palette)
         self._apply_filter()
-        self.feed.add(self, on_sample=self._take_sample)
+        self.feed.add(self, on_sample=self._take_sample, events=frozenset({"MIGRATION"}))
         self._wind_clock()
 
     def on_unmount(self) -> None:
