@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import Reactive, reactive
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import DataTable, Input
 
 from migtui.model.link import LinkState
 from migtui.model.vm_state import VMState
@@ -18,6 +18,7 @@ from migtui.qmp.hosts import HostPool
 from migtui.screens.vm_actions import VM_ACTIONS, vm_bindings
 from migtui.widgets.fleet_row import COLUMNS, SORTABLE
 from migtui.widgets.fleet_table import FleetTable
+from migtui.widgets.steady_footer import SteadyFooter
 from migtui.widgets.steady_header import SteadyHeader
 from migtui.widgets.feed import FleetFeed
 from migtui.widgets.vm_brief import VMBrief
@@ -73,7 +74,7 @@ class FleetScreen(Screen[None]):
         self._brief = VMBrief(self.states, advice_keys=not self.controls.read_only, id="fleet-brief").data_bind(
             FleetScreen.vm)
         yield self._brief
-        yield Footer(compact=True)
+        yield SteadyFooter(compact=True)
 
     def on_mount(self) -> None:
         chosen = self.app.chosen
