@@ -5,8 +5,8 @@ if every one touched it at once, and every frame Textual draws costs a
 compositor pass whatever it holds. So samples only mark their row dirty, and
 rows are applied on one clock: each frame takes the dirty rows not applied
 for ROW_INTERVAL - TICK, and the clock comes TICK after the last frame. A
-row thus changes at most about once a second and waits at most
-ROW_INTERVAL. What an admin must see at once (a MIGRATION event, a link
+row thus changes at most once in ROW_INTERVAL - TICK and shows a sample at
+most ROW_INTERVAL late. What an admin must see at once (a MIGRATION event, a link
 going down) is applied to its row immediately, and that frame carries the
 rows that are due as well, so the clock's next frame is put off (with a
 MIGRATION event every few hundred milliseconds across the fleet, most rows
@@ -47,7 +47,7 @@ from migtui.widgets.feed import EventArrived, FleetFeed, StateUpdated
 from migtui.widgets.fleet_row import CELL_PADDING, COLUMNS, HOST_COLUMN, SORTABLE, FleetRow, columns_that_fit
 
 ROW_INTERVAL = 1.0
-"""Seconds between two repaints of a row by samples. Once a second is what
+"""The longest a row's figures lag its VM's latest sample, in seconds. Once a second is what
 admins expect of an overview (top's default is slower); each row repainted
 costs a dozen Rich renders, and rows repainted per second is what the
 table's CPU is made of. The VM screen draws every sample."""
@@ -222,8 +222,8 @@ class FleetTable(CachedCellTable):
         """Bring the rows that waited out of view up to date, now that they are in view."""
         waiting = {vm for vm in self._dirty if self._in_view(vm)}
         if waiting:
-            self._dirty -= waiting
-            self.flush(waiting)
+            self._dirty -= (now := waiting | self._due())  # this frame puts the clock off: it carries what is due
+            self.flush(now)
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
