@@ -1,9 +1,10 @@
 """Three lines under the fleet table about the highlighted VM: its link, its
 migration and the outlook, with the first thing that would help.
 
-The brief is drawn when the VM highlighted changes and when the fleet
-table brings that VM's row up to date (the table calls :meth:`VMBrief.show`):
-the row and the brief show the same sample, in the same frame.
+The brief is drawn when the VM highlighted changes and whenever the fleet
+table brings that VM's row up to date (the fleet screen then calls
+:meth:`VMBrief.show`): the row and the brief show the same sample, in the
+same frame, and the brief makes no frame of its own.
 """
 
 from __future__ import annotations
