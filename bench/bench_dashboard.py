@@ -183,12 +183,14 @@ def run_dashboard(directory: Path, count: int, seconds: float, results: Path) ->
     from migtui.widgets.fleet_table import FleetTable
 
     pending: list[tuple[str, str, float]] = []
+    frames = [0]
     latencies: list[float] = []
     slow: list[tuple[str, float]] = []
 
     class MeasuredApp(MigtuiApp):
         def _display(self, screen: Any, renderable: Any) -> None:
             super()._display(screen, renderable)
+            frames[0] += renderable is not None  # render_update gives None when nothing changed
             if pending and isinstance(self.screen, FleetScreen):
                 written = time.perf_counter()
                 table = self.screen.query_one(FleetTable)
@@ -221,9 +223,10 @@ def run_dashboard(directory: Path, count: int, seconds: float, results: Path) ->
         latencies.clear()
         slow.clear()
         samples_before = sum(len(s.tracker.history) for s in fleet.states.values())
-        cpu, wall = time.process_time(), time.monotonic()
+        cpu, wall, frames_before = time.process_time(), time.monotonic(), frames[0]
         await asyncio.sleep(seconds)
         figures["cpu"] = (time.process_time() - cpu) / (time.monotonic() - wall)
+        figures["frames_per_s"] = (frames[0] - frames_before) / (time.monotonic() - wall)
         figures["samples_per_s"] = (sum(len(s.tracker.history) for s in fleet.states.values())
                                     - samples_before) / (time.monotonic() - wall)
         app.exit()
@@ -327,7 +330,8 @@ def report(args: argparse.Namespace, figures: dict[str, Any], engine: dict[str, 
     print(f"  CPU per sample       dashboard {per_sample:.0f} µs, bare loop {per_query:.0f} µs per query-migrate (mean): "
           f"{ratio:.2f}x   (goal: at most 2.5x: {verdict(ratio <= 2.5)})")
     print(f"    the engine alone   {engine['cpu'] / figures['samples_per_s'] * 1e6 / per_query:.2f}x the bare loop")
-    print(f"  terminal output      {written / 1024 / (args.seconds + WARM_UP):.0f} KiB/s")
+    print(f"  terminal output      {written / 1024 / (args.seconds + WARM_UP):.0f} KiB/s, "
+          f"{figures['frames_per_s']:.1f} frames/s")
     if latencies:
         p50 = statistics.median(latencies) * 1000
         p95 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))] * 1000

@@ -55,3 +55,28 @@ async def test_a_key_and_its_palette_command_ask_the_same() -> None:
         await pilot.press("D")  # batch-1 is highlighted
         await settle(pilot, lambda: isinstance(app.screen, ConfirmDialog), 5, "the question again")
         assert app.screen.question == asked
+
+
+async def test_the_footer_greys_out_the_controls_of_the_highlighted_vm_as_it_changes() -> None:
+    from textual.widgets._footer import FooterKey
+    from migtui.widgets.fleet_table import FleetTable
+
+    app = MigtuiApp(recorded_fleet(), start_fleet=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+
+        def greyed() -> dict[str, bool]:
+            return {key.action: key.has_class("-disabled") for key in app.screen.query(FooterKey)
+                    if not key.has_class("-command-palette")}  # the app's, not the screen's
+
+        def allowed() -> dict[str, bool]:  # what the screen lets the keys do now
+            return {binding.action: not enabled for _, binding, enabled, _ in app.screen.active_bindings.values()
+                    if binding.show}
+
+        assert app.screen.vm == "batch-1"  # mid-migration: it can be cancelled
+        assert greyed()["vm('cancel')"] is False
+        table = app.screen.query_one(FleetTable)
+        for vm, cancel_greyed in (("web-1", True), ("batch-1", False)):  # completed, then back
+            table.select_vm(vm)
+            await settle(pilot, lambda: greyed()["vm('cancel')"] is cancel_greyed, 5, f"the cancel key for {vm}")
+            assert greyed() == allowed()

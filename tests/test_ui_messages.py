@@ -42,17 +42,21 @@ async def test_samples_for_one_vm_coalesce_but_events_do_not() -> None:
         for entry in samples:  # all queued before the table gets a turn
             sample = state.tracker.add(entry["answer"], at=base + entry["at"], wall=entry["wall"])
             app.feed(SampleTaken("db-1", sample))
-        for n in range(3):
-            app.feed(EventReceived("db-1", QMPEvent("db-1", "MIGRATION_PASS", {"pass": 10 + n})))
+        statuses = ("active", "pre-switchover", "device")
+        for status in statuses:
+            app.feed(EventReceived("db-1", QMPEvent("db-1", "MIGRATION", {"status": status})))
+        app.feed(EventReceived("db-1", QMPEvent("db-1", "MIGRATION_PASS", {"pass": 10})))
         await pilot.pause()
         table = app.screen.query_one(FleetTable)
         table.flush()
-        viewers = 1  # the fleet table watches every VM; the brief under it only the highlighted one (batch-1)
+        viewers = 1  # the fleet table watches every VM (the brief under it is drawn by the table)
         # The table takes the samples of a VM that is not highlighted without a message each.
         assert len([m for m in seen if isinstance(m, SampleArrived)]) < len(samples)
-        passes = [m.event.data["pass"] for m in seen if isinstance(m, EventArrived)]
-        assert all(passes.count(n) == viewers for n in (10, 11, 12))
-        assert [passes.index(n) for n in (10, 11, 12)] == sorted(passes.index(n) for n in (10, 11, 12))
+        told = [m.event.data["status"] for m in seen if isinstance(m, EventArrived) and m.event.name == "MIGRATION"]
+        assert [told.count(status) for status in statuses] == [viewers] * 3
+        assert [told.index(status) for status in statuses] == sorted(told.index(status) for status in statuses)
+        # No one on the fleet screen shows a pass: the table is not sent them.
+        assert not [m for m in seen if isinstance(m, EventArrived) and m.event.name == "MIGRATION_PASS"]
         assert cell(app, "db-1", "pass") == str(state.latest.passes)
 
 

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.reactive import reactive
+from textual.reactive import Reactive, reactive
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input
+from textual.widgets import DataTable, Input
 
 from migtui.model.link import LinkState
 from migtui.model.vm_state import VMState
@@ -18,6 +18,8 @@ from migtui.qmp.hosts import HostPool
 from migtui.screens.vm_actions import VM_ACTIONS, vm_bindings
 from migtui.widgets.fleet_row import COLUMNS, SORTABLE
 from migtui.widgets.fleet_table import FleetTable
+from migtui.widgets.steady_footer import SteadyFooter
+from migtui.widgets.steady_header import SteadyHeader
 from migtui.widgets.feed import FleetFeed
 from migtui.widgets.vm_brief import VMBrief
 
@@ -48,6 +50,9 @@ class FleetScreen(Screen[None]):
     sort_reverse: reactive[bool] = reactive(False)
     vm: reactive[str | None] = reactive(None)
     """The highlighted VM."""
+    sub_title: Reactive[str | None] = Reactive(None, compute=False, repaint=False)
+    """The fleet in one line (the header shows it). Screen's own sub-title repaints the whole
+    screen at each change, every row of the table with it, and this one changes every few seconds."""
 
     app: MigtuiApp  # type: ignore[assignment]
     _allowed: tuple[bool | None, ...] = ()
@@ -62,13 +67,14 @@ class FleetScreen(Screen[None]):
         self.hosts = hosts
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield SteadyHeader()
         yield Input(placeholder="/ filter: words in name, group, state (Esc clears)", id="fleet-filter")
-        yield FleetTable(self.states, self.feed, id="fleet-table").data_bind(
+        yield FleetTable(self.states, self.feed, on_applied=self._rows_applied, id="fleet-table").data_bind(
             FleetScreen.filter_text, FleetScreen.sort_column, FleetScreen.sort_reverse)
-        yield VMBrief(self.states, self.feed, advice_keys=not self.controls.read_only, id="fleet-brief").data_bind(
+        self._brief = VMBrief(self.states, advice_keys=not self.controls.read_only, id="fleet-brief").data_bind(
             FleetScreen.vm)
-        yield Footer(compact=True)
+        yield self._brief
+        yield SteadyFooter(compact=True)
 
     def on_mount(self) -> None:
         chosen = self.app.chosen
@@ -78,6 +84,11 @@ class FleetScreen(Screen[None]):
         self.vm = table.highlighted_vm
         self.set_interval(1.0, self._update_subtitle)
         self._update_subtitle()
+
+    def _rows_applied(self, vms: set[str]) -> None:
+        """The table drew these rows: the brief follows in the same frame, from the same sample."""
+        if self._brief.vm in vms:
+            self._brief.show()
 
     def on_screen_resume(self) -> None:
         self._update_subtitle()  # its timer stood still while another screen was on top

@@ -17,6 +17,11 @@ of the fleet table) is made into segments here, as Rich would make them
 through Padding, Styled and Text, without Rich's general layout machinery
 (a few µs instead of a few hundred); anything else goes to Rich.
 tests/test_ui_table_cells.py holds the two to the same characters and styles.
+
+DataTable also asks, for every line it draws, for the widget's style and the
+header's component style, each a walk up the DOM that blends the ancestors'
+colours (a third of a line's cost). Neither can change while one pass draws
+the lines of a frame, so a pass asks once.
 """
 
 from __future__ import annotations
@@ -28,6 +33,9 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.cache import LRUCache
+from textual.css.styles import RenderStyles
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widgets import DataTable
 
 CELLS_KEPT = 4000
@@ -38,7 +46,31 @@ class CachedCellTable(DataTable[Any]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Before DataTable's own set-up, which may already clear caches.
         self._cell_lines: LRUCache[tuple[Any, ...], tuple[object, list[list[Segment]]]] = LRUCache(CELLS_KEPT)
+        self._pass: dict[object, Any] | None = None
+        """What one pass of render_lines asked for once (None outside a pass)."""
         super().__init__(*args, **kwargs)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._pass = {}
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._pass = None
+
+    @property
+    def rich_style(self) -> Style:
+        if self._pass is None:
+            return super().rich_style
+        if (style := self._pass.get("rich_style")) is None:
+            style = self._pass["rich_style"] = super().rich_style
+        return style
+
+    def get_component_styles(self, *names: str) -> RenderStyles:
+        if self._pass is None:
+            return super().get_component_styles(*names)
+        if (styles := self._pass.get(names)) is None:
+            styles = self._pass[names] = super().get_component_styles(*names)
+        return styles
 
     def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
                      cursor: bool = False, hover: bool = False) -> list[list[Segment]]:

@@ -11,13 +11,17 @@ gets a queue, and the messages keep the queue short in two ways:
   longer its VM's latest skips it (:meth:`SampleArrived.stale`), because the
   newer one is already queued behind it.
 
-Events are never dropped: every QMP event is a line of the event log.
+Events are never dropped for a viewer that shows them: every QMP event is a
+line of the event log.
 
 A viewer of the whole fleet that only notes samples and repaints on its own
 clock (the fleet table) is handed each sample by a plain call instead
 (``add(..., on_sample=...)``): fifty VMs at 2 Hz are a hundred messages a
 second, and Textual's dispatch of each cost more than noting the sample.
 The fleet publishes on the app's own event loop, so the call is made there.
+Such a viewer also names the events it shows (``events=``): a migrating
+fleet sends dozens of QMP events a second (a MIGRATION_PASS per pass of
+every VM), and the fleet table shows only MIGRATION.
 """
 
 from __future__ import annotations
@@ -105,23 +109,31 @@ class FleetFeed:
     def __init__(self) -> None:
         self._viewers: dict[MessagePump, str | None] = {}
         self._sample_takers: dict[MessagePump, Callable[[str, Sample], None]] = {}
+        self._events_shown: dict[MessagePump, frozenset[str]] = {}
 
     def add(self, viewer: MessagePump, vm: str | None = None, *,
-            on_sample: Callable[[str, Sample], None] | None = None) -> None:
-        """``on_sample(vm, sample)``: called with each sample instead of a :class:`SampleArrived`."""
+            on_sample: Callable[[str, Sample], None] | None = None, events: frozenset[str] | None = None) -> None:
+        """``on_sample(vm, sample)``: called with each sample instead of a :class:`SampleArrived`;
+        ``events``: the names of the QMP events the viewer is sent (None: every one)."""
         self._viewers[viewer] = vm
         if on_sample is not None:
             self._sample_takers[viewer] = on_sample
+        if events is not None:
+            self._events_shown[viewer] = events
 
     def remove(self, viewer: MessagePump) -> None:
         self._viewers.pop(viewer, None)
         self._sample_takers.pop(viewer, None)
+        self._events_shown.pop(viewer, None)
 
     def __call__(self, update: Update) -> None:
         for viewer, vm in list(self._viewers.items()):
             if vm is None or vm == update.vm:
                 if isinstance(update, SampleTaken) and (take := self._sample_takers.get(viewer)) is not None:
                     take(update.vm, update.sample)
+                    continue
+                if isinstance(update, EventReceived) and update.event.name not in self._events_shown.get(
+                        viewer, (update.event.name,)):
                     continue
                 message = message_for(update)
                 if message is not None:

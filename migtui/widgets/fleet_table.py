@@ -1,13 +1,20 @@
 """The fleet table: every VM a row, cells updated in place by row key.
 
 Samples of 50 VMs at 2 Hz would repaint the table a hundred times a second
-if every one touched it at once. So samples only mark their row dirty; every
-TICK seconds the table applies the dirty rows not applied for ROW_INTERVAL,
-and repaints only those rows. A row thus changes at most once a second, and
-the work is spread over small frames (one big frame a second would hold up
-everything else, events included). What an admin must see at once (a
-MIGRATION event, a link going down) is applied to its row immediately, and
-so is every sample of the highlighted VM, which the brief below shows too.
+if every one touched it at once, and every frame Textual draws costs a
+compositor pass whatever it holds. So samples only mark their row dirty, and
+rows are applied on one clock: each frame takes the dirty rows not applied
+for ROW_INTERVAL - TICK, and the clock comes TICK after the last frame. A
+row thus changes at most once in ROW_INTERVAL - TICK and shows a sample at
+most ROW_INTERVAL late. What an admin must see at once (a MIGRATION event, a link
+going down) is applied to its row immediately, and that frame carries the
+rows that are due as well, so the clock's next frame is put off (with a
+MIGRATION event every few hundred milliseconds across the fleet, most rows
+ride on those). The highlighted VM's row is applied on every frame it is
+dirty in, with no interval; the screen is told of every frame's rows
+(``on_applied``) and draws the brief below the table in that same frame,
+from the same sample.
+
 Rows below (or above) the view wait, urgent or not: while the table is
 ordered by name and not filtered, where a row stands does not depend on its
 figures, so a row out of view is brought up to date only when it comes into
@@ -23,11 +30,12 @@ scrolls sideways (a cut cell, or a column half in view, reads as a figure).
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from rich.text import Text
 from textual.message import Message
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.widgets import DataTable
 
 from migtui.model.sample import Sample
@@ -35,15 +43,16 @@ from migtui.model.vm_state import VMState
 from migtui.qmp.updates import Aspect
 from migtui.widgets.cached_table import CachedCellTable
 from migtui.widgets.cell_styles import DEFAULT_PALETTE, CellPalette
-from migtui.widgets.feed import EventArrived, FleetFeed, SampleArrived, StateUpdated
+from migtui.widgets.feed import EventArrived, FleetFeed, StateUpdated
 from migtui.widgets.fleet_row import CELL_PADDING, COLUMNS, HOST_COLUMN, SORTABLE, FleetRow, columns_that_fit
 
 ROW_INTERVAL = 1.0
-"""Seconds between two repaints of a row by samples. Once a second is what
+"""The longest a row's figures lag its VM's latest sample, in seconds. Once a second is what
 admins expect of an overview (top's default is slower); each row repainted
 costs a dozen Rich renders, and rows repainted per second is what the
 table's CPU is made of. The VM screen draws every sample."""
 TICK = 0.25
+"""Seconds from a frame of the table to the clock's next one."""
 URGENT_ASPECTS = frozenset({Aspect.LINK, Aspect.RUN_STATE, Aspect.BUSY, Aspect.POLL_ERROR})
 
 
@@ -73,11 +82,16 @@ class FleetTable(CachedCellTable):
     _rows_only = False
     """True while a flush updates cells (see :meth:`refresh`)."""
 
-    def __init__(self, states: Mapping[str, VMState], feed: FleetFeed, *, id: str | None = None,
+    def __init__(self, states: Mapping[str, VMState], feed: FleetFeed, *,
+                 on_applied: Callable[[set[str]], None] | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
+        """``on_applied``: called with the VMs whose rows were just brought up to date (the
+        highlighted one's whenever it had news), to draw what else shows them in the same frame."""
         super().__init__(cursor_type="row", cell_padding=CELL_PADDING, id=id, classes=classes)
         self.states = states
         self.feed = feed
+        self.on_applied = on_applied
+        self._clock: Timer | None = None
         self._rows = {name: FleetRow(name) for name in states}
         self._visible: set[str] = set()
         self._dirty: set[str] = set()
@@ -100,8 +114,8 @@ class FleetTable(CachedCellTable):
                 self._rows[name].add_sample(state.latest)
             self._rows[name].refresh(state, self._palette)
         self._apply_filter()
-        self.feed.add(self, on_sample=self._take_sample)
-        self.set_interval(TICK, self._tick)
+        self.feed.add(self, on_sample=self._take_sample, events=frozenset({"MIGRATION"}))
+        self._wind_clock()
 
     def on_unmount(self) -> None:
         self.feed.remove(self)
@@ -149,21 +163,9 @@ class FleetTable(CachedCellTable):
     def _take_sample(self, vm: str, sample: Sample) -> None:
         """A sample as the fleet takes it (the feed calls this, no message): noted in its row."""
         row = self._rows.get(vm)
-        if row is None:
-            return
-        row.add_sample(sample)
-        if vm == self.highlighted_vm:
-            # The highlighted VM is told again in the brief under the table, from every sample:
-            # its row follows every sample too, so both show the same one.
-            self.post_message(SampleArrived(vm, sample))
-        else:
-            self._mark(vm)
-
-    def on_sample_arrived(self, message: SampleArrived) -> None:
-        state = self.states.get(message.vm)
-        if state is None or message.stale(state):
-            return  # a newer sample of this VM is on its way
-        self._mark(message.vm, urgent=message.vm == self.highlighted_vm)
+        if row is not None:
+            row.add_sample(sample)
+            self._dirty.add(vm)
 
     def on_state_updated(self, message: StateUpdated) -> None:
         if message.vm in self._rows:
@@ -176,22 +178,34 @@ class FleetTable(CachedCellTable):
             self._mark(message.vm, urgent=True)
 
     def _mark(self, vm: str, urgent: bool = False) -> None:
-        if urgent and (self._in_view(vm) or not self._order_ignores_figures()):
-            self._dirty.discard(vm)
-            self.flush({vm})
-            return
         self._dirty.add(vm)
+        if urgent and (self._in_view(vm) or not self._order_ignores_figures()):
+            self._dirty -= (now := self._due() | {vm})
+            self.flush(now)
 
     def _tick(self) -> None:
-        if not self._dirty:
-            return
-        due = time.monotonic() - ROW_INTERVAL + TICK / 2
-        ready = {vm for vm in self._dirty if self._flushed_at.get(vm, 0.0) <= due}
+        self._clock = None  # it has rung: nothing to stop
+        if due := self._due():
+            self._dirty -= due
+            self.flush(due)
+        else:
+            self._wind_clock()
+
+    def _due(self) -> set[str]:
+        """The dirty rows a frame now takes: those not applied for ROW_INTERVAL - TICK (the clock
+        comes at most TICK later), in view while that is all that can be seen, and the highlighted VM's."""
+        since = time.monotonic() - ROW_INTERVAL + TICK
+        highlighted = self.highlighted_vm
+        due = {vm for vm in self._dirty if self._flushed_at.get(vm, 0.0) <= since or vm == highlighted}
         if self._order_ignores_figures():
-            ready = {vm for vm in ready if self._in_view(vm)}
-        if ready:
-            self._dirty -= ready
-            self.flush(ready)
+            due = {vm for vm in due if vm == highlighted or self._in_view(vm)}
+        return due
+
+    def _wind_clock(self) -> None:
+        """The clock's next frame, TICK from now (one that was set goes)."""
+        if self._clock is not None:
+            self._clock.stop()
+        self._clock = self.set_timer(TICK, self._tick)
 
     def _order_ignores_figures(self) -> bool:
         """True when no sample can move a row, or hide or show it: rows out of view may wait."""
@@ -208,8 +222,8 @@ class FleetTable(CachedCellTable):
         """Bring the rows that waited out of view up to date, now that they are in view."""
         waiting = {vm for vm in self._dirty if self._in_view(vm)}
         if waiting:
-            self._dirty -= waiting
-            self.flush(waiting)
+            self._dirty -= (now := waiting | self._due())  # this frame puts the clock off: it carries what is due
+            self.flush(now)
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
@@ -222,6 +236,7 @@ class FleetTable(CachedCellTable):
             dirty = only
         else:
             dirty, self._dirty = self._dirty, set()
+        self._wind_clock()  # this frame carries what the clock would have brought
         now = time.monotonic()
         for vm in dirty:
             self._flushed_at[vm] = now
@@ -252,6 +267,8 @@ class FleetTable(CachedCellTable):
             self._sort()
         for vm in repaint:
             self.refresh_row(self.get_row_index(vm))
+        if self.on_applied is not None:
+            self.on_applied(dirty)
 
     def refresh(self, *regions, repaint: bool = True, layout: bool = False, recompose: bool = False) -> FleetTable:
         # During a flush, a cell update asks for the whole table to be painted

@@ -1,5 +1,11 @@
 """Three lines under the fleet table about the highlighted VM: its link, its
-migration and the outlook, with the first thing that would help."""
+migration and the outlook, with the first thing that would help.
+
+The brief is drawn when the VM highlighted changes and whenever the fleet
+table brings that VM's row up to date (the fleet screen then calls
+:meth:`VMBrief.show`): the row and the brief show the same sample, in the
+same frame, and the brief makes no frame of its own.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,6 @@ from migtui.model.link import LinkState
 from migtui.model.sample import Sample
 from migtui.units import human_bytes, human_rate
 from migtui.model.vm_state import VMState
-from migtui.widgets.feed import EventArrived, FleetFeed, SampleArrived, StateUpdated
 from migtui.screens.vm_actions import advice_mark
 from migtui.widgets.figures import clock
 from migtui.widgets.outlook import ending, outlook_of
@@ -37,48 +42,23 @@ class VMBrief(Static):
     """Name of the VM to describe (None: nothing highlighted)."""
     _lines_tone: str | None = None
     """The tone of the lines being shown next ('bad', 'good' or None): the border's colour."""
+    _shown: tuple[object, ...] | None = None
+    """The tone and lines on screen (drawn again only when they change)."""
 
-    def __init__(self, states: Mapping[str, VMState], feed: FleetFeed, *, advice_keys: bool = True,
-                 id: str | None = None) -> None:
+    def __init__(self, states: Mapping[str, VMState], *, advice_keys: bool = True, id: str | None = None) -> None:
         """``advice_keys``: show the key that takes each piece of advice (off when read-only: no key can)."""
         super().__init__(id=id)
         self.states = states
-        self.feed = feed
         self.advice_keys = advice_keys
 
     def on_mount(self) -> None:
-        self._follow()
         self.show()
-
-    def on_unmount(self) -> None:
-        self.feed.remove(self)
 
     def watch_vm(self) -> None:
-        if self.is_mounted:
-            self._follow()
         self.show()
 
-    def _follow(self) -> None:
-        # The highlighted VM's updates only: the whole fleet's would be a message per sample
-        # of every VM (a hundred a second with 50 VMs), each one read and dropped.
-        if self.vm is None:
-            self.feed.remove(self)
-        else:
-            self.feed.add(self, self.vm)
-
-    def on_sample_arrived(self, message: SampleArrived) -> None:
-        if message.vm == self.vm and not message.stale(self.states[message.vm]):
-            self.show()
-
-    def on_state_updated(self, message: StateUpdated) -> None:
-        if message.vm == self.vm:
-            self.show()
-
-    def on_event_arrived(self, message: EventArrived) -> None:
-        if message.vm == self.vm and message.event.name == "MIGRATION":
-            self.show()
-
     def show(self) -> None:
+        """Describe the VM's state as it is now."""
         state = self.states.get(self.vm) if self.vm else None
         if state is None:
             self._lines("No VM highlighted." if self.states else "The inventory lists no VM.")
@@ -120,6 +100,9 @@ class VMBrief(Static):
         # The border tells the tone; its classes change only when the tone does: a class
         # set and cleared again on every sample restyles (and lays out) the panel each time.
         tone, self._lines_tone = self._lines_tone, None
+        if (tone, lines) == self._shown:
+            return  # a frame with nothing new in it costs as much as any other
+        self._shown = (tone, lines)
         self.set_class(tone == "bad", "-bad")
         self.set_class(tone == "good", "-good")
         texts = [Text(*line) if isinstance(line, tuple) else Text(line) for line in lines]
