@@ -45,7 +45,7 @@ class Client(QMPClient):
             return super()._cb_inbound(msg)
         return msg
 
-    async def _do_connect(self, address: SocketAddrT | socket.socket | Streams,  # type: ignore[override]
+    async def _do_connect(self, address: SocketAddrT | socket.socket | Streams,
                           ssl: SSLContext | None = None) -> None:
         if not isinstance(address, Streams):
             await super()._do_connect(address, ssl)
