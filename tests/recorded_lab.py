@@ -21,7 +21,7 @@ from migtui.qmp.migration import MigrationPlan, start_migration
 from migtui.qmp.session import VMSession
 from migtui.record.reader import Recording
 from migtui.record.schema import RecordingError
-from waiting import until
+from waiting import until, until_true
 
 MiB = 1 << 20
 # 8 MiB rewritten at 2.5 MiB/s against 4 MiB/s: about 8 passes in about 6 s, then it converges.
@@ -85,15 +85,16 @@ async def record_a_migration(directory: Path) -> LabRecording:
                 running[0].send_signal(signal.SIGKILL)
                 running[0].wait(10)
                 running.append(recorder(db, inventory, directory))
-                final: dict[str, Any] = {}
-                deadline = time.monotonic() + 120
-                previous: Any = None
-                # QEMU says "completed" a moment before it has worked out the downtime: the final
-                # answer is the first completed one that the next poll repeats.
-                while final.get("status") != "completed" or final != previous:
-                    assert time.monotonic() < deadline, f"the migration did not complete: {final}"
-                    previous, final = final, await source.execute("query-migrate")
-                    await asyncio.sleep(0.1)
+                answers: list[Any] = [{}]
+
+                async def settled() -> bool:
+                    # QEMU says "completed" a moment before it has worked out the downtime: the final
+                    # answer is the first completed one that the next poll repeats.
+                    answers.append(await source.execute("query-migrate"))
+                    return answers[-1].get("status") == "completed" and answers[-1] == answers[-2]
+
+                await until_true(settled, 120, "the migration's final answer")
+                final: dict[str, Any] = answers[-1]
             await until(lambda: recorded(db, final), 30, "the final answer committed")
             running[1].send_signal(signal.SIGTERM)
             running[1].wait(10)
