@@ -109,9 +109,14 @@ def fingerprint(public_key: Path) -> str:
                           check=True).stdout.split()[1]
 
 
-def one_host_inventory(directory: Path, tmp_path: Path, known_hosts: str, host_keys: str = "strict") -> Path:
+def one_host_inventory(directory: Path, tmp_path: Path, known_hosts: str | None,
+                       host_keys: str = "strict") -> Path:
+    """An inventory of hv1's vm2 whose known_hosts file holds ``known_hosts`` (None: there is no such file)."""
     known = tmp_path / "known_hosts"
-    known.write_text(known_hosts)
+    if known_hosts is None:
+        known.unlink(missing_ok=True)
+    else:
+        known.write_text(known_hosts)
     config = tmp_path / "ssh_config"
     config.write_text(re.sub(r"UserKnownHostsFile .*", f"UserKnownHostsFile {known}",
                              (directory / "ssh_config").read_text()))
@@ -145,6 +150,22 @@ def test_accept_new_trusts_a_first_key_but_never_a_changed_one(hosts_lab, tmp_pa
     assert run.returncode == 1
     assert "host key of root@198.51.100.1 changed" in run.stderr
     assert fingerprint(directory / "hv1" / "ssh_host_ed25519_key.pub") in run.stderr
+
+
+def test_with_no_known_hosts_file_yet_a_key_is_refused_with_its_fingerprint_or_taken_by_accept_new(hosts_lab,
+                                                                                                    tmp_path):
+    directory, _ = hosts_lab  # a new account: no ~/.ssh/known_hosts at all
+    expected = fingerprint(directory / "hv1" / "ssh_host_ed25519_key.pub")
+    run = cli("watch", "--once", "--config", str(one_host_inventory(directory, tmp_path, None)))
+    assert run.returncode == 1
+    assert run.stderr.count("\n") == 1 and "host key of root@198.51.100.1 is unknown" in run.stderr, run.stderr
+    assert expected in run.stderr
+    assert not (tmp_path / "known_hosts").exists()
+
+    run = cli("watch", "--once", "--config", str(one_host_inventory(directory, tmp_path, None, "accept-new")))
+    assert run.returncode == 0, run.stderr
+    hv1_key = (directory / "hv1" / "ssh_host_ed25519_key.pub").read_text().split()[1]
+    assert hv1_key in (tmp_path / "known_hosts").read_text()
 
 
 def test_a_missing_socket_on_a_reachable_host_is_one_line_and_the_others_answer(hosts_lab, tmp_path):

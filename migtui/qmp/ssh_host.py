@@ -94,11 +94,17 @@ def _remember(files: list[str], line: bytes) -> None:
     log.info("accepted a new host key into %s: %s", target, line.decode().strip())
 
 
+def _existing(files: list[str]) -> list[str]:
+    """The known_hosts files there are (none yet, as on a new account: every key is
+    unknown, and is refused with its fingerprint, or taken by accept-new)."""
+    return [str(Path(f).expanduser()) for f in files if Path(f).expanduser().is_file()]
+
+
 def _keys_for(files: list[str], host: str, addr: str, port: int | None) -> list[asyncssh.SSHKey]:
-    existing = [f for f in files if Path(f).expanduser().is_file()]
+    existing = _existing(files)
     if not existing:
         return []
-    known = asyncssh.read_known_hosts([str(Path(f).expanduser()) for f in existing])
+    known = asyncssh.read_known_hosts(existing)
     found = known.match(host, addr, port if port != 22 else None)
     return list(found[0])
 
@@ -212,7 +218,7 @@ class SSHHost:
         # A ProxyJump or ProxyCommand of the config is the connection's way; else ours.
         tunnel = () if options.tunnel or options.proxy_command else TunedTCP(options.family, options.local_addr)
         conn = await asyncssh.connect(dest.host, tunnel=tunnel, options=options, config=config,
-                                      known_hosts=self.known_hosts_files,
+                                      known_hosts=_existing(self.known_hosts_files) or b"",
                                       client_factory=lambda: _KeyCheck(self))
         if self.accepted is not None:
             _remember(self.known_hosts_files, self.accepted)
