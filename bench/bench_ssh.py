@@ -13,6 +13,11 @@ one-VM loop is the worst case, printed beside it: back to back, a command
 shares no TCP segment and no wakeup with another, so all of asyncssh's work
 per packet shows.
 
+Each round also reads the same fleet through OpenSSH's own client
+(``openssh_forwards.py``: a ControlMaster per host, packets made in C), its
+ssh processes' CPU counted with the fleet's: what SSH costs here whichever
+client makes the packets.
+
 The source VMs are paused first: QMP answers a paused VM just the same,
 and eight guests running under TCG on two cores would otherwise take turns
 with the process measured and spread its figures by a third from one
@@ -30,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +47,7 @@ from migtui.qmp.client import Client, Streams
 from migtui.qmp.fleet import Fleet
 from migtui.qmp.hosts import HostPool
 from migtui.qmp.updates import SampleTaken
+from openssh_forwards import OpenSSHForwards
 
 ROUND_TRIPS = 1000
 ROUNDS = 5
@@ -85,7 +92,9 @@ async def loop(client: Client, target: str | Streams, count: int) -> tuple[float
         await client.disconnect()
 
 
-async def fleet_cpu(entries: list[VMEntry], hosts: list) -> tuple[Cpu, int]:
+async def fleet_cpu(entries: list[VMEntry], hosts: list, others: Callable[[], float] = lambda: 0.0
+                    ) -> tuple[Cpu, float, int]:
+    """(this process's CPU per sample, ``others``' CPU seconds per sample, samples) of the fleet."""
     fleet = Fleet(entries, fast=FLEET_INTERVAL, slow=FLEET_INTERVAL, hosts=hosts)
     taken = 0
 
@@ -98,10 +107,10 @@ async def fleet_cpu(entries: list[VMEntry], hosts: list) -> tuple[Cpu, int]:
     async with fleet:
         await fleet.wait_connected(30)
         await asyncio.sleep(1.0)  # let the first full refreshes pass
-        first, start = taken, cpu()
+        first, start, theirs = taken, cpu(), others()
         await asyncio.sleep(FLEET_SECONDS)
         samples = taken - first
-        return (cpu() - start).per(samples), samples
+        return (cpu() - start).per(samples), (others() - theirs) / max(samples, 1), samples
 
 
 async def main() -> None:
@@ -136,7 +145,9 @@ async def measure(inventory_path: Path) -> None:
     # ratio of two figures taken minutes apart would measure the drift.
     singles: list[tuple[Cpu, Cpu]] = []
     fleets: list[tuple[Cpu, Cpu]] = []
-    async with HostPool(inventory.host) as pool:
+    openssh: list[float] = []  # OpenSSH's client / local, the fleet's CPU and its masters'
+    async with HostPool(inventory.host) as pool, \
+            OpenSSHForwards(list(inventory.host), list(inventory.vm), directory / "openssh") as forwards:
         for round_ in range(1, ROUNDS + 1):
             local_rtt, local_cpu = await loop(Client("local"), str(ctl), ROUND_TRIPS)
             client = Client("ssh")
@@ -146,11 +157,16 @@ async def measure(inventory_path: Path) -> None:
             print(f"round {round_}: one VM, {ROUND_TRIPS} query-migrate: round trip local {local_rtt * 1e6:.0f} us, "
                   f"over SSH {ssh_rtt * 1e6:.0f} us ({ssh_rtt / local_rtt:.2f}x); CPU per sample "
                   f"{figures(local_cpu, ssh_cpu)}")
-            local_fleet, n_local = await fleet_cpu(local, [])
-            ssh_fleet, n_ssh = await fleet_cpu(list(inventory.vm), list(inventory.host))
+            local_fleet, _, n_local = await fleet_cpu(local, [])
+            ssh_fleet, _, n_ssh = await fleet_cpu(list(inventory.vm), list(inventory.host))
             fleets.append((local_fleet, ssh_fleet))
             print(f"round {round_}: fleet of {len(local)} VMs on 2 hosts at {1 / FLEET_INTERVAL:g} Hz "
                   f"({n_local} samples local, {n_ssh} over SSH): CPU per sample {figures(local_fleet, ssh_fleet)}")
+            ours, masters, n_openssh = await fleet_cpu(forwards.entries, [], forwards.cpu)
+            openssh.append((ours.total + masters) / local_fleet.total)
+            print(f"round {round_}: the same fleet through OpenSSH's client ({n_openssh} samples): CPU per sample "
+                  f"{(ours.total + masters) * 1e6:.0f} us (the fleet {ours.total * 1e6:.0f}, ssh {masters * 1e6:.0f}): "
+                  f"{openssh[-1]:.2f}x local")
     for what, pairs in (("one VM back to back", singles), ("fleet", fleets)):
         ratios = [ssh.total / local.total for local, ssh in pairs]
         user = statistics.median(ssh.user / local.user for local, ssh in pairs)
@@ -158,6 +174,8 @@ async def measure(inventory_path: Path) -> None:
         goal = f"; goal at most 1.5x: {'met' if median <= 1.5 else 'NOT met'}" if pairs is fleets else ""
         print(f"{what}: SSH / local CPU per sample, median of {ROUNDS} rounds {median:.2f}x "
               f"(range {min(ratios):.2f}-{max(ratios):.2f}x{goal}); user space alone {user:.2f}x")
+    print(f"fleet through OpenSSH's client (ControlMaster, for comparison): median {statistics.median(openssh):.2f}x "
+          f"local (range {min(openssh):.2f}-{max(openssh):.2f}x)")
 
 
 async def pause(ctls: list[Path]) -> None:
