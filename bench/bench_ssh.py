@@ -113,15 +113,16 @@ async def fleet_cpu(entries: list[VMEntry], hosts: list, others: Callable[[], fl
         return (cpu() - start).per(samples), (others() - theirs) / max(samples, 1), samples
 
 
-async def main() -> None:
+async def main(child: str = __file__) -> None:
+    """Make the lab and run ``child`` (a script taking the inventory's path) in its admin namespace."""
     directory = Path(tempfile.mkdtemp(prefix="bench-hosts-", dir="/tmp"))
     try:
-        await _run(directory)
+        await _run(directory, child)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-async def _run(directory: Path) -> None:
+async def _run(directory: Path, child: str) -> None:
     async with HostLab(directory) as lab:
         await lab.up(hosts=2, vms_per_host=4, dirty_rate_mib_s=0)  # 4 sources + 4 destinations a host
         path = lab.write_inventory(directory / "inventory.toml")
@@ -129,7 +130,7 @@ async def _run(directory: Path) -> None:
         direct.write_text(re.sub(r"\n  ProxyCommand .*", "", lab.ssh_config.read_text()))
         path.write_text(path.read_text().replace(str(lab.ssh_config), str(direct)))
         assert lab.admin is not None
-        subprocess.run(["nsenter", f"--net=/proc/{lab.admin.pid}/ns/net", sys.executable, __file__, str(path)],
+        subprocess.run(["nsenter", f"--net=/proc/{lab.admin.pid}/ns/net", sys.executable, child, str(path)],
                        check=True)
 
 
