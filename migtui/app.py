@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import traceback
 from collections.abc import Callable
 from functools import partial
@@ -23,6 +24,7 @@ from typing import ClassVar
 
 from textual.app import App
 from textual.binding import Binding
+from textual.driver import Driver
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -107,6 +109,16 @@ class MigtuiApp(App[None]):
     def watch_theme(self, theme: str) -> None:
         if self.is_running:  # picked in the palette; --theme is set before the start and is no choice to keep
             self.remember(theme=theme)
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's choice; on Linux and macOS, one that ends the app when the terminal goes away."""
+        chosen = super().get_driver_class()
+        if sys.platform == "win32":
+            return chosen
+        from textual.drivers.linux_driver import LinuxDriver
+
+        from migtui.terminal_driver import TerminalDriver
+        return TerminalDriver if chosen is LinuxDriver else chosen  # one TEXTUAL_DRIVER names stays
 
     def on_mount(self) -> None:
         if self.preferences and self.preferences.problem:

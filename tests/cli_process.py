@@ -86,6 +86,11 @@ class Terminal:
     def type(self, keys: bytes) -> None:
         os.write(self.master, keys)
 
+    def close_master(self) -> None:
+        """The terminal goes away (its window closed, the SSH session lost): the child's writes fail."""
+        os.close(self.master)
+        self.master = -1
+
     def __enter__(self) -> "Terminal":
         return self
 

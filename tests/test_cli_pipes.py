@@ -1,4 +1,5 @@
-"""A closed stdout (``migtui watch | head -3``) ends a command at once, quietly, with exit code 0."""
+"""A closed stdout (``migtui watch | head -3``) ends a command at once, quietly, with exit code 0;
+a closed terminal ends the dashboard."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import subprocess
 
 import pytest
 
-from cli_process import exit_code, read_line, started_cli
+from cli_process import Terminal, exit_code, read_line, started_cli
 
 pytestmark = pytest.mark.qemu
 
@@ -48,3 +49,13 @@ async def test_migrate_wait_json_ends_quietly_when_its_reader_goes(options, tmp_
                                   "--set", "max-bandwidth=1M", "--wait", "--json")
     assert [json.loads(line)["vm"] for line in lines] == ["vm1"] * 3
     assert code == 0 and "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+async def test_the_dashboard_ends_when_its_terminal_goes_away(options):
+    # No SIGHUP reaches it (the terminal is not its controlling one, as under a make that takes
+    # the hangup): only its writes fail. It ends, instead of blocking on them for good.
+    with Terminal() as terminal, started_cli("dashboard", *options, stdin=terminal.slave, stdout=subprocess.DEVNULL,
+                                             stderr=terminal.slave) as process:
+        terminal.read_until("vm1-dst", timeout=30)
+        terminal.close_master()
+        assert await exit_code(process, 20) == 1

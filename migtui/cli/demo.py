@@ -17,7 +17,8 @@ host to the other; otherwise all are on this machine.
 Quitting the dashboard stops every QEMU of the lab and removes its
 directory. The QEMUs also die with this process whatever ends it (the lab
 starts them with PR_SET_PDEATHSIG), and SIGTERM or SIGHUP (a closed SSH
-session) quit the dashboard the normal way.
+session) quit the dashboard the normal way, as does a terminal that goes
+away with no signal sent (:mod:`migtui.terminal_driver`).
 """
 
 from __future__ import annotations
