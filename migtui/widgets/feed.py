@@ -132,8 +132,8 @@ class FleetFeed:
                 if isinstance(update, SampleTaken) and (take := self._sample_takers.get(viewer)) is not None:
                     take(update.vm, update.sample)
                     continue
-                if isinstance(update, EventReceived) and update.event.name not in self._events_shown.get(
-                        viewer, (update.event.name,)):
+                shown = self._events_shown.get(viewer)
+                if shown is not None and isinstance(update, EventReceived) and update.event.name not in shown:
                     continue
                 message = message_for(update)
                 if message is not None:
