@@ -7,6 +7,7 @@ import contextlib
 import os
 import pty
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -30,6 +31,8 @@ async def run_cli(*argv: str, config_home: Path | None = None, timeout: float = 
 def started_cli(*argv: str, **popen: Any) -> Iterator[subprocess.Popen[bytes]]:
     """Start it for the caller to read, signal and wait for; killed at the end if it still runs."""
     popen.setdefault("stdin", subprocess.DEVNULL)
+    # A child that hangs shows where: exit_code aborts it, and Python's fault handler prints its stacks.
+    popen["env"] = dict(popen.get("env") or os.environ, PYTHONFAULTHANDLER="1")
     process = subprocess.Popen([*MIGTUI, *argv], **popen)
     try:
         yield process
@@ -51,10 +54,16 @@ async def read_line(stream: Any, timeout: float) -> str:
 
 
 async def exit_code(process: subprocess.Popen[bytes], timeout: float) -> int:
-    """Wait (with a deadline) for the process to end."""
+    """Wait (with a deadline) for the process to end.
+
+    One that does not is aborted: started by :func:`started_cli`, it prints
+    its threads' stacks on its stderr on the way (for the test to show)."""
     try:
         return await asyncio.to_thread(process.wait, timeout)
     except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            await asyncio.to_thread(process.wait, 5)
         raise AssertionError(f"the command did not exit within {timeout:g} s") from None
 
 

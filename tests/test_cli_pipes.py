@@ -30,7 +30,10 @@ async def head(tmp_path, lines: int, *argv: str) -> tuple[list[str], int, str]:
     with errors.open("wb") as stderr, started_cli(*argv, stdout=subprocess.PIPE, stderr=stderr) as process:
         read = [await read_line(process.stdout, 30) for _ in range(lines)]
         process.stdout.close()
-        code = await exit_code(process, 10)
+        try:
+            code = await exit_code(process, 10)
+        except AssertionError as hung:
+            raise AssertionError(f"{hung}; its stderr:\n{errors.read_text()}") from None
     return read, code, errors.read_text()
 
 

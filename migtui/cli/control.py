@@ -51,7 +51,8 @@ async def cancel_and_wait(session: VMSession) -> str:
     await migration.cancel(session)
     # migrate_cancel returns at once; the migration ends a moment later.
     try:
-        final = await asyncio.wait_for(migration.wait_until_done(session), CANCEL_WAIT_S)
+        async with asyncio.timeout(CANCEL_WAIT_S):
+            final = await migration.wait_until_done(session)
     except TimeoutError:
         return f"{session.name}: cancel sent; the migration has not ended after {CANCEL_WAIT_S:g} s"
     return f"{session.name}: migration {final.get('status')}"

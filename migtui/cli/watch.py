@@ -56,7 +56,8 @@ async def run(args: argparse.Namespace) -> int:
                 fleet.apply_policy(entry.name, policy)
         # Until the duration the user asked for is over, Ctrl-C, or a closed stdout.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(printer.out.closed.wait(), args.duration)
+            async with asyncio.timeout(args.duration):
+                await printer.out.closed.wait()
     return 0
 
 

@@ -106,7 +106,8 @@ class Child:
         """SIGTERM, then SIGKILL if it is still running after ``timeout`` seconds."""
         self.signal(signal.SIGTERM)
         try:
-            return await asyncio.wait_for(self.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                return await self.wait()
         except TimeoutError:
             self.kill()
             return await self.wait()
@@ -135,7 +136,8 @@ async def run(argv: Sequence[str], output_path: Path, timeout: float = 30.0) -> 
     """Run a short command to the end; LabError with its output if it fails."""
     child = Child.spawn(argv, output_path)
     try:
-        code = await asyncio.wait_for(child.wait(), timeout)
+        async with asyncio.timeout(timeout):
+            code = await child.wait()
     except TimeoutError:
         await child.stop()
         raise LabError(f"{argv[0]} did not finish within {timeout:g} s") from None

@@ -43,7 +43,8 @@ class ControlClient:
     async def connect(cls, path: str | Path, timeout: float = DEFAULT_TIMEOUT) -> ControlClient:
         self = cls(Path(path), timeout)
         try:
-            await asyncio.wait_for(self._client.connect(str(self.path)), timeout)
+            async with asyncio.timeout(timeout):
+                await self._client.connect(str(self.path))
         except (ConnectError, OSError, TimeoutError) as error:
             await self.close()
             raise LabError(f"cannot connect to {path}: {error or 'no greeting within the timeout'}") from None
@@ -65,7 +66,8 @@ class ControlClient:
 
     async def execute(self, command: str, arguments: dict[str, Any] | None = None, timeout: float | None = None) -> Any:
         """Run a QMP command; raises qemu.qmp's ExecuteError when QEMU refuses."""
-        return await asyncio.wait_for(self._client.execute(command, arguments), timeout or self.timeout)
+        async with asyncio.timeout(timeout or self.timeout):
+            return await self._client.execute(command, arguments)
 
     async def hmp(self, command_line: str) -> str:
         """Run a human monitor command and return its text."""
@@ -121,7 +123,8 @@ class ControlClient:
                     return event
 
         try:
-            return await asyncio.wait_for(next_match(), timeout)
+            async with asyncio.timeout(timeout):
+                return await next_match()
         except TimeoutError:
             raise LabError(f"{self.path.name}: no {name} event within {timeout:g} s") from None
 

@@ -218,7 +218,8 @@ class Lab:
 
         async with self._changed:
             try:
-                await asyncio.wait_for(self._changed.wait_for(restarted), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._changed.wait_for(restarted)
             except TimeoutError:
                 raise LabError(f"{name} was not restarted within {timeout:g} s") from None
         if vm.failure:
@@ -306,7 +307,8 @@ class Lab:
             await self._first_answer(vm, child, deadline)
         except Exception as error:  # noqa: BLE001 - whatever broke, the exit status says why
             try:
-                await asyncio.wait_for(child.wait(), 2.0)
+                async with asyncio.timeout(2.0):
+                    await child.wait()
             except TimeoutError:
                 raise LabError(f"{vm.name}: QEMU does not answer on {vm.ctl_path}: {error}") from None
             raise self._start_failure(vm, child) from None

@@ -255,7 +255,6 @@ async def wait_until_done(source: VMSession,
                     await done
             if info.get("status") in FINAL_STATES:
                 return info
-            try:
-                await asyncio.wait_for(events.get(), interval)
-            except asyncio.TimeoutError:
-                pass
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(interval):
+                    await events.get()

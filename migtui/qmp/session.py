@@ -107,8 +107,9 @@ class VMSession:
         if self.error is None:  # a retry after a failure stays "disconnected (why)" until it succeeds
             self._set_link(LinkState.CONNECTING, None)
         try:
-            await asyncio.wait_for(self._open(), self.connect_timeout)
-        except (Exception, asyncio.TimeoutError) as error:
+            async with asyncio.timeout(self.connect_timeout):
+                await self._open()
+        except Exception as error:
             await self._quiet_disconnect()
             reason = describe_connect_error(self.address, error)
             self._set_link(LinkState.DISCONNECTED, reason)
@@ -229,12 +230,13 @@ class VMSession:
         call = self._next_call = self._next_call + 1
         self._inflight[call] = time.monotonic()
         try:
-            result = await asyncio.wait_for(self._client.execute(command, arguments), limit)
+            async with asyncio.timeout(limit):
+                result = await self._client.execute(command, arguments)
         except ExecuteError as error:
             refused = refusal(self.name, command, error)
             self._settle(audited, command, arguments, "error", {"class": refused.error_class, "desc": refused.desc})
             raise refused from None
-        except asyncio.TimeoutError:
+        except TimeoutError:
             failure = CommandTimeout(self.name, f"{command}: no answer from QEMU within {limit:g} s")
             self._settle(audited, command, arguments, "timeout", failure.reason)
             raise failure from None

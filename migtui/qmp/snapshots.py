@@ -93,8 +93,9 @@ async def run_job(session: VMSession, request: SnapshotRequest, dismiss: bool = 
         await session.execute(f"snapshot-{request.verb}", request.arguments(), timeout=None)
         while job.status != "concluded":
             try:
-                event = await asyncio.wait_for(events.get(), JOB_CHECK_INTERVAL)
-            except asyncio.TimeoutError:
+                async with asyncio.timeout(JOB_CHECK_INTERVAL):
+                    event = await events.get()
+            except TimeoutError:
                 # No news: make sure QEMU and the job are still there. A lost
                 # link raises here; a job dismissed elsewhere ends the wait.
                 if not any(entry.get("id") == job.id for entry in await session.query_list("query-jobs")):

@@ -189,7 +189,8 @@ class SSHHost:
     async def _connect(self, state: HostState) -> None:
         self._set(state, self.error if state is HostState.RECONNECTING else None)
         try:
-            self._conn = await asyncio.wait_for(self._open(), self.connect_timeout)
+            async with asyncio.timeout(self.connect_timeout):
+                self._conn = await self._open()
         except Exception as error:  # noqa: BLE001 - every cause becomes the host's one-line reason
             reason = self._why(error)
             self._set(HostState.DOWN, reason)

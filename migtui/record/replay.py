@@ -12,6 +12,7 @@ while playing, ``seek`` rebuilds every VM's state as it was at a moment, and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -187,10 +188,9 @@ class ReplayFleet:
             self._apply(record)
 
     async def _sleep(self, seconds: float) -> None:
-        try:
-            await asyncio.wait_for(self._wake.wait(), seconds)
-        except asyncio.TimeoutError:
-            pass
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()
 
     def _next(self) -> RecordedSample | RecordedEntry | None:
         if not self._samples:
