@@ -126,3 +126,23 @@ async def test_a_killed_migration_stream_fails_both_sides_and_watch_says_why(hos
         while (sample := (await vm_lines(watch, "vm4", "sample", 20))["sample"])["status"] != "failed":
             pass
         assert sample["error-desc"].startswith("Unable to write to socket: ")
+
+
+def test_a_host_whose_sshd_never_answers_is_down_within_the_configs_connect_timeout(hosts_lab, tmp_path):
+    # hv1's sshd stopped: the kernel still takes the TCP connection, but nobody speaks SSH on it.
+    directory, state = hosts_lab
+    config = tmp_path / "ssh_config"
+    config.write_text("ConnectTimeout 1\n" + (directory / "ssh_config").read_text())
+    inventory = tmp_path / "inventory.toml"
+    inventory.write_text(f'[[host]]\nname = "hv1"\nssh = "root@198.51.100.1"\nssh_config = "{config}"\n\n'
+                         '[[vm]]\nname = "vm2"\nhost = "hv1"\nqmp = "/run/qemu/vm2.qmp"\n')
+    stopped = sshd_processes(state, "hv1")
+    for pid in stopped:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        run = cli("watch", "--once", "--config", str(inventory))
+    finally:
+        for pid in stopped:
+            os.kill(pid, signal.SIGCONT)
+    assert run.returncode == 1 and run.stderr.count("\n") == 1 and "Traceback" not in run.stderr, run.stderr
+    assert "no SSH answer from root@198.51.100.1 within 1 s" in run.stderr, run.stderr

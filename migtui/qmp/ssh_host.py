@@ -119,6 +119,8 @@ class SSHHost:
         self.name = entry.name
         self.destination = entry.destination
         self.connect_timeout = connect_timeout
+        self.time_given = connect_timeout
+        """How long the last attempt was given: ``connect_timeout``, or the ssh_config's shorter ConnectTimeout."""
         self.state = HostState.DOWN
         self.error: str | None = "not connected yet"
         self.known_hosts_files: list[str] = []
@@ -189,8 +191,7 @@ class SSHHost:
     async def _connect(self, state: HostState) -> None:
         self._set(state, self.error if state is HostState.RECONNECTING else None)
         try:
-            async with asyncio.timeout(self.connect_timeout):
-                self._conn = await self._open()
+            self._conn = await self._open()
         except Exception as error:  # noqa: BLE001 - every cause becomes the host's one-line reason
             reason = self._why(error)
             self._set(HostState.DOWN, reason)
@@ -218,9 +219,13 @@ class SSHHost:
         self.offered_key, self.key_changed, self.accepted = None, False, None
         # A ProxyJump or ProxyCommand of the config is the connection's way; else ours.
         tunnel = () if options.tunnel or options.proxy_command else TunedTCP(options.family, options.local_addr)
-        conn = await asyncssh.connect(dest.host, tunnel=tunnel, options=options, config=config,
-                                      known_hosts=_existing(self.known_hosts_files) or b"",
-                                      client_factory=lambda: _KeyCheck(self))
+        # The config's ConnectTimeout wins when shorter. The wait is ours, not asyncssh's: its
+        # asyncio.wait_for (Python 3.11) drops a close's cancellation that comes as the login ends.
+        self.time_given = min(self.connect_timeout, options.connect_timeout or self.connect_timeout)
+        async with asyncio.timeout(self.time_given):
+            conn = await asyncssh.connect(dest.host, tunnel=tunnel, options=options, config=config,
+                                          known_hosts=_existing(self.known_hosts_files) or b"",
+                                          client_factory=lambda: _KeyCheck(self), connect_timeout=None)
         if self.accepted is not None:
             _remember(self.known_hosts_files, self.accepted)
         return conn
@@ -243,7 +248,7 @@ class SSHHost:
         if isinstance(error, asyncssh.Error):
             return f"SSH to {where}: {error.reason}"
         if isinstance(error, asyncio.TimeoutError):
-            return f"no SSH answer from {where} within {self.connect_timeout:g} s"
+            return f"no SSH answer from {where} within {self.time_given:g} s"
         if isinstance(error, OSError):
             return f"cannot reach {where}: {error.strerror or error}"
         return f"SSH to {where}: {error or type(error).__name__}"
