@@ -128,8 +128,8 @@ async def test_a_failed_load_shows_qemus_reason_and_offers_to_resume(lab: Lab, l
         await pilot.press("y")
         await settle(pilot, lambda: isinstance(app.screen, ConfirmDialog) and "paused" in app.screen.question,
                      60, "the offer to resume the paused VM")
-        errors = [e for _, e in job_rows(app).values() if e]
-        assert errors and "never-saved" in errors[0]
+        await settle(pilot, lambda: any("never-saved" in error for _, error in job_rows(app).values()), 10,
+                     "QEMU's reason in the job panel")
         async with ctl(lab["vm1"]) as client:
             assert (await client.execute("query-status"))["status"] == "restore-vm"
             jobs = await client.execute("query-jobs")

@@ -212,7 +212,9 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
         controls, vm = self.controls, self.vm
 
         async def follow(session: VMSession) -> JobOutcome:
-            outcome = await snapshots.run_job(session, request, dismiss=False)
+            # Through the fleet, so the VM's jobs are read again before the job is dismissed:
+            # the panel shows how it ended, its error too, whichever poll came first.
+            outcome = await controls.change_now(vm, partial(snapshots.run_job, request=request, dismiss=False))
             # A failure's reason is recorded (panel, notification): its job is not left behind.
             if not outcome.ok or controls.auto_dismiss_jobs:
                 await snapshots.dismiss(session, request.job_id)
