@@ -49,6 +49,8 @@ RECONNECT_FIRST = 0.5
 RECONNECT_MAX = 10.0
 
 _DEFAULT = object()
+_NO_DEADLINE = contextlib.nullcontext()
+"""For a command with no time limit (every poll's): asyncio.timeout(None) would cost a few µs each."""
 
 
 EventHandler = Callable[[str, dict[str, Any]], None]
@@ -230,7 +232,7 @@ class VMSession:
         call = self._next_call = self._next_call + 1
         self._inflight[call] = time.monotonic()
         try:
-            async with asyncio.timeout(limit):
+            async with asyncio.timeout(limit) if limit is not None else _NO_DEADLINE:
                 result = await self._client.execute(command, arguments)
         except ExecuteError as error:
             refused = refusal(self.name, command, error)
