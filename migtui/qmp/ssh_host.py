@@ -119,8 +119,6 @@ class SSHHost:
         self.name = entry.name
         self.destination = entry.destination
         self.connect_timeout = connect_timeout
-        self.time_given = connect_timeout
-        """How long the last attempt was given: ``connect_timeout``, or the ssh_config's shorter ConnectTimeout."""
         self.state = HostState.DOWN
         self.error: str | None = "not connected yet"
         self.known_hosts_files: list[str] = []
@@ -221,11 +219,17 @@ class SSHHost:
         tunnel = () if options.tunnel or options.proxy_command else TunedTCP(options.family, options.local_addr)
         # The config's ConnectTimeout wins when shorter. The wait is ours, not asyncssh's: its
         # asyncio.wait_for (Python 3.11) drops a close's cancellation that comes as the login ends.
-        self.time_given = min(self.connect_timeout, options.connect_timeout or self.connect_timeout)
-        async with asyncio.timeout(self.time_given):
-            conn = await asyncssh.connect(dest.host, tunnel=tunnel, options=options, config=config,
-                                          known_hosts=_existing(self.known_hosts_files) or b"",
-                                          client_factory=lambda: _KeyCheck(self), connect_timeout=None)
+        limit = min(self.connect_timeout, options.connect_timeout or self.connect_timeout)
+        deadline = asyncio.timeout(limit)
+        try:
+            async with deadline:
+                conn = await asyncssh.connect(dest.host, tunnel=tunnel, options=options, config=config,
+                                              known_hosts=_existing(self.known_hosts_files) or b"",
+                                              client_factory=lambda: _KeyCheck(self), connect_timeout=None)
+        except TimeoutError:
+            if not deadline.expired():
+                raise  # the kernel's (a TCP connect that timed out): an OSError like any other
+            raise HostUnavailable(f"no SSH answer from {dest} within {limit:g} s") from None
         if self.accepted is not None:
             _remember(self.known_hosts_files, self.accepted)
         return conn
@@ -247,8 +251,6 @@ class SSHHost:
             return f"SSH login to {where} refused (no key it accepts: {error.reason})"
         if isinstance(error, asyncssh.Error):
             return f"SSH to {where}: {error.reason}"
-        if isinstance(error, asyncio.TimeoutError):
-            return f"no SSH answer from {where} within {self.time_given:g} s"
         if isinstance(error, OSError):
             return f"cannot reach {where}: {error.strerror or error}"
         return f"SSH to {where}: {error or type(error).__name__}"
