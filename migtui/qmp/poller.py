@@ -95,6 +95,9 @@ class VMPoller:
         while True:
             await self.session.wait_connected()
             self._reading, self._rereads = self._rereads, []
+            # This poll answers every wake so far (the link's refresh on connecting among them):
+            # only one that comes while it runs asks for another.
+            self.wake.clear()
             try:
                 await self.poll()
             except QMPFailure:
@@ -124,7 +127,6 @@ class VMPoller:
             timer = loop.call_at(next_tick(loop.time(), interval), self.wake.set)
             await self.wake.wait()
             timer.cancel()
-            self.wake.clear()
 
     async def poll(self) -> None:
         state = self.state
