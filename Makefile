@@ -2,16 +2,24 @@
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PYTEST ?= $(PY) -m pytest
+# The exact versions the tests passed with (pip's requirements format); `make lock` refreshes it.
+LOCK   := requirements.lock
+PIP    := $(VENV)/bin/pip install --quiet --disable-pip-version-check --constraint $(LOCK)
 
-.PHONY: setup qemu test-packages demo test bench clean
+.PHONY: setup qemu test-packages demo test bench lock clean
 
 setup: $(VENV)/.installed qemu
 
-$(VENV)/.installed: pyproject.toml
+# pip first, at the lock's version (it resolves the rest), then migtui with the lock's versions.
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[test]'
+	$(PIP) pip
+	$(PIP) -e '.[test]'
 	touch $@
+
+# On purpose only: the newest versions pyproject allows, written to the lock (then run make test).
+lock:
+	scripts/lock
 
 qemu:
 	@scripts/ensure-qemu

@@ -5,6 +5,8 @@
 - ``lab_dir``: a fresh short directory for labs a test runs itself (CLI,
   subprocesses). Short, because a unix socket path must fit in 108 bytes
   and pytest's ``tmp_path`` can be longer than that.
+- ``recorded``: one recording of a real lab migration for the whole run
+  (tests/recorded_lab.py), read by the recorder, report and install tests.
 - ``ctl``: ``async with ctl(vm) as client`` (or ``client = await ctl(vm)``)
   opens a :class:`migtui.lab.control.ControlClient` on the VM's second QMP
   socket, independent of migtui's; every call has a timeout.
@@ -22,7 +24,7 @@ import os
 import shutil
 import signal
 import tempfile
-from collections.abc import AsyncIterator, Callable, Generator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -31,6 +33,7 @@ import pytest
 
 from migtui.lab import VM, Lab
 from migtui.lab.control import ControlClient
+from recorded_lab import LabRecording, make_recording
 
 _session_root: Path | None = None
 
@@ -52,6 +55,14 @@ def lab_dir() -> Path:
 async def lab(lab_dir: Path) -> AsyncIterator[Lab]:
     async with Lab(lab_dir) as the_lab:
         yield the_lab
+
+
+@pytest.fixture(scope="session")
+def recorded() -> Iterator[LabRecording]:
+    # A short path of its own: unix socket paths must fit in 108 bytes.
+    directory = Path(tempfile.mkdtemp(prefix="migtui-rec-", dir="/tmp"))
+    yield make_recording(directory)
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 class _ControlConnection:

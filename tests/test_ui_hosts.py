@@ -13,6 +13,7 @@ import os
 import signal
 import struct
 import subprocess
+import sys
 import termios
 
 import pytest
@@ -30,6 +31,7 @@ from migtui.qmp.migration import MigrationPlan, start_migration
 from migtui.screens.fleet import FleetScreen
 from migtui.widgets.fleet_table import FleetTable
 from migtui.widgets.vm_brief import VMBrief
+from terminal_output import dashboard_leftovers
 from waiting import settle, wait_for
 
 pytestmark = pytest.mark.qemu
@@ -122,6 +124,13 @@ async def test_a_link_down_mid_migration_is_told_as_no_progress_in_the_dashboard
             admin_link(state, "port1", up=True)
             async with await ControlClient.connect(directory / "hv2" / "vm3.ctl.qmp") as client:
                 await client.execute("migrate_cancel")
+
+
+def test_the_dashboard_on_ssh_hosts_leaves_the_terminal_as_it_found_it(hosts_lab):
+    directory, _ = hosts_lab
+    migtui = (sys.executable, "-m", "migtui")
+    left = dashboard_leftovers(migtui, "--config", str(directory / "inventory.toml"), shows="vm4-dst", size=(40, 120))
+    assert left == ""  # asyncssh's warnings would stay here after quitting
 
 
 def logins_on(state: dict, host: str) -> list[str]:
