@@ -6,7 +6,7 @@ that turns the fleet's updates into coalescing messages for the widgets that
 show them, the chart marks of every VM, and the one
 :class:`~migtui.screens.vm_controls.VMControls` that carries out the actions
 on a VM (which exist, their keys and words: the table in
-migtui.screens.vm_actions). Screens get the states, the feed and the
+migtui.ops.actions). Screens get the states, the feed and the
 controls when they are made. Commands to QEMU run in the App's workers, and
 their errors come back here as notifications in QEMU's own words, never as
 a crash.

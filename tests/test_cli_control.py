@@ -68,7 +68,7 @@ async def test_ctrl_c_on_migrate_wait_says_it_still_runs_and_cancel_stops_it(pai
     assert await status(ctl, source) == "cancelled"
     assert commands(audit) == [("migrate_cancel", "refused"), ("migrate_cancel", "ok")]
     code, out, err = await run_cli("cancel", "vm1", *options, "--yes")
-    assert (code, err) == (1, "migtui: vm1: no migration to cancel (status cancelled)\n")
+    assert (code, err) == (1, "migtui: vm1: no migration runs from vm1 (the last one cancelled), nothing to cancel\n")
 
 
 async def test_ctrl_c_on_a_terminal_asks_whether_to_cancel(pair, ctl):
@@ -103,10 +103,10 @@ async def test_end_of_input_at_the_question_is_a_no(pair, ctl):
 async def test_postcopy_from_the_command_line(pair, ctl):
     source, destination, options, audit = pair
     code, out, err = await run_cli("postcopy", "vm1", *options, "--yes")
-    assert (code, err) == (1, "migtui: vm1: no migration to postcopy (status none)\n")
+    assert (code, err) == (1, "migtui: vm1: no migration runs from vm1, nothing to postcopy\n")
     await migrating(options, "--cap", "postcopy-ram=on")
     code, out, err = await run_cli("postcopy", "vm1-dst", *options, "--yes")
-    assert (code, err) == (1, "migtui: vm1-dst is the destination of the migration: postcopy it on the source\n")
+    assert (code, err) == (1, "migtui: vm1-dst is the destination of its migration: postcopy it on the source\n")
     code, out, err = await run_cli("postcopy", "vm1", *options)
     assert code == 1 and "Switch the migration of vm1 to postcopy?" in err and "--yes" in err
     code, out, err = await run_cli("postcopy", "vm1", *options, "--yes")
@@ -123,5 +123,5 @@ async def test_postcopy_needs_postcopy_ram(pair, ctl):
     source, _, options, audit = pair
     await migrating(options)
     code, out, err = await run_cli("postcopy", "vm1", *options, "--yes")
-    assert code == 1 and err.startswith("migtui: vm1: postcopy-ram is off:")
+    assert code == 1 and err == "migtui: vm1: postcopy needs postcopy-ram on both sides; it is off on vm1\n"
     assert await status(ctl, source) == "active" and commands(audit) == []

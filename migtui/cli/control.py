@@ -8,21 +8,17 @@ asked: the gate refuses the command (and audits the refusal).
 from __future__ import annotations
 
 import argparse
-import asyncio
-from collections.abc import Awaitable, Callable
 
 from migtui.cli.common import (
     add_inventory_options, add_safety_options, gate_from_args, inventory_from_args, open_session,
 )
 from migtui.cli.confirm import confirm
 from migtui.errors import UsageError
-from migtui.model.sample import ACTIVE_STATES
-from migtui.qmp import migration
-from migtui.qmp.replies import capability_states
-from migtui.qmp.session import VMSession
-
-CANCEL_WAIT_S = 10.0
-"""How long ``cancel`` waits for QEMU to report the migration cancelled."""
+from migtui.model.controls import refusal
+from migtui.ops.cancel import CANCEL
+from migtui.ops.postcopy import POSTCOPY
+from migtui.ops.verb import MigrationVerb
+from migtui.qmp.migration import read_facts
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,60 +36,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 async def run_cancel(args: argparse.Namespace) -> int:
-    async def cancel(session: VMSession) -> None:
-        print(await cancel_and_wait(session))
-
-    return await _steer(args, "cancel", migration.cancel_question, cancel)
-
-
-async def cancel_and_wait(session: VMSession) -> str:
-    """Cancel ``session``'s migration; say how it ended (``migrate --wait`` asks this on Ctrl+C too)."""
-    await migration.cancel(session)
-    # migrate_cancel returns at once; the migration ends a moment later.
-    try:
-        async with asyncio.timeout(CANCEL_WAIT_S):
-            final = await migration.wait_until_done(session)
-    except TimeoutError:
-        return f"{session.name}: cancel sent; the migration has not ended after {CANCEL_WAIT_S:g} s"
-    return f"{session.name}: migration {final.get('status')}"
+    return await _steer(args, CANCEL)
 
 
 async def run_postcopy(args: argparse.Namespace) -> int:
-    async def postcopy(session: VMSession) -> None:
-        await migration.start_postcopy(session)
-        print(f"{session.name}: switched to postcopy")
-
-    return await _steer(args, "postcopy", migration.postcopy_question, postcopy)
+    return await _steer(args, POSTCOPY)
 
 
-async def _steer(args: argparse.Namespace, action: str, question: Callable[[str], str],
-                 act: Callable[[VMSession], Awaitable[None]]) -> int:
+async def _steer(args: argparse.Namespace, verb: MigrationVerb) -> int:
     inventory = inventory_from_args(args)
     gate = gate_from_args(args, inventory)
     entry = inventory.get(args.target)
     async with open_session(inventory, entry, gate) as session:
-        await _check_migrating_out(session, action)
+        # Refused before asking: QEMU would take a cancel without a migration silently.
+        if (reason := refusal(verb.control, await read_facts(session))) is not None:
+            raise UsageError(reason.rstrip("."))
         if not gate.read_only:  # read-only: the gate refuses it below, nothing to ask
-            confirm(question(session.name), args.yes)
-        await act(session)
+            confirm(verb.question(session.name).text, args.yes)
+        print(await verb.run(session))
     return 0
-
-
-async def _check_migrating_out(session: VMSession, action: str) -> None:
-    """Refuse (before asking) when there is nothing to steer: QEMU would take a
-    cancel without a migration silently."""
-    status = (await session.query("query-migrate")).get("status") or "none"
-    if status not in ACTIVE_STATES:
-        raise UsageError(f"{session.name}: no migration to {action} (status {status})")
-    if (await session.query("query-status"))["status"] == "inmigrate":
-        raise UsageError(f"{session.name} is the destination of the migration: {action} it on the source")
-    if action == "postcopy":
-        if status != "active":
-            raise UsageError(f"{session.name}: the migration is {status}: only an active one can switch to postcopy")
-        capabilities = capability_states(await session.query_list("query-migrate-capabilities"))
-        if not capabilities.get("postcopy-ram"):
-            raise UsageError(f"{session.name}: postcopy-ram is off: it must be on at both ends before the "
-                             "migration starts (migtui migrate --cap postcopy-ram=on)")
 
 
 def hint_cancel(vm: str, args: argparse.Namespace) -> str:

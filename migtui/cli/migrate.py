@@ -14,21 +14,20 @@ from migtui.cli.common import (
     add_inventory_options, add_safety_options, gate_from_args, inventory_from_args, open_session,
 )
 from migtui.cli.confirm import ask, can_ask
-from migtui.cli.control import cancel_and_wait, hint_cancel
+from migtui.cli.control import hint_cancel
 from migtui.cli.lines import AdviceChanges, advice_line, notice_line, sample_line
 from migtui.cli.settings_args import report_invalid, split_pairs
 from migtui.errors import UsageError
-from migtui.model.before import predict_before
 from migtui.model.policy import Policy, load_policy
-from migtui.units import human_bytes, human_rate
-from migtui.model.vm_state import VMState, settings_of
+from migtui.model.vm_state import VMState
+from migtui.ops import migrate
+from migtui.ops.cancel import CANCEL
 from migtui.params.settings import read_settings
 from migtui.qapi.errors import FieldErrors
 from migtui.qmp import migration
 from migtui.qmp.hosts import HostPool
 from migtui.qmp.migration import URI_SCHEMES
 from migtui.qmp.replies import capability_states
-from migtui.qmp.dirty_rate import measure_guest
 from migtui.qmp.policy import PolicyRunner
 from migtui.qmp.session import VMSession
 from migtui.qmp.updates import PolicyStep
@@ -87,11 +86,11 @@ async def run(args: argparse.Namespace) -> int:
         if args.dry_run:
             return await _dry_run(source, plan, args.json)
         if destination_entry is None:
-            uri = await migration.start_migration(source, args.destination, plan, check=not args.no_check)
+            uri = await migrate.start(source, args.destination, plan, check=not args.no_check)
         else:
             async with open_session(inventory, destination_entry, gate, hosts) as destination:
-                uri = await migration.start_migration(source, destination, plan, check=not args.no_check)
-        print(f"migrating {source.name} to {args.destination} ({uri})", file=sys.stderr, flush=True)
+                uri = await migrate.start(source, destination, plan, check=not args.no_check)
+        print(migrate.outcome(source.name, args.destination, uri), file=sys.stderr, flush=True)
         if not args.wait and policy is None:
             return 0
         return await _follow(source, args, policy)
@@ -99,23 +98,21 @@ async def run(args: argparse.Namespace) -> int:
 
 async def _dry_run(source: VMSession, plan: migration.MigrationPlan, as_json: bool) -> int:
     """What the migration would take at the settings it would run with; nothing is changed."""
-    problems = await migration.preflight(source, None, plan)
+    problems = await migrate.preflight(source, None, plan)
     if problems:
         raise UsageError("; ".join(problems))
     parameters = {**await source.query("query-migrate-parameters"), **plan.parameters}
     held = capability_states(await source.query_list("query-migrate-capabilities"))
     capabilities = {**held, **plan.capabilities}
-    ram = int((await source.query("query-memory-size-summary"))["base-memory"])
     print(f"measuring {source.name}'s dirty rate (calc-dirty-rate, page-sampling, 1 s and 2 s) ...",
           file=sys.stderr, flush=True)
-    rate, working_set = await measure_guest(source)
-    prediction = predict_before(rate, ram, settings_of(parameters, capabilities), working_set)
+    guest = await migrate.measure(source)
+    prediction = migrate.outlook(guest, parameters, capabilities)
     if as_json:
-        print(json.dumps({"vm": source.name, "dirty_rate": rate, "working_set": working_set, "ram": ram,
-                          "dry_run": prediction.to_json()}))
+        print(json.dumps({"vm": source.name, "dirty_rate": guest.dirty_rate, "working_set": guest.working_set,
+                          "ram": guest.ram, "dry_run": prediction.to_json()}))
         return 0
-    guest = f"rewrites {human_bytes(working_set)} again and again" if working_set else f"dirties {human_rate(rate)}"
-    print(f"{source.name}: {guest} ({human_bytes(ram)} of RAM): {prediction.summary}")
+    print(f"{source.name}: {guest.words()}: {prediction.summary}")
     for line in prediction.reasons:
         print(f"  · {line}")
     for action in prediction.actions:
@@ -186,7 +183,7 @@ async def _interrupted(source: VMSession, args: argparse.Namespace) -> int:
     if sys.stderr.isatty():
         print(file=sys.stderr)  # past the ^C the terminal echoed
     if can_ask() and _ask_to_cancel(source.name):
-        print(await cancel_and_wait(source), file=sys.stderr)
+        print(await CANCEL.run(source), file=sys.stderr)
     else:
         print(f"migtui: {source.name}: the migration is still running (Ctrl+C only stopped following it); "
               f"cancel it with: {hint_cancel(source.name, args)}", file=sys.stderr)
@@ -195,7 +192,7 @@ async def _interrupted(source: VMSession, args: argparse.Namespace) -> int:
 
 def _ask_to_cancel(vm: str) -> bool:
     try:
-        return ask(migration.cancel_question(vm))
+        return ask(CANCEL.question(vm).text)
     except KeyboardInterrupt:  # a second Ctrl+C: leave it running
         print(file=sys.stderr)
         return False

@@ -21,6 +21,7 @@ from qemu.qmp import ConnectError, EventListener, QMPClient
 
 from migtui.lab.errors import LabError
 from migtui.lab.guest import PASSES_ADDR, TICKS_ADDR
+from migtui.model.status import MigrationStatus
 
 DEFAULT_TIMEOUT = 10.0
 _XP_VALUE = re.compile(r":\s*0x([0-9a-fA-F]+)")
@@ -131,7 +132,7 @@ class ControlClient:
     async def wait_migration(self, status: str, timeout: float = 60.0) -> dict[str, Any]:
         """Wait for a MIGRATION event with ``status`` (needs the ``events``
         capability); LabError at once if the migration fails or is cancelled."""
-        ends = {status, "failed", "cancelled"}
+        ends = {status, MigrationStatus.FAILED, MigrationStatus.CANCELLED}
         event = await self.wait_event("MIGRATION", lambda data: data.get("status") in ends, timeout)
         if (reached := event["data"]["status"]) != status:
             raise LabError(f"{self.path.name}: migration {reached} while waiting for {status!r}")

@@ -18,6 +18,7 @@ from migtui.lab.control import ControlClient
 from migtui.lab.lab import Lab
 from migtui.model.advice import Action
 from migtui.model.convergence import Prediction, Verdict
+from migtui.model.status import FINAL_STATES
 from migtui.model.vm_state import VMState
 from migtui.qmp.fleet import Fleet
 from migtui.qmp.migration import MigrationPlan, start_migration
@@ -25,7 +26,6 @@ from migtui.qmp.session import VMSession
 from migtui.qmp.steering import take
 
 MiB = 1 << 20
-DONE = ("completed", "failed", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ async def run_trial(lab: Lab, scenario: Scenario, *, timeout: float, follow: str
                 sample = state.latest
                 if sample is None:
                     continue
-                if sample.status in DONE:
+                if sample.status in FINAL_STATES:
                     result.status, result.ended_at = sample.status, now
                     result.downtime_ms = sample.info.downtime
                     break

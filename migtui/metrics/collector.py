@@ -19,7 +19,7 @@ from prometheus_client.registry import Collector
 
 from migtui.model.convergence import Verdict
 from migtui.model.link import LinkState
-from migtui.model.sample import ACTIVE_STATES
+from migtui.model.status import ACTIVE_STATES
 from migtui.qmp.updates import SampleTaken, Update
 from migtui.record.hosts import host_label
 

@@ -1,48 +1,103 @@
-"""Why a control (migrate, cancel, postcopy) cannot act on a VM now, in words.
+"""Why a control (migrate, cancel, postcopy, steer) cannot act on a VM now, in words.
 
-The dashboard greys out a key that cannot act and, when it is pressed
-anyway (or picked in the palette), says why: the same reasons QEMU would
-give, before anything is sent. ``None`` means the control can act.
+The same reasons QEMU would give, before anything is sent, decided by one
+pure function from :class:`MigrationFacts`: the dashboard builds them from
+the fleet's cached state (a key greys out as the VM changes, and says why
+when pressed), the command line and the pre-flight check read them live from
+QEMU just before acting (:func:`migtui.qmp.migration.read_facts`). ``None``
+means the control can act.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import StrEnum
+
 from migtui.model.link import LinkState
+from migtui.model.status import ACTIVE_STATES, MIGRATABLE, MigrationStatus, RunState
 from migtui.model.vm_state import VMState
 
-CONTROLS = ("migrate", "cancel", "postcopy")
-MIGRATABLE = ("running", "paused")
-"""Run states a migration can start from."""
+
+class Control(StrEnum):
+    """The verbs that steer a VM's migration, by the name the keys, the palette and the help use."""
+
+    MIGRATE = "migrate"
+    CANCEL = "cancel"
+    POSTCOPY = "postcopy"
+    STEER = "steer"
+    """Change a parameter of a running migration (the prediction's advice, a policy's step)."""
 
 
-def refusal(action: str, state: VMState, destination: VMState | None = None) -> str | None:
-    """Why ``action`` cannot act on ``state``'s VM now (None: it can).
+def read_only_refusal(control: Control) -> str:
+    """What a read-only migtui says of a control (the engine's gate refuses it anyway)."""
+    words = "change of parameters" if control is Control.STEER else control.value
+    return f"migtui runs read-only: no {words}."
 
-    ``destination`` is the VM the migration goes to, when migtui knows it
-    (it was started from the dashboard): postcopy needs postcopy-ram there too."""
-    vm = state.name
-    if state.link is not LinkState.CONNECTED:
-        return f"{vm}: not connected (link {state.link}); migtui reconnects on its own."
-    sample = state.latest
-    if action == "migrate":
-        if sample is not None and sample.active:
-            side = "the destination of" if state.incoming or state.run_state == "inmigrate" else "the source of"
-            return f"{vm} is already {side} a migration ({sample.status})."
-        if state.run_state == "inmigrate":
-            return f"{vm} waits for an incoming migration: it can be migrated to, not from."
-        if state.run_state not in MIGRATABLE:
-            done = f" (its migration {sample.status})" if sample is not None and sample.status != "none" else ""
-            return f"{vm} is {state.run_state or 'in an unknown state'}{done}: only a running or paused VM migrates."
-        return None
-    if not state.migrating_out:
-        if sample is not None and sample.active:
-            return f"{vm} is the destination of its migration: {action} it on the source."
-        last = f" (the last one {sample.status})" if sample is not None and sample.status != "none" else ""
-        return f"{vm}: no migration runs from {vm}{last}, nothing to {action}."
-    if action == "postcopy":
-        for end in (state, destination):
-            if end is not None and not end.capabilities.get("postcopy-ram"):
-                return f"{vm}: postcopy needs postcopy-ram on both sides; it is off on {end.name}."
-        if sample is not None and sample.status != "active":
-            return f"{vm}: the migration is {sample.status}; postcopy starts from an active one."
+
+@dataclass(frozen=True)
+class MigrationFacts:
+    """What decides whether a control can act on a VM."""
+
+    vm: str
+    link: LinkState
+    status: str
+    """The migration's status as QEMU spells it (``none`` before any)."""
+    run_state: str | None
+    incoming: bool
+    """The VM is the destination of that migration."""
+    postcopy_ram: bool
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE_STATES
+
+    @property
+    def migrating_out(self) -> bool:
+        """A migration runs and this VM is its source (the side that can cancel or switch it)."""
+        return self.link is LinkState.CONNECTED and self.active and not self.incoming
+
+    @classmethod
+    def of(cls, state: VMState) -> MigrationFacts:
+        """From the fleet's state of the VM (a snapshot job's figures are no migration)."""
+        sample = state.latest
+        status = sample.status if sample is not None and not sample.snapshot else MigrationStatus.NONE
+        return cls(state.name, state.link, status, state.run_state,
+                   state.incoming or state.run_state == RunState.INMIGRATE,
+                   bool(state.capabilities.get("postcopy-ram")))
+
+
+def refusal(control: Control, vm: MigrationFacts, destination: MigrationFacts | None = None) -> str | None:
+    """Why ``control`` cannot act on ``vm`` now (None: it can).
+
+    ``destination`` is the VM the migration goes to, when migtui knows it: postcopy
+    needs postcopy-ram there too."""
+    name = vm.vm
+    if vm.link is not LinkState.CONNECTED:
+        return f"{name}: not connected (link {vm.link}); migtui reconnects on its own."
+    if control is Control.MIGRATE:
+        return _cannot_start(vm)
+    if not vm.migrating_out:
+        if vm.active:
+            return f"{name} is the destination of its migration: {control} it on the source."
+        last = f" (the last one {vm.status})" if vm.status != MigrationStatus.NONE else ""
+        return f"{name}: no migration runs from {name}{last}, nothing to {control}."
+    if control is Control.POSTCOPY:
+        for end in (vm, destination):
+            if end is not None and not end.postcopy_ram:
+                return f"{name}: postcopy needs postcopy-ram on both sides; it is off on {end.vm}."
+        if vm.status != MigrationStatus.ACTIVE:
+            return f"{name}: the migration is {vm.status}; postcopy starts from an active one."
+    return None
+
+
+def _cannot_start(vm: MigrationFacts) -> str | None:
+    name = vm.vm
+    if vm.active:
+        side = "the destination of" if vm.incoming else "the source of"
+        return f"{name} is already {side} a migration ({vm.status})."
+    if vm.run_state == RunState.INMIGRATE:
+        return f"{name} waits for an incoming migration: it can be migrated to, not from."
+    if vm.run_state not in MIGRATABLE:
+        done = f" (its migration {vm.status})" if vm.status != MigrationStatus.NONE else ""
+        return f"{name} is {vm.run_state or 'in an unknown state'}{done}: only a running or paused VM migrates."
     return None

@@ -52,6 +52,7 @@ from migtui.model.estimate import STEADY, Estimate, MigrationSettings
 from migtui.model.passes import PassLog
 from migtui.model.sample import Sample
 from migtui.units import human_bytes, human_rate, human_seconds
+from migtui.model.status import ENDING_STATES
 
 WINDOW_SECONDS = 10.0
 MAX_PASSES = 30
@@ -138,7 +139,7 @@ def predict(samples: Sequence[Sample], settings: MigrationSettings = MigrationSe
     status = latest.status
     if latest.snapshot:
         return Prediction(Verdict.IDLE, "no migration (QEMU's figures are those of a snapshot)")
-    if status in ("completed", "failed", "cancelled", "cancelling"):
+    if status in ENDING_STATES:
         return Prediction(Verdict.FINISHED, status)  # cancelling: it ends without converging, whatever the rates
     if status.startswith("postcopy"):
         return Prediction(Verdict.POSTCOPY, "in postcopy: it will finish; pages arrive on demand")

@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from migtui.model.status import ACTIVE_STATES, FINAL_STATES
+
 
 def _dashed(name: str) -> str:
     return name.replace("_", "-")
@@ -122,15 +124,6 @@ class MigrationInfo(QMPStruct):
         return self.model_dump(by_alias=True, exclude_none=True)
 
 
-ACTIVE_STATES = frozenset(
-    {
-        "setup", "active", "postcopy-active", "postcopy-paused", "postcopy-recover-setup",
-        "postcopy-recover", "pre-switchover", "device", "wait-unplug", "cancelling", "colo",
-    }
-)
-"""Statuses in which a migration is still going on (the poller polls fast)."""
-
-FINAL_STATES = frozenset({"completed", "failed", "cancelled"})
 
 
 class Sample(BaseModel):

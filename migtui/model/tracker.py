@@ -17,7 +17,8 @@ from typing import Any
 
 from migtui.model.history import History
 from migtui.model.passes import PassLog
-from migtui.model.sample import FINAL_STATES, MigrationInfo, Sample
+from migtui.model.sample import MigrationInfo, Sample
+from migtui.model.status import FINAL_STATES
 
 STALL_PASSES = 4
 """Passes whose starting remaining bytes are compared to call a stall."""

@@ -27,6 +27,7 @@ from migtui.qmp.tasks import cancel_all
 from migtui.model.policy import Policy
 from migtui.qmp.policy import PolicyRunner
 from migtui.qmp.updates import Aspect, EventReceived, PolicyStep, SampleTaken, Update, VMChanged
+from migtui.model.status import FINAL_STATES
 
 log = logging.getLogger(__name__)
 
@@ -178,8 +179,7 @@ class Fleet:
             state.jobs.on_event(event.data)
             poller.refresh_jobs = True
             self._publish(VMChanged(vm, Aspect.JOBS))
-        if event.name in STATUS_EVENTS or (event.name == "MIGRATION" and event.data.get("status") in
-                                           ("completed", "failed", "cancelled")):
+        if event.name in STATUS_EVENTS or (event.name == "MIGRATION" and event.data.get("status") in FINAL_STATES):
             poller.refresh_status = True
         if event.name in WAKE_EVENTS:
             poller.wake.set()

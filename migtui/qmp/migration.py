@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migtui.errors import MigtuiError
-from migtui.model.controls import MIGRATABLE
-from migtui.model.sample import FINAL_STATES
+from migtui.model.controls import Control, MigrationFacts, refusal
+from migtui.model.link import LinkState
+from migtui.model.status import FINAL_STATES, MigrationStatus, RunState
 from migtui.qmp.errors import QEMURefused
 from migtui.qmp.replies import capability_states, json_objects, qemu_version
 from migtui.qmp.session import VMSession
@@ -83,12 +84,8 @@ async def preflight(source: VMSession, destination: VMSession | None,
     """
     planned = (plan or MigrationPlan()).capabilities
     problems = []
-    status = (await source.query("query-status")).get("status")
-    if status not in MIGRATABLE:
-        problems.append(f"{source.name} is {status}: only a running or paused VM can migrate")
-    current = (await source.query("query-migrate")).get("status")
-    if current and current not in FINAL_STATES:
-        problems.append(f"{source.name} is already migrating ({current})")
+    if (cannot := refusal(Control.MIGRATE, await read_facts(source))) is not None:
+        problems.append(cannot.rstrip("."))
     if destination is not None:
         dst_status = (await destination.query("query-status")).get("status")
         if dst_status != "inmigrate":
@@ -103,6 +100,16 @@ async def preflight(source: VMSession, destination: VMSession | None,
                                 f"but {'on' if theirs.get(name) else 'off'} on {destination.name}")
         problems += await _destination_fits(source, destination, set(held), plan or MigrationPlan())
     return problems
+
+
+async def read_facts(session: VMSession) -> MigrationFacts:
+    """What decides whether a control can act on the VM, live from QEMU (the session is connected)."""
+    status = (await session.query("query-migrate")).get("status") or MigrationStatus.NONE
+    run_state = (await session.query("query-status")).get("status")
+    capabilities = await _capabilities(session)
+    return MigrationFacts(session.name, LinkState.CONNECTED, str(status),
+                          run_state if isinstance(run_state, str) else None,
+                          run_state == RunState.INMIGRATE, bool(capabilities.get("postcopy-ram")))
 
 
 async def _destination_fits(source: VMSession, destination: VMSession, held: set[str],
@@ -215,18 +222,6 @@ async def restored_on_error(session: VMSession, parameters: dict[str, Any],
                 await session.execute("migrate-set-parameters", old_params)
             await set_capabilities(session, old_caps)
         raise
-
-
-def cancel_question(vm: str) -> str:
-    """What to ask before cancelling (the dashboard and the command line ask the same)."""
-    return (f"Cancel the migration of {vm}? The VM keeps running where it is; "
-            "what was sent to the destination is thrown away.")
-
-
-def postcopy_question(vm: str) -> str:
-    return (f"Switch the migration of {vm} to postcopy? The guest then runs on the destination "
-            "and fetches the pages still missing on demand: it will finish, but if the link "
-            "breaks now, the guest is lost on both sides.")
 
 
 async def cancel(source: VMSession) -> None:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from migtui.model.sample import FINAL_STATES, MigrationInfo, Sample
+from migtui.model.sample import MigrationInfo, Sample
+from migtui.model.status import FINAL_STATES
 from migtui.model.tracker import MigrationTracker
 from migtui.record.reader import RecordedSample, Recording
 from migtui.record.schema import RecordingError

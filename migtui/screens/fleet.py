@@ -15,7 +15,8 @@ from textual.widgets import DataTable, Input
 from migtui.model.link import LinkState
 from migtui.model.vm_state import VMState
 from migtui.qmp.hosts import HostPool
-from migtui.screens.vm_actions import VM_ACTIONS, vm_bindings
+from migtui.ops.actions import VM_ACTIONS
+from migtui.screens.vm_actions import vm_bindings
 from migtui.widgets.fleet_row import COLUMNS, SORTABLE
 from migtui.widgets.fleet_table import FleetTable
 from migtui.widgets.steady_footer import SteadyFooter

@@ -22,12 +22,10 @@ from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, 
 from textual.widgets.option_list import Option
 
 from migtui.errors import MigtuiError
-from migtui.model.before import predict_before
 from migtui.model.link import LinkState
 from migtui.model.policy import list_policies
-from migtui.model.vm_state import settings_of
-from migtui.qmp.dirty_rate import measure_guest
-from migtui.qmp.migration import MATCHING_CAPABILITIES, URI_SCHEMES, MigrationPlan, preflight
+from migtui.ops import migrate
+from migtui.qmp.migration import MATCHING_CAPABILITIES, URI_SCHEMES, MigrationPlan
 from migtui.screens.dialog import Dialog
 
 if TYPE_CHECKING:
@@ -107,8 +105,8 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
         self._checked: MigrationRequest | None = None
         """The request the checks passed for (None: not passed, or not yet)."""
         self._passed: list[Text] = []
-        self._measured: tuple[float, int | None, int] | str | None = None
-        """(dirty rate, working set, RAM) of the source, or why it could not be measured."""
+        self._measured: migrate.Guest | str | None = None
+        """The source's guest as measured, or why it could not be measured."""
 
     def compose(self) -> ComposeResult:
         states = self.states
@@ -206,7 +204,7 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
         session = self.controls.session
         destination = session(request.destination) if request.destination else None
         try:
-            problems = await preflight(session(self.source), destination, request.plan)
+            problems = await migrate.preflight(session(self.source), destination, request.plan)
         except MigtuiError as error:  # a side unreachable, or QEMU refusing a query: its words
             problems = [str(error)]
         if self.request() != request:
@@ -229,11 +227,8 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
     async def measure(self) -> None:
         """The source's dirty rate, sampled once when the dialog opens (the settings chosen change
         the outlook, not the guest); nothing of the VM is changed."""
-        session = self.controls.session(self.source)
         try:
-            rate, working_set = await measure_guest(session)
-            ram = int((await session.query("query-memory-size-summary"))["base-memory"])
-            self._measured = (rate, working_set, ram)
+            self._measured = await migrate.measure(self.controls.session(self.source))
         except MigtuiError as error:
             self._measured = str(error)
         if self._checked is not None:
@@ -245,11 +240,9 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
             return [Text("measuring the dirty rate (3 s) ...", style="italic")]
         if isinstance(self._measured, str):
             return [Text(f"no outlook: {self._measured}", style="italic")]
-        rate, working_set, ram = self._measured
         state = self.states[self.source]
-        settings = settings_of({**state.parameters, **request.plan.parameters},
-                               {**state.capabilities, **request.plan.capabilities})
-        prediction = predict_before(rate, ram, settings, working_set)
+        prediction = migrate.outlook(self._measured, {**state.parameters, **request.plan.parameters},
+                                     {**state.capabilities, **request.plan.capabilities})
         return [Text(f"Outlook: {prediction.summary}", style="bold"),
                 *(Text(f"  → {action.text}") for action in prediction.actions)]
 

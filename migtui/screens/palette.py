@@ -1,4 +1,4 @@
-"""Command palette provider: every action of the table (migtui.screens.vm_actions) for every VM.
+"""Command palette provider: every action of the table (migtui.ops.actions) for every VM.
 
 "open vm1", "migrate vm1", "cancel vm1", "postcopy vm1", "advised-downtime vm1",
 "parameters vm1", "refresh vm1"...; the actions that change a VM are not
@@ -12,7 +12,7 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from migtui.screens.vm_actions import VM_ACTIONS
+from migtui.ops.actions import VM_ACTIONS
 
 
 class VMCommands(Provider):

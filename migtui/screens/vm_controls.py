@@ -1,7 +1,7 @@
 """What the dashboard's VM actions do: one object, made once by the App, given to the screens.
 
 :class:`VMControls` carries out each action of the table in
-:mod:`migtui.screens.vm_actions` (an entry's ``run`` names its method here),
+:mod:`migtui.ops.actions` (:meth:`VMControls.carried_out` says what carries out each verb),
 checks whether it can act (:mod:`migtui.model.controls`, and the gate's
 read-only mode), asks first where an action is destructive, and makes every
 change through :meth:`Fleet.change <migtui.qmp.fleet.Fleet.change>`: the
@@ -17,32 +17,31 @@ that outlives the screen it was started from.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from migtui.model.controls import refusal
+from migtui.model.controls import Control, MigrationFacts, read_only_refusal, refusal
 from migtui.model.policy import load_policy
 from migtui.model.vm_state import VMState
-from migtui.qmp import migration
+from migtui.ops import advice, migrate
+from migtui.ops.actions import BY_NAME, VM_ACTIONS, VMVerb
+from migtui.ops.cancel import CANCEL
+from migtui.ops.postcopy import POSTCOPY
+from migtui.ops.verb import MigrationVerb
 from migtui.qmp.fleet import Fleet
 from migtui.qmp.session import VMSession
-from migtui.qmp.steering import old_to_new, take
 from migtui.screens.confirm import ConfirmDialog
 from migtui.screens.migrate import MigrateDialog, MigrationRequest
 from migtui.screens.params import ParamsScreen
 from migtui.screens.snapshots import SnapshotsScreen
 from migtui.screens.vm import VMScreen
-from migtui.screens.vm_actions import BY_NAME
 from migtui.widgets.feed import FleetFeed
 from migtui.widgets.marks import ChartMark, MarkBook
 
 Result = TypeVar("Result")
-
-READ_ONLY_WORDS = {"steer": "change of parameters"}
-"""How a refused control is named when migtui runs read-only."""
-
 
 class ScreenStack(Protocol):
     """What the controls need of the App: its screens, its notifications, its workers."""
@@ -104,37 +103,48 @@ class VMControls:
             return vm is not None or None
         return self.may(control, vm)
 
-    def may(self, control: str, vm: str | None) -> bool | None:
+    def may(self, control: Control, vm: str | None) -> bool | None:
         """False hides a control (read-only mode), None greys it out (it cannot act on ``vm`` now)."""
         if self.read_only:
             return False
         return None if vm is None or self.why_not(control, vm) else True
 
-    def why_not(self, control: str, vm: str) -> str | None:
+    def why_not(self, control: Control, vm: str) -> str | None:
         """Why ``control`` cannot act on ``vm`` now, in a line (None: it can)."""
         if self.read_only:
-            return f"migtui runs read-only: no {READ_ONLY_WORDS.get(control, control)}."
+            return read_only_refusal(control)
         state = self.states.get(vm)
         if state is None:
             return f"No VM named {vm!r}."
-        return refusal(control, state, self.states.get(self.destinations.get(vm, "")))
+        destination = self.states.get(self.destinations.get(vm, ""))
+        return refusal(control, MigrationFacts.of(state), MigrationFacts.of(destination) if destination else None)
 
     def explain(self, name: str, vm: str | None) -> None:
         """The key of ``name`` was pressed while it cannot act: say why (the footer only greys it out)."""
-        reason = self.why_not(BY_NAME[name].control or name, vm) if vm else "No VM highlighted."
+        control = BY_NAME[name].control
+        if control is None:
+            return
+        reason = self.why_not(control, vm) if vm else "No VM highlighted."
         if reason:
             self.stack.notify(reason, severity="warning", markup=False)
 
     def run(self, name: str, vm: str) -> None:
         """Carry out the action ``name`` of the table on ``vm`` (a key or the palette)."""
-        action = BY_NAME[name]
-        method = getattr(self, action.run)
-        if action.argument is None:
-            method(vm)
-        else:
-            method(vm, action.argument)
+        self.carried_out()[BY_NAME[name].verb](vm)
 
-    def _refused(self, vm: str, control: str) -> bool:
+    def carried_out(self) -> dict[VMVerb, Callable[[str], None]]:
+        """What carries out each verb of the action table, given a VM."""
+        handlers: dict[VMVerb, Callable[[str], None]] = {
+            VMVerb.OPEN: self.open_vm, VMVerb.MIGRATE: self.migrate, VMVerb.CANCEL: self.cancel,
+            VMVerb.POSTCOPY: self.postcopy, VMVerb.PARAMETERS: self.open_params,
+            VMVerb.SNAPSHOTS: self.open_snapshots, VMVerb.REFRESH: self.refresh,
+        }
+        for action in VM_ACTIONS:
+            if (name := action.advises) is not None:
+                handlers[action.verb] = partial(self.take_advice, name=name)
+        return handlers
+
+    def _refused(self, vm: str, control: Control) -> bool:
         """Say why ``control`` cannot act now (a palette entry bypasses the key's check)."""
         reason = self.why_not(control, vm)
         if reason:
@@ -172,41 +182,41 @@ class VMControls:
         self.change(vm, nothing, doing="refresh", done=None, mark=False, group=f"refresh-{vm}", exclusive=True)
 
     def migrate(self, vm: str) -> None:
-        if not self._refused(vm, "migrate"):
+        if not self._refused(vm, migrate.CONTROL):
             self.stack.push_screen(MigrateDialog(vm, self), self._migrate_confirmed)
 
     def cancel(self, vm: str) -> None:
-        if self._refused(vm, "cancel"):
-            return
-        self.ask(f"Cancel the migration of {vm}", migration.cancel_question(vm), yes="Cancel it", no="Keep migrating",
-                 then=lambda: self.change(vm, migration.cancel, doing="cancel", done=f"{vm}: migration cancelled",
-                                          also=self._destination_of(vm)))
+        self._steer(vm, CANCEL)
 
     def postcopy(self, vm: str) -> None:
-        if self._refused(vm, "postcopy"):
+        self._steer(vm, POSTCOPY)
+
+    def _steer(self, vm: str, verb: MigrationVerb) -> None:
+        """Cancel or postcopy: checked, asked, made (the destination is read again too), told."""
+        if self._refused(vm, verb.control):
             return
-        self.ask(f"Postcopy for {vm}", migration.postcopy_question(vm), yes="Switch to postcopy",
-                 then=lambda: self.change(vm, migration.start_postcopy, doing="postcopy",
-                                          done=f"{vm}: switched to postcopy", also=self._destination_of(vm)))
+        question = verb.question(vm)
+        self.ask(question.title, question.text, yes=question.yes, no=question.no,
+                 then=lambda: self.change(vm, verb.run, doing=verb.control.value, done=None,
+                                          also=self._destination_of(vm), after=self._tell))
+
+    def _tell(self, outcome: str) -> None:
+        self.stack.notify(outcome, markup=False)
 
     def take_advice(self, vm: str, name: str) -> None:
         """Take the action the prediction advises on ``name`` (a parameter), after a confirmation."""
-        if self._refused(vm, "steer"):  # as for cancel: a migration of this VM runs, from here
+        if self._refused(vm, advice.CONTROL):  # as for cancel: a migration of this VM runs, from here
             return
         state = self.states[vm]
         action = next((a for a in state.prediction().actions if a.name == name), None)
         if action is None:
             self.stack.notify(f"{vm}: the prediction advises no change of {name} now.", severity="warning")
             return
-        change = old_to_new(action, state.parameters, state.capabilities)
-        question = f"{action.text}.\n\n{change}\n\nBy the model, the migration then completes in about " \
-                   f"{action.eta_s:.0f} s." if action.eta_s else f"{action.text}.\n\n{change}"
-
-        async def steer(session: VMSession) -> None:
-            await take(session, action)
-
-        self.ask(f"Advice for {vm}", question, yes="Apply",
-                 then=lambda: self.change(vm, steer, doing=f"advice: {change}", done=f"{vm}: {change}"))
+        change = advice.old_to_new(action, state.parameters, state.capabilities)
+        question = advice.question(vm, action, state.parameters, state.capabilities)
+        self.ask(question.title, question.text, yes=question.yes,
+                 then=lambda: self.change(vm, advice.step(action), doing=f"advice: {change}",
+                                          done=advice.outcome(vm, change)))
 
     def _migrate_confirmed(self, request: MigrationRequest | None) -> None:
         if request is None:
@@ -216,7 +226,7 @@ class VMControls:
         async def start(source: VMSession) -> str:
             policy = load_policy(request.policy) if request.policy else None
             target = self.session(destination) if destination else str(request.uri)
-            uri = await migration.start_migration(source, target, request.plan)
+            uri = await migrate.start(source, target, request.plan)
             if destination:
                 self.destinations[request.source] = destination
             if policy is not None:
@@ -226,7 +236,7 @@ class VMControls:
         async def run() -> None:
             uri = await self.fleet.change(request.source, start, also=[destination] if destination else ())
             self.mark(request.source, f"migrate → {request.target}")
-            self.stack.notify(f"{request.source}: migrating to {request.target} ({uri})", markup=False)
+            self.stack.notify(migrate.outcome(request.source, request.target, uri), markup=False)
 
         self.stack.run_worker(run, name=f"migrate {request.source}", group=f"control-{request.source}",
                               exit_on_error=False)

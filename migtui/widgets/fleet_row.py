@@ -22,6 +22,7 @@ from migtui.widgets.cell_styles import CellPalette
 from migtui.widgets.figures import clock, sparkline
 from migtui.units import compact_bytes, compact_ms, compact_rate
 from migtui.widgets.outlook import Outlook, outlook_of
+from migtui.model.status import FINAL_STATES, TROUBLE_STATES, MigrationStatus
 
 RECENT = 120
 """Samples a row keeps: a minute at the fast poll rate."""
@@ -90,7 +91,7 @@ class FleetRow:
     def add_sample(self, sample: Sample) -> None:
         if self.recent and sample.at < self.recent[-1].at:
             return
-        if self.recent and self.recent[-1].status in ("completed", "failed", "cancelled") and sample.active:
+        if self.recent and self.recent[-1].status in FINAL_STATES and sample.active:
             self.recent.clear()  # a new migration: its trend starts afresh
         self.recent.append(sample)
 
@@ -205,11 +206,11 @@ def _run_style(run: str, p: CellPalette) -> Any:
 
 
 def _status_style(status: str, p: CellPalette) -> Any:
-    if status == "completed":
+    if status == MigrationStatus.COMPLETED:
         return p.good
-    if status in ("failed", "cancelled", "postcopy-paused"):
+    if status in TROUBLE_STATES:
         return p.bad
-    if status in ("none",):
+    if status == MigrationStatus.NONE:
         return p.muted
     return p.accent
 

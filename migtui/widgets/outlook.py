@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from migtui.model.convergence import Prediction, Verdict
 from migtui.model.sample import Sample
 from migtui.units import compact_seconds, human_bytes, human_ms
+from migtui.model.status import FINAL_STATES
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def outlook_of(prediction: Prediction, stalled: bool = False) -> Outlook:
 
 def ending(sample: Sample | None, downtime_limit_ms: object = None) -> str | None:
     """How a finished migration went, in one line (None while one runs or none ran)."""
-    if sample is None or sample.status not in ("completed", "failed", "cancelled"):
+    if sample is None or sample.status not in FINAL_STATES:
         return None
     info = sample.info
     took = f" after {human_ms(info.total_time)}" if info.total_time is not None else ""

@@ -19,7 +19,7 @@ from migtui.model.link import LinkState
 from migtui.model.sample import Sample
 from migtui.units import human_bytes, human_rate
 from migtui.model.vm_state import VMState
-from migtui.screens.vm_actions import advice_mark
+from migtui.ops.actions import advice_mark
 from migtui.widgets.figures import clock
 from migtui.widgets.outlook import ending, outlook_of
 

@@ -37,7 +37,7 @@ from migtui.inventory import load_inventory
 from migtui.lab import FULL_SPEED, Lab
 from migtui.lab.control import ControlClient
 from migtui.qmp import migration
-from migtui.model.sample import FINAL_STATES as FINAL
+from migtui.model.status import FINAL_STATES as FINAL
 from migtui.qmp.fleet import Fleet
 from migtui.qmp.updates import EventReceived, SampleTaken, Update
 
