@@ -95,7 +95,7 @@ async def test_a_migration_that_cannot_converge_is_called_a_stall_and_recovers(l
         assert prediction.verdict == "not-converging"
         assert any(action.name == "downtime-limit" for action in prediction.actions)
         # What the prediction recommends works: a longer downtime limit lets it finish.
-        await fleet.execute("vm1", "migrate-set-parameters", {"downtime-limit": 20000, "max-bandwidth": 1 << 30})
+        await fleet.session("vm1").execute("migrate-set-parameters", {"downtime-limit": 20000, "max-bandwidth": 1 << 30})
         await until(lambda: state.latest.status == "completed", 120, "the migration to complete")
 
 

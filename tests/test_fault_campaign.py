@@ -221,7 +221,7 @@ async def test_faults_real_qemu_can_produce(lab: Lab, lab_dir: Path, ctl, fault_
             os.kill(src.pid, signal.SIGSTOP)
             try:
                 with pytest.raises(CommandTimeout, match=f"no answer from QEMU within {COMMAND_TIMEOUT:g} s"):
-                    await fleet.execute("vm1", "query-status")
+                    await fleet.session("vm1").execute("query-status")
                 await settle(pilot, lambda: campaign.state("vm1").busy and watch.since(t0, "vm1", "busy"), 20,
                              "vm1 shown busy")
                 stopped_for = time.monotonic() - t0

@@ -256,7 +256,7 @@ async def test_a_migration_started_in_the_dashboard_goes_to_the_other_host(hosts
         await settle(pilot, lambda: states["vm2"].run_state == "running" and states["vm2-dst"].run_state == "inmigrate",
                      20, "both VMs connected over SSH")
         await settle(pilot, lambda: app.screen.sub_title.startswith("2 VMs · 2 hosts ·"), 5, "the hosts counted")
-        await app.fleet.execute("vm2", "migrate-set-parameters", {"max-bandwidth": 64 * 2**20})
+        await app.fleet.session("vm2").execute("migrate-set-parameters", {"max-bandwidth": 64 * 2**20})
         app.screen.query_one(FleetTable).select_vm("vm2")
         await pilot.press("m")
         await settle(pilot, lambda: isinstance(app.screen, MigrateDialog), 5, "the migrate dialog")

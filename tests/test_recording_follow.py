@@ -66,7 +66,7 @@ async def test_follow_shows_a_sample_within_two_seconds_of_its_writing_and_audit
             assert time.monotonic() - written_at < 2.0
             assert latest().status == "active" and "following" in app.title
         recording.close()
-        await fleet.execute("vm1", "migrate_cancel")
+        await fleet.session("vm1").execute("migrate_cancel")
     # The gate's audit log is as it always was, and each of its entries is in the recording.
     logged = [json.loads(line) for line in audit_path.read_text().splitlines()]
     assert set(logged[0]) >= {"time", "vm", "command", "arguments", "outcome"}

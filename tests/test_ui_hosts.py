@@ -107,7 +107,7 @@ async def test_a_link_down_mid_migration_is_told_as_no_progress_in_the_dashboard
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot, lambda: cell(app, "vm3", "link") == "up" and cell(app, "vm3-dst", "link") == "up", 20,
                      "both VMs up over SSH")
-        await app.fleet.execute("vm3", "migrate-set-parameters", {"max-bandwidth": 2**20})
+        await app.fleet.session("vm3").execute("migrate-set-parameters", {"max-bandwidth": 2**20})
         await start_migration(app.fleet.session("vm3"), app.fleet.session("vm3-dst"), MigrationPlan())
         await settle(pilot, lambda: cell(app, "vm3", "status") == "active", 20, "vm3 migrating")
         try:

@@ -162,7 +162,7 @@ async def test_a_policy_chosen_in_the_migrate_dialog_steers_the_migration_to_its
     app = await dashboard_on(lab, lab_dir, dirty_mib=48, rate=100)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, lambda: both_up(app), 20, "both VMs connected, running and waiting")
-        await app.fleet.execute("vm1", "migrate-set-parameters", {"max-bandwidth": 16 * MIB, "downtime-limit": 100})
+        await app.fleet.session("vm1").execute("migrate-set-parameters", {"max-bandwidth": 16 * MIB, "downtime-limit": 100})
         app.fleet.refresh("vm1")
         await settle(pilot, lambda: app.fleet.states["vm1"].parameters.get("downtime-limit") == 100, 10,
                      "the new parameters read back")

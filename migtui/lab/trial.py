@@ -21,7 +21,7 @@ from migtui.model.convergence import Prediction, Verdict
 from migtui.model.status import FINAL_STATES
 from migtui.model.vm_state import VMState
 from migtui.qmp.fleet import Fleet
-from migtui.qmp.migration import MigrationPlan, start_migration
+from migtui.qmp.migration import MigrationPlan, cancel, start_migration
 from migtui.qmp.session import VMSession
 from migtui.qmp.steering import take
 
@@ -127,7 +127,7 @@ async def run_trial(lab: Lab, scenario: Scenario, *, timeout: float, follow: str
                         await fleet.change(src.name, partial(take, action=action))
                         result.followed, result.followed_at = action, now
             else:
-                await fleet.execute(src.name, "migrate_cancel")
+                await fleet.change(src.name, cancel)
     finally:
         await lab.stop(dst.name)
         await lab.stop(src.name)

@@ -20,15 +20,15 @@ from prometheus_client.registry import Collector
 from migtui.model.convergence import Verdict
 from migtui.model.link import LinkState
 from migtui.model.status import ACTIVE_STATES
+from migtui.qmp.fleet_view import FleetView
 from migtui.qmp.updates import SampleTaken, Update
-from migtui.record.hosts import host_label
 
 LABELS = ["vm", "host", "group"]
 OUTCOMES = {"completed": "succeeded", "failed": "failed", "cancelled": "cancelled"}
 
 
 class FleetCollector(Collector):
-    def __init__(self, fleet: Any) -> None:
+    def __init__(self, fleet: FleetView) -> None:
         self.fleet = fleet
         self.outcomes: Counter[tuple[str, str]] = Counter()
         self._last_status: dict[str, str] = {}
@@ -46,7 +46,7 @@ class FleetCollector(Collector):
             self.outcomes[(update.vm, OUTCOMES[status])] += 1
 
     def _labels(self, name: str) -> list[str]:
-        return [name, host_label(self.fleet, name), self.fleet.states[name].group or ""]
+        return [name, self.fleet.where(name), self.fleet.states[name].group or ""]
 
     def collect(self) -> Iterator[Metric]:
         def gauge(name: str, doc: str, extra: list[str] | None = None) -> GaugeMetricFamily:

@@ -14,6 +14,7 @@ from prometheus_client.registry import CollectorRegistry
 
 from migtui.errors import UsageError
 from migtui.metrics.collector import FleetCollector
+from migtui.qmp.fleet_view import FleetView
 
 DEFAULT_LISTEN = "127.0.0.1:9778"
 
@@ -26,7 +27,7 @@ def parse_listen(text: str) -> tuple[str, int]:
 
 
 class MetricsServer:
-    def __init__(self, fleet: Any, listen: str = DEFAULT_LISTEN) -> None:
+    def __init__(self, fleet: FleetView, listen: str = DEFAULT_LISTEN) -> None:
         self.host, self.port = parse_listen(listen)
         self.collector = FleetCollector(fleet)
         self.registry = CollectorRegistry(auto_describe=False)

@@ -18,6 +18,7 @@ from migtui.model.vm_state import settings_of
 from migtui.qmp import migration
 from migtui.qmp.dirty_rate import measure_guest
 from migtui.qmp.migration import MigrationPlan, preflight
+from migtui.qmp.queries import Queries
 from migtui.qmp.session import VMSession
 from migtui.units import human_bytes, human_rate
 
@@ -41,7 +42,7 @@ class Guest:
         return f"{does} ({human_bytes(self.ram)} of RAM)"
 
 
-async def measure(source: VMSession) -> Guest:
+async def measure(source: Queries) -> Guest:
     """The guest's dirty rate (sampled over 1 s and 2 s) and RAM; nothing of the VM changes."""
     rate, working_set = await measure_guest(source)
     ram = int((await source.query("query-memory-size-summary"))["base-memory"])

@@ -24,7 +24,7 @@ from migtui.qapi.models import ArgumentsModel, build_model
 from migtui.qapi.schema import Schema
 from migtui.qapi.sources import live_schema
 from migtui.qapi.version import QemuVersion
-from migtui.qmp.session import VMSession
+from migtui.qmp.queries import Queries
 
 PARAMETERS_COMMAND = "migrate-set-parameters"
 
@@ -56,10 +56,10 @@ class VMForms:
         return next((value for value in self.capabilities if value.name == name), None)
 
 
-_cache: weakref.WeakKeyDictionary[VMSession, tuple[str, VMForms]] = weakref.WeakKeyDictionary()
+_cache: weakref.WeakKeyDictionary[Queries, tuple[str, VMForms]] = weakref.WeakKeyDictionary()
 
 
-async def forms_of(session: VMSession) -> VMForms:
+async def forms_of(session: Queries) -> VMForms:
     """The forms for the QEMU ``session`` is connected to (asked once per QEMU)."""
     version = _version_key(session.version)
     cached = _cache.get(session)
@@ -71,7 +71,7 @@ async def forms_of(session: VMSession) -> VMForms:
     return forms
 
 
-def known_forms(session: VMSession) -> VMForms | None:
+def known_forms(session: Queries) -> VMForms | None:
     """The forms already at hand for ``session``'s QEMU, without asking it: its live forms
     if :func:`forms_of` read them, else those of the bundled release of the same
     major.minor version; ``None`` when there is neither."""
@@ -82,7 +82,7 @@ def known_forms(session: VMSession) -> VMForms | None:
     return None if release is None else _release_forms(release)
 
 
-def release_of(session: VMSession) -> QemuVersion | None:
+def release_of(session: Queries) -> QemuVersion | None:
     """The bundled release of the same major.minor as ``session``'s QEMU (None: none, or not connected yet)."""
     if not session.version:
         return None

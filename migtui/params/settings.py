@@ -12,7 +12,7 @@ from migtui.qapi.fields import FieldSpec
 from migtui.qapi.models import ArgumentsModel
 from migtui.params.forms import VMForms, forms_of
 from migtui.qmp.replies import capability_states
-from migtui.qmp.session import VMSession
+from migtui.qmp.queries import Queries
 
 
 @dataclass(frozen=True)
@@ -60,14 +60,14 @@ class VMSettings:
         return replace(self, parameters=parameters, capabilities=capabilities)
 
 
-async def read_settings(session: VMSession) -> VMSettings:
+async def read_settings(session: Queries) -> VMSettings:
     """The VM's current parameters and capabilities with the specs of its QEMU."""
     forms = await forms_of(session)
     parameters, capabilities = await read_values(session)
     return VMSettings(session.name, forms, parameters, capabilities)
 
 
-async def read_values(session: VMSession) -> tuple[dict[str, Any], dict[str, bool]]:
+async def read_values(session: Queries) -> tuple[dict[str, Any], dict[str, bool]]:
     parameters = dict(await session.query("query-migrate-parameters"))
     capabilities = capability_states(await session.query_list("query-migrate-capabilities"))
     return parameters, capabilities

@@ -11,14 +11,14 @@ import asyncio
 import time
 
 from migtui.errors import MigtuiError
-from migtui.qmp.session import VMSession
+from migtui.qmp.queries import Queries
 
 SAMPLE_PAGES = 4096
 """Pages sampled per GiB: QEMU's most (its default, 512, samples 64 pages of a 128 MiB guest)."""
 MB = 1 << 20  # QEMU's "MB/s" here is MiB a second (it shifts by 20)
 
 
-async def measure_guest(session: VMSession) -> tuple[float, int | None]:
+async def measure_guest(session: Queries) -> tuple[float, int | None]:
     """(dirty rate in bytes a second, working set in bytes or None).
 
     Sampling counts pages that changed, once each: over 1 s and over 2 s a
@@ -33,9 +33,9 @@ async def measure_guest(session: VMSession) -> tuple[float, int | None]:
     return max(one, two), None
 
 
-async def measure_dirty_rate(session: VMSession, seconds: int = 1) -> float:
+async def measure_dirty_rate(session: Queries, seconds: int = 1) -> float:
     """Bytes a second the guest dirties, as sampled over ``seconds``."""
-    await session.execute("calc-dirty-rate", {"calc-time": seconds, "sample-pages": SAMPLE_PAGES,
+    await session.query("calc-dirty-rate", {"calc-time": seconds, "sample-pages": SAMPLE_PAGES,
                                               "mode": "page-sampling"})
     deadline = time.monotonic() + seconds + 10
     while time.monotonic() < deadline:

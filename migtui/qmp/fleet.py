@@ -26,6 +26,7 @@ from migtui.qmp.session import COMMAND_TIMEOUT, CONNECT_TIMEOUT, VMSession
 from migtui.qmp.tasks import cancel_all
 from migtui.model.policy import Policy
 from migtui.qmp.policy import PolicyRunner
+from migtui.qmp.where import host_of
 from migtui.qmp.updates import Aspect, EventReceived, PolicyStep, SampleTaken, Update, VMChanged
 from migtui.model.status import FINAL_STATES
 
@@ -90,15 +91,20 @@ class Fleet:
         self._subscribers.append(subscriber)
         return lambda: self._subscribers.remove(subscriber)
 
+    def where(self, vm: str) -> str:
+        """The VM's inventory host (``[[host]]`` name) when it has one, else where its QMP address points."""
+        state = self.states.get(vm)
+        if state is not None and state.host:
+            return state.host
+        session = self.sessions.get(vm)
+        return host_of(session.address if session is not None else None)
+
     def session(self, name: str) -> VMSession:
         try:
             return self.sessions[name]
         except KeyError:
             known = ", ".join(self.sessions) or "none"
             raise UsageError(f"no VM named {name!r} (known: {known})") from None
-
-    async def execute(self, vm: str, command: str, arguments: dict[str, Any] | None = None, **kw: Any) -> object:
-        return await self.session(vm).execute(command, arguments, **kw)
 
     def apply_policy(self, vm: str, policy: Policy) -> PolicyRunner:
         """Run ``policy`` on ``vm``'s migrations (replacing its previous one) until the fleet closes."""

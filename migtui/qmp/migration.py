@@ -19,6 +19,7 @@ from migtui.model.controls import Control, MigrationFacts, refusal
 from migtui.model.link import LinkState
 from migtui.model.status import FINAL_STATES, MigrationStatus, RunState
 from migtui.qmp.errors import QEMURefused
+from migtui.qmp.queries import Queries
 from migtui.qmp.replies import capability_states, json_objects, qemu_version
 from migtui.qmp.session import VMSession
 from migtui.units import exact_bytes
@@ -75,7 +76,7 @@ async def set_capabilities(session: VMSession, capabilities: dict[str, bool]) ->
         })
 
 
-async def preflight(source: VMSession, destination: VMSession | None,
+async def preflight(source: Queries, destination: Queries | None,
                     plan: MigrationPlan | None = None) -> list[str]:
     """Problems that would make a migration fail at once (empty: go ahead).
 
@@ -102,7 +103,7 @@ async def preflight(source: VMSession, destination: VMSession | None,
     return problems
 
 
-async def read_facts(session: VMSession) -> MigrationFacts:
+async def read_facts(session: Queries) -> MigrationFacts:
     """What decides whether a control can act on the VM, live from QEMU (the session is connected)."""
     status = (await session.query("query-migrate")).get("status") or MigrationStatus.NONE
     run_state = (await session.query("query-status")).get("status")
@@ -112,7 +113,7 @@ async def read_facts(session: VMSession) -> MigrationFacts:
                           run_state == RunState.INMIGRATE, bool(capabilities.get("postcopy-ram")))
 
 
-async def _destination_fits(source: VMSession, destination: VMSession, held: set[str],
+async def _destination_fits(source: Queries, destination: Queries, held: set[str],
                             plan: MigrationPlan) -> list[str]:
     """What the destination's QEMU (with the capabilities ``held``) lacks for this migration
     (it may run elsewhere, another release)."""
@@ -138,7 +139,7 @@ def _size(size: object) -> str:
     return exact_bytes(size) if isinstance(size, int) else "an unknown size"
 
 
-def _release(session: VMSession) -> tuple[int, int, int] | None:
+def _release(session: Queries) -> tuple[int, int, int] | None:
     qemu = (session.version or {}).get("qemu")
     if not isinstance(qemu, dict):
         return None
@@ -148,7 +149,7 @@ def _release(session: VMSession) -> tuple[int, int, int] | None:
         return None
 
 
-async def _capabilities(session: VMSession) -> dict[str, bool]:
+async def _capabilities(session: Queries) -> dict[str, bool]:
     return capability_states(await session.query_list("query-migrate-capabilities"))
 
 

@@ -20,6 +20,7 @@ from typing import Any, cast
 
 from migtui.model.jobs import Job
 from migtui.model.snapshots import Snapshot, snapshots_from_block, writable_format_nodes
+from migtui.qmp.queries import Queries
 from migtui.qmp.session import VMSession
 
 VERBS = ("save", "load", "delete")
@@ -73,11 +74,11 @@ def suggest_job_id(verb: str, tag: str, now: datetime | None = None) -> str:
     return f"{verb}-{tag}-{(now or datetime.now()).strftime('%H%M%S')}"
 
 
-async def list_snapshots(session: VMSession) -> list[Snapshot]:
+async def list_snapshots(session: Queries) -> list[Snapshot]:
     return snapshots_from_block(await session.query_list("query-block"))
 
 
-async def snapshot_nodes(session: VMSession) -> list[str]:
+async def snapshot_nodes(session: Queries) -> list[str]:
     return writable_format_nodes(await session.query_list("query-named-block-nodes", {"flat": True}))
 
 

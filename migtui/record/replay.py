@@ -94,8 +94,10 @@ class ReplayFleet:
     def session(self, name: str) -> Any:
         raise UsageError("a replay shows a recording: there is no VM to talk to")
 
-    async def execute(self, vm: str, command: str, arguments: Any = None, **kw: Any) -> Any:
-        raise UsageError("a replay shows a recording: there is no VM to talk to")
+    def where(self, vm: str) -> str:
+        """The host the recording names for the VM."""
+        state = self.states.get(vm)
+        return state.host if state is not None and state.host else ""
 
     def refresh(self, vm: str) -> None:
         """Nothing to read again: a recording is what it is."""

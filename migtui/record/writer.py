@@ -24,11 +24,11 @@ from typing import Any
 from migtui import __version__
 from migtui.model.sample import Sample
 from migtui.qmp.tasks import cancel_all
+from migtui.qmp.fleet_view import FleetView
 from migtui.qmp.updates import EventReceived, PolicyStep, SampleTaken, Update, VMChanged
 from migtui.record.audit_tee import tee_audit
 from migtui.record.blocks import BLOCK_SPAN_MS, OpenBlock, Record
 from migtui.record.codec import dumps, plain, split
-from migtui.record.hosts import host_label
 from migtui.record.retention import Retention
 from migtui.record.schema import RecordingError, connect
 
@@ -61,7 +61,7 @@ class _Batch:
 
 
 class Recorder:
-    def __init__(self, path: Path, fleet: Any, *, retention: float | None = None,
+    def __init__(self, path: Path, fleet: FleetView, *, retention: float | None = None,
                  command: str | None = None) -> None:
         """``fleet``: a :class:`~migtui.qmp.fleet.Fleet` (its ``states``, ``subscribe`` and ``gate``)."""
         self.path = path
@@ -108,7 +108,7 @@ class Recorder:
 
     def start(self) -> None:
         self._unsubscribe = self.fleet.subscribe(self)
-        gate = getattr(self.fleet, "gate", None)
+        gate = self.fleet.gate
         if gate is not None:
             self._untee = tee_audit(gate, self.audit)
         self._tasks.append(asyncio.create_task(self._flush_loop(), name="recorder-flush"))
@@ -280,9 +280,9 @@ class Recorder:
         self._shapes.clear()
         self._shape_touched.clear()
 
-    def _vm_id(self, name: str, fleet: Any) -> int:
+    def _vm_id(self, name: str, fleet: FleetView) -> int:
         state = fleet.states.get(name)
-        host = host_label(fleet, name) if name in fleet.states else None
+        host = fleet.where(name) if name in fleet.states else None
         group, notes = (state.group, state.notes) if state is not None else (None, None)
         self.conn.execute("INSERT INTO vms (name, grp, notes, host) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO "
                           "UPDATE SET grp = excluded.grp, notes = excluded.notes, host = excluded.host",

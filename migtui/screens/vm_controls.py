@@ -32,6 +32,7 @@ from migtui.ops.cancel import CANCEL
 from migtui.ops.postcopy import POSTCOPY
 from migtui.ops.verb import MigrationVerb
 from migtui.qmp.fleet import Fleet
+from migtui.qmp.queries import Queries
 from migtui.qmp.session import VMSession
 from migtui.screens.confirm import ConfirmDialog
 from migtui.screens.migrate import MigrateDialog, MigrationRequest
@@ -81,7 +82,7 @@ class VMControls:
     def states(self) -> dict[str, VMState]:
         return self.fleet.states
 
-    def session(self, vm: str) -> VMSession:
+    def session(self, vm: str) -> Queries:
         """``vm``'s session, for queries (a list, a pre-flight check); changes go through :meth:`change`."""
         return self.fleet.session(vm)
 
@@ -225,7 +226,7 @@ class VMControls:
 
         async def start(source: VMSession) -> str:
             policy = load_policy(request.policy) if request.policy else None
-            target = self.session(destination) if destination else str(request.uri)
+            target = self.fleet.session(destination) if destination else str(request.uri)
             uri = await migrate.start(source, target, request.plan)
             if destination:
                 self.destinations[request.source] = destination

@@ -94,8 +94,8 @@ async def record(name: str) -> Path:
                 plan = migration.MigrationPlan(parameters=dict(scenario["parameters"]))
                 await migration.start_migration(fleet.sessions["src"], fleet.sessions["dst"], plan)
                 state = fleet.states["src"]
-                state.parameters = await fleet.execute("src", "query-migrate-parameters")
-                capabilities = await fleet.execute("src", "query-migrate-capabilities")
+                state.parameters = await fleet.session("src").execute("query-migrate-parameters")
+                capabilities = await fleet.session("src").execute("query-migrate-capabilities")
                 header = {"kind": "settings", "vm": "src", "guest": source.guest.describe(), "mem_mib": 128,
                           "parameters": state.parameters,
                           "capabilities": {c["capability"]: c["state"] for c in capabilities}}

@@ -1,0 +1,29 @@
+"""A VM's session as a view sees it: it can ask QEMU, and nothing more.
+
+Screens get this, never a :class:`~migtui.qmp.session.VMSession`: a change
+made through it would skip the fleet's re-read (every view showing what
+QEMU holds once a change returns), so "every change goes through the
+engine" is a type, not a promise. The engine's read-only calls (the
+pre-flight, a dirty-rate measurement, the schema behind a form) take it too.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from migtui.qmp.replies import JSONObject
+
+
+class Queries(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def version(self) -> JSONObject | None:
+        """QEMU's ``query-version`` answer (None before the first connect)."""
+
+    async def query(self, command: str, arguments: dict[str, Any] | None = None) -> JSONObject:
+        """A command that answers a JSON object, as QEMU sent it."""
+
+    async def query_list(self, command: str, arguments: dict[str, Any] | None = None) -> list[JSONObject]:
+        """A command that answers an array of objects (``query-jobs``...)."""
