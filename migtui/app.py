@@ -30,10 +30,10 @@ from textual.worker import Worker, WorkerState
 
 from migtui.errors import MigtuiError
 from migtui.gc_pauses import freeze_start_up
-from migtui.preferences import PreferenceFile, Preferences
-from migtui.qmp.fleet import Fleet
 from migtui.params.forms import known_forms, release_of
+from migtui.preferences import PreferenceFile, Preferences
 from migtui.qapi.version import QemuVersion
+from migtui.qmp.fleet import Fleet
 from migtui.qmp.updates import Aspect, PolicyStep, Update, VMChanged
 from migtui.screens.error import ErrorScreen
 from migtui.screens.fleet import FleetScreen

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
+
 import tomli_w
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 

@@ -68,7 +68,7 @@ def _sections(lines: list[str]) -> list[tuple[tuple[str, str], int, int]] | None
             return None  # a dotted or quoted table name, or something a line cannot tell
         headers.append(((match.group(1), match.group(2)), index))
     ends = [index for _, index in headers[1:]] + [len(lines)]
-    return [(kind, index, end) for (kind, index), end in zip(headers, ends)]
+    return [(kind, index, end) for (kind, index), end in zip(headers, ends, strict=False)]
 
 
 def _key_line(lines: list[str], header: int, end: int, key: str | int | None, missing: bool) -> int | None:

@@ -10,7 +10,11 @@ from __future__ import annotations
 import argparse
 
 from migtui.cli.common import (
-    add_inventory_options, add_safety_options, gate_from_args, inventory_from_args, open_session,
+    add_inventory_options,
+    add_safety_options,
+    gate_from_args,
+    inventory_from_args,
+    open_session,
 )
 from migtui.cli.confirm import confirm
 from migtui.errors import UsageError

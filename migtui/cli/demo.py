@@ -33,12 +33,17 @@ import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from migtui.inventory import Inventory, load_inventory
 from migtui.qmp.audit import AuditLog
 from migtui.qmp.gate import CommandGate
+
+if TYPE_CHECKING:
+    from migtui.qmp.migration import MigrationPlan
+    from migtui.qmp.session import VMSession
 
 MIB = 1024 * 1024
 CONNECT_TIMEOUT = 15.0
@@ -125,16 +130,22 @@ async def demo_lab(directory: Path, hosts: bool) -> AsyncIterator[Inventory]:
             print(f"migtui demo: starting {count} QEMU VMs in {directory} ...", file=sys.stderr)
             lab = await stack.enter_async_context(Lab(directory))
             labs, writer = [(lab, lab)] * len(DEMO_VMS), lab
-        for vm, (here, there) in zip(DEMO_VMS, labs):
+        for vm, (here, there) in zip(DEMO_VMS, labs, strict=False):
             source = await here.start_source(vm.name, mem_mib=128, dirty_mib=vm.dirty_mib,
                                              dirty_rate_mib_s=vm.dirty_rate_mib_s)
             await there.start_destination(f"{vm.name}-dst", like=source)
         yield load_inventory(writer.write_inventory(directory / "inventory.toml"))
 
 
+async def _start(source: VMSession, target: VMSession, plan: MigrationPlan) -> str:
+    from migtui.qmp.migration import start_migration
+
+    return await start_migration(source, target, plan)
+
+
 async def _start_migrations(app: Any) -> None:
     """Start each demo migration once both of its VMs answer; say so on screen."""
-    from migtui.qmp.migration import MigrationPlan, start_migration
+    from migtui.qmp.migration import MigrationPlan
 
     fleet = app.fleet
     await fleet.wait_connected(CONNECT_TIMEOUT)
@@ -142,7 +153,7 @@ async def _start_migrations(app: Any) -> None:
         destination = f"{vm.name}-dst"
         plan = MigrationPlan(dict(vm.parameters), dict(vm.capabilities))
         try:
-            await fleet.change(vm.name, lambda source: start_migration(source, fleet.session(destination), plan),
+            await fleet.change(vm.name, partial(_start, target=fleet.session(destination), plan=plan),
                                also=[destination])
         except Exception as error:  # shown, not fatal: the dashboard stays useful
             app.show_error(error, f"demo: migrating {vm.name}")

@@ -103,7 +103,7 @@ def lab_up(args: argparse.Namespace) -> int:
     try:
         directory.mkdir(parents=True, exist_ok=True)
         (directory / STATE_FILE).unlink(missing_ok=True)  # an old one would read as ready
-        log = open(directory / LOG_FILE, "ab")
+        log = open(directory / LOG_FILE, "ab")  # noqa: SIM115 - the with below closes it, once the supervisor has it
     except FileExistsError:
         raise LabError(f"cannot use {args.dir} as the lab directory: it is a file") from None
     except OSError as error:

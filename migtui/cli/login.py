@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from migtui.__main__ import build_parser, run_command  # noqa: PLC0415 - the entry point imports this module
+    from migtui.__main__ import build_parser, run_command
 
     try:
         asked = shlex.split(os.environ.get("SSH_ORIGINAL_COMMAND", ""))

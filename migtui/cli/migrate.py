@@ -11,7 +11,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from migtui.cli.common import (
-    add_inventory_options, add_safety_options, gate_from_args, inventory_from_args, open_session,
+    add_inventory_options,
+    add_safety_options,
+    gate_from_args,
+    inventory_from_args,
+    open_session,
 )
 from migtui.cli.confirm import ask, can_ask
 from migtui.cli.control import hint_cancel
@@ -27,8 +31,8 @@ from migtui.qapi.errors import FieldErrors
 from migtui.qmp import migration
 from migtui.qmp.hosts import HostPool
 from migtui.qmp.migration import URI_SCHEMES
-from migtui.qmp.replies import capability_states
 from migtui.qmp.policy import PolicyRunner
+from migtui.qmp.replies import capability_states
 from migtui.qmp.session import VMSession
 from migtui.qmp.updates import PolicyStep
 

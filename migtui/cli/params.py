@@ -17,14 +17,17 @@ import sys
 from typing import Any
 
 from migtui.cli.common import (
-    add_inventory_options, add_safety_options, gate_from_args, inventory_from_args, open_session,
+    add_inventory_options,
+    add_safety_options,
+    gate_from_args,
+    inventory_from_args,
+    open_session,
 )
 from migtui.cli.settings_args import add_settings_options, report_invalid, split_pairs
 from migtui.params import Applied, Preset, VMSettings, apply_changes, load_preset, read_settings, save_preset
 from migtui.params.presets import check_savable
 from migtui.qapi.errors import FieldErrors
 from migtui.qapi.human_values import human_value
-from migtui.qmp.session import VMSession
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -107,7 +110,8 @@ def _print_table(settings: VMSettings) -> None:
     print("parameters")
     width = max((len(spec.name) for spec in settings.specs), default=20) + 2
     for spec in settings.specs:
-        value = human_value(spec, settings.parameters[spec.name]) if spec.name in settings.parameters else "(not reported)"
+        held = settings.parameters
+        value = human_value(spec, held[spec.name]) if spec.name in held else "(not reported)"
         print(f"  {spec.name:<{width}}{value:<18}{_flags(spec.name, spec.features)}".rstrip())
     print("capabilities")
     for capability in settings.capability_values:
@@ -117,5 +121,6 @@ def _print_table(settings: VMSettings) -> None:
 
 def _flags(name: str, features: tuple[str, ...]) -> str:
     # Before 6.2 the schema had no 'unstable' feature: QEMU's "x-" prefix said it.
-    flags = [flag for flag in ("deprecated", "unstable") if flag in features or (flag == "unstable" and name.startswith("x-"))]
+    flags = [flag for flag in ("deprecated", "unstable")
+             if flag in features or (flag == "unstable" and name.startswith("x-"))]
     return " ".join(flags)

@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
-def build_app(args: argparse.Namespace) -> "ReplayApp":  # Textual is imported only here
+def build_app(args: argparse.Namespace) -> ReplayApp:  # Textual is imported only here
     from migtui.record.reader import Recording
     from migtui.record.replay import ReplayFleet
     from migtui.replay_app import ReplayApp

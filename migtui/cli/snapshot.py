@@ -7,15 +7,19 @@ import json
 import sys
 
 from migtui.cli.common import (
+    action_options,
+    add_inventory_options,
+    add_safety_options,
+    gate_from_args,
+    inventory_from_args,
     open_session,
-    action_options, add_inventory_options, add_safety_options, gate_from_args, inventory_from_args,
 )
 from migtui.cli.confirm import confirm
 from migtui.errors import UsageError
 from migtui.model.snapshots import Snapshot
-from migtui.units import human_bytes
 from migtui.qmp import snapshots
 from migtui.qmp.session import VMSession
+from migtui.units import human_bytes
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -59,7 +63,8 @@ async def run(args: argparse.Namespace) -> int:
             return _print_snapshots(await snapshots.list_snapshots(session), args.json)
         if args.action == "jobs":
             for job in await session.query_list("query-jobs"):
-                print(f"{job['id']}  {job['type']}  {job['status']}" + (f"  error: {job['error']}" if job.get("error") else ""))
+                error = f"  error: {job['error']}" if job.get("error") else ""
+                print(f"{job['id']}  {job['type']}  {job['status']}{error}")
             return 0
         if args.action == "dismiss":
             await snapshots.dismiss(session, args.job_id)
@@ -83,8 +88,8 @@ async def _run_job(session: VMSession, args: argparse.Namespace) -> int:
     vmstate = getattr(args, "vmstate", None) or (devices[0] if devices else None)
     if args.action != "delete" and vmstate is None:
         raise UsageError(f"{session.name} has no writable qcow2 node to hold the VM state")
-    request = snapshots.SnapshotRequest(args.action, args.tag, args.job_id or snapshots.suggest_job_id(args.action, args.tag),
-                                        vmstate, devices)
+    job_id = args.job_id or snapshots.suggest_job_id(args.action, args.tag)
+    request = snapshots.SnapshotRequest(args.action, args.tag, job_id, vmstate, devices)
     if not args.wait:
         await session.execute(f"snapshot-{args.action}", request.arguments(), timeout=None)
         print(f"job {request.job_id} started; follow it with: migtui snapshot {session.name} jobs", file=sys.stderr)

@@ -8,7 +8,11 @@ import contextlib
 import sys
 
 from migtui.cli.common import (
-    add_inventory_options, add_safety_options, gate_from_args, inventory_from_args, open_session,
+    add_inventory_options,
+    add_safety_options,
+    gate_from_args,
+    inventory_from_args,
+    open_session,
 )
 from migtui.cli.lines import AdviceChanges, Output, advice_line, event_line, last_seen, notice_line, sample_line
 from migtui.errors import UsageError
@@ -134,7 +138,7 @@ async def _once(inventory: Inventory, gate: CommandGate, as_json: bool) -> int:
     async with hosts:
         results = await asyncio.gather(*(one(e) for e in entries), return_exceptions=True)
     failed = 0
-    for entry, result in zip(entries, results):
+    for result in results:
         if isinstance(result, QMPFailure):
             failed += 1
             print(f"migtui: {result}", file=sys.stderr)

@@ -14,6 +14,7 @@ Every QEMU (and ``qemu-img``) the lab starts goes through :class:`Child`:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import os
 import signal
@@ -64,7 +65,7 @@ class Child:
                     close_fds=True,
                     # prctl must run in the child between fork and exec; the lab is
                     # single-threaded asyncio, where preexec_fn is safe.
-                    preexec_fn=_die_with_parent(os.getpid()),  # noqa: PLW1509
+                    preexec_fn=_die_with_parent(os.getpid()),
                 )
             except FileNotFoundError:
                 raise LabError(f"{argv[0]} is not installed (run `make qemu`)") from None
@@ -93,10 +94,9 @@ class Child:
 
     def signal(self, signum: int) -> None:
         if self.returncode is None:
-            try:
+            # it may exit between the check and the kill; the reader will reap it
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signum)
-            except ProcessLookupError:
-                pass  # exited between the check and the kill; the reader will reap it
 
     def kill(self) -> None:
         """SIGKILL, as a crash would."""

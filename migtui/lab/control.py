@@ -10,6 +10,7 @@ bounded by a timeout: qemu.qmp has none of its own.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import socket
 from collections.abc import Callable
@@ -60,10 +61,8 @@ class ControlClient:
         await self.close()
 
     async def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):
             await self._client.disconnect()
-        except Exception:  # noqa: BLE001, S110 - disconnect re-raises why the link fell; closing anyway
-            pass
 
     async def execute(self, command: str, arguments: dict[str, Any] | None = None, timeout: float | None = None) -> Any:
         """Run a QMP command; raises qemu.qmp's ExecuteError when QEMU refuses."""

@@ -31,8 +31,16 @@ from migtui.lab.inventory_writer import render_inventory
 from migtui.lab.lab import Lab, PerVM, _per_vm
 from migtui.lab.netns import ADMIN_ADDRESS, SUBNET, Namespaces, make_bridge, plug_host
 from migtui.lab.sshd import (
-    AUTHORIZED_KEYS, CLIENT_KEY, KNOWN_HOSTS, READ_ONLY_KEY, SSH_CONFIG, SSHD, client_config, make_key,
-    read_only_entry, sshd_config,
+    AUTHORIZED_KEYS,
+    CLIENT_KEY,
+    KNOWN_HOSTS,
+    READ_ONLY_KEY,
+    SSH_CONFIG,
+    SSHD,
+    client_config,
+    make_key,
+    read_only_entry,
+    sshd_config,
 )
 from migtui.lab.vm import VM
 
@@ -161,8 +169,9 @@ class HostLab:
         sources = await asyncio.gather(*(
             src.lab.start_source(f"vm{k + 1}", mem_mib, sizes[k], rates[k]) for k, (src, _) in enumerate(placed)))
         destinations = await asyncio.gather(*(
-            dst.lab.start_destination(f"{vm.name}-dst", like=vm) for vm, (_, dst) in zip(sources, placed)))
-        return list(zip(sources, destinations))
+            dst.lab.start_destination(f"{vm.name}-dst", like=vm)
+            for vm, (_, dst) in zip(sources, placed, strict=True)))
+        return list(zip(sources, destinations, strict=False))
 
     def state(self) -> list[dict[str, object]]:
         """For the state file: each host's address and pids (the admin namespace's holder first)."""

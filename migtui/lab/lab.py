@@ -181,7 +181,7 @@ class Lab:
             *(self.start_source(f"vm{k + 1}", mem_mib, sizes[k], rates[k], disk) for k in range(n))
         )
         destinations = await asyncio.gather(*(self.start_destination(f"{s.name}-dst", like=s) for s in sources))
-        return list(zip(sources, destinations))
+        return list(zip(sources, destinations, strict=False))
 
     async def stop(self, name: str) -> None:
         """Stop one VM for good (SIGTERM, then SIGKILL): it is not restarted."""
@@ -305,7 +305,7 @@ class Lab:
             await asyncio.sleep(0.01)
         try:
             await self._first_answer(vm, child, deadline)
-        except Exception as error:  # noqa: BLE001 - whatever broke, the exit status says why
+        except Exception as error:
             try:
                 async with asyncio.timeout(2.0):
                     await child.wait()
@@ -351,7 +351,7 @@ class Lab:
         if self.on_change:
             try:
                 self.on_change(vm)
-            except Exception:  # noqa: BLE001 - a failing observer must not stop the restarts
+            except Exception:
                 _log.exception("lab on_change callback failed for %s", vm.name)
 
 

@@ -10,6 +10,7 @@ and the root namespace never joins the lab's network.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import time
@@ -92,10 +93,8 @@ def processes_in(net_id: str) -> list[int]:
 
 
 def _kill(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def _comm(pid: int) -> str:

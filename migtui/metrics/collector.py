@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -92,7 +91,7 @@ class FleetCollector(Collector):
             if prediction.eta_seconds is not None:
                 eta.add_metric(labels, prediction.eta_seconds)
             for value in Verdict:
-                verdict.add_metric(labels + [value.value], 1.0 if prediction.verdict == value else 0.0)
+                verdict.add_metric([*labels, value.value], 1.0 if prediction.verdict == value else 0.0)
         yield from (remaining, processed, total, dirty, rate, passes, expected, limit, downtime, throttle,
                     active, eta, verdict, link)
         for outcome, doc in (("succeeded", "Migrations that completed"), ("failed", "Migrations that failed"),

@@ -7,7 +7,6 @@ format from the scraper's Accept header.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import CollectorRegistry
@@ -48,7 +47,7 @@ class MetricsServer:
             self._server.close()
             await self._server.wait_closed()
 
-    async def __aenter__(self) -> "MetricsServer":
+    async def __aenter__(self) -> MetricsServer:
         await self.start()
         return self
 
@@ -60,7 +59,7 @@ class MetricsServer:
             async with asyncio.timeout(10):
                 request = await reader.readuntil(b"\r\n\r\n")
             lines = request.decode("latin-1").split("\r\n")
-            method, path, *_ = lines[0].split(" ") + ["", ""]
+            method, path, *_ = [*lines[0].split(" "), "", ""]
             headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
             if method != "GET" or path.split("?")[0] not in ("/metrics", "/"):
                 body, status, kind = b"not found: try /metrics\n", "404 Not Found", "text/plain"
@@ -70,7 +69,7 @@ class MetricsServer:
             writer.write(f"HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {len(body)}\r\n"
                          "Connection: close\r\n\r\n".encode() + body)
             await writer.drain()
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError, ConnectionError):
+        except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
             pass
         finally:
             writer.close()

@@ -51,15 +51,18 @@ from migtui.model.advice import Action, advise, throttle_eta
 from migtui.model.estimate import STEADY, Estimate, MigrationSettings
 from migtui.model.passes import PassLog
 from migtui.model.sample import Sample
-from migtui.units import human_bytes, human_rate, human_seconds
 from migtui.model.status import ENDING_STATES
+from migtui.units import human_bytes, human_rate, human_seconds
 
 WINDOW_SECONDS = 10.0
 MAX_PASSES = 30
 CLEARLY_SHRINKING = 0.8
 """With a single reading, a ratio under this is taken as shrinking."""
 
-__all__ = ["MigrationSettings", "Prediction", "Verdict", "predict", "estimate", "simulate"]
+__all__ = ["MigrationSettings", "Prediction", "Verdict", "estimate", "predict", "simulate"]
+
+DEFAULT_SETTINGS = MigrationSettings()
+"""QEMU's defaults (frozen: one instance serves every call)."""
 
 
 class Verdict(StrEnum):
@@ -131,7 +134,7 @@ def estimate(samples: Sequence[Sample], passes: PassLog) -> Estimate | None:
     )
 
 
-def predict(samples: Sequence[Sample], settings: MigrationSettings = MigrationSettings(),
+def predict(samples: Sequence[Sample], settings: MigrationSettings = DEFAULT_SETTINGS,
             stalled: bool = False, passes: PassLog | None = None) -> Prediction:
     if not samples:
         return Prediction(Verdict.IDLE, "no migration")
@@ -201,7 +204,7 @@ def judge(found: Estimate, settings: MigrationSettings, stalled: bool) -> Predic
             eta, downtime_ms, more = run
             plural = "es" if more != 1 else ""
             return Prediction(Verdict.CONVERGING, f"converges in about {human_seconds(eta)} ({more} more pass{plural})",
-                              eta, about + [f"each pass dirties about {ratio:.0%} of the one before"],
+                              eta, [*about, f"each pass dirties about {ratio:.0%} of the one before"],
                               expected_downtime_ms=downtime_ms)
     reasons = [
         "what the guest dirties does not shrink from pass to pass" if stalled or (ratio or 1) >= STEADY else
@@ -226,7 +229,8 @@ def judge(found: Estimate, settings: MigrationSettings, stalled: bool) -> Predic
 
 
 def simulate(found: Estimate, settings: MigrationSettings, ratio: float) -> tuple[float, float, int] | None:
-    """(ETA s, downtime ms, passes) of a guest whose dirty set shrinks by ``ratio`` a pass; None: not within MAX_PASSES."""
+    """(ETA s, downtime ms, passes) of a guest whose dirty set shrinks by ``ratio`` a pass;
+    None: not within MAX_PASSES."""
     bandwidth = found.bandwidth
     budget = bandwidth * settings.downtime_limit_s
     eta = max(found.remaining - budget, 0) / bandwidth

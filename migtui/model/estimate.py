@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 STEADY = 0.9
@@ -80,5 +81,5 @@ class Estimate:
 
         Only a set that grew pass after pass grows on; one that zig-zags does not."""
         sets = self.dirty_sets
-        ratios = [new / old for old, new in zip(sets, sets[1:]) if old > 0]
+        ratios = [new / old for old, new in itertools.pairwise(sets) if old > 0]
         return min(ratios) if ratios and min(ratios) > 1.0 else 1.0

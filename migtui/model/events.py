@@ -18,7 +18,7 @@ class QMPEvent:
     """QEMU's own timestamp (seconds since the epoch) when it sent one."""
 
     @classmethod
-    def from_qmp(cls, vm: str, message: dict[str, Any]) -> "QMPEvent":
+    def from_qmp(cls, vm: str, message: dict[str, Any]) -> QMPEvent:
         stamp = message.get("timestamp") or {}
         wall = stamp.get("seconds", 0) + stamp.get("microseconds", 0) / 1e6 if stamp else time.time()
         return cls(vm=vm, name=str(message.get("event")), data=dict(message.get("data") or {}), wall=wall)

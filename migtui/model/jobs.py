@@ -38,7 +38,7 @@ class Job:
         """Seconds spent in each status, the current one up to ``now``."""
         now = time.monotonic() if now is None else now
         spans = []
-        for (status, start), nxt in zip(self.phases, [*self.phases[1:], None]):
+        for (status, start), nxt in zip(self.phases, [*self.phases[1:], None], strict=False):
             end = nxt[1] if nxt else (start if self.done else now)
             spans.append((status, max(0.0, end - start)))
         return spans

@@ -104,7 +104,7 @@ class MigrationInfo(QMPStruct):
     dirty_limit_ring_full_time: int | None = None
 
     @classmethod
-    def parse(cls, answer: dict[str, Any]) -> "MigrationInfo":
+    def parse(cls, answer: dict[str, Any]) -> MigrationInfo:
         return cls.model_validate(answer)
 
     @property

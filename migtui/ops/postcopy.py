@@ -9,7 +9,6 @@ from migtui.qmp import migration
 from migtui.qmp.session import VMSession
 
 
-
 def question(vm: str) -> Question:
     return Question(f"Postcopy for {vm}",
                     f"Switch the migration of {vm} to postcopy? The guest then runs on the destination "

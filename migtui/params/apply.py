@@ -13,9 +13,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from migtui.params.settings import VMSettings, read_values
 from migtui.qapi.changes import Change, ChangeSet
 from migtui.qapi.qemu_errors import member_for_error
-from migtui.params.settings import VMSettings, read_values
 from migtui.qmp.errors import QEMURefused
 from migtui.qmp.migration import restored_on_error, set_capabilities
 from migtui.qmp.session import VMSession

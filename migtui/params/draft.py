@@ -125,7 +125,8 @@ class Draft:
                       for name, message in invalid.errors.items()}
             valid = {name: value for name, value in parameters.items() if name not in invalid.errors}
             try:
-                request = self.settings.request(valid, {n: v for n, v in capabilities.items() if n not in invalid.errors})
+                valid_caps = {n: v for n, v in capabilities.items() if n not in invalid.errors}
+                request = self.settings.request(valid, valid_caps)
             except FieldErrors:  # objections across members: nothing is valid on its own
                 request = SettingsRequest()
         return Verdict(errors, self.settings.changes(request), request)

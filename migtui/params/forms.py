@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from migtui.qapi.entities import EnumValue
 from migtui.qapi.bundled import load_release, release_for
+from migtui.qapi.entities import EnumValue
 from migtui.qapi.fields import FieldSpec, capability_values, field_specs
 from migtui.qapi.models import ArgumentsModel, build_model
 from migtui.qapi.schema import Schema
@@ -66,7 +66,8 @@ async def forms_of(session: Queries) -> VMForms:
     if cached is not None and cached[0] == version and version:
         return cached[1]
     schema_json = await session.query_list("query-qmp-schema")
-    forms = VMForms.from_schema(live_schema(list(schema_json), dict(session.version or {}), origin=f"VM {session.name}"))
+    schema = live_schema(list(schema_json), dict(session.version or {}), origin=f"VM {session.name}")
+    forms = VMForms.from_schema(schema)
     _cache[session] = (_version_key(session.version), forms)
     return forms
 

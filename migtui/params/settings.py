@@ -6,13 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from migtui.params.forms import VMForms, forms_of
 from migtui.qapi.changes import ChangeSet, SettingsRequest, change_set, validate_request
 from migtui.qapi.entities import EnumValue
 from migtui.qapi.fields import FieldSpec
 from migtui.qapi.models import ArgumentsModel
-from migtui.params.forms import VMForms, forms_of
-from migtui.qmp.replies import capability_states
 from migtui.qmp.queries import Queries
+from migtui.qmp.replies import capability_states
 
 
 @dataclass(frozen=True)

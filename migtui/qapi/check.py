@@ -14,7 +14,16 @@ from typing import Any, TypeVar
 
 from migtui.qapi.docs import DocBlock, collapse
 from migtui.qapi.entities import (
-    Alternate, Command, Definition, Enum, EnumValue, Event, Member, Struct, TypeRef, Union,
+    Alternate,
+    Command,
+    Definition,
+    Enum,
+    EnumValue,
+    Event,
+    Member,
+    Struct,
+    TypeRef,
+    Union,
 )  # fmt: skip
 from migtui.qapi.errors import Location, SchemaError
 from migtui.qapi.reader import Expression, Value

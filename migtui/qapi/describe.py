@@ -135,7 +135,7 @@ def diff_text(before: Schema, after: Schema, changes: list[Change]) -> list[str]
     """Changes grouped by where they are, for a terminal."""
     lines = [f"migration changes from {before.origin} to {after.origin}:"]
     if not changes:
-        return lines + ["  none"]
+        return [*lines, "  none"]
     marks = {"added": "+", "removed": "-"}
     current = None
     for change in changes:

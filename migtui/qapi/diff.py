@@ -96,7 +96,8 @@ def _member_changes(where: str, old: tuple[Member, ...], new: tuple[Member, ...]
             continue
         coarse = "live" in (previous.source, member.source)
         if _type_key(previous, coarse) != _type_key(member, coarse):
-            changes.append(Change(where, member.name, "retyped", f"{type_text(previous.type)} -> {type_text(member.type)}"))
+            retyped = f"{type_text(previous.type)} -> {type_text(member.type)}"
+            changes.append(Change(where, member.name, "retyped", retyped))
         if previous.optional != member.optional:
             changes.append(Change(where, member.name, "now optional" if member.optional else "now required"))
         changes += _feature_changes(where, member.name, previous.features, member.features)

@@ -15,7 +15,17 @@ from enum import StrEnum
 
 from migtui.errors import UsageError
 from migtui.qapi.entities import (
-    Alternate, Command, Enum, EnumValue, Event, Member, Source, Struct, TypeRef, element_type, is_array,
+    Alternate,
+    Command,
+    Enum,
+    EnumValue,
+    Event,
+    Member,
+    Source,
+    Struct,
+    TypeRef,
+    element_type,
+    is_array,
 )  # fmt: skip
 from migtui.qapi.prose_ranges import prose_range
 from migtui.qapi.schema import Schema
@@ -177,9 +187,9 @@ def _kind_of(schema: Schema, name: str, depth: int) -> tuple[FieldKind, tuple[Fi
     definition = schema.get(name)
     if isinstance(definition, Enum):
         return FieldKind.ENUM, (), definition.values
-    if isinstance(definition, Alternate):
-        # StrOrNull, whatever the VM numbers it: exactly a string or null.
-        if sorted(element_type(alt.type) for alt in definition.alternatives) == ["null", "str"]:
+    # StrOrNull, whatever the VM numbers it: exactly a string or null.
+    if isinstance(definition, Alternate) and \
+            sorted(element_type(alt.type) for alt in definition.alternatives) == ["null", "str"]:
             return FieldKind.STR_OR_NULL, (), ()
     if isinstance(definition, Struct) and depth < 8:
         nested = tuple(_spec(schema, m, {name}, depth + 1) for m in schema.members(name))

@@ -14,7 +14,16 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from migtui.qapi.entities import (
-    Alternate, Command, Definition, Enum, EnumValue, Event, Member, Struct, TypeRef, Union,
+    Alternate,
+    Command,
+    Definition,
+    Enum,
+    EnumValue,
+    Event,
+    Member,
+    Struct,
+    TypeRef,
+    Union,
 )  # fmt: skip
 from migtui.qapi.errors import SchemaError
 from migtui.qapi.schema import Schema

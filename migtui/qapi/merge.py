@@ -14,8 +14,19 @@ from dataclasses import replace
 from typing import Any
 
 from migtui.qapi.entities import (
-    BUILTIN_TYPES, Alternate, Command, Definition, Enum, EnumValue, Event, Member, Struct, TypeRef, Union,
-    element_type, is_array,
+    BUILTIN_TYPES,
+    Alternate,
+    Command,
+    Definition,
+    Enum,
+    EnumValue,
+    Event,
+    Member,
+    Struct,
+    TypeRef,
+    Union,
+    element_type,
+    is_array,
 )  # fmt: skip
 from migtui.qapi.schema import Schema
 

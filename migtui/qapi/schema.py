@@ -9,7 +9,17 @@ from pathlib import Path
 from migtui.errors import UsageError
 from migtui.qapi.check import definition_from
 from migtui.qapi.entities import (
-    BUILTIN_TYPES, Alternate, Command, Definition, Enum, Event, Member, Struct, TypeRef, Union, element_type,
+    BUILTIN_TYPES,
+    Alternate,
+    Command,
+    Definition,
+    Enum,
+    Event,
+    Member,
+    Struct,
+    TypeRef,
+    Union,
+    element_type,
 )  # fmt: skip
 from migtui.qapi.errors import SchemaError
 from migtui.qapi.reader import read_schema

@@ -33,7 +33,8 @@ def live_schema(schema_json: list[dict[str, Any]], version_reply: dict[str, Any]
     live = introspect(schema_json, version, roots=[*MIGRATION_ROOTS, *defined], origin=origin)
     merged = merge(live, files)
     if version[:2] > release[:2]:
-        merged.notes.append(f"QEMU {version} is newer than the newest bundled release {release}: new members have no docs")
+        merged.notes.append(f"QEMU {version} is newer than the newest bundled release {release}: "
+                            "new members have no docs")
     return merged
 
 

@@ -61,8 +61,9 @@ class QEMURefused(MigtuiError):
 def describe_connect_error(address: Any, error: BaseException) -> str:
     """Why connecting to ``address`` failed, in the user's terms."""
     cause = error.exc if isinstance(error, ConnectError) else error
-    if isinstance(cause, MigtuiError) and isinstance(getattr(cause, "reason", None), str):
-        return str(getattr(cause, "reason"))  # already said in the user's terms (an SSH host)
+    reason = getattr(cause, "reason", None) if isinstance(cause, MigtuiError) else None
+    if isinstance(reason, str):
+        return reason  # already said in the user's terms (an SSH host)
     where = f"{address[0]}:{address[1]}" if isinstance(address, tuple) else str(address)
     if isinstance(cause, TimeoutError):
         return (f"no QMP greeting from {where} in time (QEMU busy or stuck, or another client "

@@ -16,19 +16,19 @@ from migtui.errors import UsageError
 from migtui.host_entry import HostEntry
 from migtui.inventory import VMEntry
 from migtui.model.events import QMPEvent
+from migtui.model.link import LinkState
+from migtui.model.policy import Policy
+from migtui.model.status import FINAL_STATES
 from migtui.model.vm_state import VMState
 from migtui.qmp.gate import CommandGate
 from migtui.qmp.hosts import HostPool
+from migtui.qmp.policy import PolicyRunner
 from migtui.qmp.poller import FAST_INTERVAL, SLOW_INTERVAL, VMPoller
 from migtui.qmp.replies import qemu_version
-from migtui.model.link import LinkState
 from migtui.qmp.session import COMMAND_TIMEOUT, CONNECT_TIMEOUT, VMSession
 from migtui.qmp.tasks import cancel_all
-from migtui.model.policy import Policy
-from migtui.qmp.policy import PolicyRunner
-from migtui.qmp.where import host_of
 from migtui.qmp.updates import Aspect, EventReceived, PolicyStep, SampleTaken, Update, VMChanged
-from migtui.model.status import FINAL_STATES
+from migtui.qmp.where import host_of
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class Fleet:
             session.on_link(self._on_link)
             session.on_event(self._on_event)
 
-    async def __aenter__(self) -> "Fleet":
+    async def __aenter__(self) -> Fleet:
         self.start()
         return self
 
@@ -156,7 +156,7 @@ class Fleet:
     async def wait_connected(self, timeout: float) -> None:
         """Wait until every VM is connected or ``timeout`` passed (no error)."""
         waits = [asyncio.create_task(s.wait_connected()) for s in self.sessions.values()]
-        done, pending = await asyncio.wait(waits, timeout=timeout)
+        _done, pending = await asyncio.wait(waits, timeout=timeout)
         for task in pending:
             task.cancel()
 

@@ -26,13 +26,19 @@ from qemu.qmp import EventListener, ExecInterruptedError, ExecuteError, Runstate
 
 from migtui.host_entry import HostEntry
 from migtui.model.link import LinkState
-from migtui.qmp.errors import (
-    CommandTimeout, LinkLost, QMPFailure, Unreachable, describe_connect_error, describe_link_error, refusal,
-)
 from migtui.qmp.client import Client
+from migtui.qmp.errors import (
+    CommandTimeout,
+    LinkLost,
+    QMPFailure,
+    Unreachable,
+    describe_connect_error,
+    describe_link_error,
+    refusal,
+)
 from migtui.qmp.gate import CommandGate
-from migtui.qmp.replies import JSONObject, json_object, json_objects
 from migtui.qmp.remote_socket import RemoteSocket
+from migtui.qmp.replies import JSONObject, json_object, json_objects
 from migtui.qmp.tasks import cancel_all
 
 if TYPE_CHECKING:
@@ -97,7 +103,7 @@ class VMSession:
 
     # -- life cycle ---------------------------------------------------------
 
-    async def __aenter__(self) -> "VMSession":
+    async def __aenter__(self) -> VMSession:
         await self.connect()
         return self
 
@@ -207,17 +213,17 @@ class VMSession:
     # -- commands -----------------------------------------------------------
 
     async def query(self, command: str, arguments: dict[str, Any] | None = None,
-                    timeout: float | None | object = _DEFAULT) -> JSONObject:
+                    timeout: float | object | None = _DEFAULT) -> JSONObject:
         """:meth:`execute` for a command that answers a JSON object (raises UnexpectedAnswer otherwise)."""
         return json_object(self.name, command, await self.execute(command, arguments, timeout))
 
     async def query_list(self, command: str, arguments: dict[str, Any] | None = None,
-                         timeout: float | None | object = _DEFAULT) -> list[JSONObject]:
+                         timeout: float | object | None = _DEFAULT) -> list[JSONObject]:
         """:meth:`execute` for a command that answers an array of objects (``query-jobs``...)."""
         return json_objects(self.name, command, await self.execute(command, arguments, timeout))
 
     async def execute(self, command: str, arguments: dict[str, Any] | None = None,
-                      timeout: float | None | object = _DEFAULT) -> object:
+                      timeout: float | object | None = _DEFAULT) -> object:
         """Run a command through the gate; return QEMU's answer, a JSON value.
 
         ``timeout`` defaults to the session's command timeout; ``None`` waits

@@ -21,7 +21,6 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
@@ -190,7 +189,7 @@ class SSHHost:
         self._set(state, self.error if state is HostState.RECONNECTING else None)
         try:
             self._conn = await self._open()
-        except Exception as error:  # noqa: BLE001 - every cause becomes the host's one-line reason
+        except Exception as error:
             reason = self._why(error)
             self._set(HostState.DOWN, reason)
             raise HostUnavailable(self.describe_down()) from None

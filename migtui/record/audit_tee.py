@@ -7,7 +7,7 @@ that writes exactly as before and then hands the same entry to the recorder.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from migtui.qmp.audit import AuditLog
@@ -23,7 +23,7 @@ class _TeeAudit(AuditLog):
     def record(self, vm: str, command: str, arguments: dict[str, Any] | None, outcome: str,
                detail: Any = None) -> None:
         self.inner.record(vm, command, arguments, outcome, detail)
-        entry = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), "vm": vm,
+        entry = {"time": datetime.now(UTC).isoformat(timespec="milliseconds"), "vm": vm,
                  "command": command, "arguments": arguments or {}, "outcome": outcome}
         if detail is not None:
             entry["result" if outcome == "ok" else "error"] = detail

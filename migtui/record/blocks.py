@@ -115,8 +115,8 @@ def encode(prev: Record | None, rec: Record, out: bytearray) -> None:
     """Append ``rec``, as its difference from ``prev`` (None: the block's first), to ``out``."""
     prev = prev or _START
     wall_step = rec.wall_ms - prev.wall_ms if prev is not _START else 0
-    before = dict(zip(HOT_COLUMNS, prev.hot))
-    now = dict(zip(HOT_COLUMNS, rec.hot))
+    before = dict(zip(HOT_COLUMNS, prev.hot, strict=False))
+    now = dict(zip(HOT_COLUMNS, rec.hot, strict=False))
     mask, values = 0, bytearray()
     for bit, name in enumerate(_ORDER):
         value, guess = now[name], _predict(name, before, now, wall_step) if name in _PREDICTED else None
@@ -168,7 +168,7 @@ def decode(data: bytes, first_id: int, first_ms: int) -> list[Record]:
             repeats, at = _read(data, at)
             step, at = _read(data, at)
             until = wall + _unzigzag(step)
-        before = dict(zip(HOT_COLUMNS, prev.hot))
+        before = dict(zip(HOT_COLUMNS, prev.hot, strict=False))
         now: dict[str, Any] = {}
         mask = head >> _FLAGS
         for bit, name in enumerate(_ORDER):

@@ -30,7 +30,7 @@ def split(answer: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
 
 def join(shape: str, hot: tuple[Any, ...]) -> dict[str, Any]:
     answer = json.loads(shape)
-    for path, value in zip(HOT_FIELDS, hot):
+    for path, value in zip(HOT_FIELDS, hot, strict=False):
         if value is None:
             continue
         holder = answer

@@ -89,7 +89,7 @@ class Recording:
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> "Recording":
+    def __enter__(self) -> Recording:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -109,7 +109,7 @@ class Recording:
 
     def runs(self) -> list[dict[str, Any]]:
         cur = self.conn.execute("SELECT id, started, host, pid, version, command FROM runs ORDER BY id")
-        return [dict(zip(("id", "started", "host", "pid", "version", "command"), row)) for row in cur]
+        return [dict(zip(("id", "started", "host", "pid", "version", "command"), row, strict=False)) for row in cur]
 
     def span(self) -> tuple[float, float] | None:
         """Wall-clock times of the first and the last thing recorded."""

@@ -22,9 +22,9 @@ from typing import Any
 
 from migtui.errors import UsageError
 from migtui.model.events import QMPEvent
+from migtui.model.link import LinkState
 from migtui.model.vm_state import VMState
 from migtui.qmp.gate import CommandGate
-from migtui.model.link import LinkState
 from migtui.qmp.hosts import HostPool
 from migtui.qmp.updates import Aspect, EventReceived, SampleTaken, Update, VMChanged
 from migtui.record.reader import RecordedEntry, RecordedSample, Recording

@@ -23,8 +23,9 @@ HOT_FIELDS: tuple[tuple[str, ...], ...] = (
     ("ram", "pages-per-second"), ("ram", "precopy-bytes"),
 )
 """Members of ``query-migrate`` that change from one sample to the next: each
-is stored in a sample's record of its block (:mod:`migtui.record.blocks`). Everything else of an answer (status, page size,
-the RAM size, the rarely used streams) is its *shape*, stored once in ``shapes``."""
+is stored in a sample's record of its block (:mod:`migtui.record.blocks`).
+Everything else of an answer (status, page size, the RAM size, the rarely
+used streams) is its *shape*, stored once in ``shapes``."""
 
 HOT_COLUMNS = tuple("_".join(path).replace("-", "_") for path in HOT_FIELDS)
 

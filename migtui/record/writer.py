@@ -23,8 +23,8 @@ from typing import Any
 
 from migtui import __version__
 from migtui.model.sample import Sample
-from migtui.qmp.tasks import cancel_all
 from migtui.qmp.fleet_view import FleetView
+from migtui.qmp.tasks import cancel_all
 from migtui.qmp.updates import EventReceived, PolicyStep, SampleTaken, Update, VMChanged
 from migtui.record.audit_tee import tee_audit
 from migtui.record.blocks import BLOCK_SPAN_MS, OpenBlock, Record
@@ -125,7 +125,7 @@ class Recorder:
             self.flush()
         self.conn.close()
 
-    async def __aenter__(self) -> "Recorder":
+    async def __aenter__(self) -> Recorder:
         self.start()
         return self
 
@@ -189,7 +189,8 @@ class Recorder:
         prediction = plain(state.prediction())
         verdict = prediction.get("verdict")
         before = self._facts.get((vm, "prediction"))
-        if before is None or before[0] != verdict or (before[1] != prediction and wall - before[2] >= PREDICTION_REFRESH):
+        stale = before is not None and before[1] != prediction and wall - before[2] >= PREDICTION_REFRESH
+        if before is None or before[0] != verdict or stale:
             self._facts[(vm, "prediction")] = (verdict, prediction, wall)
             self._entry(vm, "prediction", prediction)
 
@@ -205,7 +206,8 @@ class Recorder:
             self._fact(vm, "settings", {"parameters": plain(state.parameters),
                                         "capabilities": dict(state.capabilities)})
         elif aspect == "jobs":
-            jobs = [{"id": j.id, "type": j.type, "status": j.status, "error": j.error} for j in state.jobs.jobs.values()]
+            jobs = [{"id": j.id, "type": j.type, "status": j.status, "error": j.error}
+                    for j in state.jobs.jobs.values()]
             self._fact(vm, "jobs", {"jobs": jobs})
         elif aspect == "busy":
             self._fact(vm, "busy", {"busy": state.busy, "for": round(state.busy_for, 1)}, state.busy)

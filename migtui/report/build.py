@@ -144,7 +144,7 @@ def _verdict(recording: Recording, vm: str, migration: RecordedMigration) -> dic
 
 def _gaps(migration: RecordedMigration) -> list[dict[str, Any]]:
     gaps = []
-    for before, after in zip(migration.rows, migration.rows[1:]):
+    for before, after in zip(migration.rows, migration.rows[1:], strict=False):
         if after.wall - (before.until or before.wall) > GAP:
             gaps.append({"from": iso(before.until or before.wall), "to": iso(after.wall),
                          "seconds": round(after.wall - (before.until or before.wall), 1)})

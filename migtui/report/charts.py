@@ -9,9 +9,9 @@ from collections.abc import Sequence
 import matplotlib
 
 matplotlib.use("Agg")  # no display: render to memory only
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from migtui.model.sample import Sample  # noqa: E402
+from migtui.model.sample import Sample
 
 MiB = 1 << 20
 
@@ -33,7 +33,8 @@ def charts(samples: Sequence[Sample], limit_ms: int | None) -> dict[str, str]:
     axes.plot(x, [(s.remaining or 0) / MiB for s in shown], color="tab:purple")
     found["Bytes left to send"] = _png(figure)
     figure, axes = _figure("Expected downtime and the limit", "ms")
-    timed = [(t, s.info.expected_downtime) for t, s in zip(x, shown) if s.info.expected_downtime is not None]
+    timed = [(t, s.info.expected_downtime) for t, s in zip(x, shown, strict=True)
+             if s.info.expected_downtime is not None]
     if timed:
         axes.plot([t for t, _ in timed], [v for _, v in timed], label="expected downtime")
     if limit_ms is not None:

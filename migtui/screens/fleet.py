@@ -14,14 +14,14 @@ from textual.widgets import DataTable, Input
 
 from migtui.model.link import LinkState
 from migtui.model.vm_state import VMState
-from migtui.qmp.hosts import HostPool
 from migtui.ops.actions import VM_ACTIONS
+from migtui.qmp.hosts import HostPool
 from migtui.screens.vm_actions import vm_bindings
+from migtui.widgets.feed import FleetFeed
 from migtui.widgets.fleet_row import COLUMNS, SORTABLE
 from migtui.widgets.fleet_table import FleetTable
 from migtui.widgets.steady_footer import SteadyFooter
 from migtui.widgets.steady_header import SteadyHeader
-from migtui.widgets.feed import FleetFeed
 from migtui.widgets.vm_brief import VMBrief
 
 if TYPE_CHECKING:
@@ -40,7 +40,8 @@ class FleetScreen(Screen[None]):
         # itself, and both keys are on the help screen (?).
         Binding("slash", "filter", "Filter", id="fleet.filter", show=False,
                 tooltip="Type words to list only the VMs whose name, group or state match"),
-        Binding("s", "sort", "Sort", id="fleet.sort", show=False, tooltip="Order by the next column (name, status, figures)"),
+        Binding("s", "sort", "Sort", id="fleet.sort", show=False,
+                tooltip="Order by the next column (name, status, figures)"),
         Binding("S", "reverse", "Reverse", id="fleet.reverse", show=False, tooltip="Reverse the order"),
         Binding("escape", "clear_filter", "Clear filter", id="fleet.clear-filter", show=False),
     ]

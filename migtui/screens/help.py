@@ -14,10 +14,10 @@ from rich.text import Text
 from textual.actions import parse
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import Label, Static
-from textual.containers import VerticalScroll
 
 from migtui.screens.dialog import Dialog
 from migtui.screens.help_texts import GLOSSARIES

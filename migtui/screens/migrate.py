@@ -24,6 +24,7 @@ from textual.widgets.option_list import Option
 from migtui.errors import MigtuiError
 from migtui.model.link import LinkState
 from migtui.model.policy import list_policies
+from migtui.model.status import RunState
 from migtui.ops import migrate
 from migtui.qmp.migration import MATCHING_CAPABILITIES, URI_SCHEMES, MigrationPlan
 from migtui.screens.dialog import Dialog
@@ -111,7 +112,8 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
     def compose(self) -> ComposeResult:
         states = self.states
         waiting = sorted((name for name, state in states.items()
-                          if name != self.source and state.link is LinkState.CONNECTED and state.run_state == "inmigrate"),
+                          if name != self.source and state.link is LinkState.CONNECTED
+                          and state.run_state == RunState.INMIGRATE),
                          key=lambda name: (states[name].host or "", name))  # grouped by host
         options = [Option(f"{name}  {f'on {states[name].host}  ' if states[name].host else ''}"
                           "(waiting for an incoming migration)", id=name) for name in waiting]
@@ -124,8 +126,8 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
             yield Input(placeholder="tcp:HOST:PORT, unix:PATH, exec:COMMAND ...", id="migrate-uri")
             for name, label in OFFERED_CAPABILITIES:
                 yield Checkbox(label, bool(capabilities.get(name)), id=f"cap-{name}")
-            yield Select([(f"policy: {name}", name) for name in list_policies()], prompt="no policy (advice on screen only)",
-                         id="migrate-policy")
+            yield Select([(f"policy: {name}", name) for name in list_policies()],
+                         prompt="no policy (advice on screen only)", id="migrate-policy")
             yield Static("", id="migrate-checks")
             with Horizontal(id="migrate-buttons", classes="dialog-buttons"):
                 yield Button("Cancel (Esc)", id="migrate-cancel")

@@ -10,6 +10,7 @@ and the user's edits stay. Bulk apply sends the same values to other VMs.
 from __future__ import annotations
 
 from collections.abc import Iterable
+
 from textual import work
 
 from migtui.errors import MigtuiError

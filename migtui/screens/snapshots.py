@@ -21,7 +21,6 @@ from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from migtui.model.snapshots import Snapshot
 from migtui.model.vm_state import VMState
-from migtui.units import human_bytes
 from migtui.params.forms import forms_of
 from migtui.qapi.choices import with_choices
 from migtui.qapi.fields import field_specs
@@ -31,6 +30,7 @@ from migtui.qmp.snapshots import JobOutcome, SnapshotRequest
 from migtui.qmp.updates import Aspect
 from migtui.screens.snapshot_dialog import SnapshotDialog
 from migtui.screens.worker_errors import ShowsWorkerErrors
+from migtui.units import human_bytes
 from migtui.widgets.feed import FleetFeed, StateUpdated
 from migtui.widgets.job_panel import JobPanel
 

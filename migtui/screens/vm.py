@@ -18,14 +18,14 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
 
-from migtui.preferences import CHART_WINDOWS
-from migtui.screens.vm_actions import vm_bindings
 from migtui.model.link import LinkState
-from migtui.qmp.updates import Aspect
 from migtui.model.sample import Sample
 from migtui.model.vm_state import VMState
+from migtui.preferences import CHART_WINDOWS
 from migtui.qmp.policy import PolicyRunner
+from migtui.qmp.updates import Aspect
 from migtui.report.samples_out import export_samples
+from migtui.screens.vm_actions import vm_bindings
 from migtui.units import human_bytes
 from migtui.widgets.charts import DowntimeChart, RateChart, RemainingChart, ThrottleChart
 from migtui.widgets.event_log import EventLog
@@ -50,7 +50,8 @@ class VMScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back", id="vm.back", tooltip="Back to the fleet"),
         *vm_bindings("vm"),
-        Binding("w", "window", "Window", id="vm.window", show=False, tooltip="History on the charts: 1 min, 10 min, all"),
+        Binding("w", "window", "Window", id="vm.window", show=False,
+                tooltip="History on the charts: 1 min, 10 min, all"),
         Binding("1", "tab('charts')", "Charts", id="vm.charts", show=False, tooltip="Show the charts"),
         Binding("2", "tab('sample')", "Sample", id="vm.sample", show=False,
                 tooltip="Show every field of the latest sample"),
@@ -74,7 +75,8 @@ class VMScreen(Screen[None]):
 
     def __init__(self, state: VMState, feed: FleetFeed, controls: VMControls, *, marks: MarkBook,
                  policies: Mapping[str, PolicyRunner]) -> None:
-        """``marks``: the fleet's chart marks; ``policies``: the policy each VM follows (the panel says its next step)."""
+        """``marks``: the fleet's chart marks; ``policies``: the policy each VM follows
+        (the panel says its next step)."""
         super().__init__()
         self.state = state
         self.vm = state.name
@@ -95,11 +97,10 @@ class VMScreen(Screen[None]):
                               id="vm-prediction").data_bind(
             VMScreen.sample, VMScreen.settings_version, VMScreen.link)
         with TabbedContent(initial="charts"):
-            with TabPane("Charts [1]", id="charts"):
-                with Grid(id="vm-charts"):
-                    for chart in (RateChart, RemainingChart, DowntimeChart, ThrottleChart):
-                        yield chart(state, marks).data_bind(
-                            VMScreen.sample, VMScreen.window, VMScreen.marks_version, VMScreen.settings_version)
+            with TabPane("Charts [1]", id="charts"), Grid(id="vm-charts"):
+                for chart in (RateChart, RemainingChart, DowntimeChart, ThrottleChart):
+                    yield chart(state, marks).data_bind(
+                        VMScreen.sample, VMScreen.window, VMScreen.marks_version, VMScreen.settings_version)
             with TabPane("Sample [2]", id="sample"):
                 yield SamplePanel(id="vm-sample").data_bind(VMScreen.sample)
             with TabPane("Events [3]", id="events"):

@@ -26,7 +26,7 @@ class CellPalette:
     accent: Style
 
     @classmethod
-    def from_theme(cls, variables: Mapping[str, str]) -> "CellPalette":
+    def from_theme(cls, variables: Mapping[str, str]) -> CellPalette:
         def colour(name: str, **kw: bool) -> Style:
             try:
                 return Style(color=Color.parse(variables[name]).rich_color, **kw)

@@ -23,7 +23,7 @@ class RateChart(MigrationChart):
     def draw(self, x: list[float], samples: list[Sample]) -> float:
         sent = [s.throughput / MIB for s in samples]
         # QEMU measures the dirty rate at the second dirty sync: before, its 0 means "unknown".
-        measured = [(at, s.dirty_rate / MIB) for at, s in zip(x, samples) if s.passes >= 2]
+        measured = [(at, s.dirty_rate / MIB) for at, s in zip(x, samples, strict=False) if s.passes >= 2]
         dirty = [rate for _, rate in measured]
         self.plt.plot(x, sent, label="sent", marker="hd", color=self.colour("primary"))
         if measured:

@@ -23,8 +23,8 @@ from textual.widgets import Button, Input, Select, Static, Switch
 
 from migtui.qapi.fields import FieldKind, FieldSpec
 from migtui.qapi.human_values import BYTES_PER_SECOND, MILLISECONDS, UNITS, human_value, value_hint
-from migtui.units import SIZE_HINT, parse_size
 from migtui.qapi.text_values import text_from_value
+from migtui.units import SIZE_HINT, parse_size
 
 PLACEHOLDERS = {
     FieldKind.INT: "a whole number",
@@ -271,8 +271,8 @@ class StrListEditor(FieldEditor):
         yield Button("+ item", classes="-add", compact=True)
 
     def _item(self, text: str) -> HorizontalGroup:
-        return HorizontalGroup(Input(text, placeholder="text", compact=True), Button("✕", classes="-remove", compact=True,
-                                                                  tooltip="Remove this item"), classes="-item")
+        remove = Button("✕", classes="-remove", compact=True, tooltip="Remove this item")
+        return HorizontalGroup(Input(text, placeholder="text", compact=True), remove, classes="-item")
 
     def _read(self) -> list[str]:
         return [item.value for item in self.query(".-items Input").results(Input)]

@@ -17,12 +17,12 @@ from rich.text import Text
 from migtui.model.convergence import Verdict, predict
 from migtui.model.link import LinkState
 from migtui.model.sample import Sample
+from migtui.model.status import FINAL_STATES, TROUBLE_STATES, MigrationStatus
 from migtui.model.vm_state import VMState
+from migtui.units import compact_bytes, compact_ms, compact_rate
 from migtui.widgets.cell_styles import CellPalette
 from migtui.widgets.figures import clock, sparkline
-from migtui.units import compact_bytes, compact_ms, compact_rate
 from migtui.widgets.outlook import Outlook, outlook_of
-from migtui.model.status import FINAL_STATES, TROUBLE_STATES, MigrationStatus
 
 RECENT = 120
 """Samples a row keeps: a minute at the fast poll rate."""
@@ -127,7 +127,8 @@ class FleetRow:
                          else (p.plain if state.host else p.muted)),
             "link": Text(link, style=link_style),
             "run": Text(run, style=p.muted if state.link is not LinkState.CONNECTED else _run_style(run, p)),
-            "status": Text(SHORT_STATUS.get(status, status) if status != "none" else "-", style=_status_style(status, p)),
+            "status": Text(SHORT_STATUS.get(status, status) if status != MigrationStatus.NONE else "-",
+                           style=_status_style(status, p)),
             "pass": Text(str(sample.passes) if ram else "-", justify="right"),
             "progress": _progress(sample, self.outlook.prediction.verdict, p),
             "remaining": Text(compact_bytes(ram.remaining) if ram and active else "-", justify="right"),

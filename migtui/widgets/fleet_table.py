@@ -32,7 +32,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 
-from rich.text import Text
 from textual.message import Message
 from textual.reactive import reactive
 from textual.timer import Timer

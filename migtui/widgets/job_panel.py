@@ -84,7 +84,7 @@ class JobPanel(DataTable[Text]):
         for key, job in wanted.items():
             cells = self._cells(job, dismissed=key.startswith("done:"))
             if key in self.rows:
-                for (name, _), cell in zip(COLUMNS, cells):
+                for (name, _), cell in zip(COLUMNS, cells, strict=False):
                     self.update_cell(key, name, cell)
             else:
                 self.add_row(*cells, key=key)

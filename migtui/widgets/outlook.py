@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from migtui.model.convergence import Prediction, Verdict
 from migtui.model.sample import Sample
-from migtui.units import compact_seconds, human_bytes, human_ms
 from migtui.model.status import FINAL_STATES
+from migtui.units import compact_seconds, human_bytes, human_ms
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from textual.widgets import Static
 from migtui.model.link import LinkState
 from migtui.model.sample import Sample
 from migtui.model.vm_state import VMState
-from migtui.qmp.policy import PolicyRunner
 from migtui.ops.actions import advice_mark
+from migtui.qmp.policy import PolicyRunner
 from migtui.units import compact_seconds
 from migtui.widgets.outlook import Outlook, ending, outlook_of
 

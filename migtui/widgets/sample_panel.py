@@ -39,10 +39,7 @@ class SamplePanel(DataTable[Text]):
     def watch_sample(self) -> None:
         if not self.is_mounted or not self.columns:
             return
-        if self.sample is None:
-            fields = {"status": "no migration sample yet"}
-        else:
-            fields = dict(sample_fields(self.sample))
+        fields = {"status": "no migration sample yet"} if self.sample is None else dict(sample_fields(self.sample))
         if list(fields) != [row.key.value for row in self.ordered_rows]:
             # A field appeared or vanished (rare): lay the rows out again in QEMU's order.
             self.clear()

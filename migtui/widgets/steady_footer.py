@@ -29,7 +29,7 @@ class SteadyFooter(Footer):
         keys = [key for key in self.query(FooterKey) if not key.has_class("-command-palette")]
         if not keys or [(key.action, key.key) for key in keys] != [(action, k[0]) for action, k in shown.items()]:
             return False
-        for key, (_, enabled, tooltip, description) in zip(keys, shown.values()):
+        for key, (_, enabled, tooltip, description) in zip(keys, shown.values(), strict=False):
             key._disabled = not enabled  # what a click on it reads
             key.set_class(not enabled, "-disabled")
             wanted = (tooltip or description) if key.has_class("-grouped") else (tooltip or None)

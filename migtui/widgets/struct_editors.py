@@ -20,7 +20,13 @@ from textual.widgets import Button, Label, Switch
 from migtui.qapi.fields import FieldKind, FieldSpec
 from migtui.widgets.choice_list_editor import ChoiceListEditor
 from migtui.widgets.field_editors import (
-    ChoiceEditor, FieldEditor, OptionalBoolEditor, StrListEditor, StrOrNullEditor, SwitchEditor, TextEditor,
+    ChoiceEditor,
+    FieldEditor,
+    OptionalBoolEditor,
+    StrListEditor,
+    StrOrNullEditor,
+    SwitchEditor,
+    TextEditor,
 )  # fmt: skip
 
 

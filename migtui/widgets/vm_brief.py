@@ -17,9 +17,9 @@ from textual.widgets import Static
 
 from migtui.model.link import LinkState
 from migtui.model.sample import Sample
-from migtui.units import human_bytes, human_rate
 from migtui.model.vm_state import VMState
 from migtui.ops.actions import advice_mark
+from migtui.units import human_bytes, human_rate
 from migtui.widgets.figures import clock
 from migtui.widgets.outlook import ending, outlook_of
 
