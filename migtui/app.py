@@ -20,7 +20,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from functools import partial
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding
@@ -91,7 +91,7 @@ class MigtuiApp(App[None]):
         if self.read_only:
             self.title = "migtui (read-only)"
 
-    def get_default_screen(self) -> Screen:
+    def get_default_screen(self) -> Screen[Any]:
         return FleetScreen(self.fleet.states, self.feed, self.controls, hosts=self.fleet.hosts)
 
     @property

@@ -209,7 +209,7 @@ async def test_a_dry_run_changes_nothing_and_its_advised_downtime_makes_the_migr
 
 async def test_a_policys_steps_are_recorded_and_the_report_lists_them(lab, tmp_path):
     from migtui.inventory import VMEntry
-    from migtui.model.policy import load_policy
+    from migtui.policy_files import load_policy
     from migtui.qmp.fleet import Fleet
     from migtui.qmp.migration import start_migration
     from migtui.record.writer import Recorder

@@ -22,11 +22,12 @@ from migtui.cli.control import hint_cancel
 from migtui.cli.lines import AdviceChanges, advice_line, notice_line, sample_line
 from migtui.cli.settings_args import report_invalid, split_pairs
 from migtui.errors import UsageError
-from migtui.model.policy import Policy, load_policy
+from migtui.model.policy import Policy
 from migtui.model.vm_state import VMState
 from migtui.ops import migrate
 from migtui.ops.cancel import CANCEL
 from migtui.params.settings import read_settings
+from migtui.policy_files import load_policy
 from migtui.qapi.errors import FieldErrors
 from migtui.qmp import migration
 from migtui.qmp.hosts import HostPool

@@ -18,8 +18,8 @@ from migtui.cli.lines import AdviceChanges, Output, advice_line, event_line, las
 from migtui.errors import UsageError
 from migtui.inventory import Inventory, VMEntry
 from migtui.model.convergence import NO_PROGRESS_AFTER
-from migtui.model.policy import load_policy
 from migtui.model.tracker import MigrationTracker
+from migtui.policy_files import load_policy
 from migtui.qmp.errors import QMPFailure
 from migtui.qmp.fleet import Fleet
 from migtui.qmp.gate import CommandGate

@@ -1,8 +1,6 @@
 """Migration policies: what may be done, automatically, to make a migration converge.
 
-A policy is a TOML file (the built-ins ship in ``migtui/policies``; an
-admin's own live in ``config_dir()/policies/NAME.toml`` and win over a
-built-in of the same name)::
+A policy is a TOML file (found and read by :mod:`migtui.policy_files`)::
 
     description = "follow the advice within bounds"
     acts = true                # false: observe only (say what it would do)
@@ -21,14 +19,11 @@ time and within these bounds: see :func:`next_step`. The engine runs them
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, replace
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from migtui.errors import ConfigError, UsageError
-from migtui.inventory import config_dir
+from migtui.errors import ConfigError
 from migtui.model.advice import Action
 from migtui.model.convergence import Prediction, Verdict
 from migtui.units import parse_size
@@ -83,31 +78,6 @@ def next_step(policy: Policy, prediction: Prediction, parameters: dict[str, obje
     return None
 
 
-def policies_dir() -> Path:
-    return config_dir() / "policies"
-
-
-def list_policies() -> list[str]:
-    names = {path.stem for path in _builtin_dir().glob("*.toml")}
-    if policies_dir().is_dir():
-        names |= {path.stem for path in policies_dir().glob("*.toml")}
-    return sorted(names)
-
-
-def load_policy(name: str) -> Policy:
-    own = policies_dir() / f"{name}.toml"
-    builtin = _builtin_dir() / f"{name}.toml"
-    path = own if own.is_file() else builtin
-    if "/" in name or not path.is_file():
-        raise UsageError(f"no policy named {name!r} (known: {', '.join(list_policies())}; "
-                         f"yours go in {policies_dir()})")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise ConfigError(f"{path}: {error}") from None
-    return parse_policy(name, data, path)
-
-
 def parse_policy(name: str, data: dict[str, object], path: Path | str = "<policy>") -> Policy:
     known = {"description", "acts", "max_downtime_ms", "max_bandwidth", "postcopy", "deadline"}
     unknown = sorted(set(data) - known)
@@ -136,7 +106,3 @@ def parse_policy(name: str, data: dict[str, object], path: Path | str = "<policy
                       parse_size(data.get("max_bandwidth", GiB)), bool(data.get("postcopy", False)), deadline)
     except ValueError as error:
         raise ConfigError(f"{path}: {error}") from None
-
-
-def _builtin_dir() -> Path:
-    return Path(str(resources.files("migtui.policies")))

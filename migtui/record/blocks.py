@@ -21,7 +21,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
-from migtui.record.schema import HOT_COLUMNS
+from migtui.record.hot_fields import HOT_COLUMNS
 
 BLOCK_SAMPLES = 240
 """Samples a block holds: a block of migrating samples is a few kB, a page or two."""
@@ -51,7 +51,7 @@ class Record:
     mono_ms: int
     shape: int
     hot: tuple[Any, ...]
-    """In :data:`~migtui.record.schema.HOT_COLUMNS` order."""
+    """In :data:`~migtui.record.hot_fields.HOT_COLUMNS` order."""
     until_ms: int | None = None
     repeats: int = 0
 

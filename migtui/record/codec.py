@@ -1,7 +1,7 @@
 """How a sample, a prediction or any entry becomes a row, and back.
 
 A ``query-migrate`` answer is split into its hot members (one column each,
-see :data:`~migtui.record.schema.HOT_FIELDS`) and its shape: the rest, which
+see :data:`~migtui.record.hot_fields.HOT_FIELDS`) and its shape: the rest, which
 stays the same through a migration and is stored once. Joining them gives the
 answer back exactly as QEMU spelled it.
 """
@@ -13,7 +13,7 @@ import json
 from enum import Enum
 from typing import Any
 
-from migtui.record.schema import HOT_FIELDS
+from migtui.record.hot_fields import HOT_FIELDS
 
 
 def split(answer: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
@@ -29,11 +29,11 @@ def split(answer: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
 
 
 def join(shape: str, hot: tuple[Any, ...]) -> dict[str, Any]:
-    answer = json.loads(shape)
+    answer: dict[str, Any] = json.loads(shape)
     for path, value in zip(HOT_FIELDS, hot, strict=False):
         if value is None:
             continue
-        holder = answer
+        holder: dict[str, Any] = answer
         for key in path[:-1]:
             holder = holder.setdefault(key, {})
         holder[path[-1]] = value

@@ -250,8 +250,9 @@ class Recording:
         high = round(until * 1000) if until is not None else None
         return lambda r: r.id > after_id and (low is None or r.wall_ms >= low) and (high is None or r.wall_ms <= high)
 
-    def _where(self, vm: str | None, since: float | None, until: float | None, after_id: int) -> tuple[str, list]:
-        clauses, args = ["s.id > ?"], [after_id]
+    def _where(self, vm: str | None, since: float | None, until: float | None,
+               after_id: int) -> tuple[str, list[object]]:
+        clauses, args = ["s.id > ?"], list[object]([after_id])
         if vm is not None:
             clauses.append("s.vm = ?")
             args.append(self.vm_id(vm))

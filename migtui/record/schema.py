@@ -13,21 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from migtui.errors import MigtuiError
+from migtui.record.hot_fields import HOT_COLUMNS
+from migtui.record.upgrade_v2 import samples_into_blocks
 
 SCHEMA_VERSION = 2
-
-HOT_FIELDS: tuple[tuple[str, ...], ...] = (
-    ("total-time",), ("expected-downtime",), ("cpu-throttle-percentage",),
-    ("ram", "transferred"), ("ram", "remaining"), ("ram", "duplicate"), ("ram", "normal"),
-    ("ram", "normal-bytes"), ("ram", "dirty-pages-rate"), ("ram", "mbps"), ("ram", "dirty-sync-count"),
-    ("ram", "pages-per-second"), ("ram", "precopy-bytes"),
-)
-"""Members of ``query-migrate`` that change from one sample to the next: each
-is stored in a sample's record of its block (:mod:`migtui.record.blocks`).
-Everything else of an answer (status, page size, the RAM size, the rarely
-used streams) is its *shape*, stored once in ``shapes``."""
-
-HOT_COLUMNS = tuple("_".join(path).replace("-", "_") for path in HOT_FIELDS)
 
 _V1 = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -66,8 +55,7 @@ only ever gets whole blocks."""
 
 
 def _blocks_from_rows(conn: sqlite3.Connection) -> None:
-    from migtui.record.upgrade_v2 import samples_into_blocks  # it needs this module's columns
-
+    _run(conn, _V2)
     samples_into_blocks(conn)
 
 

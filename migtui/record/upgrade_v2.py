@@ -5,13 +5,13 @@ from __future__ import annotations
 import sqlite3
 
 from migtui.record.blocks import OpenBlock, Record
-from migtui.record.schema import _V2, HOT_COLUMNS, _run
+from migtui.record.hot_fields import HOT_COLUMNS
 
 _INSERT = "INSERT INTO sample_blocks (first_id, run, vm, last_id, first_ms, last_ms, data) VALUES (?, ?, ?, ?, ?, ?, ?)"
 
 
 def samples_into_blocks(conn: sqlite3.Connection) -> None:
-    _run(conn, _V2)
+    """Fill the (new) ``sample_blocks`` from the rows of ``samples``, then drop those."""
     filling: dict[tuple[int, int], OpenBlock] = {}
     cur = conn.execute(f"SELECT id, run, vm, wall_ms, mono_ms, until_ms, repeats, shape, {', '.join(HOT_COLUMNS)} "
                        "FROM samples ORDER BY id")

@@ -10,6 +10,8 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display: render to memory only
 import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 from migtui.model.sample import Sample
 
@@ -44,7 +46,7 @@ def charts(samples: Sequence[Sample], limit_ms: int | None) -> dict[str, str]:
     return found
 
 
-def _figure(title: str, unit: str):  # -> (Figure, Axes)
+def _figure(title: str, unit: str) -> tuple[Figure, Axes]:
     figure, axes = plt.subplots(figsize=(8, 3), dpi=96)
     axes.set_title(title)
     axes.set_xlabel("seconds since the start")
@@ -53,7 +55,7 @@ def _figure(title: str, unit: str):  # -> (Figure, Axes)
     return figure, axes
 
 
-def _png(figure) -> str:
+def _png(figure: Figure) -> str:
     buffer = io.BytesIO()
     figure.tight_layout()
     figure.savefig(buffer, format="png")

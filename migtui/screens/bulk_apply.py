@@ -9,8 +9,6 @@ the others. Every VM that changed gets a chart mark.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -23,10 +21,8 @@ from migtui.params.bulk import BulkPlan, BulkResult, plan_many, send_many
 from migtui.params.settings import VMSettings
 from migtui.qapi.changes import SettingsRequest
 from migtui.qapi.human_values import human_value
+from migtui.screens.controls_api import Controls
 from migtui.screens.dialog import Dialog
-
-if TYPE_CHECKING:
-    from migtui.screens.vm_controls import VMControls
 
 
 class BulkApplyDialog(Dialog[dict[str, BulkResult] | None]):
@@ -54,7 +50,7 @@ class BulkApplyDialog(Dialog[dict[str, BulkResult] | None]):
     ]
 
 
-    def __init__(self, settings: VMSettings, request: SettingsRequest, controls: VMControls) -> None:
+    def __init__(self, settings: VMSettings, request: SettingsRequest, controls: Controls) -> None:
         super().__init__()
         self.settings = settings
         self.request = request

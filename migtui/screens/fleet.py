@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -16,6 +15,7 @@ from migtui.model.link import LinkState
 from migtui.model.vm_state import VMState
 from migtui.ops.actions import VM_ACTIONS
 from migtui.qmp.hosts import HostPool
+from migtui.screens.controls_api import Controls
 from migtui.screens.vm_actions import vm_bindings
 from migtui.widgets.feed import FleetFeed
 from migtui.widgets.fleet_row import COLUMNS, SORTABLE
@@ -23,10 +23,6 @@ from migtui.widgets.fleet_table import FleetTable
 from migtui.widgets.steady_footer import SteadyFooter
 from migtui.widgets.steady_header import SteadyHeader
 from migtui.widgets.vm_brief import VMBrief
-
-if TYPE_CHECKING:
-    from migtui.app import MigtuiApp
-    from migtui.screens.vm_controls import VMControls
 
 HEADERS = {key: header for key, header, _ in COLUMNS}
 
@@ -56,10 +52,9 @@ class FleetScreen(Screen[None]):
     """The fleet in one line (the header shows it). Screen's own sub-title repaints the whole
     screen at each change, every row of the table with it, and this one changes every few seconds."""
 
-    app: MigtuiApp  # type: ignore[assignment]
     _allowed: tuple[bool | None, ...] = ()
 
-    def __init__(self, states: Mapping[str, VMState], feed: FleetFeed, controls: VMControls, *,
+    def __init__(self, states: Mapping[str, VMState], feed: FleetFeed, controls: Controls, *,
                  hosts: HostPool | None = None) -> None:
         """``hosts``: the SSH hosts the VMs are on (the subtitle says which are not up)."""
         super().__init__()
@@ -79,7 +74,7 @@ class FleetScreen(Screen[None]):
         yield SteadyFooter(compact=True)
 
     def on_mount(self) -> None:
-        chosen = self.app.chosen
+        chosen = self.controls.stack.chosen
         self.sort_column, self.sort_reverse = chosen.sort, chosen.sort_reverse
         table = self.query_one(FleetTable)
         table.focus()
@@ -97,7 +92,7 @@ class FleetScreen(Screen[None]):
 
     def _sorted(self) -> None:
         """The admin chose an order: kept for the next start, and said in the subtitle."""
-        self.app.remember(sort=self.sort_column, sort_reverse=self.sort_reverse)
+        self.controls.stack.remember(sort=self.sort_column, sort_reverse=self.sort_reverse)
         self._update_subtitle()
 
     def _update_subtitle(self) -> None:

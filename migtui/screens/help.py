@@ -31,7 +31,7 @@ def own_bindings(node: DOMNode) -> list[Binding]:
             for binding in Binding.make_bindings(cls.__dict__.get("BINDINGS", []))]
 
 
-def keys_of(screen: Screen) -> list[tuple[str, str, bool]]:
+def keys_of(screen: Screen[object]) -> list[tuple[str, str, bool]]:
     """(key as shown, what it does, whether it can act now) for every key of ``screen``: its own, then
     the App's; not a focused widget's cursor keys (which may shadow one of them, as the table's
     Enter does: it opens the VM all the same), nor Textual's plumbing."""
@@ -68,7 +68,7 @@ class HelpScreen(Dialog[None]):
         Binding("question_mark,escape,f1", "close", "Close", id="help.close", tooltip="Back to the screen"),
     ]
 
-    def __init__(self, of: Screen) -> None:
+    def __init__(self, of: Screen[object]) -> None:
         super().__init__()
         self.for_screen = type(of).__name__
         self.keys = keys_of(of)

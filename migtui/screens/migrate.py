@@ -11,7 +11,6 @@ Migrate button is enabled only when they pass for what is on screen.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -23,14 +22,12 @@ from textual.widgets.option_list import Option
 
 from migtui.errors import MigtuiError
 from migtui.model.link import LinkState
-from migtui.model.policy import list_policies
 from migtui.model.status import RunState
 from migtui.ops import migrate
+from migtui.policy_files import list_policies
 from migtui.qmp.migration import MATCHING_CAPABILITIES, URI_SCHEMES, MigrationPlan
+from migtui.screens.controls_api import Controls
 from migtui.screens.dialog import Dialog
-
-if TYPE_CHECKING:
-    from migtui.screens.vm_controls import VMControls
 
 URI_OPTION = "-uri-"
 OFFERED_CAPABILITIES = (
@@ -97,7 +94,7 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
                 tooltip="Start the migration (once the pre-flight checks pass)"),
     ]
 
-    def __init__(self, source: str, controls: VMControls) -> None:
+    def __init__(self, source: str, controls: Controls) -> None:
         """``controls``: the fleet's states, and its sessions for the checks (which change nothing)."""
         super().__init__()
         self.source = source

@@ -15,6 +15,7 @@ read-only mode the values are shown and there is no Apply.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -31,6 +32,7 @@ from migtui.params.forms import VMForms, forms_of, known_forms
 from migtui.params.settings import VMSettings
 from migtui.qmp.updates import Aspect
 from migtui.screens.confirm import ConfirmDialog
+from migtui.screens.controls_api import Controls
 from migtui.screens.params_apply import ApplyActions
 from migtui.screens.params_presets import PresetActions
 from migtui.screens.worker_errors import ShowsWorkerErrors
@@ -40,9 +42,7 @@ from migtui.widgets.member_pane import MemberPane
 from migtui.widgets.pending_changes import PendingChanges
 
 if TYPE_CHECKING:
-    from migtui.app import MigtuiApp
     from migtui.model.vm_state import VMState
-    from migtui.screens.vm_controls import VMControls
     from migtui.widgets.feed import FleetFeed
 
 MUTATING = ("apply", "bulk", "load_preset")
@@ -106,9 +106,7 @@ class ParamsScreen(ApplyActions, PresetActions, ShowsWorkerErrors, Screen[None])
                 tooltip="Read the VM's schema and values again (drops edits)"),
     ]
 
-    app: MigtuiApp  # type: ignore[assignment]
-
-    def __init__(self, state: VMState, feed: FleetFeed, controls: VMControls) -> None:
+    def __init__(self, state: VMState, feed: FleetFeed, controls: Controls) -> None:
         super().__init__()
         self.state = state
         self.vm = state.name
@@ -120,7 +118,7 @@ class ParamsScreen(ApplyActions, PresetActions, ShowsWorkerErrors, Screen[None])
         self.read_only = False
         self.show_deprecated = False
         self._forms: VMForms | None = None
-        self._unwatch = lambda: None
+        self._unwatch: Callable[[], None] = lambda: None
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -19,9 +19,10 @@ from migtui.params.bulk import BulkResult
 from migtui.qapi.changes import ChangeSet
 from migtui.screens.apply_preview import ApplyPreview
 from migtui.screens.bulk_apply import BulkApplyDialog
+from migtui.screens.params_parts import ParamsParts
 
 
-class ApplyActions:
+class ApplyActions(ParamsParts):
     """Mixed into :class:`~migtui.screens.params.ParamsScreen`: Ctrl+S and Ctrl+B."""
 
     def action_apply(self) -> None:

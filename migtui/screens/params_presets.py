@@ -6,10 +6,11 @@ from typing import Any
 
 from migtui.errors import MigtuiError
 from migtui.params.presets import Preset, load_preset, save_preset
+from migtui.screens.params_parts import ParamsParts
 from migtui.screens.preset_dialogs import LoadPresetDialog, SavePresetDialog
 
 
-class PresetActions:
+class PresetActions(ParamsParts):
     """Mixed into :class:`~migtui.screens.params.ParamsScreen`: Ctrl+O and Ctrl+G."""
 
     def action_load_preset(self) -> None:
@@ -66,7 +67,7 @@ class PresetActions:
             try:
                 path = save_preset(Preset(name, *values), comment=f"saved from {self.vm}, QEMU {settings.qemu}")
             except MigtuiError as error:
-                self.app.show_error(error, "Saving the preset")
+                self.controls.stack.show_error(error, "Saving the preset")
                 return
             self.notify(f"Preset {name!r} saved to {path}.", markup=False)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -28,14 +27,12 @@ from migtui.qmp import snapshots
 from migtui.qmp.session import VMSession
 from migtui.qmp.snapshots import JobOutcome, SnapshotRequest
 from migtui.qmp.updates import Aspect
+from migtui.screens.controls_api import Controls
 from migtui.screens.snapshot_dialog import SnapshotDialog
 from migtui.screens.worker_errors import ShowsWorkerErrors
 from migtui.units import human_bytes
 from migtui.widgets.feed import FleetFeed, StateUpdated
 from migtui.widgets.job_panel import JobPanel
-
-if TYPE_CHECKING:
-    from migtui.screens.vm_controls import VMControls
 
 MUTATING = ("save", "load", "delete", "dismiss", "cancel_job", "resume")
 
@@ -73,7 +70,7 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
     }
     """
 
-    def __init__(self, state: VMState, feed: FleetFeed, controls: VMControls) -> None:
+    def __init__(self, state: VMState, feed: FleetFeed, controls: Controls) -> None:
         super().__init__()
         self.state = state
         self.vm = state.name
@@ -239,7 +236,7 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
         self.controls.change(self.vm, make, doing=doing, done=done, mark=False, group=f"job-control-{self.vm}")
 
 
-def _tell(controls: VMControls, vm: str, request: SnapshotRequest, outcome: JobOutcome) -> None:
+def _tell(controls: Controls, vm: str, request: SnapshotRequest, outcome: JobOutcome) -> None:
     phases = ", ".join(f"{status} {seconds:.1f} s" for status, seconds in outcome.job.elapsed())
     notify = controls.stack.notify
     if outcome.ok:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -25,19 +24,16 @@ from migtui.preferences import CHART_WINDOWS
 from migtui.qmp.policy import PolicyRunner
 from migtui.qmp.updates import Aspect
 from migtui.report.samples_out import export_samples
+from migtui.screens.controls_api import Controls
 from migtui.screens.vm_actions import vm_bindings
 from migtui.units import human_bytes
 from migtui.widgets.charts import DowntimeChart, RateChart, RemainingChart, ThrottleChart
 from migtui.widgets.event_log import EventLog
 from migtui.widgets.feed import FleetFeed, MarksChanged, SampleArrived, StateUpdated
 from migtui.widgets.figures import clock
-from migtui.widgets.marks import MarkBook
+from migtui.widgets.marks import ChartMark, MarkBook
 from migtui.widgets.prediction_panel import PredictionPanel
 from migtui.widgets.sample_panel import SamplePanel
-
-if TYPE_CHECKING:
-    from migtui.app import MigtuiApp
-    from migtui.screens.vm_controls import VMControls
 
 SHORT_SCREEN = 34
 """Lines below which the charts scroll instead of sharing the height (see migtui.tcss)."""
@@ -71,9 +67,7 @@ class VMScreen(Screen[None]):
     link: reactive[LinkState] = reactive(LinkState.CONNECTING)
     """The VM's link: once it is down, the prediction stops advising on old figures."""
 
-    app: MigtuiApp  # type: ignore[assignment]
-
-    def __init__(self, state: VMState, feed: FleetFeed, controls: VMControls, *, marks: MarkBook,
+    def __init__(self, state: VMState, feed: FleetFeed, controls: Controls, *, marks: MarkBook,
                  policies: Mapping[str, PolicyRunner]) -> None:
         """``marks``: the fleet's chart marks; ``policies``: the policy each VM follows
         (the panel says its next step)."""
@@ -88,7 +82,7 @@ class VMScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         state = self.state
 
-        def marks() -> list:
+        def marks() -> list[ChartMark]:
             return self.marks.of(self.vm)
 
         yield Header()
@@ -109,7 +103,7 @@ class VMScreen(Screen[None]):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.window = self.app.chosen.window_seconds
+        self.window = self.controls.stack.chosen.window_seconds
         self.feed.add(self, self.vm)
         self.sample = self.state.latest
         self.link = self.state.link
@@ -187,7 +181,7 @@ class VMScreen(Screen[None]):
     def action_window(self) -> None:
         position = [seconds for seconds, _ in WINDOWS].index(self.window)
         self.window = WINDOWS[(position + 1) % len(WINDOWS)][0]
-        self.app.remember(chart_window=self._window_label())
+        self.controls.stack.remember(chart_window=self._window_label())
         self._update_title()
         self.notify(f"Charts show {self._window_label()} of history.", timeout=2)
 

@@ -8,33 +8,32 @@ change through :meth:`Fleet.change <migtui.qmp.fleet.Fleet.change>`: the
 command goes through the gate, and the work ends once the VMs it touched
 were read again, so every screen shows QEMU's new values as it says "done".
 
-Screens get this object, the VMs' states and the feed in their constructors
-instead of reaching into the App; what it needs of the App is the screen
-stack (:class:`ScreenStack`), to push a dialog, tell the user and run work
-that outlives the screen it was started from.
+Screens get this object (as :class:`~migtui.screens.controls_api.Controls`),
+the VMs' states and the feed in their constructors instead of reaching into
+the App; what it needs of the App is the screen stack
+(:class:`~migtui.screens.controls_api.ScreenStack`), to push a dialog, tell
+the user and run work that outlives the screen it was started from.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
-from typing import Any, Protocol, TypeVar
-
-from textual.notifications import SeverityLevel
-from textual.screen import Screen
+from typing import TypeVar
 
 from migtui.model.controls import Control, MigrationFacts, read_only_refusal, refusal
-from migtui.model.policy import load_policy
 from migtui.model.vm_state import VMState
 from migtui.ops import advice, migrate
 from migtui.ops.actions import BY_NAME, VM_ACTIONS, VMVerb
 from migtui.ops.cancel import CANCEL
 from migtui.ops.postcopy import POSTCOPY
 from migtui.ops.verb import MigrationVerb
+from migtui.policy_files import load_policy
 from migtui.qmp.fleet import Fleet
 from migtui.qmp.queries import Queries
 from migtui.qmp.session import VMSession
 from migtui.screens.confirm import ConfirmDialog
+from migtui.screens.controls_api import ScreenStack
 from migtui.screens.migrate import MigrateDialog, MigrationRequest
 from migtui.screens.params import ParamsScreen
 from migtui.screens.snapshots import SnapshotsScreen
@@ -43,24 +42,6 @@ from migtui.widgets.feed import FleetFeed
 from migtui.widgets.marks import ChartMark, MarkBook
 
 Result = TypeVar("Result")
-
-class ScreenStack(Protocol):
-    """What the controls need of the App: its screens, its notifications, its workers."""
-
-    @property
-    def screen(self) -> Screen[Any]: ...
-
-    def push_screen(self, screen: Screen[Any], callback: Callable[[Any], None] | None = None) -> Any: ...
-
-    def pop_screen(self) -> Any: ...
-
-    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
-               timeout: float | None = None, markup: bool = True) -> None: ...
-
-    def run_worker(self, work: Callable[[], Awaitable[Any]], name: str | None = "", group: str = "default",
-                   description: str = "", exit_on_error: bool = True, start: bool = True,
-                   exclusive: bool = False, thread: bool = False) -> Any: ...
-
 
 class VMControls:
     """Every action on the fleet's VMs, checked, confirmed where destructive, made through the fleet."""

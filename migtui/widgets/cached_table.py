@@ -78,6 +78,8 @@ class CachedCellTable(DataTable[Any]):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         row_key = self._row_locations.get_key(row_index)
         column_key = self._column_locations.get_key(column_index)
+        if row_key is None or column_key is None:  # not a cell of the table's data
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         value = self._data[row_key][column_key]
         # The row and column index are in the key because the rendering carries them
         # (as the meta a mouse click is resolved by).
@@ -97,7 +99,8 @@ class CachedCellTable(DataTable[Any]):
                            width: int, cursor: bool, hover: bool) -> list[list[Segment]] | None:
         """The cell's one line as DataTable renders it (Styled(Padding(text))), or None if it is
         not a one-line Text without spans that fits its width."""
-        if not isinstance(value, Text) or value.spans or self.rows[self._row_locations.get_key(row_index)].height != 1:
+        row_key = self._row_locations.get_key(row_index)
+        if not isinstance(value, Text) or value.spans or row_key is None or self.rows[row_key].height != 1:
             return None
         justify = value.justify or "default"
         if justify not in ("default", "left", "right", "center"):

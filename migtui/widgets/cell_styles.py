@@ -27,11 +27,11 @@ class CellPalette:
 
     @classmethod
     def from_theme(cls, variables: Mapping[str, str]) -> CellPalette:
-        def colour(name: str, **kw: bool) -> Style:
+        def colour(name: str, bold: bool = False) -> Style:
             try:
-                return Style(color=Color.parse(variables[name]).rich_color, **kw)
+                return Style(color=Color.parse(variables[name]).rich_color, bold=bold)
             except Exception:  # a missing or unparsable variable: no colour, not a crash
-                return Style(**kw)
+                return Style(bold=bold)
 
         return cls(
             plain=Style(),

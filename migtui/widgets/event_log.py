@@ -115,7 +115,7 @@ class EventLog(Vertical):
             self._add(table, event)
         table.move_cursor(row=max(0, table.row_count - 1))
 
-    def _add(self, table: DataTable, event: QMPEvent) -> bool:
+    def _add(self, table: DataTable[object], event: QMPEvent) -> bool:
         if not self._matches(event):
             return False
         table.add_row(Text(event_time(event)), Text(event.name), Text(event_data(event)))

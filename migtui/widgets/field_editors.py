@@ -206,7 +206,7 @@ class OptionalBoolEditor(ChoiceEditor):
         yield Select([("(not set)", self.UNSET), ("on", "on"), ("off", "off")], value=start, allow_blank=False,
                      compact=True)
 
-    def _read(self) -> bool | None:
+    def _read(self) -> bool | None:  # type: ignore[override]  # a choice read as the bool it stands for
         chosen = self.query_one(Select).value
         return None if chosen == self.UNSET else chosen == "on"
 
@@ -301,8 +301,8 @@ class StrListEditor(FieldEditor):
     @on(Button.Pressed, ".-remove")
     async def _remove(self, event: Button.Pressed) -> None:
         event.stop()
-        if event.button.parent is not None:
-            await event.button.parent.remove()
+        if isinstance(item := event.button.parent, Widget):
+            await item.remove()
         self.announce()
 
     @on(Input.Changed)

@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from typing import Any
 
+from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import reactive
 from textual.timer import Timer
@@ -269,7 +271,8 @@ class FleetTable(CachedCellTable):
         if self.on_applied is not None:
             self.on_applied(dirty)
 
-    def refresh(self, *regions, repaint: bool = True, layout: bool = False, recompose: bool = False) -> FleetTable:
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
+                recompose: bool = False) -> FleetTable:
         # During a flush, a cell update asks for the whole table to be painted
         # again: with 50 VMs that is most of the dashboard's CPU. Only the rows
         # that changed are painted (refresh_row, below the update).
@@ -328,9 +331,9 @@ class FleetTable(CachedCellTable):
         self.add_row(*(cells[key] for key in self.shown_columns), key=vm)
         self._visible.add(vm)
 
-    def _sort_key(self, vm: str) -> tuple:
-        value = self._rows[vm].sort_values.get(self.sort_column, 0)
-        return (value, vm)
+    def _sort_key(self, vm: str | None) -> tuple[Any, str]:
+        value = self._rows[vm].sort_values.get(self.sort_column, 0) if vm is not None else 0
+        return (value, vm or "")
 
     def _sort(self) -> None:
         if not self.row_count:

@@ -79,7 +79,7 @@ class JobPanel(DataTable[Text]):
         wanted = {job.id: job for job in book.jobs.values()}
         wanted |= {f"done:{job.id}": job for job in book.finished if job.id not in book.jobs}
         for key in [row.key.value for row in self.ordered_rows]:
-            if key not in wanted:
+            if key is not None and key not in wanted:
                 self.remove_row(key)
         for key, job in wanted.items():
             cells = self._cells(job, dismissed=key.startswith("done:"))

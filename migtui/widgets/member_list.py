@@ -101,7 +101,7 @@ class MemberList(OptionList):
         was, query_changed = self.highlighted_key, query != self._query
         self._query = query
         self.set_options(options)
-        keys = [option.id for option in options if not option.disabled]
+        keys = [option.id for option in options if not option.disabled and option.id is not None]
         if keys:
             self.highlighted = self.get_option_index(was if was in keys and not query_changed else keys[0])
 

@@ -16,11 +16,11 @@ from textual.widgets._footer import FooterKey  # no public name (textual is pinn
 
 
 class SteadyFooter(Footer):
-    def bindings_changed(self, screen: Screen) -> None:
+    def bindings_changed(self, screen: Screen[object]) -> None:
         if not (self.is_attached and screen is self.screen and self._restate(screen)):
             super().bindings_changed(screen)
 
-    def _restate(self, screen: Screen) -> bool:
+    def _restate(self, screen: Screen[object]) -> bool:
         """Set each key's state from the bindings; False (nothing touched) if the keys differ."""
         shown: dict[str, tuple[str, bool, str, str]] = {}
         for _, binding, enabled, tooltip in screen.active_bindings.values():

@@ -15,6 +15,7 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import HorizontalGroup, VerticalGroup
+from textual.widget import Widget
 from textual.widgets import Button, Label, Switch
 
 from migtui.qapi.fields import FieldKind, FieldSpec
@@ -197,5 +198,6 @@ class StructListEditor(CompositeEditor):
         if event.button.parent is None or event.button.parent.parent is not self.query_one(".-items"):
             return  # a remove button of a list nested deeper: its own editor handles it
         event.stop()
-        await event.button.parent.remove()
+        if isinstance(item := event.button.parent, Widget):
+            await item.remove()
         self.announce()
