@@ -156,5 +156,5 @@ async def test_read_only_shows_snapshots_and_offers_no_job(lab: Lab, lab_dir: Pa
         screen = snapshots_screen(app)
         assert all(screen.check_action(action, ()) is False for action in ("save", "load", "delete"))
         footer_actions = {active.binding.action for active in app.active_bindings.values()}
-        assert not footer_actions & {"save", "load", "delete", "dismiss", "cancel_job", "resume"}
+        assert not footer_actions & {"save", "load", "delete", "dismiss_job", "cancel_job", "resume"}
     assert AuditLog(lab_dir / "audit.jsonl").entries() == []

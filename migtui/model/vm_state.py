@@ -17,6 +17,8 @@ SNAPSHOT_JOBS = frozenset({"snapshot-save", "snapshot-load"})
 """Jobs that run on QEMU's migration code and report through query-migrate."""
 BUSY_AFTER = 1.0
 """Seconds without an answer after which a connected VM is shown as busy."""
+PREDICTION_WINDOW = 30.0
+"""Seconds of samples the prediction reads (the bandwidth is their median throughput, and more)."""
 
 
 @dataclass
@@ -46,6 +48,9 @@ class VMState:
     """Whether the VM is the destination of its current (or last) migration:
     it was waiting in ``inmigrate`` when the migration started. A destination
     reports "active" and, in postcopy, runs; this tells it from the source."""
+
+    _predicted: tuple[Sample | None, bool, MigrationSettings, Prediction] | None = field(
+        default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.tracker = MigrationTracker(self.name)
@@ -97,11 +102,20 @@ class VMState:
     def settings(self) -> MigrationSettings:
         return settings_of(self.parameters, self.capabilities)
 
-    def prediction(self, window: float = 30.0) -> Prediction:
-        if self.stale:
-            return Prediction(Verdict.UNKNOWN, f"link {self.link}: no prediction from the figures last seen")
-        return predict(self.tracker.history.window(window), self.settings, self.tracker.stalled,
-                       self.tracker.passes)
+    def prediction(self) -> Prediction:
+        """The VM's one prediction, which every view reads (the fleet's row, the brief, the panel,
+        the advice keys, policies, the recorder, the metrics): made once per sample, settings and link."""
+        latest, stale, settings = self.latest, self.stale, self.settings
+        kept = self._predicted
+        if kept is not None and kept[0] is latest and kept[1] == stale and kept[2] == settings:
+            return kept[3]
+        if stale:
+            made = Prediction(Verdict.UNKNOWN, f"link {self.link}: no prediction from the figures last seen")
+        else:
+            made = predict(self.tracker.history.window(PREDICTION_WINDOW), settings, self.tracker.stalled,
+                           self.tracker.passes)
+        self._predicted = (latest, stale, settings, made)
+        return made
 
 
 def settings_of(parameters: dict[str, Any], capabilities: dict[str, bool]) -> MigrationSettings:

@@ -17,6 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.worker import Worker
 
 from migtui.model.snapshots import Snapshot
 from migtui.model.vm_state import VMState
@@ -34,7 +35,7 @@ from migtui.units import human_bytes
 from migtui.widgets.feed import FleetFeed, StateUpdated
 from migtui.widgets.job_panel import JobPanel
 
-MUTATING = ("save", "load", "delete", "dismiss", "cancel_job", "resume")
+MUTATING = ("save", "load", "delete", "dismiss_job", "cancel_job", "resume")
 
 
 class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
@@ -46,7 +47,8 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
         Binding("l", "load", "Load", id="snapshots.load",
                 tooltip="Replace the VM's running state with the selected snapshot (asks first)"),
         Binding("d", "delete", "Delete", id="snapshots.delete", tooltip="Delete the selected snapshot (asks first)"),
-        Binding("x", "dismiss", "Dismiss job", id="snapshots.dismiss", tooltip="Dismiss the selected concluded job"),
+        Binding("x", "dismiss_job", "Dismiss job", id="snapshots.dismiss",
+                tooltip="Dismiss the selected concluded job"),
         Binding("k", "cancel_job", "Cancel job", id="snapshots.cancel", tooltip="Cancel the selected running job"),
         Binding("u", "resume", "Resume VM", id="snapshots.resume",
                 tooltip="Let a VM paused by a failed load run again (cont)"),
@@ -78,6 +80,10 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
         self.controls = controls
         self.snapshots: list[Snapshot] = []
         self.nodes: list[str] = []
+        self.listing: Worker[None] | None = None
+        """The worker reading the VM's snapshots (its failure is shown by ShowsWorkerErrors)."""
+        self.opening: Worker[None] | None = None
+        """The worker opening a snapshot form."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -128,8 +134,8 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
             self.nodes = await snapshots.snapshot_nodes(session)
             self._fill()
 
-        self.run_worker(load, name=f"Listing the snapshots of {self.vm}", group="snapshot-list", exclusive=True,
-                        exit_on_error=False)
+        self.listing = self.run_worker(load, name=f"Listing the snapshots of {self.vm}", group="snapshot-list",
+                                       exclusive=True, exit_on_error=False)
 
     def _fill(self) -> None:
         table = self.query_one("#snapshots", DataTable)
@@ -157,7 +163,7 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
         job = jobs.get(self.selected_job or "")
         if action in ("load", "delete"):
             return self.selected is not None or None
-        if action == "dismiss":
+        if action == "dismiss_job":
             return (job is not None and job.status == "concluded") or None
         if action == "cancel_job":
             return (job is not None and not job.done) or None
@@ -190,8 +196,8 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
             values = snapshots.form_values(verb, tag, self.nodes)
             self.app.push_screen(SnapshotDialog(self.vm, verb, specs, values), self._confirm)
 
-        self.run_worker(open_form, name=f"Opening the snapshot-{verb} form", group="snapshot-form", exclusive=True,
-                        exit_on_error=False)
+        self.opening = self.run_worker(open_form, name=f"Opening the snapshot-{verb} form", group="snapshot-form",
+                                       exclusive=True, exit_on_error=False)
 
     def _confirm(self, request: SnapshotRequest | None) -> None:
         if request is None:
@@ -221,7 +227,7 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
                         group=f"job-{vm}-{request.job_id}",
                         after=lambda outcome: _tell(controls, vm, request, outcome))
 
-    def action_dismiss(self) -> None:
+    def action_dismiss_job(self) -> None:
         if job_id := self.selected_job:
             self._control(partial(snapshots.dismiss, job_id=job_id), f"job-dismiss {job_id}", f"job {job_id} dismissed")
 

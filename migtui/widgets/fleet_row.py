@@ -14,7 +14,7 @@ from typing import Any
 
 from rich.text import Text
 
-from migtui.model.convergence import Verdict, predict
+from migtui.model.convergence import Verdict
 from migtui.model.link import LinkState
 from migtui.model.sample import Sample
 from migtui.model.status import FINAL_STATES, TROUBLE_STATES, MigrationStatus
@@ -105,12 +105,11 @@ class FleetRow:
         if self.event_status and (sample is None or self.event_status[0] > sample.at):
             status = self.event_status[1]
         stalled = state.tracker.stalled
+        prediction = state.prediction()
         if sample is not None and state.stale:
             # Down: the figures are last seen (at this time), and predict nothing.
-            self.outlook = Outlook(clock(sample.wall), "muted", state.prediction())
+            self.outlook = Outlook(clock(sample.wall), "muted", prediction)
         else:
-            prediction = (predict(list(self.recent)[-40:], state.settings, stalled, state.tracker.passes)
-                          if self.recent else predict([]))
             self.outlook = outlook_of(prediction, stalled)
             if sample is not None and sample.active and not state.migrating_out:
                 self.outlook = Outlook("incoming", "muted", prediction)  # the source's row has the prediction

@@ -16,8 +16,6 @@ from migtui.qmp.policy import PolicyRunner
 from migtui.units import compact_seconds
 from migtui.widgets.outlook import Outlook, ending, outlook_of
 
-WINDOW_SECONDS = 30.0
-
 
 class PredictionPanel(Static):
     """The convergence prediction of one VM: verdict, reasons, actions.
@@ -71,7 +69,7 @@ class PredictionPanel(Static):
     def recompute(self) -> None:
         if not self.is_mounted:
             return
-        outlook = outlook_of(self.state.prediction(WINDOW_SECONDS), self.state.tracker.stalled)
+        outlook = outlook_of(self.state.prediction(), self.state.tracker.stalled)
         self.outlook = outlook
         for tone in ("good", "warn", "bad"):
             self.set_class(outlook.tone == tone, f"-{tone}")
