@@ -26,8 +26,8 @@ from migtui.model.policy import Policy
 from migtui.model.vm_state import VMState
 from migtui.ops import migrate
 from migtui.ops.cancel import CANCEL
+from migtui.ops.policy import policy_for
 from migtui.params.settings import read_settings
-from migtui.policy_files import load_policy
 from migtui.qapi.errors import FieldErrors
 from migtui.qmp import migration
 from migtui.qmp.hosts import HostPool
@@ -70,9 +70,7 @@ async def run(args: argparse.Namespace) -> int:
     gate = gate_from_args(args, inventory)
     source_entry = inventory.get(args.source)
     parameters, capabilities = split_pairs(args.set, "--set"), split_pairs(args.cap, "--cap")
-    policy = load_policy(args.policy) if args.policy else None
-    if policy is not None and policy.acts and gate.read_only:
-        raise UsageError(f"policy {policy.name!r} changes the migration; read-only allows only 'observe'")
+    policy = policy_for(args.policy, gate.read_only)
     if args.destination.startswith(URI_SCHEMES):
         destination_entry = None
     else:

@@ -19,7 +19,7 @@ from migtui.errors import UsageError
 from migtui.inventory import Inventory, VMEntry
 from migtui.model.convergence import NO_PROGRESS_AFTER
 from migtui.model.tracker import MigrationTracker
-from migtui.policy_files import load_policy
+from migtui.ops.policy import policy_for
 from migtui.qmp.errors import QMPFailure
 from migtui.qmp.fleet import Fleet
 from migtui.qmp.gate import CommandGate
@@ -47,9 +47,7 @@ async def run(args: argparse.Namespace) -> int:
         raise UsageError("--interval must be positive")
     inventory = inventory_from_args(args)
     gate = gate_from_args(args, inventory)
-    policy = load_policy(args.policy) if args.policy else None
-    if policy is not None and policy.acts and gate.read_only:
-        raise UsageError(f"policy {policy.name!r} changes migrations; read-only allows only 'observe'")
+    policy = policy_for(args.policy, gate.read_only)
     if args.once:
         return await _once(inventory, gate, args.json)
     async with Fleet(inventory.vm, gate, fast=args.interval, slow=args.interval, hosts=inventory.host) as fleet:

@@ -26,9 +26,9 @@ from migtui.model.vm_state import VMState
 from migtui.ops import advice, migrate
 from migtui.ops.actions import BY_NAME, VM_ACTIONS, VMVerb
 from migtui.ops.cancel import CANCEL
+from migtui.ops.policy import policy_for
 from migtui.ops.postcopy import POSTCOPY
 from migtui.ops.verb import MigrationVerb
-from migtui.policy_files import load_policy
 from migtui.qmp.fleet import Fleet
 from migtui.qmp.queries import Queries
 from migtui.qmp.session import VMSession
@@ -206,7 +206,7 @@ class VMControls:
         destination = request.destination
 
         async def start(source: VMSession) -> str:
-            policy = load_policy(request.policy) if request.policy else None
+            policy = policy_for(request.policy, self.read_only)
             target = self.fleet.session(destination) if destination else str(request.uri)
             uri = await migrate.start(source, target, request.plan)
             if destination:
