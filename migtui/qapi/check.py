@@ -13,18 +13,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from migtui.qapi.docs import DocBlock, collapse
-from migtui.qapi.entities import (
-    Alternate,
-    Command,
-    Definition,
-    Enum,
-    EnumValue,
-    Event,
-    Member,
-    Struct,
-    TypeRef,
-    Union,
-)  # fmt: skip
+from migtui.qapi.entities import Alternate, Command, Definition, Enum, EnumValue, Event, Member, Struct, TypeRef, Union
 from migtui.qapi.errors import Location, SchemaError
 from migtui.qapi.reader import Expression, Value
 

@@ -13,18 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from migtui.qapi.entities import (
-    Alternate,
-    Command,
-    Definition,
-    Enum,
-    EnumValue,
-    Event,
-    Member,
-    Struct,
-    TypeRef,
-    Union,
-)  # fmt: skip
+from migtui.qapi.entities import Alternate, Command, Definition, Enum, EnumValue, Event, Member, Struct, TypeRef, Union
 from migtui.qapi.errors import SchemaError
 from migtui.qapi.schema import Schema
 from migtui.qapi.version import QemuVersion
