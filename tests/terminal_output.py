@@ -14,6 +14,7 @@ import select
 import struct
 import subprocess
 import termios
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -54,8 +55,7 @@ def dashboard_leftovers(command: Sequence[str], *argv: str, shows: str, size: tu
         try:
             terminal.read_until(shows, timeout)
             terminal.type(b"q")
-            code = process.wait(timeout)
-            _read_rest(terminal)
+            code = _wait_reading(process, terminal, timeout)
         finally:
             if process.poll() is None:
                 process.kill()
@@ -68,19 +68,23 @@ def dashboard_leftovers(command: Sequence[str], *argv: str, shows: str, size: tu
     return _ESCAPES.sub("", before + after).strip()
 
 
-def _read_rest(terminal: Terminal) -> None:
-    """What the terminal holds once the child has exited: read until nothing more comes."""
+def _wait_reading(process: subprocess.Popen[bytes], terminal: Terminal, timeout: float) -> int:
+    """The child's exit code once it has exited and the terminal holds nothing more; the terminal
+    is read all along (a full terminal would block the child's writes, and so its exit)."""
+    deadline = time.monotonic() + timeout
     while True:
-        ready, _, _ = select.select([terminal.master], [], [], 0.5)
-        if not ready:
-            return
-        try:
-            chunk = os.read(terminal.master, 4096)
-        except OSError:
-            return
-        if not chunk:
-            return
-        terminal.seen += chunk.decode(errors="replace")
+        ready, _, _ = select.select([terminal.master], [], [], 0.2)
+        chunk = b""
+        if ready:
+            try:
+                chunk = os.read(terminal.master, 65536)
+            except OSError:  # the child closed the terminal
+                chunk = b""
+            terminal.seen += chunk.decode(errors="replace")
+        if not chunk and process.poll() is not None:
+            return process.returncode
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the dashboard did not exit within {timeout:g} s of q: {terminal.seen[-400:]!r}")
 
 
 def report_html(command: Sequence[str], db: Path, page: Path) -> subprocess.CompletedProcess[str]:

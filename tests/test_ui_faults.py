@@ -19,7 +19,8 @@ from migtui.app import MigtuiApp
 from migtui.inventory import VMEntry
 from migtui.qmp import snapshots
 from migtui.qmp.fleet import Fleet
-from migtui.screens import bulk_apply, migrate, params
+from migtui.ops import migrate
+from migtui.screens import bulk_apply, params
 from migtui.screens.bulk_apply import BulkApplyDialog
 from migtui.screens.error import ErrorScreen
 from migtui.screens.fleet import FleetScreen

@@ -27,7 +27,7 @@ class CellPalette:
 
     @classmethod
     def from_theme(cls, variables: Mapping[str, str]) -> CellPalette:
-        def colour(name: str, bold: bool = False) -> Style:
+        def colour(name: str, bold: bool | None = None) -> Style:
             try:
                 return Style(color=Color.parse(variables[name]).rich_color, bold=bold)
             except Exception:  # a missing or unparsable variable: no colour, not a crash
