@@ -33,7 +33,7 @@ from migtui.gc_pauses import freeze_start_up
 from migtui.params.forms import known_forms, release_of
 from migtui.preferences import PreferenceFile, Preferences
 from migtui.qapi.version import QemuVersion
-from migtui.qmp.fleet import Fleet
+from migtui.qmp.fleet_view import DashboardFleet
 from migtui.qmp.updates import Aspect, PolicyStep, Update, VMChanged
 from migtui.screens.error import ErrorScreen
 from migtui.screens.fleet import FleetScreen
@@ -64,7 +64,7 @@ class MigtuiApp(App[None]):
         Binding("f1", "help", "Help", id="app.help-f1", show=False, tooltip="The same help as ?"),
     ]
 
-    def __init__(self, fleet: Fleet, *, start_fleet: bool = True, theme: str | None = None,
+    def __init__(self, fleet: DashboardFleet, *, start_fleet: bool = True, theme: str | None = None,
                  open_vm: str | None = None, auto_dismiss_jobs: bool = False,
                  preferences: PreferenceFile | None = None) -> None:
         """``start_fleet=False`` leaves connecting to the caller (tests feed

@@ -56,11 +56,11 @@ class ReplayApp(MigtuiApp):
         Binding("plus", "speed(1)", "Faster", id="replay.faster", tooltip="Twice the replay speed"),
     ]
 
-    fleet: ReplayFleet  # type: ignore[assignment]
+    fleet: ReplayFleet
 
     def __init__(self, fleet: ReplayFleet, *, name: str, theme: str | None = None,
                  open_vm: str | None = None) -> None:
-        super().__init__(fleet, theme=theme, open_vm=open_vm)  # type: ignore[arg-type]
+        super().__init__(fleet, theme=theme, open_vm=open_vm)
         self.recording_name = name
         self._unsubscribe_marks: Callable[[], None] | None = None
 

@@ -22,7 +22,7 @@ from migtui.params.forms import forms_of
 from migtui.params.settings import VMSettings
 from migtui.qapi.changes import ChangeSet
 from migtui.qapi.errors import FieldErrors
-from migtui.qmp.fleet import Fleet
+from migtui.qmp.fleet_view import DashboardFleet
 
 
 @dataclass(frozen=True)
@@ -80,26 +80,26 @@ class BulkResult:
         return self.failure or "failed"
 
 
-async def plan_many(fleet: Fleet, names: Iterable[str], parameters: Mapping[str, Any],
+async def plan_many(fleet: DashboardFleet, names: Iterable[str], parameters: Mapping[str, Any],
                     capabilities: Mapping[str, Any]) -> dict[str, BulkPlan]:
     """What the same values would change on each VM of ``names``, in the same order; nothing is sent."""
     plans = await asyncio.gather(*(_plan_one(fleet, name, parameters, capabilities) for name in names))
     return {plan.vm: plan for plan in plans}
 
 
-async def send_many(fleet: Fleet, plans: Mapping[str, BulkPlan]) -> dict[str, BulkResult]:
+async def send_many(fleet: DashboardFleet, plans: Mapping[str, BulkPlan]) -> dict[str, BulkResult]:
     """Send each plan's changes through the fleet; a result per plan, in the same order."""
     results = await asyncio.gather(*(_send_one(fleet, plan) for plan in plans.values()))
     return {result.vm: result for result in results}
 
 
-async def apply_to_many(fleet: Fleet, names: Iterable[str], parameters: Mapping[str, Any],
+async def apply_to_many(fleet: DashboardFleet, names: Iterable[str], parameters: Mapping[str, Any],
                         capabilities: Mapping[str, Any]) -> dict[str, BulkResult]:
     """Plan and send at once (no one to show the preview to)."""
     return await send_many(fleet, await plan_many(fleet, names, parameters, capabilities))
 
 
-async def _plan_one(fleet: Fleet, vm: str, parameters: Mapping[str, Any],
+async def _plan_one(fleet: DashboardFleet, vm: str, parameters: Mapping[str, Any],
                     capabilities: Mapping[str, Any]) -> BulkPlan:
     state = fleet.states[vm]
     try:
@@ -115,7 +115,7 @@ async def _plan_one(fleet: Fleet, vm: str, parameters: Mapping[str, Any],
     return BulkPlan(vm, settings, changes)
 
 
-async def _send_one(fleet: Fleet, plan: BulkPlan) -> BulkResult:
+async def _send_one(fleet: DashboardFleet, plan: BulkPlan) -> BulkResult:
     if plan.settings is None or plan.changes is None:
         return BulkResult(plan.vm, errors=plan.errors, failure=plan.failure)
     settings, changes = plan.settings, plan.changes

@@ -16,16 +16,19 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from migtui.errors import UsageError
 from migtui.model.events import QMPEvent
 from migtui.model.link import LinkState
+from migtui.model.policy import Policy
 from migtui.model.vm_state import VMState
 from migtui.qmp.gate import CommandGate
 from migtui.qmp.hosts import HostPool
+from migtui.qmp.policy import PolicyRunner
+from migtui.qmp.session import VMSession
 from migtui.qmp.updates import Aspect, EventReceived, SampleTaken, Update, VMChanged
 from migtui.record.reader import RecordedEntry, RecordedSample, Recording
 
@@ -40,6 +43,8 @@ STATE_KINDS = ("link", "run-state", "settings", "jobs", "busy")
 SPEEDS = (0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
 
 Subscriber = Callable[[Update], None]
+Result = TypeVar("Result")
+NO_VM = "a replay shows a recording: there is no VM to talk to"
 
 
 @dataclass(frozen=True)
@@ -54,11 +59,11 @@ class ReplayFleet:
                  follow: bool = False, paused: bool = False) -> None:
         self.recording = recording
         self.gate = CommandGate(read_only=True)
-        self.sessions: dict[str, Any] = {}
+        self.sessions: dict[str, VMSession] = {}
         self.states: dict[str, VMState] = {}
         self.hosts = HostPool()
         """No SSH host is reached from a recording (the VMs' host names are in their states)."""
-        self.policies: dict[str, Any] = {}
+        self.policies: dict[str, PolicyRunner] = {}
         """None run on a recording (the steps they took are recorded entries)."""
         self.follow = follow
         self.speed = speed
@@ -91,8 +96,19 @@ class ReplayFleet:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
-    def session(self, name: str) -> Any:
-        raise UsageError("a replay shows a recording: there is no VM to talk to")
+    def session(self, name: str) -> VMSession:
+        raise UsageError(NO_VM)
+
+    async def change(self, vm: str, make: Callable[[VMSession], Awaitable[Result]], *,
+                     also: Iterable[str] = ()) -> Result:
+        raise UsageError(NO_VM)
+
+    def watch_settings(self, vm: str) -> Callable[[], None]:
+        """The recorded settings are what they are: nothing to keep fresh."""
+        return lambda: None
+
+    def apply_policy(self, vm: str, policy: Policy) -> PolicyRunner:
+        raise UsageError(NO_VM)
 
     def where(self, vm: str) -> str:
         """The host the recording names for the VM."""

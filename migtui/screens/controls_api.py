@@ -16,7 +16,7 @@ from textual.screen import Screen
 
 from migtui.model.vm_state import VMState
 from migtui.preferences import Preferences
-from migtui.qmp.fleet import Fleet
+from migtui.qmp.fleet_view import DashboardFleet
 from migtui.qmp.queries import Queries
 from migtui.qmp.session import VMSession
 from migtui.widgets.marks import ChartMark
@@ -56,7 +56,7 @@ class Controls(Protocol):
     """Every action on the fleet's VMs, as the screens use them."""
 
     stack: ScreenStack
-    fleet: Fleet
+    fleet: DashboardFleet
     read_only: bool
     auto_dismiss_jobs: bool
 

@@ -29,7 +29,7 @@ from migtui.ops.cancel import CANCEL
 from migtui.ops.policy import policy_for
 from migtui.ops.postcopy import POSTCOPY
 from migtui.ops.verb import MigrationVerb
-from migtui.qmp.fleet import Fleet
+from migtui.qmp.fleet_view import DashboardFleet
 from migtui.qmp.queries import Queries
 from migtui.qmp.session import VMSession
 from migtui.screens.confirm import ConfirmDialog
@@ -46,7 +46,7 @@ Result = TypeVar("Result")
 class VMControls:
     """Every action on the fleet's VMs, checked, confirmed where destructive, made through the fleet."""
 
-    def __init__(self, fleet: Fleet, stack: ScreenStack, feed: FleetFeed, marks: MarkBook, *,
+    def __init__(self, fleet: DashboardFleet, stack: ScreenStack, feed: FleetFeed, marks: MarkBook, *,
                  auto_dismiss_jobs: bool = False) -> None:
         self.fleet = fleet
         self.stack = stack
