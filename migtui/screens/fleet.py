@@ -125,6 +125,8 @@ class FleetScreen(Screen[None]):
 
     @on(DataTable.RowHighlighted, "#fleet-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key is None:
+            return  # no row under the cursor (an empty or refilled table): the VM stays the one shown
         self.vm = event.row_key.value
         self._follow_controls()
 
