@@ -49,7 +49,9 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
 )
 CELL_PADDING = 1
 """Blank columns on each side of a cell (the DataTable's cell_padding)."""
-SORTABLE = ("name", "status", "progress", "remaining", "dirty", "sent", "downtime", "throttle", "link")
+_SORTED_BY = {"name", "link", "status", "remaining", "progress", "dirty", "sent", "downtime", "throttle"}
+SORTABLE = tuple(key for key, _, _ in COLUMNS if key in _SORTED_BY)
+"""The columns rows can be ordered by, left to right as shown: ``s`` moves to the next one on screen."""
 FIGURES = ("status", "pass", "progress", "remaining", "dirty", "sent", "downtime", "throttle", "trend")
 """Cells that come from the latest sample: dimmed once they are only last seen."""
 SHORT_STATUS = {"postcopy-active": "postcopy", "pre-switchover": "pre-switch", "postcopy-paused": "pc-paused",
