@@ -29,6 +29,7 @@ from migtui.model.vm_state import settings_of
 from migtui.qmp.dirty_rate import measure_guest
 from migtui.qmp.migration import MATCHING_CAPABILITIES, URI_SCHEMES, MigrationPlan, preflight
 from migtui.screens.dialog import Dialog
+from migtui.widgets.ticks import TickBox
 
 if TYPE_CHECKING:
     from migtui.screens.vm_controls import VMControls
@@ -125,7 +126,7 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
             yield OptionList(*options, id="migrate-destinations")
             yield Input(placeholder="tcp:HOST:PORT, unix:PATH, exec:COMMAND ...", id="migrate-uri")
             for name, label in OFFERED_CAPABILITIES:
-                yield Checkbox(label, bool(capabilities.get(name)), id=f"cap-{name}")
+                yield TickBox(label, bool(capabilities.get(name)), id=f"cap-{name}")
             yield Select([(f"policy: {name}", name) for name in list_policies()], prompt="no policy (advice on screen only)",
                          id="migrate-policy")
             yield Static("", id="migrate-checks")
