@@ -58,6 +58,9 @@ SHORT_STATUS = {"postcopy-active": "postcopy", "pre-switchover": "pre-switch", "
                 "postcopy-recover": "pc-recover", "wait-unplug": "unplug"}
 
 
+LOOPING = "loop"
+"""The "done" cell of a migration that will not converge: it sends the same memory again every pass."""
+
 HOST_COLUMN = "host"
 """Shown only when some VM of the fleet is on an inventory host (a fleet of this machine has none)."""
 
@@ -112,7 +115,7 @@ class FleetRow:
         else:
             prediction = (predict(list(self.recent)[-40:], state.settings, stalled, state.tracker.passes)
                           if self.recent else predict([]))
-            self.outlook = outlook_of(prediction, stalled)
+            self.outlook = outlook_of(prediction)
             if sample is not None and sample.active and not state.migrating_out:
                 self.outlook = Outlook("incoming", "muted", prediction)  # the source's row has the prediction
         info = sample.info if sample else None
@@ -168,9 +171,9 @@ class FleetRow:
 
 def _progress(sample: Sample | None, verdict: Verdict, p: CellPalette) -> Text:
     """The share sent, except that a migration that will not converge is never shown near done:
-    it sends its working set again every pass, however close the saw-tooth dips to 0."""
+    it sends its working set again every pass, however close the saw-tooth dips to 0 ('loop')."""
     if verdict is Verdict.NOT_CONVERGING:
-        return Text("stall", justify="right", style=p.bad)
+        return Text(LOOPING, justify="right", style=p.bad)
     if sample is None or sample.progress is None:
         return Text("-", justify="right")
     return Text(f"{sample.progress:.0%}", justify="right")

@@ -71,7 +71,7 @@ class PredictionPanel(Static):
     def recompute(self) -> None:
         if not self.is_mounted:
             return
-        outlook = outlook_of(self.state.prediction(WINDOW_SECONDS), self.state.tracker.stalled)
+        outlook = outlook_of(self.state.prediction(WINDOW_SECONDS))
         self.outlook = outlook
         for tone in ("good", "warn", "bad"):
             self.set_class(outlook.tone == tone, f"-{tone}")

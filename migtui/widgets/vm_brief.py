@@ -93,7 +93,7 @@ class VMBrief(Static):
             self._lines(head, story)
             return
         figures = _figures(sample)
-        outlook = outlook_of(state.prediction(), state.tracker.stalled)
+        outlook = outlook_of(state.prediction())
         actions = outlook.prediction.actions
         advice = [" · ".join(f"{advice_mark(a.name, self.advice_keys)} {a.short}" for a in actions)] if actions \
             else outlook.reasons[:1]
