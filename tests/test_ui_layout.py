@@ -39,3 +39,27 @@ async def test_a_wider_terminal_shows_more_columns_and_keeps_the_highlight() -> 
         assert table.highlighted_vm == "db-1-dst" and app.screen.vm == "db-1-dst"
         assert table.get_cell("batch-1", "sent").plain.endswith("/s")
         assert table.row_count == len(app.fleet.states)
+
+
+async def test_at_80x24_every_chart_of_a_running_migration_is_reached_by_the_keys() -> None:
+    from migtui.widgets.charts import DowntimeChart, RateChart, RemainingChart, ThrottleChart
+    from screen_text import screen_text
+
+    app = MigtuiApp(recorded_fleet(), start_fleet=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")  # batch-1: migrating, the longest prediction
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "dirty rate vs sent" in shown and "left to send" in shown
+        for keys in (["end"], ["pagedown"], ["down"] * 10):
+            key = keys[0]
+            await pilot.press("home")
+            await pilot.press(*keys)
+            await pilot.pause()
+            shown = screen_text(app)
+            assert "expected downtime vs limit" in shown and "throttle" in shown, key
+            for chart in (DowntimeChart, ThrottleChart):
+                region = app.screen.query_one(chart).region  # on screen, in full
+                assert region.height >= 10 and region.bottom <= 23, key
+        assert app.screen.query_one(RateChart).region.height >= 10
+        assert app.screen.query_one(RemainingChart).region.height >= 10

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid
+from textual.containers import ScrollableContainer
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
@@ -61,6 +61,9 @@ class VMScreen(Screen[None]):
                 tooltip="Write the samples on the charts (window 'all': every one kept) as CSV and JSON lines"),
     ]
 
+    AUTO_FOCUS = "#vm-charts"
+    """The charts: what the screen is for, and at 80x24 the keys must scroll them."""
+
     sample: reactive[Sample | None] = reactive(None)
     """The VM's newest sample."""
     window: reactive[float | None] = reactive(60.0)
@@ -96,7 +99,7 @@ class VMScreen(Screen[None]):
             VMScreen.sample, VMScreen.settings_version, VMScreen.link)
         with TabbedContent(initial="charts"):
             with TabPane("Charts [1]", id="charts"):
-                with Grid(id="vm-charts"):
+                with ScrollableContainer(id="vm-charts"):  # focusable: the keys scroll it where it does not fit
                     for chart in (RateChart, RemainingChart, DowntimeChart, ThrottleChart):
                         yield chart(state, marks).data_bind(
                             VMScreen.sample, VMScreen.window, VMScreen.marks_version, VMScreen.settings_version)
