@@ -63,3 +63,23 @@ async def test_at_80x24_every_chart_of_a_running_migration_is_reached_by_the_key
                 assert region.height >= 10 and region.bottom <= 23, key
         assert app.screen.query_one(RateChart).region.height >= 10
         assert app.screen.query_one(RemainingChart).region.height >= 10
+
+
+async def test_80_columns_show_up_to_done_with_the_host_column_of_a_fleet_on_hosts() -> None:
+    from migtui.cli.demo import DEMO_VMS
+    from migtui.widgets.fleet_row import columns_that_fit
+
+    fleet = recorded_fleet()
+    for number, state in enumerate(fleet.states.values()):
+        state.host = f"hv{number % 2 + 1}"  # as the demo run as root: two lab hosts
+    app = MigtuiApp(fleet, start_fleet=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(FleetTable)
+        shown = [str(column.label).strip() for column in table.ordered_columns]
+        assert shown == ["VM", "host", "link", "migration", "pass", "left", "outlook", "run", "done"]
+        assert table.get_cell("web-1", "run").plain == "migrated"  # postmigrate, in the column's width
+        assert table.max_scroll_x == 0
+    # The demo's own names (the longest, batch-1-dst) on hosts hv1 and hv2, in the 79 cells the table has.
+    longest = max(len(f"{vm.name}-dst") for vm in DEMO_VMS)
+    assert columns_that_fit(79, longest, len("hv1"))[-1] == "progress"

@@ -27,7 +27,7 @@ GLOSSARIES: dict[str, Glossary] = {
         ("left", "bytes still to send in this pass: a saw-tooth that falls to nearly 0 every pass"),
         OUTLOOK,
         ("run", "QEMU's run state: running, paused, inmigrate (waits for an incoming migration), "
-                "postmigrate (migrated away) ..."),
+                "migrated (QEMU's postmigrate: it migrated away), restoring (restore-vm) ..."),
         ("done", "share of guest memory sent; 'loop' instead when the migration will not converge: it sends "
                  "the same working set again every pass, so no share means anything, however close 'left' "
                  "dips to 0"),

@@ -38,7 +38,7 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("pass", "pass", 4),
     ("remaining", "left", 6),
     ("outlook", "outlook", 9),
-    ("run", "run", 11),
+    ("run", "run", 9),
     ("progress", "done", 5),
     ("dirty", "dirty", 7),
     ("sent", "sent", 7),
@@ -65,15 +65,27 @@ HOST_COLUMN = "host"
 """Shown only when some VM of the fleet is on an inventory host (a fleet of this machine has none)."""
 
 
-def columns_that_fit(width: int, name_width: int, with_host: bool = False) -> tuple[str, ...]:
+SHORT_RUN = {"postmigrate": "migrated", "finish-migrate": "finishing", "restore-vm": "restoring",
+             "guest-panicked": "panicked", "internal-error": "int-error"}
+"""Run states longer than the run column, in a word of its width (the brief and the VM screen say QEMU's)."""
+
+
+def column_widths(name_width: int, host_width: int = 0) -> dict[str, int]:
+    """Each column's width; the name's and the host's fit the fleet's names (``host_width`` 0: no host column)."""
+    widths = {key: width for key, _, width in COLUMNS if key != HOST_COLUMN or host_width}
+    widths["name"] = name_width
+    if host_width:
+        widths[HOST_COLUMN] = host_width
+    return widths
+
+
+def columns_that_fit(width: int, name_width: int, host_width: int = 0) -> tuple[str, ...]:
     """The keys of the columns shown in ``width`` cells: whole columns in the order of COLUMNS,
     never one cut (the name always, however narrow)."""
     shown: list[str] = []
     used = 0
-    for key, _, column_width in COLUMNS:
-        if key == HOST_COLUMN and not with_host:
-            continue
-        needed = (name_width if key == "name" else column_width) + 2 * CELL_PADDING
+    for key, column_width in column_widths(name_width, host_width).items():
+        needed = column_width + 2 * CELL_PADDING
         if shown and used + needed > width:
             break
         shown.append(key)
@@ -130,7 +142,8 @@ class FleetRow:
             "host": Text(state.host or "-", style=p.bad if state.link_error and state.link_error.startswith("host ")
                          else (p.plain if state.host else p.muted)),
             "link": Text(link, style=link_style),
-            "run": Text(run, style=p.muted if state.link is not LinkState.CONNECTED else _run_style(run, p)),
+            "run": Text(SHORT_RUN.get(run, run),
+                        style=p.muted if state.link is not LinkState.CONNECTED else _run_style(run, p)),
             "status": Text(SHORT_STATUS.get(status, status) if status != "none" else "-", style=_status_style(status, p)),
             "pass": Text(str(sample.passes) if ram else "-", justify="right"),
             "progress": _progress(sample, self.outlook.prediction.verdict, p),
