@@ -35,6 +35,7 @@ from migtui.preferences import PreferenceFile, Preferences
 from migtui.qapi.version import QemuVersion
 from migtui.qmp.fleet_view import DashboardFleet
 from migtui.qmp.updates import Aspect, PolicyStep, Update, VMChanged
+from migtui.screens.contained_failures import ContainsScreenFailures
 from migtui.screens.error import ErrorScreen
 from migtui.screens.fleet import FleetScreen
 from migtui.screens.help import HelpScreen
@@ -47,7 +48,7 @@ from migtui.widgets.marks import ChartMark, MarkBook
 log = logging.getLogger(__name__)
 
 
-class MigtuiApp(App[None]):
+class MigtuiApp(ContainsScreenFailures):
     """Watch and steer the live migrations of a fleet of QEMU VMs."""
 
     TITLE = "migtui"

@@ -28,7 +28,14 @@ MARKED_COMMANDS = {
 
 
 class ReplayControls(VMControls):
-    """The controls are hidden (the gate is read-only); what a replay cannot open, it says."""
+    """The controls are hidden (the gate is read-only), and so are the keys of what needs a live VM
+    (the editor, the snapshots, reading again); the palette's way to them says why not."""
+
+    live = False
+    LIVE_ONLY = frozenset({"parameters", "snapshots", "refresh"})
+
+    def allowed(self, name: str, vm: str | None) -> bool | None:
+        return False if name in self.LIVE_ONLY else super().allowed(name, vm)
 
     def open_params(self, vm: str) -> None:
         self.stack.notify("A replay shows the recorded values (the Sample tab); there is no VM to edit.", timeout=4)

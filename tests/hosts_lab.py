@@ -74,7 +74,7 @@ def hosts_lab():
     directory = short_dir("hosts")
     state = None
     try:
-        state = lab_up(directory, "--hosts", "2", "--vms-per-host", "2")
+        state = lab_up(directory, "--hosts", "2", "--vms-per-host", "2", "--disk")
         yield directory, state
     finally:
         made = namespaces_of(state) if state else set()

@@ -103,6 +103,17 @@ def test_migrate_from_host_a_to_host_b_sends_the_stream_over_the_bridge(hosts_la
     asyncio.run(destination_runs())
 
 
+def test_lab_up_disk_on_hosts_gives_each_vm_a_disk_snapshots_are_saved_over_ssh(hosts_lab):
+    directory, _ = hosts_lab  # started with --disk (and vm1 migrates to the other host with it, above)
+    config = str(directory / "inventory.toml")
+    saved = cli("snapshot", "vm2", "save", "over-ssh", "--wait", "--config", config, timeout=90)
+    assert saved.returncode == 0, saved.stderr
+    listed = cli("snapshot", "vm2", "list", "--json", "--config", config)
+    assert [json.loads(line)["tag"] for line in listed.stdout.splitlines()] == ["over-ssh"]
+    deleted = cli("snapshot", "vm2", "delete", "over-ssh", "--yes", "--wait", "--config", config, timeout=90)
+    assert deleted.returncode == 0, deleted.stderr
+
+
 def fingerprint(public_key: Path) -> str:
     """OpenSSH's own SHA256 fingerprint of a key file."""
     return subprocess.run(["ssh-keygen", "-l", "-f", str(public_key)], capture_output=True, text=True,
@@ -285,6 +296,7 @@ async def test_the_demo_as_root_runs_on_two_hosts_and_migrates_between_them(tmp_
         assert "on 2 hosts" in capsys.readouterr().err
         for source in ("web-1", "db-1", "batch-1"):
             assert inventory.get(source).host != inventory.get(f"{source}-dst").host
+            assert (directory / inventory.get(source).host / f"{source}.qcow2").exists()  # snapshots can be tried
         app = MigtuiApp(Fleet(inventory.vm, CommandGate(AuditLog(tmp_path / "audit.jsonl")), hosts=inventory.host))
         async with app.run_test(size=(120, 40)) as pilot:
             await _start_migrations(app)

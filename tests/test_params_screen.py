@@ -311,6 +311,26 @@ async def test_escape_asks_before_dropping_edits(lab, lab_dir, ctl):
         assert (await client.execute("query-migrate-parameters"))["downtime-limit"] == 300
 
 
+async def test_the_question_on_leaving_counts_what_the_pending_panel_counts(lab, lab_dir):
+    await lab.start_source("vm1", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
+    app, audit = app_on(lab, lab_dir)
+    async with app.run_test(size=(110, 32)) as pilot:
+        screen = await open_editor(pilot, app)
+        held = screen.draft.held(next(m for m in screen.draft.members if m.name == "downtime-limit"))
+        await edit_member(pilot, screen, "downtime-limit", "650")
+        await edit_member(pilot, screen, "max-bandwidth", "64M")
+        await edit_member(pilot, screen, "max-bandwidth", str(screen.draft.held(
+            next(m for m in screen.draft.members if m.name == "max-bandwidth"))))  # typed back: no change
+        assert len(screen.draft.edits) == 2 and held == 300
+        assert pending(screen)[0] == "Pending changes (1)"
+        await pilot.press("escape")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmDialog), 5, "the question")
+        assert app.screen.title_text == "Drop 1 change?"
+        assert "downtime-limit" in app.screen.question and "max-bandwidth" not in app.screen.question
+        await pilot.press("y")
+    assert audit.entries() == []
+
+
 async def test_max_bandwidth_changed_during_a_migration_changes_its_throughput_and_marks_the_charts(lab, lab_dir, ctl):
     # 64 MiB rewritten as fast as the guest can: at 8 MiB/s this migration never ends by itself.
     src = await lab.start_source("vm1", mem_mib=128, dirty_mib=64, dirty_rate_mib_s=math.inf)

@@ -29,7 +29,7 @@ async def test_sort_window_and_theme_are_kept_for_the_next_start(tmp_path: Path)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         assert not path.exists()  # nothing chosen yet, nothing written
-        await pilot.press("s", "S")  # sort by the next column (status), largest first
+        await pilot.press("s", "s", "S")  # sort by the third column (status, after link), largest first
         await pilot.press("enter")
         await settle(pilot, lambda: isinstance(app.screen, VMScreen), 5, "the VM screen")
         await pilot.press("w")  # 10 min of history
@@ -71,7 +71,7 @@ async def test_a_wrong_file_is_said_in_one_line_used_for_nothing_and_left_alone(
     async with app.run_test(message_hook=seen.append) as pilot:
         await settle(pilot, lambda: any(isinstance(m, Notify) for m in seen), 5, "a notification")
         told = next(str(m.notification.message) for m in seen if isinstance(m, Notify))
-        assert told.startswith(f"{path}:2: sort: one of name, status, progress")
+        assert told.startswith(f"{path}:2: sort: one of name, link, status, remaining")
         assert "'colour'" in told and "\n" not in told
         assert app.theme != "textual-light"  # nothing of the file is used
         await pilot.press("s")

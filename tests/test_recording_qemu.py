@@ -194,3 +194,25 @@ async def test_the_vm_screen_exports_its_samples(recorded, tmp_path, monkeypatch
     rows = vm1_samples(recorded.db)
     assert [o["sample"]["status"] for o in objects] == [r[2] for r in rows]
     assert len(next(tmp_path.glob("migtui-vm1-*.csv")).read_text().splitlines()) == 1 + len(rows)
+
+
+async def test_a_replay_offers_no_key_that_needs_a_live_vm_and_promises_no_reconnection(recorded):
+    recording = Recording(recorded.db)
+    fleet = ReplayFleet(recording, paused=True)
+    fleet.seek(fleet.last)  # the end of the recording: the recorder's links went down with it
+    app = ReplayApp(fleet, name="lab.db")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        keys = {active.binding.key for active in app.active_bindings.values()}
+        assert "enter" in keys and not keys & {"e", "n", "r"}
+        for vm in ("vm1", "vm1-dst"):
+            app.screen.vm = vm
+            await pilot.pause()
+            brief = str(app.screen.query_one("#fleet-brief").render())
+            assert "reconnects" not in brief, brief
+        assert any(state.link != "connected" for state in fleet.states.values())  # the case above was seen
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, VMScreen), 5, "the VM screen")
+        keys = {active.binding.key for active in app.active_bindings.values()}
+        assert not keys & {"e", "n", "r"}
+    recording.close()

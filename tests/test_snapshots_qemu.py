@@ -98,11 +98,27 @@ async def test_a_job_id_in_use_is_refused_with_qemus_words(disk_vm, ctl):
         assert await client.execute("query-jobs") == []
 
 
-async def test_a_failed_load_says_the_vm_is_paused_and_resume_works(disk_vm, ctl):
+async def test_a_tag_the_vm_does_not_have_is_refused_before_the_guest_is_touched(disk_vm, ctl):
     vm, opts = disk_vm
-    code, _, err = await migtui("snapshot", "vm1", "load", "never-saved", "--yes", "--wait", *opts)
+    assert (await migtui("snapshot", "vm1", "save", "real", "--wait", *opts))[0] == 0
+    for verb in ("load", "delete"):
+        code, _, err = await migtui("snapshot", "vm1", verb, "reel", "--yes", "--wait", *opts)
+        assert code == 2, verb
+        assert err.strip() == "migtui: vm1 has no snapshot 'reel' (its snapshots: 'real')", verb
+    async with ctl(vm) as client:
+        assert (await client.execute("query-status"))["status"] == "running"  # never paused
+        assert await client.execute("query-jobs") == []
+
+
+async def test_a_failed_load_says_in_one_line_that_the_vm_is_paused_and_resume_works(disk_vm, ctl):
+    vm, opts = disk_vm
+    assert (await migtui("snapshot", "vm1", "save", "real", "--wait", *opts))[0] == 0
+    # The tag exists; a node that does not is refused by QEMU only after it stopped the guest.
+    code, _, err = await migtui("snapshot", "vm1", "load", "real", "--device", "nope", "--yes", "--wait", *opts)
     assert code == 1
-    assert "never-saved" in err and "paused (restore-vm)" in err and "snapshot vm1 resume" in err
+    failed = [line for line in err.splitlines() if "failed" in line]
+    assert len(failed) == 1 and "nope" in failed[0]
+    assert "paused (restore-vm)" in failed[0] and "migtui snapshot vm1 resume" in failed[0]
     assert (await migtui("snapshot", "vm1", "resume", *opts))[0] == 0
     async with ctl(vm) as client:
         assert (await client.execute("query-status"))["status"] == "running"
@@ -111,6 +127,10 @@ async def test_a_failed_load_says_the_vm_is_paused_and_resume_works(disk_vm, ctl
 
 async def test_read_only_refuses_all_three(disk_vm, ctl):
     vm, opts = disk_vm
+    async with ctl(vm) as client:  # a tag that exists: load and delete get as far as the gate
+        await client.execute("snapshot-save", {"job-id": "j", "tag": "t", "vmstate": "disk0", "devices": ["disk0"]},
+                             timeout=60)
+        await client.execute("job-dismiss", {"id": "j"})
     for verb in ("save", "load", "delete"):
         code, _, err = await migtui("snapshot", "vm1", verb, "t", "--yes", "--wait", "--read-only", *opts)
         assert code == 1 and "read-only" in err, verb

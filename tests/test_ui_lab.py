@@ -138,7 +138,7 @@ async def test_the_advised_downtime_is_one_key_and_a_confirmation_away_and_compl
         await migration.start_migration(app.fleet.sessions["vm1"], app.fleet.sessions["vm1-dst"],
                                         migration.MigrationPlan({"max-bandwidth": 16 * MIB, "downtime-limit": 100}))
         _fleet_table(app).select_vm("vm1")
-        await settle(pilot, lambda: cell(app, "vm1", "progress") == "stall", 40, "the fleet to call it stalled")
+        await settle(pilot, lambda: cell(app, "vm1", "progress") == "loop", 40, "the fleet to say it loops")
         brief = app.screen.query_one(VMBrief)
         assert "[D] downtime-limit" in str(brief.render())
         await pilot.press("D")

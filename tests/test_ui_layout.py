@@ -39,3 +39,47 @@ async def test_a_wider_terminal_shows_more_columns_and_keeps_the_highlight() -> 
         assert table.highlighted_vm == "db-1-dst" and app.screen.vm == "db-1-dst"
         assert table.get_cell("batch-1", "sent").plain.endswith("/s")
         assert table.row_count == len(app.fleet.states)
+
+
+async def test_at_80x24_every_chart_of_a_running_migration_is_reached_by_the_keys() -> None:
+    from migtui.widgets.charts import DowntimeChart, RateChart, RemainingChart, ThrottleChart
+    from screen_text import screen_text
+
+    app = MigtuiApp(recorded_fleet(), start_fleet=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")  # batch-1: migrating, the longest prediction
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "dirty rate vs sent" in shown and "left to send" in shown
+        for keys in (["end"], ["pagedown"], ["down"] * 10):
+            key = keys[0]
+            await pilot.press("home")
+            await pilot.press(*keys)
+            await pilot.pause()
+            shown = screen_text(app)
+            assert "expected downtime vs limit" in shown and "throttle" in shown, key
+            for chart in (DowntimeChart, ThrottleChart):
+                region = app.screen.query_one(chart).region  # on screen, in full
+                assert region.height >= 10 and region.bottom <= 23, key
+        assert app.screen.query_one(RateChart).region.height >= 10
+        assert app.screen.query_one(RemainingChart).region.height >= 10
+
+
+async def test_80_columns_show_up_to_done_with_the_host_column_of_a_fleet_on_hosts() -> None:
+    from migtui.cli.demo import DEMO_VMS
+    from migtui.widgets.fleet_row import columns_that_fit
+
+    fleet = recorded_fleet()
+    for number, state in enumerate(fleet.states.values()):
+        state.host = f"hv{number % 2 + 1}"  # as the demo run as root: two lab hosts
+    app = MigtuiApp(fleet, start_fleet=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(FleetTable)
+        shown = [str(column.label).strip() for column in table.ordered_columns]
+        assert shown == ["VM", "host", "link", "migration", "pass", "left", "outlook", "run", "done"]
+        assert table.get_cell("web-1", "run").plain == "migrated"  # postmigrate, in the column's width
+        assert table.max_scroll_x == 0
+    # The demo's own names (the longest, batch-1-dst) on hosts hv1 and hv2, in the 79 cells the table has.
+    longest = max(len(f"{vm.name}-dst") for vm in DEMO_VMS)
+    assert columns_that_fit(79, longest, len("hv1"))[-1] == "progress"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Select
 
 from form_pilot import type_into
 from migtui.app import MigtuiApp
@@ -114,7 +114,8 @@ async def test_save_load_delete_through_the_screen(lab: Lab, lab_dir: Path, ctl)
         assert (await client.execute("query-status"))["status"] == "running"
 
 
-async def test_a_failed_load_shows_qemus_reason_and_offers_to_resume(lab: Lab, lab_dir: Path, ctl) -> None:
+async def test_load_offers_only_the_vms_tags_and_a_failed_load_offers_resume_in_the_same_line(
+        lab: Lab, lab_dir: Path, ctl) -> None:
     app = await snapshot_app(lab, lab_dir)
     async with app.run_test(size=(120, 40)) as pilot:
         await open_snapshots(app, pilot)
@@ -123,12 +124,24 @@ async def test_a_failed_load_shows_qemus_reason_and_offers_to_resume(lab: Lab, l
         await settle(pilot, lambda: tags(app) == ["real"], 60, "the saved snapshot listed")
         app.screen.query_one("#snapshots", DataTable).focus()
         await pilot.press("l")
-        await fill_and_start(app, pilot, "never-saved")
+        await fill_and_start(app, pilot, None)
         await settle(pilot, lambda: isinstance(app.screen, ConfirmDialog), 10, "load asks first")
+        # While the admin reads the question, another client deletes the snapshot: QEMU fails the load.
+        async with ctl(lab["vm1"]) as client:
+            await client.execute("snapshot-delete", {"job-id": "gone", "tag": "real", "devices": ["disk0"]})
+
+            async def deleted() -> bool:
+                await pilot.pause()
+                return [job["status"] for job in await client.execute("query-jobs") if job["id"] == "gone"] == ["concluded"]
+
+            await until_true(deleted, 30, "the other client's delete concluded")
+            await client.execute("job-dismiss", {"id": "gone"})
         await pilot.press("y")
         await settle(pilot, lambda: isinstance(app.screen, ConfirmDialog) and "paused" in app.screen.question,
                      60, "the offer to resume the paused VM")
-        await settle(pilot, lambda: any("never-saved" in error for _, error in job_rows(app).values()), 10,
+        question = app.screen.question
+        assert "snapshot-load 'real' failed" in question and "paused (restore-vm)" in question
+        await settle(pilot, lambda: any("real" in error for _, error in job_rows(app).values()), 10,
                      "QEMU's reason in the job panel")
         async with ctl(lab["vm1"]) as client:
             assert (await client.execute("query-status"))["status"] == "restore-vm"
@@ -141,6 +154,20 @@ async def test_a_failed_load_shows_qemus_reason_and_offers_to_resume(lab: Lab, l
                 return (await client.execute("query-status"))["status"] == "running"
 
             await until_true(running, 30, "vm1 running again after the resume")
+
+        # The form offers the tags the VM has, nothing to mistype.
+        async with ctl(lab["vm1"]) as client:
+            await client.execute("snapshot-save", {"job-id": "j2", "tag": "second", "vmstate": "disk0",
+                                                   "devices": ["disk0"]}, timeout=60)
+        snapshots_screen(app).action_reload()
+        await settle(pilot, lambda: tags(app) == ["second"], 30, "the other client's snapshot listed")
+        app.screen.query_one("#snapshots", DataTable).focus()
+        await pilot.press("l")
+        await settle(pilot, lambda: isinstance(app.screen, SnapshotDialog) and bool(app.screen.query(SchemaForm))
+                     and app.screen.form.row("tag") is not None, 10, "the load form")
+        select = app.screen.form.row("tag").editor.query_one(Select)
+        assert [value for _, value in select._options] == ["second"]
+        assert app.screen.focused is select
 
 
 async def test_read_only_shows_snapshots_and_offers_no_job(lab: Lab, lab_dir: Path, ctl) -> None:

@@ -14,6 +14,17 @@ from migtui.qmp.hosts import HostPool
 from migtui.qmp.session import VMSession
 
 
+def seconds(text: str) -> float:
+    """An argparse type: a number of seconds above 0 (``--duration -1`` would stop at once, silently)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, not {text!r}")
+    return value
+
+
 def add_inventory_options(parser: argparse.ArgumentParser, pairs: bool = True) -> None:
     group = parser.add_argument_group("VMs")
     group.add_argument("--config", metavar="FILE",

@@ -130,9 +130,10 @@ async def demo_lab(directory: Path, hosts: bool) -> AsyncIterator[Inventory]:
             print(f"migtui demo: starting {count} QEMU VMs in {directory} ...", file=sys.stderr)
             lab = await stack.enter_async_context(Lab(directory))
             labs, writer = [(lab, lab)] * len(DEMO_VMS), lab
-        for vm, (here, there) in zip(DEMO_VMS, labs, strict=False):
+        for vm, (here, there) in zip(DEMO_VMS, labs, strict=True):
+            # A qcow2 disk each, so that the snapshots screen (n) has somewhere to save to.
             source = await here.start_source(vm.name, mem_mib=128, dirty_mib=vm.dirty_mib,
-                                             dirty_rate_mib_s=vm.dirty_rate_mib_s)
+                                             dirty_rate_mib_s=vm.dirty_rate_mib_s, disk=True)
             await there.start_destination(f"{vm.name}-dst", like=source)
         yield load_inventory(writer.write_inventory(directory / "inventory.toml"))
 

@@ -91,8 +91,6 @@ def lab_up(args: argparse.Namespace) -> int:
         need_root()
         if args.vms_per_host < 1:
             raise LabError("--vms-per-host must be 1 or more")
-        if args.disk:
-            raise LabError("--disk is not available with --hosts")
     elif args.link or args.vms_per_host != 1:
         raise LabError("--link and --vms-per-host go with --hosts N")
     count = args.hosts * args.vms_per_host if args.hosts else args.vms

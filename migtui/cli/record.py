@@ -7,7 +7,7 @@ import sys
 from contextlib import AsyncExitStack
 from pathlib import Path
 
-from migtui.cli.common import add_inventory_options, add_safety_options, gate_from_args, inventory_from_args
+from migtui.cli.common import add_inventory_options, add_safety_options, gate_from_args, inventory_from_args, seconds
 from migtui.cli.until_stopped import until_stopped
 from migtui.errors import UsageError
 from migtui.qmp.fleet import Fleet
@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_recording_options(parser, with_db=False)
     parser.add_argument("--interval", type=float, metavar="S",
                         help="seconds between samples of every VM (default: 0.5 while migrating, 5 idle)")
-    parser.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    parser.add_argument("--duration", type=seconds, metavar="S", help="stop after S seconds")
     add_safety_options(parser)
     parser.set_defaults(func=run)
 

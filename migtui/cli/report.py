@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from migtui.errors import UsageError
 
@@ -26,6 +27,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     out.add_argument("--html", metavar="OUT", type=Path, help="write a self-contained page with charts")
     out.add_argument("--csv", metavar="OUT", help="write the migration's samples as CSV ('-': stdout)")
     out.add_argument("--jsonl", metavar="OUT", help="write the migration's samples as JSON lines ('-': stdout)")
+    parser.add_argument("--audit-log", metavar="FILE", type=Path,
+                        help="the audit log to find who changed what (default: the inventory's, as the gate "
+                             "writes it); commands of other migtui processes than the recorder are only there")
+    parser.add_argument("--config", metavar="FILE", help="the inventory whose audit log is read")
     parser.set_defaults(func=run)
 
 
@@ -43,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
             text = samples_csv(migration.samples) if args.csv else samples_jsonl(migration.samples)
             _write(args.csv or args.jsonl, text)
             return 0
-        report = build_report(recording, migration)
+        report = build_report(recording, migration, _audit_log(args))
     if args.json:
         print(json.dumps(report, indent=2))
     elif args.html:
@@ -54,6 +59,21 @@ def run(args: argparse.Namespace) -> int:
     else:
         print("\n".join(report_lines(report)))
     return 0
+
+
+def _audit_log(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The audit log's entries (none when there is no such file: a recording read elsewhere)."""
+    from migtui.inventory import find_config, load_inventory, state_dir
+    from migtui.qmp.audit import AuditLog
+
+    path = args.audit_log
+    if path is None:
+        config = find_config(args.config)
+        path = load_inventory(config).audit_path if args.config or config.exists() else state_dir() / "audit.jsonl"
+    try:
+        return AuditLog(path).entries()
+    except (OSError, ValueError) as error:
+        raise UsageError(f"cannot read the audit log {path}: {getattr(error, 'strerror', None) or error}") from None
 
 
 def _write(target: str, text: str) -> None:

@@ -15,8 +15,8 @@ from migtui.cli.common import (
     open_session,
 )
 from migtui.cli.confirm import confirm
-from migtui.errors import UsageError
-from migtui.model.snapshots import Snapshot
+from migtui.errors import BadArguments, UsageError
+from migtui.model.snapshots import Snapshot, unknown_tag
 from migtui.qmp import snapshots
 from migtui.qmp.session import VMSession
 from migtui.units import human_bytes
@@ -79,6 +79,10 @@ async def run(args: argparse.Namespace) -> int:
 
 
 async def _run_job(session: VMSession, args: argparse.Namespace) -> int:
+    # Before anything is sent: QEMU pauses the guest before it finds out that a tag does not exist.
+    if args.action in ("load", "delete") and \
+            (problem := unknown_tag(session.name, args.tag, await snapshots.list_snapshots(session))):
+        raise BadArguments(problem)
     if args.action == "load":
         confirm(f"Load snapshot {args.tag!r} into {session.name}? Its running state will be replaced.", args.yes)
     elif args.action == "delete":
@@ -99,10 +103,10 @@ async def _run_job(session: VMSession, args: argparse.Namespace) -> int:
     print(f"{session.name}: job {outcome.job.id} ({outcome.job.type}) {outcome.job.status}: {phases}")
     if outcome.ok:
         return 0
-    print(f"migtui: {session.name}: {outcome.job.type} {args.tag!r} failed: {outcome.job.error}", file=sys.stderr)
-    if outcome.needs_resume:
-        print(f"migtui: {session.name} is paused ({outcome.run_state}) after the failed load; "
-              f"let it run again with: migtui snapshot {session.name} resume", file=sys.stderr)
+    paused = (f"; {session.name} is left paused ({outcome.run_state}): let it run again with "
+              f"`migtui snapshot {session.name} resume`") if outcome.needs_resume else ""
+    print(f"migtui: {session.name}: {outcome.job.type} {args.tag!r} failed: {outcome.job.error}{paused}",
+          file=sys.stderr)
     return 1
 
 

@@ -13,11 +13,12 @@ from migtui.cli.common import (
     gate_from_args,
     inventory_from_args,
     open_session,
+    seconds,
 )
 from migtui.cli.lines import AdviceChanges, Output, advice_line, event_line, last_seen, notice_line, sample_line
-from migtui.errors import UsageError
 from migtui.inventory import Inventory, VMEntry
 from migtui.model.convergence import NO_PROGRESS_AFTER
+from migtui.model.sample import Sample
 from migtui.model.tracker import MigrationTracker
 from migtui.ops.policy import policy_for
 from migtui.qmp.errors import QMPFailure
@@ -31,9 +32,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser("watch", help="print migration samples and QMP events as they come",
                                    description="Follow every VM's migration and events, one line each.")
     add_inventory_options(parser)
-    parser.add_argument("--interval", type=float, default=1.0, metavar="S",
+    parser.add_argument("--interval", type=seconds, default=1.0, metavar="S",
                         help="seconds between samples of a VM (default 1)")
-    parser.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    parser.add_argument("--duration", type=seconds, metavar="S", help="stop after S seconds")
     parser.add_argument("--once", action="store_true", help="one sample of each VM, then exit")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument("--policy", metavar="NAME",
@@ -43,8 +44,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 async def run(args: argparse.Namespace) -> int:
-    if args.interval <= 0:
-        raise UsageError("--interval must be positive")
     inventory = inventory_from_args(args)
     gate = gate_from_args(args, inventory)
     policy = policy_for(args.policy, gate.read_only)
@@ -73,10 +72,26 @@ class _Printer:
         self.frozen_told: set[str] = set()
         self.advice = AdviceChanges()
         self.out = Output()
+        self.idle_told: dict[str, str] = {}
+        """Per VM, the text of the last line printed while no migration ran (without its clock)."""
+
+    def _tell_sample(self, sample: Sample) -> None:
+        """Every sample in JSON (consumers count on it); in text, an idle VM's line only when it changes:
+        ``vm1 none`` every second buries what happens elsewhere."""
+        line = sample_line(sample, self.as_json)
+        if not self.as_json:
+            if sample.active:
+                self.idle_told.pop(sample.vm, None)
+            else:
+                told = line.split("  ", 1)[-1]  # the same words at another time say nothing new
+                if self.idle_told.get(sample.vm) == told:
+                    return
+                self.idle_told[sample.vm] = told
+        self.out(line)
 
     def __call__(self, update: Update) -> None:
         if isinstance(update, SampleTaken):
-            self.out(sample_line(update.sample, self.as_json))
+            self._tell_sample(update.sample)
             self._tell_stall(update.vm)
             self._tell_frozen(update.vm, update.sample.at)
             prediction = self.fleet.states[update.vm].prediction()

@@ -157,9 +157,11 @@ class HostLab:
             await asyncio.sleep(0.01)
 
     async def up(self, hosts: int = 2, vms_per_host: int = 1, mem_mib: int = 128, dirty_mib: PerVM = 32,
-                 dirty_rate_mib_s: PerVM = 64) -> list[tuple[VM, VM]]:
+                 dirty_rate_mib_s: PerVM = 64, disk: bool = False) -> list[tuple[VM, VM]]:
         """Start the hosts, then vm1..vmM (``vms_per_host`` on each) and, for each,
-        a waiting vmK-dst on the next host (the same one when there is one host)."""
+        a waiting vmK-dst on the next host (the same one when there is one host).
+        ``disk``: each source gets a qcow2 disk in its host's directory, which
+        every host sees (only /run is a host's own): its destination opens the same one."""
         if vms_per_host < 1:
             raise LabError("--vms-per-host must be 1 or more")
         started = await self.start_hosts(hosts)
@@ -167,7 +169,7 @@ class HostLab:
         sizes, rates = _per_vm(dirty_mib, total, "dirty_mib"), _per_vm(dirty_rate_mib_s, total, "dirty_rate_mib_s")
         placed = [(started[k // vms_per_host], started[(k // vms_per_host + 1) % hosts]) for k in range(total)]
         sources = await asyncio.gather(*(
-            src.lab.start_source(f"vm{k + 1}", mem_mib, sizes[k], rates[k]) for k, (src, _) in enumerate(placed)))
+            src.lab.start_source(f"vm{k + 1}", mem_mib, sizes[k], rates[k], disk) for k, (src, _) in enumerate(placed)))
         destinations = await asyncio.gather(*(
             dst.lab.start_destination(f"{vm.name}-dst", like=vm)
             for vm, (_, dst) in zip(sources, placed, strict=True)))

@@ -79,7 +79,7 @@ async def supervise(args: argparse.Namespace) -> int:
     async with lab:
         try:
             if isinstance(lab, HostLab):
-                await lab.up(args.hosts, args.vms_per_host, args.mem, sizes, rates)
+                await lab.up(args.hosts, args.vms_per_host, args.mem, sizes, rates, args.disk)
             else:
                 await lab.up(args.vms, args.mem, sizes, rates, args.disk)
         except LabError as error:

@@ -40,3 +40,19 @@ def snapshots_from_block(block: list[dict[str, Any]]) -> list[Snapshot]:
 def writable_format_nodes(nodes: list[dict[str, Any]]) -> list[str]:
     """Nodes that can hold internal snapshots and VM state: writable qcow2 images."""
     return [n["node-name"] for n in nodes if n.get("drv") == "qcow2" and not n.get("ro") and n.get("node-name")]
+
+
+def tags_of(found: list[Snapshot]) -> list[str]:
+    """Every tag once, in the order listed (a snapshot on two disks is listed twice)."""
+    return list(dict.fromkeys(snap.tag for snap in found))
+
+
+def unknown_tag(vm: str, tag: str, found: list[Snapshot]) -> str | None:
+    """Why ``tag`` cannot be loaded or deleted, or None when the VM has it.
+
+    QEMU stops the guest before it looks for the tag: a load of a tag that
+    does not exist leaves the VM paused in ``restore-vm``. Checked first."""
+    if tag in tags_of(found):
+        return None
+    known = ", ".join(repr(t) for t in tags_of(found))
+    return f"{vm} has no snapshot {tag!r} " + (f"(its snapshots: {known})" if known else "(it has none)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,10 @@ BUSY_AFTER = 1.0
 """Seconds without an answer after which a connected VM is shown as busy."""
 PREDICTION_WINDOW = 30.0
 """Seconds of samples the prediction reads (the bandwidth is their median throughput, and more)."""
+
+
+LIMIT_CHANGES = 200
+"""Downtime-limit changes kept per VM (each a moment and a value)."""
 
 
 @dataclass
@@ -41,6 +46,9 @@ class VMState:
     """Seconds the oldest unanswered command has waited (a snapshot save keeps QMP silent)."""
     parameters: dict[str, Any] = field(default_factory=dict)
     capabilities: dict[str, bool] = field(default_factory=dict)
+    limits: deque[tuple[float, int | None]] = field(default_factory=lambda: deque(maxlen=LIMIT_CHANGES))
+    """(time on the samples' clock, downtime-limit in ms) each time it was read different: the limit in
+    force at each moment of the charts' history, not today's drawn across it."""
     tracker: MigrationTracker = field(init=False)
     events: History[QMPEvent] = field(default_factory=lambda: History(2000))
     jobs: JobBook = field(default_factory=JobBook)
@@ -97,6 +105,26 @@ class VMState:
             if job.type == "?":
                 return f"job {job.id}"
         return None
+
+    def set_settings(self, parameters: dict[str, Any], capabilities: dict[str, bool], at: float) -> None:
+        """What QEMU holds, read at ``at`` (the samples' clock); a new downtime-limit is kept in ``limits``."""
+        self.parameters, self.capabilities = parameters, capabilities
+        limit = parameters.get("downtime-limit")
+        if not self.limits or self.limits[-1][1] != limit:
+            self.limits.append((at, limit))
+
+    def limit_steps(self, start: float, end: float) -> list[tuple[float, int]]:
+        """The downtime-limit over [start, end] as (from, ms) steps, the first from ``start``: before
+        the first read the first value read is taken (nothing earlier is known)."""
+        known = [(at, limit) for at, limit in self.limits if limit is not None]
+        if not known:
+            return []
+        before = [limit for at, limit in known if at <= start]
+        steps = [(start, before[-1] if before else known[0][1])]
+        for at, limit in known:
+            if start < at <= end and limit != steps[-1][1]:
+                steps.append((at, limit))
+        return steps
 
     @property
     def settings(self) -> MigrationSettings:

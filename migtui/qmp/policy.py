@@ -12,6 +12,7 @@ An observing policy only says what it would have done.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -113,5 +114,6 @@ class PolicyRunner:
             await self.change(step)
             return
         await step(self.session)
-        self.state.parameters = await self.session.query("query-migrate-parameters")
-        self.state.capabilities = capability_states(await self.session.query_list("query-migrate-capabilities"))
+        parameters = await self.session.query("query-migrate-parameters")
+        capabilities = capability_states(await self.session.query_list("query-migrate-capabilities"))
+        self.state.set_settings(parameters, capabilities, time.monotonic())

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -141,7 +142,7 @@ class VMPoller:
             capabilities = capability_states(caps)
             # A watcher's read tells the views only of a change; an asked-for read always (it may be awaited).
             if asked or (parameters, capabilities) != (state.parameters, state.capabilities):
-                state.parameters, state.capabilities = parameters, capabilities
+                state.set_settings(parameters, capabilities, time.monotonic())
                 self.publish(VMChanged(state.name, Aspect.SETTINGS))
         before = state.tracker.migration_count
         sample = state.tracker.add(await self._ask("query-migrate", self.session.query),

@@ -24,7 +24,7 @@ from migtui.errors import UsageError
 from migtui.model.events import QMPEvent
 from migtui.model.link import LinkState
 from migtui.model.policy import Policy
-from migtui.model.vm_state import VMState
+from migtui.model.vm_state import LIMIT_CHANGES, VMState
 from migtui.qmp.gate import CommandGate
 from migtui.qmp.hosts import HostPool
 from migtui.qmp.policy import PolicyRunner
@@ -269,8 +269,11 @@ class ReplayFleet:
         state.parameters, state.capabilities, state.incoming = {}, {}, False
         for sample in self.recording.samples(name, until=at, newest=HISTORY):
             self._add_sample(state, sample)
+        state.limits.clear()
         for kind in STATE_KINDS:
-            for entry in self.recording.entries(name, [kind], until=at, newest=1):
+            # Settings: the changes the charts' history spans too (the downtime limit as it was).
+            newest = LIMIT_CHANGES if kind == "settings" else 1
+            for entry in self.recording.entries(name, [kind], until=at, newest=newest):
                 self._restore(state, entry)
         for entry in self.recording.entries(name, ["event"], until=at, newest=EVENTS):
             state.events.append(self._event(entry))
@@ -296,7 +299,7 @@ class ReplayFleet:
         elif entry.kind == "run-state":
             state.run_state, state.incoming = data.get("run_state"), bool(data.get("incoming"))
         elif entry.kind == "settings":
-            state.parameters, state.capabilities = data.get("parameters", {}), data.get("capabilities", {})
+            state.set_settings(data.get("parameters", {}), data.get("capabilities", {}), entry.wall)
         elif entry.kind == "jobs":
             state.jobs.update(data.get("jobs", []))
         elif entry.kind == "busy":

@@ -25,7 +25,10 @@ def iso(wall: float) -> str:
     return datetime.fromtimestamp(wall).astimezone().isoformat(timespec="milliseconds")
 
 
-def build_report(recording: Recording, migration: RecordedMigration) -> dict[str, Any]:
+def build_report(recording: Recording, migration: RecordedMigration,
+                 audit_log: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """``audit_log``: the entries of the audit log file: a command of another migtui process (``migtui
+    migrate --set`` beside a recorder) is only there, as the recorder copies only its own gate's."""
     vm, samples = migration.vm, migration.samples
     last = samples[-1]
     info, ram = last.info, last.info.ram
@@ -70,8 +73,8 @@ def build_report(recording: Recording, migration: RecordedMigration) -> dict[str
             "setup_time": info.setup_time,
         },
         "capabilities_on": sorted(k for k, v in settings.get("capabilities", {}).items() if v),
-        "changes": _changes(recording, vm, window),
-        "audit": [_audit(e) for e in recording.entries(vm, ["audit"], since=window[0], until=window[1])],
+        "changes": _changes(recording, vm, window, audit_log or []),
+        "audit": [_audit(e) for e in _audit_entries(recording, vm, window, audit_log or [])],
         "policy_steps": [{"time": iso(e.wall), **(e.data if isinstance(e.data, dict) else {"step": e.data})}
                          for e in recording.entries(vm, ["policy"], since=window[0], until=window[1])],
         "events": [{"time": iso(e.wall), "event": e.data.get("name"), "data": e.data.get("data")}
@@ -88,10 +91,28 @@ def _settings_at(recording: Recording, vm: str, at: float) -> dict[str, Any]:
     return found[0].data if found else {}
 
 
-def _changes(recording: Recording, vm: str, window: tuple[float, float]) -> list[dict[str, Any]]:
+def _audit_entries(recording: Recording, vm: str, window: tuple[float, float],
+                   audit_log: list[dict[str, Any]]) -> list[RecordedEntry]:
+    """The VM's audit entries in ``window``: the recording's, and the audit log file's it lacks, by time."""
+    recorded = recording.entries(vm, ["audit"], since=window[0], until=window[1])
+    seen = {(e.data.get("time"), e.data.get("command")) for e in recorded}
+    from_file = []
+    for data in audit_log:
+        try:
+            wall = datetime.fromisoformat(str(data.get("time"))).timestamp()
+        except ValueError:
+            continue  # a line another tool wrote: not ours to read
+        ours = data.get("vm") == vm and window[0] <= wall <= window[1]
+        if ours and (data.get("time"), data.get("command")) not in seen:
+            from_file.append(RecordedEntry(id=0, vm=vm, run=0, wall=wall, mono=0.0, kind="audit", data=data))
+    return sorted([*recorded, *from_file], key=lambda entry: entry.wall)
+
+
+def _changes(recording: Recording, vm: str, window: tuple[float, float],
+             audit_log: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every parameter and capability that changed in ``window``, and who changed it."""
     before = _settings_at(recording, vm, window[0])
-    audit = recording.entries(vm, ["audit"], since=window[0] - 5, until=window[1])
+    audit = _audit_entries(recording, vm, (window[0] - 5, window[1]), audit_log)
     changes = []
     for entry in recording.entries(vm, ["settings"], since=window[0], until=window[1]):
         for section in ("parameters", "capabilities"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from migtui.units import human_bytes, human_rate
@@ -9,6 +10,14 @@ from migtui.units import human_bytes, human_rate
 
 def _rate(value: float | None) -> str:
     return human_rate(value) if value is not None else "-"
+
+
+def _action_text(action: Any) -> str:
+    """What the prediction advised, in its own words (``raise downtime-limit to 3900 ms ...``)."""
+    if isinstance(action, dict):
+        text = str(action.get("text") or f"{action.get('name')} {action.get('value')}")
+        return text + (f"; done in about {action['eta_s']:g} s" if action.get("eta_s") else "")
+    return str(action)
 
 
 def report_lines(report: dict[str, Any]) -> list[str]:
@@ -32,7 +41,7 @@ def report_lines(report: dict[str, Any]) -> list[str]:
         lines.append(f"  capabilities {', '.join(r['capabilities_on'])}")
     if r["verdict"]:
         lines.append(f"  verdict      {r['verdict']['why']}")
-        lines += [f"               - {action}" for action in r["verdict"]["last"].get("actions") or []]
+        lines += [f"               - {_action_text(action)}" for action in r["verdict"]["last"].get("actions") or []]
     if r["gaps"]:
         lines.append("  gaps in the recording: " + ", ".join(f"{g['seconds']} s from {g['from']}" for g in r["gaps"]))
     if r["changes"]:
@@ -44,7 +53,9 @@ def report_lines(report: dict[str, Any]) -> list[str]:
                   for p in r["policy_steps"]]
     if r["audit"]:
         lines.append("  commands (audit log)")
-        lines += [f"    {a['time']}  {a['command']} {a.get('arguments') or ''}  {a['outcome']}" for a in r["audit"]]
+        # Arguments as QMP spells them (JSON), not as Python prints a dict.
+        lines += [f"    {a['time']}  {a['command']} {json.dumps(a['arguments']) if a.get('arguments') else ''}  "
+                  f"{a['outcome']}" for a in r["audit"]]
     if r["events"]:
         # One line per pass would drown the rest: passes are counted above, the other events listed.
         shown = [e for e in r["events"] if e["event"] != "MIGRATION_PASS"]

@@ -23,6 +23,7 @@ from migtui.qapi.changes import SettingsRequest
 from migtui.qapi.human_values import human_value
 from migtui.screens.controls_api import Controls
 from migtui.screens.dialog import Dialog
+from migtui.widgets.ticks import TickList
 
 
 class BulkApplyDialog(Dialog[dict[str, BulkResult] | None]):
@@ -68,7 +69,7 @@ class BulkApplyDialog(Dialog[dict[str, BulkResult] | None]):
             yield Label("Apply to several VMs", classes="title")
             yield Static(self._values(), id="bulk-values")
             yield Label("Each VM checks these against its own QEMU and changes only what differs.", classes="note")
-            yield SelectionList[str](*choices, id="bulk-vms")
+            yield TickList[str](*choices, id="bulk-vms")
             yield Static("", id="bulk-preview")
             yield Static("", id="bulk-results")
             with Horizontal(classes="dialog-buttons"):

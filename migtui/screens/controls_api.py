@@ -59,6 +59,8 @@ class Controls(Protocol):
     fleet: DashboardFleet
     read_only: bool
     auto_dismiss_jobs: bool
+    live: bool
+    """Live VMs (False: a recording, where editors, snapshots and refresh have nothing to act on)."""
 
     @property
     def states(self) -> dict[str, VMState]: ...

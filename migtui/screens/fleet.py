@@ -68,7 +68,8 @@ class FleetScreen(Screen[None]):
         yield Input(placeholder="/ filter: words in name, group, state (Esc clears)", id="fleet-filter")
         yield FleetTable(self.states, self.feed, on_applied=self._rows_applied, id="fleet-table").data_bind(
             FleetScreen.filter_text, FleetScreen.sort_column, FleetScreen.sort_reverse)
-        self._brief = VMBrief(self.states, advice_keys=not self.controls.read_only, id="fleet-brief").data_bind(
+        self._brief = VMBrief(self.states, advice_keys=not self.controls.read_only, live=self.controls.live,
+                              id="fleet-brief").data_bind(
             FleetScreen.vm)
         yield self._brief
         yield SteadyFooter(compact=True)
@@ -122,6 +123,8 @@ class FleetScreen(Screen[None]):
 
     @on(DataTable.RowHighlighted, "#fleet-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key is None:
+            return  # no row under the cursor (an empty or refilled table): the VM stays the one shown
         self.vm = event.row_key.value
         self._follow_controls()
 

@@ -11,8 +11,9 @@ Glossary = tuple[str, tuple[tuple[str, str], ...]]
 """(what the screen is, ((term, meaning), ...))."""
 
 OUTLOOK = ("outlook", "where the migration heads, by the model: 'in 12s' (it completes in about that), "
-                      "'never' (not at these settings), 'stalled' (the last passes did not shrink what is "
-                      "left), 'measuring' (too few passes yet), 'postcopy', or how it ended")
+                      "'won't end' (it will not converge at these settings: QEMU runs it on for ever; the "
+                      "advice says what would help), 'measuring' (too few passes yet), 'postcopy', "
+                      "'no progress' (nothing sent for 5 s), or how it ended")
 ADVICE = ("advice", "what would make it converge, each with its key: D a longer downtime limit, B more "
                     "bandwidth, O avail-switchover-bandwidth, p postcopy; every one asks first, showing old → new")
 
@@ -26,9 +27,10 @@ GLOSSARIES: dict[str, Glossary] = {
         ("left", "bytes still to send in this pass: a saw-tooth that falls to nearly 0 every pass"),
         OUTLOOK,
         ("run", "QEMU's run state: running, paused, inmigrate (waits for an incoming migration), "
-                "postmigrate (migrated away) ..."),
-        ("done", "share of guest memory sent; 'stall' when the migration will not converge (it sends its "
-                 "working set again every pass, however close 'left' dips to 0)"),
+                "migrated (QEMU's postmigrate: it migrated away), restoring (restore-vm) ..."),
+        ("done", "share of guest memory sent; 'loop' instead when the migration will not converge: it sends "
+                 "the same working set again every pass, so no share means anything, however close 'left' "
+                 "dips to 0"),
         ("dirty", "dirty rate: how fast the guest writes to its memory ('meas.' until QEMU's second sync)"),
         ("sent", "throughput: what QEMU sends per second"),
         ("downtime", "expected downtime: how long the guest would stop if QEMU switched over now (good colour "

@@ -28,6 +28,7 @@ from migtui.policy_files import list_policies
 from migtui.qmp.migration import MATCHING_CAPABILITIES, URI_SCHEMES, MigrationPlan
 from migtui.screens.controls_api import Controls
 from migtui.screens.dialog import Dialog
+from migtui.widgets.ticks import TickBox
 
 URI_OPTION = "-uri-"
 OFFERED_CAPABILITIES = (
@@ -122,7 +123,7 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
             yield OptionList(*options, id="migrate-destinations")
             yield Input(placeholder="tcp:HOST:PORT, unix:PATH, exec:COMMAND ...", id="migrate-uri")
             for name, label in OFFERED_CAPABILITIES:
-                yield Checkbox(label, bool(capabilities.get(name)), id=f"cap-{name}")
+                yield TickBox(label, bool(capabilities.get(name)), id=f"cap-{name}")
             yield Select([(f"policy: {name}", name) for name in list_policies()],
                          prompt="no policy (advice on screen only)", id="migrate-policy")
             yield Static("", id="migrate-checks")

@@ -39,7 +39,7 @@ from migtui.screens.worker_errors import ShowsWorkerErrors
 from migtui.widgets.feed import StateUpdated
 from migtui.widgets.member_list import MemberFilter, MemberList
 from migtui.widgets.member_pane import MemberPane
-from migtui.widgets.pending_changes import PendingChanges
+from migtui.widgets.pending_changes import PendingChanges, problems_of, unsent
 
 if TYPE_CHECKING:
     from migtui.model.vm_state import VMState
@@ -353,8 +353,10 @@ class ParamsScreen(ApplyActions, PresetActions, ShowsWorkerErrors, Screen[None])
         if any(worker.group == "params-apply" and worker.is_running for worker in self.workers):
             self.notify("Waiting for QEMU to answer the apply first.", severity="warning")
             return
-        edits = [self.draft.member(key).name for key in self.draft.edits] if self.draft else []
-        if not edits:
+        # Counted from the verdict the pending panel shows: the question and the panel agree.
+        draft, verdict = self.draft, self.verdict
+        lost = unsent(draft, verdict) if draft is not None and verdict is not None else None
+        if draft is None or verdict is None or lost is None:
             self.dismiss()
             return
 
@@ -362,10 +364,11 @@ class ParamsScreen(ApplyActions, PresetActions, ShowsWorkerErrors, Screen[None])
             if leave:
                 self.dismiss()
 
-        count = len(edits)
+        names = [change.name for change in verdict.changes.changes]
+        names += [draft.member(key).name for key in problems_of(draft, verdict) if draft.member(key).name not in names]
         self.app.push_screen(ConfirmDialog(
-            f"Drop {count} edit{'s' if count != 1 else ''}?",
-            f"Not applied to {self.vm}: {', '.join(edits)}. Leaving drops them (nothing was sent).",
+            f"Drop {lost}?",
+            f"Not applied to {self.vm}: {', '.join(names)}. Leaving drops them (nothing was sent).",
             yes="Drop and leave", no="Stay"), answered)
 
     def action_toggle_deprecated(self) -> None:

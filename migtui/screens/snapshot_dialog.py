@@ -47,8 +47,8 @@ class SnapshotDialog(Dialog[SnapshotRequest | None]):
     }
     """
 
-    AUTO_FOCUS = "#row-tag Input"
-    """The tag is what an admin comes to type."""
+    AUTO_FOCUS = "#row-tag Input, #row-tag Select"
+    """The tag is what an admin comes to type (or, to load or delete, to pick among the VM's)."""
 
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Cancel", id="snapshot-dialog.cancel", tooltip="Start no job"),

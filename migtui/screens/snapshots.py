@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
 from textual.worker import Worker
 
-from migtui.model.snapshots import Snapshot
+from migtui.model.snapshots import Snapshot, tags_of, unknown_tag
 from migtui.model.vm_state import VMState
 from migtui.params.forms import forms_of
 from migtui.qapi.choices import with_choices
@@ -84,6 +84,8 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
         """The worker reading the VM's snapshots (its failure is shown by ShowsWorkerErrors)."""
         self.opening: Worker[None] | None = None
         """The worker opening a snapshot form."""
+        self.listed = False
+        """The snapshots and nodes were read at least once (until then a form would offer nothing)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -132,6 +134,7 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
             session = self.controls.session(self.vm)
             self.snapshots = await snapshots.list_snapshots(session)
             self.nodes = await snapshots.snapshot_nodes(session)
+            self.listed = True
             self._fill()
 
         self.listing = self.run_worker(load, name=f"Listing the snapshots of {self.vm}", group="snapshot-list",
@@ -188,11 +191,23 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
             self._ask("delete", self.selected.tag)
 
     def _ask(self, verb: str, tag: str) -> None:
+        if not self.listed:
+            self.notify(f"{self.vm}: its disks are still being read; try again in a moment.", markup=False)
+            return
+        if not self.nodes:
+            self.notify(f"{self.vm} has no writable qcow2 disk: QEMU keeps internal snapshots (and the VM state) "
+                        "in qcow2 images (a lab VM gets one with `migtui lab up --disk`).",
+                        severity="warning", timeout=10, markup=False)
+            return
+
         async def open_form() -> None:
             forms = await forms_of(self.controls.session(self.vm))
-            # The command's members from the VM's schema, the node members limited to its writable nodes.
-            specs = with_choices(field_specs(forms.schema, f"snapshot-{verb}"),
-                                 {"vmstate": self.nodes, "devices": self.nodes})
+            # The command's members from the VM's schema, the node members limited to its writable nodes,
+            # and a load's or delete's tag to the VM's snapshots (QEMU pauses the guest before it looks).
+            choices: dict[str, list[str]] = {"vmstate": self.nodes, "devices": self.nodes}
+            if verb != "save":
+                choices["tag"] = tags_of(self.snapshots)
+            specs = with_choices(field_specs(forms.schema, f"snapshot-{verb}"), choices)
             values = snapshots.form_values(verb, tag, self.nodes)
             self.app.push_screen(SnapshotDialog(self.vm, verb, specs, values), self._confirm)
 
@@ -204,6 +219,9 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
             return
         if request.verb == "save":
             self._start(request)
+            return
+        if problem := unknown_tag(self.vm, request.tag, self.snapshots):
+            self.notify(problem, severity="error", markup=False)
             return
         question = (f"Load snapshot {request.tag!r} into {self.vm}? Its running state is replaced by the saved one."
                     if request.verb == "load" else
@@ -248,11 +266,12 @@ def _tell(controls: Controls, vm: str, request: SnapshotRequest, outcome: JobOut
     if outcome.ok:
         notify(f"{vm}: snapshot-{request.verb} {request.tag!r} concluded ({phases})", markup=False)
         return
-    notify(f"{vm}: snapshot-{request.verb} {request.tag!r} failed: {outcome.job.error}",
-           severity="error", timeout=20, markup=False)
-    if outcome.needs_resume:
-        question = (f"{vm} is paused ({outcome.run_state}) after the failed load of {request.tag!r}. "
-                    "Let it run again from where it was?")
-        controls.ask(f"{vm} is paused", question, yes="Resume", no="Leave it paused",
-                     then=lambda: controls.change(vm, snapshots.resume, doing="resume", done=None, mark=False,
-                                                  group=f"job-control-{vm}"))
+    failed = f"{vm}: snapshot-{request.verb} {request.tag!r} failed: {outcome.job.error}"
+    if not outcome.needs_resume:
+        notify(failed, severity="error", timeout=20, markup=False)
+        return
+    # What failed, that the guest is paused, and the way out, together.
+    question = f"{failed}; {vm} is left paused ({outcome.run_state}). Let it run again from where it was?"
+    controls.ask(f"{vm} is paused", question, yes="Resume", no="Leave it paused",
+                 then=lambda: controls.change(vm, snapshots.resume, doing="resume", done=None, mark=False,
+                                              group=f"job-control-{vm}"))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid
+from textual.containers import ScrollableContainer
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
@@ -58,6 +58,9 @@ class VMScreen(Screen[None]):
                 tooltip="Write the samples on the charts (window 'all': every one kept) as CSV and JSON lines"),
     ]
 
+    AUTO_FOCUS = "#vm-charts"
+    """The charts: what the screen is for, and at 80x24 the keys must scroll them."""
+
     sample: reactive[Sample | None] = reactive(None)
     """The VM's newest sample."""
     window: reactive[float | None] = reactive(60.0)
@@ -91,7 +94,8 @@ class VMScreen(Screen[None]):
                               id="vm-prediction").data_bind(
             VMScreen.sample, VMScreen.settings_version, VMScreen.link)
         with TabbedContent(initial="charts"):
-            with TabPane("Charts [1]", id="charts"), Grid(id="vm-charts"):
+            # the charts' container is focusable: the keys scroll it where it does not fit
+            with TabPane("Charts [1]", id="charts"), ScrollableContainer(id="vm-charts"):
                 for chart in (RateChart, RemainingChart, DowntimeChart, ThrottleChart):
                     yield chart(state, marks).data_bind(
                         VMScreen.sample, VMScreen.window, VMScreen.marks_version, VMScreen.settings_version)

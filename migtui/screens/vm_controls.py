@@ -77,6 +77,9 @@ class VMControls:
 
     # -- whether an action can act (keys, footer, help, palette) --------------
 
+    live = True
+    """The VMs are there to act on and to reconnect to (a replay's are a recording)."""
+
     def allowed(self, name: str, vm: str | None) -> bool | None:
         """For ``check_action`` of an action of the table: False hides it (a control in
         read-only mode), None greys it out (no VM, or the control cannot act now)."""

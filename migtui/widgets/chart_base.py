@@ -8,8 +8,10 @@ change: it clears the figure's data, plots the window's samples and calls
 chart on a hidden tab costs almost nothing.
 
 Time runs along x in seconds before the newest sample (0 is "now" in the
-samples' own clock), which keeps a picture of recorded samples the same
-whenever it is drawn.
+samples' own clock, labelled so, the other ticks "-30s", "-5m"), which keeps
+a picture of recorded samples the same whenever it is drawn. The top rows of
+a chart are kept free of data: one a legend entry, then one for the marks'
+labels, so neither hides a series nor is hidden by one.
 """
 
 from __future__ import annotations
@@ -25,6 +27,11 @@ from migtui.model.vm_state import VMState
 from migtui.widgets.marks import ChartMark
 
 MIB = 1024 * 1024
+PLOT_FRAME_ROWS = 4
+"""Rows of a chart that are not its plot area: the title, the frame's top and bottom, the x labels."""
+Y_LABELS_COLUMNS = 8
+"""About the columns the y axis's labels and the frame take (the rest is the plot's width)."""
+TICK_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400)
 
 ANSI_NAMES = {"primary": "blue", "secondary": "cyan", "accent": "magenta", "warning": "yellow",
               "error": "red", "success": "green", "foreground": "default"}
@@ -80,6 +87,9 @@ class MigrationChart(PlotextPlot):
         super().__init__(id=id, classes=classes)
         self.state = state
         self.marks = marks
+        self.now = 0.0
+        """The newest sample's time (the samples' clock): x is seconds before it."""
+        self._legend_rows = 0
 
     def on_mount(self) -> None:
         # PlotextPlot's own on_mount runs too (Textual calls every class's handler).
@@ -88,6 +98,9 @@ class MigrationChart(PlotextPlot):
 
     def watch_sample(self) -> None:
         self.replot()
+
+    def on_resize(self) -> None:
+        self.replot()  # the rows kept free for the legend and labels depend on the height
 
     def watch_window(self) -> None:
         self.replot()
@@ -107,6 +120,20 @@ class MigrationChart(PlotextPlot):
         except Exception:  # a theme without that variable: the terminal's default
             return "default"
 
+    # -- drawing ------------------------------------------------------------
+
+    @property
+    def plot_rows(self) -> int:
+        """Rows of the plot area: the widget's height less the title, the frame and the x labels."""
+        return max(self.size.height - PLOT_FRAME_ROWS, 3)
+
+    def series(self, x: Sequence[float], y: Sequence[float], label: str | None = None, marker: str = "hd",
+               colour: str = "primary") -> None:
+        """Plot one series; a labelled one takes a legend row (kept free of data, see :meth:`replot`)."""
+        if label:
+            self._legend_rows += 1
+        self.plt.plot(list(x), list(y), label=label, marker=marker, color=self.colour(colour))
+
     def replot(self) -> None:
         if not self.is_mounted:
             return
@@ -115,26 +142,54 @@ class MigrationChart(PlotextPlot):
         plt.title(self.TITLE)
         history = self.state.tracker.history.window(self.window)
         samples = thin(migrating(history), max(16, self.size.width * 2))
-        if not samples:
+        span = float(self.window or 60)
+        if samples:
+            self.now = now = history[-1].at
+            x = [s.at - now for s in samples]
+            span = max(-x[0], 1.0)
+            self._legend_rows = 0
+            top = self.draw(x, samples)
+            marks = [mark for mark in self.marks() if -span <= mark.at - now <= 0]
+            # The legend's rows, then a row for the marks' labels, then the data: none covers another.
+            headroom = self._legend_rows + (1 if marks else 0)
+            ceiling = top * 1.05 * self.plot_rows / max(self.plot_rows - headroom, 1)
+            plt.ylim(0, ceiling)
+            self._draw_marks(marks, now, span, ceiling)
+        else:
             plt.title(f"{self.TITLE} (no migration in this window)")
-            plt.xlim(-(self.window or 60), 0)
             plt.ylim(0, 1)
-            self.refresh()
-            return
-        now = history[-1].at
-        x = [s.at - now for s in samples]
-        top = self.draw(x, samples)
-        self._draw_marks(now, x[0], top)
-        plt.xlim(min(x[0], -1.0), 0)
+        plt.xlim(-span, 0)
+        ticks = time_ticks(span)
+        plt.xticks([at for at, _ in ticks], [label for _, label in ticks])
         self.refresh()
 
-    def _draw_marks(self, now: float, first: float, top: float) -> None:
-        for mark in self.marks():
+    def _draw_marks(self, marks: list[ChartMark], now: float, span: float, ceiling: float) -> None:
+        """A vertical line per mark, its label in the row under the legend, cut where the next mark's starts."""
+        row = ceiling / self.plot_rows
+        label_y = ceiling - (self._legend_rows + 0.5) * row
+        columns_per_second = max(self.size.width - Y_LABELS_COLUMNS, 1) / span
+        ordered = sorted(marks, key=lambda mark: mark.at)
+        for mark, following in zip(ordered, [*ordered[1:], None], strict=True):
             at = mark.at - now
-            if first <= at <= 0:
-                self.plt.vline(at, self.colour("warning"))
-                self.plt.text(mark.text, at, top, color=self.colour("warning"), alignment="left")
+            # A line from the bottom up to the labels' row: a vline would cross the legend.
+            self.plt.plot([at, at], [0.0, label_y], marker="│", color=self.colour("warning"))
+            room = int(((following.at - now if following else 0.0) - at) * columns_per_second) - 1
+            text = mark.text if len(mark.text) <= room else mark.text[:room - 1] + "…" if room >= 3 else ""
+            if text:
+                self.plt.text(text, at, label_y, color=self.colour("warning"), alignment="left")
 
     def draw(self, x: list[float], samples: list[Sample]) -> float:
-        """Plot the series; return the y value where mark labels go (the top)."""
+        """Plot the series (with :meth:`series`); return the largest value drawn."""
         raise NotImplementedError
+
+
+def time_ticks(span: float) -> list[tuple[float, str]]:
+    """Ticks for an x axis of seconds before now: at most 5, round, labelled with their unit ("-30s", "now")."""
+    step = next((s for s in TICK_STEPS if span / s <= 4), TICK_STEPS[-1])
+    ticks = [-k * step for k in range(int(span // step), 0, -1)]
+
+    def label(seconds: float) -> str:
+        ago = -seconds
+        return f"-{ago / 3600:g}h" if step >= 3600 else f"-{ago / 60:g}m" if step >= 60 else f"-{ago:g}s"
+
+    return [(float(at), label(at)) for at in ticks] + [(0.0, "now")]

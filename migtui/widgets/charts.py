@@ -23,14 +23,21 @@ class RateChart(MigrationChart):
     def draw(self, x: list[float], samples: list[Sample]) -> float:
         sent = [s.throughput / MIB for s in samples]
         # QEMU measures the dirty rate at the second dirty sync: before, its 0 means "unknown".
-        measured = [(at, s.dirty_rate / MIB) for at, s in zip(x, samples, strict=False) if s.passes >= 2]
-        dirty = [rate for _, rate in measured]
-        self.plt.plot(x, sent, label="sent", marker="hd", color=self.colour("primary"))
-        if measured:
-            self.plt.plot([at for at, _ in measured], dirty, label="dirty", marker="•", color=self.colour("error"))
-        top = max([*dirty, *sent, 1.0])
-        self.plt.ylim(0, top * 1.1)
-        return top * 1.05
+        measured = [(at, s.dirty_rate / MIB, s.throughput / MIB) for at, s in zip(x, samples, strict=True)
+                    if s.passes >= 2]
+        top = max([*(rate for _, rate, _ in measured), *sent, 1.0])
+        # Where the two meet within half a row (a guest that dirties all QEMU sends), one would hide
+        # the other: those points are a series of their own.
+        close = top / (self.plot_rows * 2)
+        apart = [(at, dirty) for at, dirty, sending in measured if abs(dirty - sending) > close]
+        level = [(at, sending) for at, dirty, sending in measured if abs(dirty - sending) <= close]
+        self.series(x, sent, "sent", colour="primary")
+        if apart:
+            self.series([at for at, _ in apart], [rate for _, rate in apart], "dirty", marker="•", colour="error")
+        if level:
+            self.series([at for at, _ in level], [rate for _, rate in level], "dirty = sent", marker="◆",
+                        colour="warning")
+        return top
 
 
 class RemainingChart(MigrationChart):
@@ -38,10 +45,8 @@ class RemainingChart(MigrationChart):
 
     def draw(self, x: list[float], samples: list[Sample]) -> float:
         left = [(s.remaining or 0) / MIB for s in samples]
-        self.plt.plot(x, left, marker="hd", color=self.colour("accent"))
-        top = max([*left, 1.0])
-        self.plt.ylim(0, top * 1.1)
-        return top * 1.05
+        self.series(x, left, colour="accent")
+        return max([*left, 1.0])
 
 
 class DowntimeChart(MigrationChart):
@@ -49,15 +54,17 @@ class DowntimeChart(MigrationChart):
 
     def draw(self, x: list[float], samples: list[Sample]) -> float:
         expected = [float(s.info.expected_downtime or 0) for s in samples]
-        self.plt.plot(x, expected, label="expected", marker="hd", color=self.colour("primary"))
-        top = max([*expected, 1.0])
-        limit = self.state.parameters.get("downtime-limit")
-        if limit is not None:
-            self.plt.hline(float(limit), self.colour("error"))
-            self.plt.title(f"{self.TITLE} (limit {limit} ms: ─)")
-            top = max(top, float(limit))
-        self.plt.ylim(0, top * 1.1)
-        return top * 1.05
+        self.series(x, expected, "expected", colour="primary")
+        # The limit as it was at each moment (a step where it was changed), not today's across the past.
+        steps = self.state.limit_steps(samples[0].at, self.now)
+        at_x: list[float] = []
+        limits: list[float] = []
+        for (start, limit), (end, _) in zip(steps, [*steps[1:], (self.now, None)], strict=True):
+            at_x += [start - self.now, end - self.now]
+            limits += [float(limit), float(limit)]
+        if limits:
+            self.series(at_x, limits, "limit", marker="━", colour="error")
+        return max([*expected, *limits, 1.0])
 
 
 class ThrottleChart(MigrationChart):
@@ -65,8 +72,7 @@ class ThrottleChart(MigrationChart):
 
     def draw(self, x: list[float], samples: list[Sample]) -> float:
         throttle = [float(s.info.cpu_throttle_percentage or 0) for s in samples]
-        self.plt.plot(x, throttle, marker="hd", color=self.colour("warning"))
-        self.plt.ylim(0, 100)
+        self.series(x, throttle, colour="warning")
         if not self.state.capabilities.get("auto-converge"):
-            self.plt.title(f"{self.TITLE} (auto-converge off)")
-        return 95.0
+            self.plt.title("throttle, % (auto-converge off)")  # short: plotext drops a title wider than the chart
+        return 100.0

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.widgets import SelectionList
 
 from migtui.widgets.field_editors import FieldEditor
+from migtui.widgets.ticks import TickList
 
 
 class ChoiceListEditor(FieldEditor):
@@ -26,7 +27,7 @@ class ChoiceListEditor(FieldEditor):
     def compose(self) -> ComposeResult:
         chosen = set(self.initial or ())
         names = list(self.spec.value_names) + [v for v in (self.initial or ()) if v not in self.spec.value_names]
-        yield SelectionList[str](*[(name, name, name in chosen) for name in names])
+        yield TickList[str](*[(name, name, name in chosen) for name in names])
 
     def _read(self) -> list[str]:
         return list(self.query_one(SelectionList).selected)

@@ -180,8 +180,9 @@ class ChoiceEditor(FieldEditor):
         if isinstance(self.initial, str) and self.initial not in names:
             names.append(self.initial)  # what QEMU reports is always shown, even if the files lack it
         options: list[tuple[str, str]] = [(name, name) for name in names]
-        if self.nested and self.spec.optional:
-            options.insert(0, ("(not set)", self.UNSET))
+        if (self.nested and self.spec.optional) or not options:
+            # Nothing to offer (a member narrowed to a VM's values when it has none): the model refuses it.
+            options.insert(0, ("(not set)" if options else "(none available)", self.UNSET))
         start = self.initial if self.initial in names else options[0][1]
         yield Select(options, value=start, allow_blank=False, compact=True)
 

@@ -39,7 +39,7 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("pass", "pass", 4),
     ("remaining", "left", 6),
     ("outlook", "outlook", 9),
-    ("run", "run", 11),
+    ("run", "run", 9),
     ("progress", "done", 5),
     ("dirty", "dirty", 7),
     ("sent", "sent", 7),
@@ -50,26 +50,43 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
 )
 CELL_PADDING = 1
 """Blank columns on each side of a cell (the DataTable's cell_padding)."""
-SORTABLE = ("name", "status", "progress", "remaining", "dirty", "sent", "downtime", "throttle", "link")
+_SORTED_BY = {"name", "link", "status", "remaining", "progress", "dirty", "sent", "downtime", "throttle"}
+SORTABLE = tuple(key for key, _, _ in COLUMNS if key in _SORTED_BY)
+"""The columns rows can be ordered by, left to right as shown: ``s`` moves to the next one on screen."""
 FIGURES = ("status", "pass", "progress", "remaining", "dirty", "sent", "downtime", "throttle", "trend")
 """Cells that come from the latest sample: dimmed once they are only last seen."""
 SHORT_STATUS = {"postcopy-active": "postcopy", "pre-switchover": "pre-switch", "postcopy-paused": "pc-paused",
                 "postcopy-recover": "pc-recover", "wait-unplug": "unplug"}
 
 
+LOOPING = "loop"
+"""The "done" cell of a migration that will not converge: it sends the same memory again every pass."""
+
 HOST_COLUMN = "host"
 """Shown only when some VM of the fleet is on an inventory host (a fleet of this machine has none)."""
 
 
-def columns_that_fit(width: int, name_width: int, with_host: bool = False) -> tuple[str, ...]:
+SHORT_RUN = {"postmigrate": "migrated", "finish-migrate": "finishing", "restore-vm": "restoring",
+             "guest-panicked": "panicked", "internal-error": "int-error"}
+"""Run states longer than the run column, in a word of its width (the brief and the VM screen say QEMU's)."""
+
+
+def column_widths(name_width: int, host_width: int = 0) -> dict[str, int]:
+    """Each column's width; the name's and the host's fit the fleet's names (``host_width`` 0: no host column)."""
+    widths = {key: width for key, _, width in COLUMNS if key != HOST_COLUMN or host_width}
+    widths["name"] = name_width
+    if host_width:
+        widths[HOST_COLUMN] = host_width
+    return widths
+
+
+def columns_that_fit(width: int, name_width: int, host_width: int = 0) -> tuple[str, ...]:
     """The keys of the columns shown in ``width`` cells: whole columns in the order of COLUMNS,
     never one cut (the name always, however narrow)."""
     shown: list[str] = []
     used = 0
-    for key, _, column_width in COLUMNS:
-        if key == HOST_COLUMN and not with_host:
-            continue
-        needed = (name_width if key == "name" else column_width) + 2 * CELL_PADDING
+    for key, column_width in column_widths(name_width, host_width).items():
+        needed = column_width + 2 * CELL_PADDING
         if shown and used + needed > width:
             break
         shown.append(key)
@@ -104,13 +121,12 @@ class FleetRow:
         status = sample.status if sample and not sample.snapshot else "none"
         if self.event_status and (sample is None or self.event_status[0] > sample.at):
             status = self.event_status[1]
-        stalled = state.tracker.stalled
         prediction = state.prediction()
         if sample is not None and state.stale:
             # Down: the figures are last seen (at this time), and predict nothing.
             self.outlook = Outlook(clock(sample.wall), "muted", prediction)
         else:
-            self.outlook = outlook_of(prediction, stalled)
+            self.outlook = outlook_of(prediction)
             if sample is not None and sample.active and not state.migrating_out:
                 self.outlook = Outlook("incoming", "muted", prediction)  # the source's row has the prediction
         info = sample.info if sample else None
@@ -125,7 +141,8 @@ class FleetRow:
             "host": Text(state.host or "-", style=p.bad if state.link_error and state.link_error.startswith("host ")
                          else (p.plain if state.host else p.muted)),
             "link": Text(link, style=link_style),
-            "run": Text(run, style=p.muted if state.link is not LinkState.CONNECTED else _run_style(run, p)),
+            "run": Text(SHORT_RUN.get(run, run),
+                        style=p.muted if state.link is not LinkState.CONNECTED else _run_style(run, p)),
             "status": Text(SHORT_STATUS.get(status, status) if status != MigrationStatus.NONE else "-",
                            style=_status_style(status, p)),
             "pass": Text(str(sample.passes) if sample and ram else "-", justify="right"),
@@ -167,9 +184,9 @@ class FleetRow:
 
 def _progress(sample: Sample | None, verdict: Verdict, p: CellPalette) -> Text:
     """The share sent, except that a migration that will not converge is never shown near done:
-    it sends its working set again every pass, however close the saw-tooth dips to 0."""
+    it sends its working set again every pass, however close the saw-tooth dips to 0 ('loop')."""
     if verdict is Verdict.NOT_CONVERGING:
-        return Text("stall", justify="right", style=p.bad)
+        return Text(LOOPING, justify="right", style=p.bad)
     if sample is None or sample.progress is None:
         return Text("-", justify="right")
     return Text(f"{sample.progress:.0%}", justify="right")

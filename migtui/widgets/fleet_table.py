@@ -45,7 +45,7 @@ from migtui.qmp.updates import Aspect
 from migtui.widgets.cached_table import CachedCellTable
 from migtui.widgets.cell_styles import DEFAULT_PALETTE, CellPalette
 from migtui.widgets.feed import EventArrived, FleetFeed, StateUpdated
-from migtui.widgets.fleet_row import CELL_PADDING, COLUMNS, HOST_COLUMN, SORTABLE, FleetRow, columns_that_fit
+from migtui.widgets.fleet_row import CELL_PADDING, COLUMNS, SORTABLE, FleetRow, column_widths, columns_that_fit
 
 ROW_INTERVAL = 1.0
 """The longest a row's figures lag its VM's latest sample, in seconds. Once a second is what
@@ -99,14 +99,16 @@ class FleetTable(CachedCellTable):
         self._flushed_at: dict[str, float] = {}
         self._palette: CellPalette = DEFAULT_PALETTE
         self._name_width = min(max([4, *(len(name) for name in states)]), 24)
-        self._with_host = any(state.host for state in states.values())
+        hosts = [len(state.host) for state in states.values() if state.host]
+        self._host_width = min(max([4, *hosts]), 12) if hosts else 0
+        """0: no VM is on an inventory host, no host column."""
         self.shown_columns: tuple[str, ...] = ()
         """The keys of the columns in view, in order (as many as the width holds)."""
 
     # -- life cycle ---------------------------------------------------------
 
     def on_mount(self) -> None:
-        self._add_columns(tuple(key for key, _, _ in COLUMNS if key != HOST_COLUMN or self._with_host))
+        self._add_columns(tuple(column_widths(self._name_width, self._host_width)))
         self._palette = CellPalette.from_theme(self.app.theme_variables)
         self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
         for name in self.states:
@@ -124,7 +126,7 @@ class FleetTable(CachedCellTable):
     def on_resize(self) -> None:
         self._catch_up()  # a taller table shows rows that waited
         # One column stays free for the vertical scrollbar a long fleet brings.
-        wanted = columns_that_fit(self.size.width - 1, self._name_width, self._with_host)
+        wanted = columns_that_fit(self.size.width - 1, self._name_width, self._host_width)
         if wanted == self.shown_columns:
             return
         keep = self.highlighted_vm
@@ -137,9 +139,10 @@ class FleetTable(CachedCellTable):
 
     def _add_columns(self, keys: tuple[str, ...]) -> None:
         self.shown_columns = keys
-        for key, header, width in COLUMNS:
+        widths = column_widths(self._name_width, self._host_width)
+        for key, header, _ in COLUMNS:
             if key in keys:
-                self.add_column(header, key=key, width=self._name_width if key == "name" else width)
+                self.add_column(header, key=key, width=widths[key])
 
     def _on_theme_changed(self, _theme: object) -> None:
         self._palette = CellPalette.from_theme(self.app.theme_variables)

@@ -18,7 +18,7 @@ from migtui.units import compact_seconds, human_bytes, human_ms
 @dataclass(frozen=True)
 class Outlook:
     short: str
-    """A table cell: 'in 12s', 'never', 'stalled', 'measuring'..."""
+    """A table cell: 'in 12s', "won't end", 'measuring'..."""
     tone: str
     """'good', 'warn', 'bad' or 'muted' (a cell style)."""
     prediction: Prediction
@@ -32,13 +32,18 @@ class Outlook:
         return self.prediction.reasons
 
 
-def outlook_of(prediction: Prediction, stalled: bool = False) -> Outlook:
+NOT_ENDING = "won't end"
+"""The outlook of a migration that will not converge at its settings: QEMU never fails one, it runs on.
+(Whether the model predicts it or the passes already show it, an admin does the same: one word.)"""
+
+
+def outlook_of(prediction: Prediction) -> Outlook:
     verdict = prediction.verdict
     if verdict is Verdict.CONVERGING:
         eta = prediction.eta_seconds
         return Outlook("now" if not eta else f"in {compact_seconds(eta)}", "good", prediction)
     if verdict is Verdict.NOT_CONVERGING:
-        return Outlook("stalled" if stalled else "never", "bad", prediction)
+        return Outlook(NOT_ENDING, "bad", prediction)
     if verdict is Verdict.MEASURING:
         return Outlook("measuring", "warn", prediction)
     if verdict is Verdict.POSTCOPY:

@@ -8,6 +8,20 @@ from textual.widgets import Static
 from migtui.params.draft import Draft, Verdict
 
 
+def problems_of(draft: Draft, verdict: Verdict) -> dict[str, str]:
+    """Member key -> why its value cannot be sent (the model's words, or QEMU's when it refused it)."""
+    return {**verdict.errors, **{key: f"QEMU refused: {why}" for key, why in draft.refused.items()}}
+
+
+def unsent(draft: Draft, verdict: Verdict) -> str | None:
+    """What leaving would drop, counted as this panel counts it (``1 change and 1 invalid value``),
+    or None when nothing would be lost (no edit, or edits that equal what QEMU holds)."""
+    changes, invalid = len(verdict.changes), len(problems_of(draft, verdict))
+    parts = ([f"{changes} change{'s' if changes != 1 else ''}"] if changes else []) + (
+        [f"{invalid} invalid value{'s' if invalid != 1 else ''}"] if invalid else [])
+    return " and ".join(parts) or None
+
+
 def pending_text(draft: Draft, verdict: Verdict) -> Text:
     """``downtime-limit 300 ms → 500 ms`` per change, then ``✗ name: why`` per refused value."""
     lines = [Text(f"Pending changes ({len(verdict.changes)})", style="bold")]
@@ -17,7 +31,7 @@ def pending_text(draft: Draft, verdict: Verdict) -> Text:
         lines.append(line)
     if not verdict.changes:
         lines.append(Text("none: edit a member; Ctrl+S sends what is listed here", style="dim"))
-    problems = {**verdict.errors, **{key: f"QEMU refused: {why}" for key, why in draft.refused.items()}}
+    problems = problems_of(draft, verdict)
     if problems:
         lines.append(Text(f"\nNot valid ({len(problems)})", style="bold"))
         for key, why in problems.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widgets import Static
 
@@ -32,10 +33,18 @@ class PredictionPanel(Static):
         background: $panel;
         border-left: thick $secondary;
     }
+    PredictionPanel:focus { background-tint: $foreground 5%; }
     PredictionPanel.-good { border-left: thick $success; }
     PredictionPanel.-warn { border-left: thick $warning; }
     PredictionPanel.-bad { border-left: thick $error; }
     """
+
+    BINDINGS = [
+        Binding("up", "scroll_up", "Scroll up", show=False),
+        Binding("down", "scroll_down", "Scroll down", show=False),
+    ]
+    can_focus = True
+    """A short screen caps its height (see migtui.tcss): Tab to it, and Up/Down read the rest."""
 
     sample: reactive[Sample | None] = reactive(None)
     """The VM's newest sample; bound from the VM screen."""
@@ -69,7 +78,7 @@ class PredictionPanel(Static):
     def recompute(self) -> None:
         if not self.is_mounted:
             return
-        outlook = outlook_of(self.state.prediction(), self.state.tracker.stalled)
+        outlook = outlook_of(self.state.prediction())
         self.outlook = outlook
         for tone in ("good", "warn", "bad"):
             self.set_class(outlook.tone == tone, f"-{tone}")

@@ -45,11 +45,14 @@ class VMBrief(Static):
     _shown: tuple[object, ...] | None = None
     """The tone and lines on screen (drawn again only when they change)."""
 
-    def __init__(self, states: Mapping[str, VMState], *, advice_keys: bool = True, id: str | None = None) -> None:
-        """``advice_keys``: show the key that takes each piece of advice (off when read-only: no key can)."""
+    def __init__(self, states: Mapping[str, VMState], *, advice_keys: bool = True, live: bool = True,
+                 id: str | None = None) -> None:
+        """``advice_keys``: show the key that takes each piece of advice (off when read-only: no key can);
+        ``live``: the VMs are reached now (False: a recording, which reconnects nothing)."""
         super().__init__(id=id)
         self.states = states
         self.advice_keys = advice_keys
+        self.live = live
 
     def on_mount(self) -> None:
         self.show()
@@ -71,7 +74,8 @@ class VMBrief(Static):
             seen = (f"Last seen at {clock(sample.wall)}: {_seen(sample)}; no prediction."
                     if sample is not None and sample.status != "none" else "")
             self._lines(f"{head} · link {state.link}", state.link_error or "waiting for QEMU to answer on QMP",
-                        seen, "Still listed: migtui reconnects on its own.")
+                        seen, "Still listed: migtui reconnects on its own." if self.live else
+                        "Recorded while migtui could not reach it; the replay shows when its link came back.")
             return
         head += f" · {state.run_state or '?'}"
         if state.busy:
@@ -89,7 +93,7 @@ class VMBrief(Static):
             self._lines(head, story)
             return
         figures = _figures(sample)
-        outlook = outlook_of(state.prediction(), state.tracker.stalled)
+        outlook = outlook_of(state.prediction())
         actions = outlook.prediction.actions
         advice = [" · ".join(f"{advice_mark(a.name, self.advice_keys)} {a.short}" for a in actions)] if actions \
             else outlook.reasons[:1]

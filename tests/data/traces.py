@@ -57,8 +57,7 @@ def event_of(vm: str, entry: dict[str, Any], clock: float = 0.0) -> QMPEvent:
 def replay_into(state: VMState, trace: Trace, until: float | None = None, clock: float = 0.0) -> None:
     """Fill ``state`` with the trace up to ``until`` seconds, times shifted by ``clock``."""
     state.link, state.run_state, state.version = LinkState.CONNECTED, "running", "7.2.22"
-    state.parameters = dict(trace.parameters)
-    state.capabilities = dict(trace.capabilities)
+    state.set_settings(dict(trace.parameters), dict(trace.capabilities), at=float("-inf"))  # held throughout
     for entry in trace.entries:
         if until is not None and entry["at"] > until:
             break

@@ -34,7 +34,7 @@ class TestFleetScreen:
 
     def test_filtered_and_sorted(self, snap_compare) -> None:
         async def run_before(pilot: Pilot) -> None:
-            await pilot.press("slash", *"lab active", "enter", "s", "s", "s", "s", "S")
+            await pilot.press("slash", *"lab active", "enter", "s", "s", "s", "s", "s", "S")  # dirty, largest first
             await still(pilot)
 
         assert snap_compare(dashboard(), terminal_size=(120, 40), run_before=run_before)
