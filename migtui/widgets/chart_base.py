@@ -169,7 +169,7 @@ class MigrationChart(PlotextPlot):
         label_y = ceiling - (self._legend_rows + 0.5) * row
         columns_per_second = max(self.size.width - Y_LABELS_COLUMNS, 1) / span
         ordered = sorted(marks, key=lambda mark: mark.at)
-        for mark, following in zip(ordered, [*ordered[1:], None], strict=True):
+        for mark, following in zip(ordered, [*ordered[1:], None], strict=False):
             at = mark.at - now
             # A line from the bottom up to the labels' row: a vline would cross the legend.
             self.plt.plot([at, at], [0.0, label_y], marker="│", color=self.colour("warning"))

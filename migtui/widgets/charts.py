@@ -59,7 +59,7 @@ class DowntimeChart(MigrationChart):
         steps = self.state.limit_steps(samples[0].at, self.now)
         at_x: list[float] = []
         limits: list[float] = []
-        for (start, limit), (end, _) in zip(steps, [*steps[1:], (self.now, None)], strict=True):
+        for (start, limit), (end, _) in zip(steps, [*steps[1:], (self.now, None)], strict=False):
             at_x += [start - self.now, end - self.now]
             limits += [float(limit), float(limit)]
         if limits:
