@@ -24,9 +24,9 @@ import tomli_w
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from migtui.errors import ConfigError
+from migtui.fleet_columns import SORTABLE
 from migtui.inventory import config_dir
 from migtui.toml_lines import field_path, line_of
-from migtui.widgets.fleet_row import SORTABLE
 
 FILE_NAME = "dashboard.toml"
 CHART_WINDOWS: dict[str, float | None] = {"1 min": 60.0, "10 min": 600.0, "all": None}

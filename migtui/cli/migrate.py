@@ -8,6 +8,7 @@ import json
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from migtui.cli.common import (
@@ -19,7 +20,8 @@ from migtui.cli.common import (
 )
 from migtui.cli.confirm import ask, can_ask
 from migtui.cli.control import hint_cancel
-from migtui.cli.lines import AdviceChanges, advice_line, notice_line, sample_line
+from migtui.cli.lines import notice_line
+from migtui.cli.narration import Narration
 from migtui.cli.settings_args import report_invalid, split_pairs
 from migtui.errors import UsageError
 from migtui.model.policy import Policy
@@ -125,8 +127,7 @@ async def _dry_run(source: VMSession, plan: migration.MigrationPlan, as_json: bo
 
 async def _follow(source: VMSession, args: argparse.Namespace, policy: Policy | None = None) -> int:
     state = VMState(source.name)
-    told_stall = False
-    advice = AdviceChanges()
+    narrate = Narration(args.json, partial(print, flush=True))
 
     def tell(step: PolicyStep) -> None:
         print(notice_line(source.name, "policy", step.text, args.json, did=step.did, by=step.policy), flush=True)
@@ -136,15 +137,7 @@ async def _follow(source: VMSession, args: argparse.Namespace, policy: Policy | 
         tell(PolicyStep(source.name, policy.name, "watches", policy.description or policy.name, False))
 
     async def show(answer: dict[str, Any]) -> None:
-        nonlocal told_stall
-        print(sample_line(state.tracker.add(answer), args.json), flush=True)
-        prediction = state.prediction()
-        if state.tracker.stalled and not told_stall:
-            told_stall = True
-            print(notice_line(source.name, "stall", "not converging: " + "; ".join(prediction.reasons),
-                              args.json, actions=[action.text for action in prediction.actions]), flush=True)
-        if advice.changed(source.name, prediction):
-            print(advice_line(source.name, prediction, args.json), flush=True)
+        narrate(state, state.tracker.add(answer))
         if runner is not None:
             await runner.on_sample()
 

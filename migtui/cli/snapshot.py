@@ -16,7 +16,8 @@ from migtui.cli.common import (
 )
 from migtui.cli.confirm import confirm
 from migtui.errors import BadArguments, UsageError
-from migtui.model.snapshots import Snapshot, unknown_tag
+from migtui.model.snapshots import Snapshot
+from migtui.ops.snapshot import JobVerb, SnapshotVerb, ended, job_done, left_paused, question, refusal
 from migtui.qmp import snapshots
 from migtui.qmp.session import VMSession
 from migtui.units import human_bytes
@@ -66,32 +67,31 @@ async def run(args: argparse.Namespace) -> int:
                 error = f"  error: {job['error']}" if job.get("error") else ""
                 print(f"{job['id']}  {job['type']}  {job['status']}{error}")
             return 0
-        if args.action == "dismiss":
+        if args.action == JobVerb.DISMISS:
             await snapshots.dismiss(session, args.job_id)
+            print(job_done(session.name, JobVerb.DISMISS, args.job_id))
             return 0
-        if args.action == "cancel":
+        if args.action == JobVerb.CANCEL:
             await snapshots.cancel(session, args.job_id)
+            print(job_done(session.name, JobVerb.CANCEL, args.job_id))
             return 0
-        if args.action == "resume":
+        if args.action == JobVerb.RESUME:
             await snapshots.resume(session)
+            print(job_done(session.name, JobVerb.RESUME))
             return 0
         return await _run_job(session, args)
 
 
 async def _run_job(session: VMSession, args: argparse.Namespace) -> int:
+    verb = SnapshotVerb(args.action)
+    devices = args.device or await snapshots.snapshot_nodes(session)
     # Before anything is sent: QEMU pauses the guest before it finds out that a tag does not exist.
-    if args.action in ("load", "delete") and \
-            (problem := unknown_tag(session.name, args.tag, await snapshots.list_snapshots(session))):
-        raise BadArguments(problem)
-    if args.action == "load":
-        confirm(f"Load snapshot {args.tag!r} into {session.name}? Its running state will be replaced.", args.yes)
-    elif args.action == "delete":
-        confirm(f"Delete snapshot {args.tag!r} of {session.name}? This cannot be undone.", args.yes)
-    nodes = await snapshots.snapshot_nodes(session)
-    devices = args.device or nodes
-    vmstate = getattr(args, "vmstate", None) or (devices[0] if devices else None)
-    if args.action != "delete" and vmstate is None:
-        raise UsageError(f"{session.name} has no writable qcow2 node to hold the VM state")
+    found = await snapshots.list_snapshots(session) if verb is not SnapshotVerb.SAVE else []
+    if problem := refusal(session.name, verb, args.tag, found, devices):
+        raise BadArguments(problem) if devices else UsageError(problem)
+    if (asked := question(session.name, verb, args.tag)) is not None:
+        confirm(asked.text, args.yes)
+    vmstate = getattr(args, "vmstate", None) or devices[0]
     job_id = args.job_id or snapshots.suggest_job_id(args.action, args.tag)
     request = snapshots.SnapshotRequest(args.action, args.tag, job_id, vmstate, devices)
     if not args.wait:
@@ -99,14 +99,12 @@ async def _run_job(session: VMSession, args: argparse.Namespace) -> int:
         print(f"job {request.job_id} started; follow it with: migtui snapshot {session.name} jobs", file=sys.stderr)
         return 0
     outcome = await snapshots.run_job(session, request, dismiss=not args.keep)
-    phases = ", ".join(f"{status} {seconds:.2f} s" for status, seconds in outcome.job.elapsed())
-    print(f"{session.name}: job {outcome.job.id} ({outcome.job.type}) {outcome.job.status}: {phases}")
     if outcome.ok:
+        print(ended(session.name, request, outcome))
         return 0
-    paused = (f"; {session.name} is left paused ({outcome.run_state}): let it run again with "
-              f"`migtui snapshot {session.name} resume`") if outcome.needs_resume else ""
-    print(f"migtui: {session.name}: {outcome.job.type} {args.tag!r} failed: {outcome.job.error}{paused}",
-          file=sys.stderr)
+    paused = left_paused(session.name, outcome)
+    resume = f"; {paused}: let it run again with `migtui snapshot {session.name} resume`" if paused else ""
+    print(f"migtui: {ended(session.name, request, outcome)}{resume}", file=sys.stderr)
     return 1
 
 

@@ -15,10 +15,9 @@ from migtui.cli.common import (
     open_session,
     seconds,
 )
-from migtui.cli.lines import AdviceChanges, Output, advice_line, event_line, last_seen, notice_line, sample_line
+from migtui.cli.lines import Output, event_line, last_seen, notice_line, sample_line
+from migtui.cli.narration import Narration
 from migtui.inventory import Inventory, VMEntry
-from migtui.model.convergence import NO_PROGRESS_AFTER
-from migtui.model.sample import Sample
 from migtui.model.tracker import MigrationTracker
 from migtui.ops.policy import policy_for
 from migtui.qmp.errors import QMPFailure
@@ -68,35 +67,12 @@ class _Printer:
     def __init__(self, fleet: Fleet, as_json: bool) -> None:
         self.fleet = fleet
         self.as_json = as_json
-        self.stall_told: set[tuple[str, int]] = set()
-        self.frozen_told: set[str] = set()
-        self.advice = AdviceChanges()
         self.out = Output()
-        self.idle_told: dict[str, str] = {}
-        """Per VM, the text of the last line printed while no migration ran (without its clock)."""
-
-    def _tell_sample(self, sample: Sample) -> None:
-        """Every sample in JSON (consumers count on it); in text, an idle VM's line only when it changes:
-        ``vm1 none`` every second buries what happens elsewhere."""
-        line = sample_line(sample, self.as_json)
-        if not self.as_json:
-            if sample.active:
-                self.idle_told.pop(sample.vm, None)
-            else:
-                told = line.split("  ", 1)[-1]  # the same words at another time say nothing new
-                if self.idle_told.get(sample.vm) == told:
-                    return
-                self.idle_told[sample.vm] = told
-        self.out(line)
+        self.narrate = Narration(as_json, self.out)
 
     def __call__(self, update: Update) -> None:
         if isinstance(update, SampleTaken):
-            self._tell_sample(update.sample)
-            self._tell_stall(update.vm)
-            self._tell_frozen(update.vm, update.sample.at)
-            prediction = self.fleet.states[update.vm].prediction()
-            if self.advice.changed(update.vm, prediction):
-                self.out(advice_line(update.vm, prediction, self.as_json))
+            self.narrate(self.fleet.states[update.vm], update.sample)
         elif isinstance(update, EventReceived):
             during = None
             if update.event.name.startswith("MIGRATION"):
@@ -117,26 +93,6 @@ class _Printer:
                 return
             message = state.link + (f" ({state.link_error})" if state.link_error else "")
             self.out(notice_line(update.vm, "link", message, self.as_json, **last_seen(state, self.as_json)))
-
-    def _tell_frozen(self, vm: str, at: float) -> None:
-        frozen = self.fleet.states[vm].tracker.frozen_for(at)
-        if frozen >= NO_PROGRESS_AFTER and vm not in self.frozen_told:
-            self.frozen_told.add(vm)
-            self.out(notice_line(vm, "no-progress", f"nothing sent for {frozen:.0f} s while active "
-                                 "(the migration stream is not moving: link down?)", self.as_json))
-        elif frozen == 0 and vm in self.frozen_told:
-            self.frozen_told.discard(vm)
-            self.out(notice_line(vm, "no-progress", "the migration stream moves again", self.as_json))
-
-    def _tell_stall(self, vm: str) -> None:
-        state = self.fleet.states[vm]
-        tracker: MigrationTracker = state.tracker
-        key = (vm, tracker.migration_count)
-        if tracker.stalled and key not in self.stall_told:
-            self.stall_told.add(key)
-            prediction = state.prediction()
-            self.out(notice_line(vm, "stall", f"not converging: {'; '.join(prediction.reasons) or prediction.summary}",
-                             self.as_json, actions=[action.text for action in prediction.actions]))
 
 
 async def _once(inventory: Inventory, gate: CommandGate, as_json: bool) -> int:

@@ -23,7 +23,6 @@ from migtui.model.snapshots import Snapshot, snapshots_from_block, writable_form
 from migtui.qmp.queries import Queries
 from migtui.qmp.session import VMSession
 
-VERBS = ("save", "load", "delete")
 JOB_CHECK_INTERVAL = 2.0
 """Seconds without a job event after which the follower checks that QEMU and the job are still there."""
 

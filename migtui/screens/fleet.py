@@ -11,6 +11,7 @@ from textual.reactive import Reactive, reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Input
 
+from migtui.fleet_columns import COLUMNS, SORTABLE
 from migtui.model.link import LinkState
 from migtui.model.vm_state import VMState
 from migtui.ops.actions import VM_ACTIONS
@@ -18,7 +19,6 @@ from migtui.qmp.hosts import HostPool
 from migtui.screens.controls_api import Controls
 from migtui.screens.vm_actions import vm_bindings
 from migtui.widgets.feed import FleetFeed
-from migtui.widgets.fleet_row import COLUMNS, SORTABLE
 from migtui.widgets.fleet_table import FleetTable
 from migtui.widgets.steady_footer import SteadyFooter
 from migtui.widgets.steady_header import SteadyHeader

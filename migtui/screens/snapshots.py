@@ -19,8 +19,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
 from textual.worker import Worker
 
-from migtui.model.snapshots import Snapshot, tags_of, unknown_tag
+from migtui.model.snapshots import Snapshot, tags_of
 from migtui.model.vm_state import VMState
+from migtui.ops.snapshot import JobVerb, SnapshotVerb, ended, job_done, left_paused, question, refusal
 from migtui.params.forms import forms_of
 from migtui.qapi.choices import with_choices
 from migtui.qapi.fields import field_specs
@@ -35,7 +36,7 @@ from migtui.units import human_bytes
 from migtui.widgets.feed import FleetFeed, StateUpdated
 from migtui.widgets.job_panel import JobPanel
 
-MUTATING = ("save", "load", "delete", "dismiss_job", "cancel_job", "resume")
+MUTATING = (*SnapshotVerb, "dismiss_job", "cancel_job", JobVerb.RESUME)
 
 
 class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
@@ -194,10 +195,8 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
         if not self.listed:
             self.notify(f"{self.vm}: its disks are still being read; try again in a moment.", markup=False)
             return
-        if not self.nodes:
-            self.notify(f"{self.vm} has no writable qcow2 disk: QEMU keeps internal snapshots (and the VM state) "
-                        "in qcow2 images (a lab VM gets one with `migtui lab up --disk`).",
-                        severity="warning", timeout=10, markup=False)
+        if not self.nodes and (problem := refusal(self.vm, SnapshotVerb(verb), tag, self.snapshots, self.nodes)):
+            self.notify(problem, severity="warning", timeout=10, markup=False)
             return
 
         async def open_form() -> None:
@@ -217,17 +216,15 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
     def _confirm(self, request: SnapshotRequest | None) -> None:
         if request is None:
             return
-        if request.verb == "save":
-            self._start(request)
-            return
-        if problem := unknown_tag(self.vm, request.tag, self.snapshots):
+        verb = SnapshotVerb(request.verb)
+        if problem := refusal(self.vm, verb, request.tag, self.snapshots, self.nodes):
             self.notify(problem, severity="error", markup=False)
             return
-        question = (f"Load snapshot {request.tag!r} into {self.vm}? Its running state is replaced by the saved one."
-                    if request.verb == "load" else
-                    f"Delete snapshot {request.tag!r} of {self.vm}? This cannot be undone.")
-        title = f"{'Load' if request.verb == 'load' else 'Delete'} {request.tag!r} on {self.vm}"
-        self.controls.ask(title, question, yes=request.verb.capitalize(), then=partial(self._start, request))
+        asked = question(self.vm, verb, request.tag)
+        if asked is None:
+            self._start(request)
+            return
+        self.controls.ask(asked.title, asked.text, yes=asked.yes, then=partial(self._start, request))
 
     def _start(self, request: SnapshotRequest) -> None:
         controls, vm = self.controls, self.vm
@@ -247,31 +244,31 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
 
     def action_dismiss_job(self) -> None:
         if job_id := self.selected_job:
-            self._control(partial(snapshots.dismiss, job_id=job_id), f"job-dismiss {job_id}", f"job {job_id} dismissed")
+            self._control(partial(snapshots.dismiss, job_id=job_id), f"job-dismiss {job_id}",
+                          job_done(self.vm, JobVerb.DISMISS, job_id))
 
     def action_cancel_job(self) -> None:
         if job_id := self.selected_job:
-            self._control(partial(snapshots.cancel, job_id=job_id), f"job-cancel {job_id}", f"job {job_id} cancelled")
+            self._control(partial(snapshots.cancel, job_id=job_id), f"job-cancel {job_id}",
+                          job_done(self.vm, JobVerb.CANCEL, job_id))
 
     def action_resume(self) -> None:
-        self._control(snapshots.resume, "resume", f"{self.vm} runs again")
+        self._control(snapshots.resume, "resume", job_done(self.vm, JobVerb.RESUME))
 
     def _control(self, make: Callable[[VMSession], Awaitable[None]], doing: str, done: str) -> None:
         self.controls.change(self.vm, make, doing=doing, done=done, mark=False, group=f"job-control-{self.vm}")
 
 
 def _tell(controls: Controls, vm: str, request: SnapshotRequest, outcome: JobOutcome) -> None:
-    phases = ", ".join(f"{status} {seconds:.1f} s" for status, seconds in outcome.job.elapsed())
     notify = controls.stack.notify
-    if outcome.ok:
-        notify(f"{vm}: snapshot-{request.verb} {request.tag!r} concluded ({phases})", markup=False)
-        return
-    failed = f"{vm}: snapshot-{request.verb} {request.tag!r} failed: {outcome.job.error}"
-    if not outcome.needs_resume:
-        notify(failed, severity="error", timeout=20, markup=False)
+    said = ended(vm, request, outcome)
+    paused = left_paused(vm, outcome)
+    if outcome.ok or paused is None:
+        notify(said, severity="information" if outcome.ok else "error", timeout=None if outcome.ok else 20,
+               markup=False)
         return
     # What failed, that the guest is paused, and the way out, together.
-    question = f"{failed}; {vm} is left paused ({outcome.run_state}). Let it run again from where it was?"
-    controls.ask(f"{vm} is paused", question, yes="Resume", no="Leave it paused",
+    controls.ask(f"{vm} is paused", f"{said}; {paused}. Let it run again from where it was?", yes="Resume",
+                 no="Leave it paused",
                  then=lambda: controls.change(vm, snapshots.resume, doing="resume", done=None, mark=False,
                                               group=f"job-control-{vm}"))

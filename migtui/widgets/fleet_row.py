@@ -14,6 +14,7 @@ from typing import Any
 
 from rich.text import Text
 
+from migtui.fleet_columns import CELL_PADDING, COLUMNS, TREND_WIDTH
 from migtui.model.convergence import Verdict
 from migtui.model.link import LinkState
 from migtui.model.sample import Sample
@@ -26,33 +27,7 @@ from migtui.widgets.outlook import Outlook, outlook_of
 
 RECENT = 120
 """Samples a row keeps: a minute at the fast poll rate."""
-TREND_WIDTH = 6
 
-# (key, header, width), in the order of importance: the columns that tell the
-# story come first (whose link, what migration, how far, will it converge), and
-# the table shows as many whole columns as its width holds (columns_that_fit).
-COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("name", "VM", 10),
-    ("host", "host", 8),
-    ("link", "link", 4),
-    ("status", "migration", 9),
-    ("pass", "pass", 4),
-    ("remaining", "left", 6),
-    ("outlook", "outlook", 9),
-    ("run", "run", 9),
-    ("progress", "done", 5),
-    ("dirty", "dirty", 7),
-    ("sent", "sent", 7),
-    ("downtime", "downtime", 8),
-    ("throttle", "thr", 3),
-    ("jobs", "job", 4),
-    ("trend", "trend", TREND_WIDTH),
-)
-CELL_PADDING = 1
-"""Blank columns on each side of a cell (the DataTable's cell_padding)."""
-_SORTED_BY = {"name", "link", "status", "remaining", "progress", "dirty", "sent", "downtime", "throttle"}
-SORTABLE = tuple(key for key, _, _ in COLUMNS if key in _SORTED_BY)
-"""The columns rows can be ordered by, left to right as shown: ``s`` moves to the next one on screen."""
 FIGURES = ("status", "pass", "progress", "remaining", "dirty", "sent", "downtime", "throttle", "trend")
 """Cells that come from the latest sample: dimmed once they are only last seen."""
 SHORT_STATUS = {"postcopy-active": "postcopy", "pre-switchover": "pre-switch", "postcopy-paused": "pc-paused",

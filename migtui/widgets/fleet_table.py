@@ -39,13 +39,14 @@ from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import DataTable
 
+from migtui.fleet_columns import CELL_PADDING, COLUMNS, SORTABLE
 from migtui.model.sample import Sample
 from migtui.model.vm_state import VMState
 from migtui.qmp.updates import Aspect
 from migtui.widgets.cached_table import CachedCellTable
 from migtui.widgets.cell_styles import DEFAULT_PALETTE, CellPalette
 from migtui.widgets.feed import EventArrived, FleetFeed, StateUpdated
-from migtui.widgets.fleet_row import CELL_PADDING, COLUMNS, SORTABLE, FleetRow, column_widths, columns_that_fit
+from migtui.widgets.fleet_row import FleetRow, column_widths, columns_that_fit
 
 ROW_INTERVAL = 1.0
 """The longest a row's figures lag its VM's latest sample, in seconds. Once a second is what
