@@ -3,6 +3,7 @@
 ```toml
 [settings]                       # optional
 audit_log = "/var/log/migtui/audit.jsonl"
+shared = false                   # true: every VM's socket is shared with another tool (see below)
 
 [[host]]                         # optional: hosts reached over SSH (see migtui.host_entry)
 name = "hv-a"
@@ -14,7 +15,13 @@ qmp = "/run/qemu/web-1.qmp"      # a unix socket path, or "tcp:HOST:PORT"
 host = "hv-a"                    # optional: the socket is on that host; absent: this machine
 group = "web"                    # optional
 notes = "front end, 4 GiB"       # optional
+shared = true                    # optional: connect per poll or command and let go at once
 ```
+
+``shared`` is for a socket another tool also uses (Proxmox VE's qemu-server,
+a site's own scripts): QEMU serves one client per QMP socket, so migtui must
+not hold it. A VM's own word wins, then its ``[[host]]``'s, then
+``[settings]``'s, then ``--shared``, which makes every VM shared.
 
 Found by ``--config``, then ``$MIGTUI_CONFIG``, then
 ``$XDG_CONFIG_HOME/migtui/inventory.toml``. A wrong file is reported with its
@@ -77,6 +84,9 @@ class VMEntry(BaseModel):
     """Free text shown beside the VM."""
     host: str | None = None
     """The inventory host whose QMP socket this is (None: this machine)."""
+    shared: bool | None = None
+    """Let go of the socket after each poll or command (another tool uses it too);
+    None: as the VM's host, or the settings, say."""
 
     @field_validator("qmp")
     @classmethod
@@ -101,6 +111,8 @@ class Settings(BaseModel):
     """Refuse every command that changes a VM, as ``--read-only`` does."""
     auto_dismiss_jobs: bool = False
     """Dismiss concluded snapshot jobs without asking."""
+    shared: bool = False
+    """Every VM's QMP socket is shared with another tool, unless its host or itself says otherwise."""
 
 
 class Inventory(BaseModel):
@@ -131,6 +143,22 @@ class Inventory(BaseModel):
             if host.name == entry.host:
                 return host
         return None
+
+    def resolve_shared(self, every: bool = False) -> None:
+        """Give each VM whose ``shared`` is unset its host's word, else the settings';
+        with ``every`` (``--shared``), make every VM shared."""
+        hosts = {host.name: host for host in self.host}
+
+        def shared(entry: VMEntry) -> bool:
+            if every:
+                return True
+            if entry.shared is not None:
+                return entry.shared
+            host = hosts.get(entry.host) if entry.host else None
+            return host.shared if host is not None and host.shared is not None else self.settings.shared
+
+        self.vm = [entry if entry.shared is shared(entry) else entry.model_copy(update={"shared": shared(entry)})
+                   for entry in self.vm]
 
     def unknown_host(self) -> tuple[tuple[str | int, ...], str] | None:
         """Where a VM names a host the inventory lacks, and what to say."""
@@ -200,6 +228,7 @@ def parse_inventory(text: str, path: Path | None = None) -> Inventory:
         raise ConfigError(f"{where}:{line}: {field_path(loc)}: {message}" if line is not None
                           else f"{where}: {field_path(loc)}: {message}")
     inventory.path = path
+    inventory.resolve_shared()
     return inventory
 
 

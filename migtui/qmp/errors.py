@@ -25,6 +25,13 @@ class Unreachable(QMPFailure):
     """The VM's QMP socket could not be connected."""
 
 
+class SocketBusy(Unreachable):
+    """A shared socket's greeting did not come within the exchange's budget: another client holds it."""
+
+
+BUSY_REASON = "busy: another client holds it"
+
+
 class LinkLost(QMPFailure):
     """The connection dropped (QEMU exited or closed the socket)."""
 

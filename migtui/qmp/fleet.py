@@ -60,7 +60,8 @@ class Fleet:
         self._policy_tasks: set[asyncio.Task[None]] = set()
         for entry in entries:
             session = VMSession(entry.name, self.hosts.address(entry), self.gate, connect_timeout=connect_timeout,
-                                command_timeout=command_timeout, host_entry=self.hosts.entry_of(entry))
+                                command_timeout=command_timeout, host_entry=self.hosts.entry_of(entry),
+                                shared=bool(entry.shared))
             state = VMState(entry.name, group=entry.group, notes=entry.notes, host=entry.host)
             self.sessions[entry.name] = session
             self.states[entry.name] = state

@@ -10,6 +10,20 @@ Two ways to use it:
   raises :class:`Unreachable` if it cannot;
 * long-lived (fleet, dashboard): :meth:`start` keeps a link up, reconnecting
   with jittered backoff when QEMU goes away and comes back.
+
+Two ways to hold the socket (QEMU serves one client per QMP socket; a second
+one gets no greeting until the first lets go):
+
+* held (the default): one connection for the session's life, events heard
+  as they come;
+* shared (``shared=True``, for a socket another tool uses, as Proxmox VE's
+  do): a connection per :meth:`exchange` (a poll, a command), let go at once.
+  Opening one waits for QEMU's greeting at most ``exchange_budget`` seconds;
+  a socket that stays silent that long is another client's for now: the link
+  is :attr:`LinkState.BUSY`, not down. Between exchanges nothing is heard:
+  the poller derives the migration's events from its answers
+  (:mod:`migtui.model.derived_events`), and those QEMU happens to send
+  during an exchange are dropped so that each is told once.
 """
 
 from __future__ import annotations
@@ -19,7 +33,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 from qemu.qmp import EventListener, ExecInterruptedError, ExecuteError, Runstate, StateError
@@ -28,9 +42,11 @@ from migtui.host_entry import HostEntry
 from migtui.model.link import LinkState
 from migtui.qmp.client import Client
 from migtui.qmp.errors import (
+    BUSY_REASON,
     CommandTimeout,
     LinkLost,
     QMPFailure,
+    SocketBusy,
     Unreachable,
     describe_connect_error,
     describe_link_error,
@@ -53,6 +69,12 @@ CONNECT_TIMEOUT = 5.0
 COMMAND_TIMEOUT = 10.0
 RECONNECT_FIRST = 0.5
 RECONNECT_MAX = 10.0
+EXCHANGE_BUDGET = 1.0
+"""How long a shared link waits for QEMU's greeting (the owner to let go) before it calls the socket busy."""
+BUSY_RETRY_MAX = 2.0
+"""The longest wait between two tries of a busy shared socket: the owner's batches are short."""
+DERIVED_EVENTS = frozenset({"MIGRATION", "MIGRATION_PASS"})
+"""What a shared link derives from its polls instead of hearing (heard ones are dropped: told once)."""
 
 _DEFAULT = object()
 _NO_DEADLINE = contextlib.nullcontext()
@@ -70,7 +92,8 @@ Address = str | tuple[str, int] | RemoteSocket
 class VMSession:
     def __init__(self, name: str, address: Address, gate: CommandGate | None = None, *,
                  connect_timeout: float = CONNECT_TIMEOUT, command_timeout: float = COMMAND_TIMEOUT,
-                 host_entry: HostEntry | None = None) -> None:
+                 host_entry: HostEntry | None = None, shared: bool = False,
+                 exchange_budget: float = EXCHANGE_BUDGET) -> None:
         self.name = name
         self.address = address
         self.gate = gate or CommandGate()
@@ -93,6 +116,16 @@ class VMSession:
         self._pumping = False
         """Whether the event pump runs: one for the session's life (the client and
         its listeners survive reconnects)."""
+        self.shared = shared
+        """Connect per exchange and let go at once (another tool uses the socket too)."""
+        self.exchange_budget = exchange_budget
+        self._exchanges = 0
+        """Exchanges under way on the open shared connection (it closes when the last ends)."""
+        self._opening = asyncio.Lock()
+        """One shared connection at a time: opened by the first exchange, closed by the last."""
+        self._down = asyncio.Event()
+        """Set while the link is not connected (a shared link's keeper waits for it)."""
+        self._down.set()
         self.host: SSHHost | None = address.host if isinstance(address, RemoteSocket) else None
         """The SSH host the socket is on (None: this machine)."""
         self.host_entry = host_entry if host_entry is not None else (self.host.entry if self.host else None)
@@ -111,7 +144,14 @@ class VMSession:
         await self.close()
 
     async def connect(self) -> None:
-        """One attempt to connect; raises :class:`Unreachable` with the reason."""
+        """One attempt to connect; raises :class:`Unreachable` with the reason.
+
+        A shared link makes one exchange (reads QEMU's version) and lets go."""
+        if self.shared:
+            async with self.exchange():
+                self.version = await self.query("query-version")
+            self._set_link(LinkState.CONNECTED, None)
+            return
         if self.error is None:  # a retry after a failure stays "disconnected (why)" until it succeeds
             self._set_link(LinkState.CONNECTING, None)
         try:
@@ -147,7 +187,8 @@ class VMSession:
 
     def start(self) -> None:
         """Keep the link up in the background until :meth:`close`."""
-        self._tasks.append(asyncio.create_task(self._maintain(), name=f"{self.name}-link"))
+        keep = self._keep_shared() if self.shared else self._maintain()
+        self._tasks.append(asyncio.create_task(keep, name=f"{self.name}-link"))
 
     async def close(self) -> None:
         await cancel_all(self._tasks)
@@ -191,6 +232,77 @@ class VMSession:
                 reason = self.host.describe_down()
             self._set_link(LinkState.DISCONNECTED, reason)
 
+    async def _keep_shared(self) -> None:
+        """A shared link's keeper: while it is down or busy, try an exchange now and then.
+
+        Polls and commands open their own exchanges; one that fails marks the
+        link busy or down, and this loop finds out when QEMU answers again.
+        """
+        delay = RECONNECT_FIRST
+        while True:
+            await self._down.wait()
+            if self.host is not None and not self.host.up:
+                self._set_link(LinkState.DISCONNECTED, self.host.describe_down())
+                await self.host.wait_up()
+            try:
+                await self.connect()
+            except Unreachable as failure:
+                longest = BUSY_RETRY_MAX if isinstance(failure, SocketBusy) else RECONNECT_MAX
+                await asyncio.sleep(self._jitter.uniform(delay / 2, delay))
+                delay = min(delay * 2, longest)
+                continue
+            delay = RECONNECT_FIRST
+
+    @contextlib.asynccontextmanager
+    async def exchange(self) -> AsyncIterator[None]:
+        """Around a batch of commands (a poll): a shared link's one connection for them.
+
+        Held links are always connected: nothing to do. Nested and concurrent
+        exchanges share the connection the first one opened; the last one out
+        closes it. Raises :class:`SocketBusy` or :class:`Unreachable` when it
+        cannot open (the link says so too).
+        """
+        if not self.shared:
+            yield
+            return
+        async with self._opening:
+            if self._exchanges == 0:
+                await self._open_exchange()
+            self._exchanges += 1
+        try:
+            yield
+        finally:
+            self._exchanges -= 1
+            if self._exchanges == 0:
+                async with self._opening:
+                    if self._exchanges == 0:  # none came in while this one waited for the lock
+                        await self._close_exchange()
+
+    async def _open_exchange(self) -> None:
+        if self._client.runstate is Runstate.RUNNING:
+            return  # the last exchange's close is waiting for the lock: this one uses the link
+        if self._client.runstate is not Runstate.IDLE:
+            await self._quiet_disconnect()  # a link that fell: finish its disconnect first
+        try:
+            async with asyncio.timeout(self.exchange_budget):
+                await self._open()
+        except Exception as error:
+            await self._quiet_disconnect()
+            busy = isinstance(error, TimeoutError)
+            reason = BUSY_REASON if busy else describe_connect_error(self.address, error)
+            self._set_link(LinkState.BUSY if busy else LinkState.DISCONNECTED, reason)
+            raise (SocketBusy if busy else Unreachable)(self.name, reason) from None
+        if not self._pumping:
+            self._pumping = True
+            self._tasks.append(asyncio.create_task(self._pump_events(), name=f"{self.name}-events"))
+
+    async def _close_exchange(self) -> None:
+        """Let go of the socket; a connection that fell during the exchange takes the link down."""
+        fell = self._client.runstate is not Runstate.RUNNING
+        reason = await self._quiet_disconnect()
+        if fell and self.state is not LinkState.CLOSED:
+            self._set_link(LinkState.DISCONNECTED, reason)
+
     async def _quiet_disconnect(self) -> str:
         """Disconnect; return why the link fell (disconnect() re-raises the cause)."""
         try:
@@ -202,8 +314,10 @@ class VMSession:
     def _set_link(self, state: LinkState, error: str | None) -> None:
         if state is LinkState.CONNECTED:
             self._connected.set()
+            self._down.clear()
         else:
             self._connected.clear()
+            self._down.set()
         if state is self.state and error == self.error:
             return
         self.state, self.error = state, error
@@ -230,6 +344,20 @@ class VMSession:
         as long as QEMU takes (snapshot jobs keep QMP silent for seconds).
         """
         audited = self.gate.admit(self.name, command, arguments)
+        if not self.shared:
+            return await self._send(audited, command, arguments, timeout)
+        async with contextlib.AsyncExitStack() as stack:
+            try:
+                await stack.enter_async_context(self.exchange())
+            except QMPFailure as failure:  # busy or gone: nothing was sent, and the log says so
+                self._settle(audited, command, arguments, "error", failure.reason)
+                raise
+            return await self._send(audited, command, arguments, timeout)
+        raise AssertionError("unreachable")  # mypy: the stack does not swallow exceptions
+
+    async def _send(self, audited: bool, command: str, arguments: dict[str, Any] | None,
+                    timeout: float | object | None) -> object:
+        """Send one command on the open connection and wait for its answer (settled in the audit log)."""
         if self._client.runstate is not Runstate.RUNNING:
             failure: QMPFailure = LinkLost(self.name, f"not connected ({self.error or 'connecting'})")
             self._settle(audited, command, arguments, "error", failure.reason)
@@ -295,8 +423,14 @@ class VMSession:
         async for event in events:
             events._history.clear()  # no public way to bound it (qemu.qmp 0.0.x)
             record = dict(event)
-            for handler in list(self._event_handlers):
-                try:
-                    handler(self.name, record)
-                except Exception:  # one bad subscriber must not stop the stream
-                    log.exception("event handler failed for %s", self.name)
+            if self.shared and record.get("event") in DERIVED_EVENTS:
+                continue  # the poller derives these from its answers: told once
+            self.hear(record)
+
+    def hear(self, record: dict[str, Any]) -> None:
+        """Tell the event handlers of an event (QEMU's, or one derived from polls on a shared link)."""
+        for handler in list(self._event_handlers):
+            try:
+                handler(self.name, record)
+            except Exception:  # one bad subscriber must not stop the stream
+                log.exception("event handler failed for %s", self.name)

@@ -1,0 +1,130 @@
+"""Shared QMP links against real QEMU: migtui watches a socket another tool owns.
+
+The owning tool (tests/qmp_owner.py) connects for each batch and closes at
+once, as Proxmox VE's qemu-server does; migtui must never make it wait long,
+and must still see every migration the owner runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cli_process import exit_code, started_cli
+from migtui.lab.control import free_migration_uri
+from qmp_owner import batch, owner_loop
+from waiting import until
+
+pytestmark = pytest.mark.qemu
+MiB = 1 << 20
+
+
+class Lines:
+    """A child's stdout lines as they come (read by a thread: the test's loop never blocks)."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        self.seen: list[str] = []
+        assert process.stdout is not None
+        self._thread = threading.Thread(target=self._read, args=(process.stdout,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream) -> None:
+        for line in iter(stream.readline, b""):
+            self.seen.append(line.decode().rstrip("\n"))
+
+    def of(self, vm: str, word: str) -> list[str]:
+        return [line for line in self.seen if f"  {vm}  {word}" in line]
+
+    def statuses(self, vm: str) -> list[str]:
+        """The statuses of ``vm``'s MIGRATION lines, in order."""
+        return [line.split("MIGRATION  status ")[1] for line in self.of(vm, "MIGRATION  ")]
+
+
+@contextlib.contextmanager
+def watching(*vms, shared: bool, interval: float = 0.5) -> Iterator[tuple[subprocess.Popen[bytes], Lines]]:
+    argv = ["watch", "--interval", str(interval)]
+    for vm in vms:
+        argv += ["--vm", f"{vm.name}={vm.qmp_path}"]
+    if shared:
+        argv.append("--shared")
+    with started_cli(*argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        yield process, Lines(process)
+
+
+async def stop(process: subprocess.Popen[bytes]) -> None:
+    """Ctrl+C, as a user ends ``watch``: it ends at once and says nothing of its own insides."""
+    process.send_signal(signal.SIGINT)
+    assert await exit_code(process, 15) in (0, 130)
+    assert process.stderr is not None
+    err = process.stderr.read().decode()
+    assert "Traceback" not in err, err
+
+
+async def migrate_by_owner(src, dst, bandwidth: int) -> None:
+    """The owner starts a migration through the VMs' own (shared) sockets, a batch each."""
+    uri = free_migration_uri()
+    await batch(dst.qmp_path, ("migrate-incoming", {"uri": uri}))
+    await batch(src.qmp_path, ("migrate-set-parameters", {"max-bandwidth": bandwidth, "downtime-limit": 100}),
+                ("migrate", {"uri": uri}))
+
+
+async def test_the_owner_never_waits_while_migtui_follows_a_whole_migration(lab, ctl):
+    src = await lab.start_source("vm1", mem_mib=128, dirty_mib=16, dirty_rate_mib_s=16)
+    dst = await lab.start_destination("vm1-dst", like=src)
+    async with ctl(src) as client:
+        await client.wait_guest(passes=1, timeout=60)  # the guest's range written once: passes to come
+    with watching(src, dst, shared=True) as (process, lines):
+        await until(lambda: lines.of("vm1", "none") and lines.of("vm1-dst", "none"), 30, "a first sample of both")
+        async with owner_loop(src.qmp_path) as owner:
+            await migrate_by_owner(src, dst, 24 * MiB)
+            await until(lambda: "completed" in lines.statuses("vm1"), 120, "migtui to see the migration complete")
+            await until(lambda: owner.attempts >= 10, 10, "a few more of the owner's batches")
+        await stop(process)
+    statuses = lines.statuses("vm1")
+    assert statuses[0] in ("setup", "active") and statuses[-1] == "completed", lines.seen
+    assert "active" in statuses, lines.seen
+    passes = [int(line.rsplit(" ", 1)[1]) for line in lines.of("vm1", "MIGRATION_PASS")]
+    assert len(passes) >= 2 and passes == sorted(passes), lines.seen
+    assert lines.of("vm1", "completed  pass"), lines.seen  # the final sample, with its figures
+    assert owner.failures == [], owner.failures
+    assert owner.p99() < 0.25, sorted(owner.waits)[-5:]
+
+
+async def test_a_held_socket_blocks_the_owner(lab):
+    # The same owner beside a migtui that holds the socket: this is what shared links are for.
+    vm = await lab.start_source("vm1", mem_mib=64, dirty_mib=1, dirty_rate_mib_s=0)
+    with watching(vm, shared=False) as (process, lines):
+        await until(lambda: lines.of("vm1", "none"), 30, "a first sample")
+        async with owner_loop(vm.qmp_path) as owner:
+            await until(lambda: owner.attempts >= 2, 10, "two of the owner's batches")
+        await stop(process)
+    assert owner.waits == [] and len(owner.failures) >= 2, (owner.waits, owner.failures)
+
+
+async def test_migrations_the_owner_starts_cancels_and_completes_are_told_in_order(lab, ctl):
+    src = await lab.start_source("vm1", mem_mib=128, dirty_mib=32, dirty_rate_mib_s=64)
+    dst = await lab.start_destination("vm1-dst", like=src)
+    async with ctl(src) as client:
+        await client.wait_guest(passes=1, timeout=60)
+    with watching(src, shared=True) as (process, lines):
+        await until(lambda: lines.of("vm1", "none"), 30, "a first sample")
+        # Slow enough never to end on its own: the owner cancels it once migtui has seen it run.
+        await migrate_by_owner(src, dst, 1 * MiB)
+        await until(lambda: "active" in lines.statuses("vm1"), 30, "migtui to see the migration run")
+        old_dst = dst.pid
+        await batch(src.qmp_path, ("migrate_cancel", None))
+        await until(lambda: "cancelled" in lines.statuses("vm1"), 30, "migtui to see the cancellation")
+        dst = await lab.wait_restarted("vm1-dst", old_dst)  # a destination whose migration failed exits
+        await migrate_by_owner(src, dst, 1 << 30)
+        await until(lambda: "completed" in lines.statuses("vm1"), 60, "migtui to see the second one complete")
+        await stop(process)
+    told = [status for status in lines.statuses("vm1") if status in ("active", "cancelled", "completed")]
+    assert told == ["active", "cancelled", "active", "completed"] or told == ["active", "cancelled", "completed"], \
+        lines.seen
