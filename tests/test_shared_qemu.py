@@ -19,7 +19,8 @@ import pytest
 
 from cli_process import exit_code, started_cli
 from migtui.lab.control import free_migration_uri
-from qmp_owner import batch, owner_loop
+from fake_qmp import FakeQMPServer
+from qmp_owner import batch, holding, owner_loop
 from waiting import until
 
 pytestmark = pytest.mark.qemu
@@ -48,10 +49,12 @@ class Lines:
 
 
 @contextlib.contextmanager
-def watching(*vms, shared: bool, interval: float = 0.5) -> Iterator[tuple[subprocess.Popen[bytes], Lines]]:
+def watching(*vms, shared: bool, interval: float = 0.5,
+             extra: list[str] = ()) -> Iterator[tuple[subprocess.Popen[bytes], Lines]]:
+    """``migtui watch`` of the lab's ``vms`` (and the ``NAME=ADDR`` pairs ``extra``)."""
     argv = ["watch", "--interval", str(interval)]
-    for vm in vms:
-        argv += ["--vm", f"{vm.name}={vm.qmp_path}"]
+    for pair in [*(f"{vm.name}={vm.qmp_path}" for vm in vms), *extra]:
+        argv += ["--vm", pair]
     if shared:
         argv.append("--shared")
     with started_cli(*argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
@@ -128,3 +131,35 @@ async def test_migrations_the_owner_starts_cancels_and_completes_are_told_in_ord
     told = [status for status in lines.statuses("vm1") if status in ("active", "cancelled", "completed")]
     assert told == ["active", "cancelled", "active", "completed"] or told == ["active", "cancelled", "completed"], \
         lines.seen
+
+
+async def test_a_socket_held_10_s_is_busy_then_followed_again_and_faults_stay_with_their_vm(lab, lab_dir):
+    held = await lab.start_source("held", mem_mib=64, dirty_mib=1, dirty_rate_mib_s=0)
+    other = await lab.start_source("other", mem_mib=64, dirty_mib=1, dirty_rate_mib_s=0)
+    gone = await lab.start_source("gone", mem_mib=64, dirty_mib=1, dirty_rate_mib_s=0)
+    async with FakeQMPServer(lab_dir / "noise.sock", "garbage"):
+        with watching(held, other, gone, shared=True, extra=[f"noise={lab_dir / 'noise.sock'}"]) as (process, lines):
+            await until(lambda: all(lines.of(vm, "none") for vm in ("held", "other", "gone")), 30,
+                        "a first sample of each QEMU")
+            # The owner holds the socket for 10 s (a long batch, a backup's freeze).
+            async with holding(held.qmp_path):
+                await until(lambda: lines.of("held", "link: busy"), 10, "migtui to say the socket is busy")
+                told_busy = len(lines.seen)
+                # Meanwhile the socket of another VM disappears (its QEMU gone the way PVE removes it).
+                gone.qmp_path.unlink()
+                await asyncio.sleep(10)  # the owner's hold: the scenario, not a wait for a state
+                during = lines.seen[told_busy:]
+            await until(lambda: lines.of("held", "link: connected"), 15, "migtui to follow the socket again")
+            back = len(lines.seen)
+            await until(lambda: any("  held  none" in line for line in lines.seen[back:]), 15,
+                        "a sample of the held VM after the owner let go")
+            await until(lambda: lines.of("gone", "link: disconnected"), 15, "migtui to say the socket is gone")
+            await stop(process)
+    assert [line.split("  link: ")[1] for line in lines.of("held", "link:")] == [
+        "connected", "busy (another client holds it)", "connected", "closed"], lines.seen
+    assert len([line for line in during if "  other  none" in line]) >= 10, during  # the rest went on
+    assert [line.split("  link: ")[1] for line in lines.of("gone", "link:")] == [
+        "connected", f"disconnected (QMP socket {gone.qmp_path} does not exist)", "closed"], lines.seen
+    noise = lines.of("noise", "link:")
+    assert len(noise) == 2 and "did not speak QMP" in noise[0] and noise[1].endswith("closed"), lines.seen
+    assert not [line for line in lines.seen if "  noise  " in line and "link:" not in line], lines.seen

@@ -51,6 +51,7 @@ from migtui.qmp.errors import (
     describe_connect_error,
     describe_link_error,
     refusal,
+    socket_busy,
 )
 from migtui.qmp.gate import CommandGate
 from migtui.qmp.remote_socket import RemoteSocket
@@ -288,10 +289,12 @@ class VMSession:
                 await self._open()
         except Exception as error:
             await self._quiet_disconnect()
-            busy = isinstance(error, TimeoutError)
+            busy = socket_busy(error)
             reason = BUSY_REASON if busy else describe_connect_error(self.address, error)
             self._set_link(LinkState.BUSY if busy else LinkState.DISCONNECTED, reason)
-            raise (SocketBusy if busy else Unreachable)(self.name, reason) from None
+            if busy:
+                raise SocketBusy(self.name, f"busy: {reason}") from None
+            raise Unreachable(self.name, reason) from None
         if not self._pumping:
             self._pumping = True
             self._tasks.append(asyncio.create_task(self._pump_events(), name=f"{self.name}-events"))

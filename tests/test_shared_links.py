@@ -1,0 +1,114 @@
+"""Shared links without QEMU: the events derived from two polls, where ``shared`` comes from,
+and what a busy socket does to a command (the gate and the audit log still see it)."""
+
+from __future__ import annotations
+
+import pytest
+
+from fake_qmp import FakeQMPServer
+from migtui.inventory import inventory_from_pairs, parse_inventory
+from migtui.model.derived_events import derived_events
+from migtui.model.link import LinkState
+from migtui.model.sample import MigrationInfo, Sample
+from migtui.qmp.audit import AuditLog
+from migtui.qmp.errors import SocketBusy
+from migtui.qmp.gate import CommandGate
+from migtui.qmp.session import VMSession
+
+
+def sample(status: str, passes: int = 0, total_time: int | None = None) -> Sample:
+    answer: dict = {"status": status}
+    if passes:
+        answer["ram"] = {"transferred": 1, "remaining": 1, "total": 2, "duplicate": 0, "skipped": 0, "normal": 0,
+                         "normal-bytes": 0, "dirty-pages-rate": 0, "mbps": 1.0, "dirty-sync-count": passes,
+                         "postcopy-requests": 0, "page-size": 4096}
+    if total_time is not None:
+        answer["total-time"] = total_time
+    return Sample(vm="a", at=0, wall=0, info=MigrationInfo.parse(answer))
+
+
+def told(before: Sample | None, now: Sample) -> list[str]:
+    return [f"{e['event']} {e['data'].get('status', e['data'].get('pass'))}" for e in derived_events(before, now)]
+
+
+def test_the_first_answer_tells_nothing():
+    assert told(None, sample("active", passes=3)) == []
+
+
+def test_a_start_then_its_passes():
+    assert told(sample("none"), sample("active", passes=2)) == ["MIGRATION active", "MIGRATION_PASS 1",
+                                                                 "MIGRATION_PASS 2"]
+
+
+def test_passes_between_two_answers_of_one_migration():
+    assert told(sample("active", passes=2), sample("active", passes=4)) == ["MIGRATION_PASS 3", "MIGRATION_PASS 4"]
+    assert told(sample("active", passes=4), sample("active", passes=4)) == []
+
+
+def test_an_end_comes_after_the_last_passes():
+    assert told(sample("active", passes=3), sample("completed", passes=5, total_time=900)) == [
+        "MIGRATION_PASS 4", "MIGRATION_PASS 5", "MIGRATION completed"]
+
+
+def test_a_whole_migration_between_two_answers_is_told_by_its_end():
+    before = sample("cancelled", passes=6, total_time=4000)
+    assert told(before, sample("completed", passes=2, total_time=700)) == [
+        "MIGRATION_PASS 1", "MIGRATION_PASS 2", "MIGRATION completed"]
+    assert told(before, sample("cancelled", passes=6, total_time=4000)) == []  # the same end, read again
+
+
+def test_a_long_gap_tells_only_the_last_passes():
+    events = derived_events(sample("active", passes=1), sample("active", passes=500))
+    assert [e["data"]["pass"] for e in events] == list(range(491, 501))
+
+
+def test_shared_comes_from_the_vm_then_its_host_then_the_settings():
+    inventory = parse_inventory("""
+        [settings]
+        shared = true
+        [[host]]
+        name = "pve"
+        shared = false
+        [[vm]]
+        name = "a"
+        qmp = "/a.qmp"
+        [[vm]]
+        name = "b"
+        qmp = "/b.qmp"
+        host = "pve"
+        [[vm]]
+        name = "c"
+        qmp = "/c.qmp"
+        host = "pve"
+        shared = true
+    """)
+    assert [(vm.name, vm.shared) for vm in inventory.vm] == [("a", True), ("b", False), ("c", True)]
+
+
+def test_the_shared_option_makes_every_vm_shared():
+    inventory = inventory_from_pairs(["a=/a.qmp", "b=/b.qmp"])
+    inventory.resolve_shared(every=False)
+    assert [vm.shared for vm in inventory.vm] == [False, False]
+    inventory.resolve_shared(every=True)
+    assert [vm.shared for vm in inventory.vm] == [True, True]
+
+
+def test_a_wrong_shared_value_names_its_field():
+    with pytest.raises(Exception, match=r"vm\[0\]\.shared"):
+        parse_inventory('[[vm]]\nname = "a"\nqmp = "/a.qmp"\nshared = "yes please"\n')
+
+
+async def test_a_command_on_a_busy_socket_is_refused_in_one_line_and_audited(tmp_path):
+    # A socket that never greets: another client holds it. Nothing is sent, the log says why.
+    audit = AuditLog(tmp_path / "audit.jsonl")
+    async with FakeQMPServer(tmp_path / "q.sock", "silent"):
+        session = VMSession("pve-101", str(tmp_path / "q.sock"), CommandGate(audit), shared=True,
+                            exchange_budget=0.3)
+        with pytest.raises(SocketBusy) as raised:
+            await session.execute("migrate_cancel")
+        assert str(raised.value) == "pve-101: busy: another client holds it"
+        assert session.state is LinkState.BUSY and session.error == "another client holds it"
+        await session.close()
+    [entry] = audit.entries()
+    assert (entry["command"], entry["outcome"], entry["error"]) == (
+        "migrate_cancel", "error", "busy: another client holds it")
