@@ -17,7 +17,9 @@ one gets no greeting until the first lets go):
 * held (the default): one connection for the session's life, events heard
   as they come;
 * shared (``shared=True``, for a socket another tool uses, as Proxmox VE's
-  do): a connection per :meth:`exchange` (a poll, a command), let go at once.
+  do): a connection per :meth:`exchange` (a poll, a command), let go at once
+  (:mod:`migtui.qmp.exchange_link`: qemu.qmp's client costs too much to
+  connect this often).
   Opening one waits for QEMU's greeting at most ``exchange_budget`` seconds;
   a socket that stays silent that long is another client's for now: the link
   is :attr:`LinkState.BUSY`, not down. Between exchanges nothing is heard:
@@ -40,7 +42,7 @@ from qemu.qmp import EventListener, ExecInterruptedError, ExecuteError, Runstate
 
 from migtui.host_entry import HostEntry
 from migtui.model.link import LinkState
-from migtui.qmp.client import Client
+from migtui.qmp.client import Client, Streams
 from migtui.qmp.errors import (
     BUSY_REASON,
     CommandTimeout,
@@ -53,6 +55,7 @@ from migtui.qmp.errors import (
     refusal,
     socket_busy,
 )
+from migtui.qmp.exchange_link import READ_LIMIT, ExchangeLink
 from migtui.qmp.gate import CommandGate
 from migtui.qmp.remote_socket import RemoteSocket
 from migtui.qmp.replies import JSONObject, json_object, json_objects
@@ -120,6 +123,8 @@ class VMSession:
         self.shared = shared
         """Connect per exchange and let go at once (another tool uses the socket too)."""
         self.exchange_budget = exchange_budget
+        self._exchange = ExchangeLink(self._heard)
+        """A shared link's connection, open for the exchanges under way."""
         self._exchanges = 0
         """Exchanges under way on the open shared connection (it closes when the last ends)."""
         self._opening = asyncio.Lock()
@@ -193,6 +198,7 @@ class VMSession:
 
     async def close(self) -> None:
         await cancel_all(self._tasks)
+        self._exchange.close()
         await self._quiet_disconnect()
         self._set_link(LinkState.CLOSED, None)
 
@@ -275,36 +281,40 @@ class VMSession:
         finally:
             self._exchanges -= 1
             if self._exchanges == 0:
-                async with self._opening:
-                    if self._exchanges == 0:  # none came in while this one waited for the lock
-                        await self._close_exchange()
+                self._close_exchange()
 
     async def _open_exchange(self) -> None:
-        if self._client.runstate is Runstate.RUNNING:
-            return  # the last exchange's close is waiting for the lock: this one uses the link
-        if self._client.runstate is not Runstate.IDLE:
-            await self._quiet_disconnect()  # a link that fell: finish its disconnect first
         try:
             async with asyncio.timeout(self.exchange_budget):
-                await self._open()
+                await self._exchange.open(self._streams)
         except Exception as error:
-            await self._quiet_disconnect()
+            self._exchange.close()
             busy = socket_busy(error)
             reason = BUSY_REASON if busy else describe_connect_error(self.address, error)
             self._set_link(LinkState.BUSY if busy else LinkState.DISCONNECTED, reason)
             if busy:
                 raise SocketBusy(self.name, f"busy: {reason}") from None
             raise Unreachable(self.name, reason) from None
-        if not self._pumping:
-            self._pumping = True
-            self._tasks.append(asyncio.create_task(self._pump_events(), name=f"{self.name}-events"))
 
-    async def _close_exchange(self) -> None:
+    async def _streams(self) -> Streams:
+        """A new connection to the socket, for one exchange (over the host's SSH connection if remote)."""
+        if isinstance(self.address, RemoteSocket):
+            return await self.address.host.open_streams(self.address.path, READ_LIMIT)
+        if isinstance(self.address, tuple):
+            return Streams(*await asyncio.open_connection(*self.address, limit=READ_LIMIT))
+        return Streams(*await asyncio.open_unix_connection(self.address, limit=READ_LIMIT))
+
+    def _close_exchange(self) -> None:
         """Let go of the socket; a connection that fell during the exchange takes the link down."""
-        fell = self._client.runstate is not Runstate.RUNNING
-        reason = await self._quiet_disconnect()
-        if fell and self.state is not LinkState.CLOSED:
-            self._set_link(LinkState.DISCONNECTED, reason)
+        fell = self._exchange.fell
+        self._exchange.close()
+        if fell is not None and self.state is not LinkState.CLOSED:
+            self._set_link(LinkState.DISCONNECTED, describe_link_error(fell))
+
+    def _heard(self, record: dict[str, Any]) -> None:
+        """An event QEMU sent during an exchange: told, unless the poller derives its kind."""
+        if record.get("event") not in DERIVED_EVENTS:
+            self.hear(record)
 
     async def _quiet_disconnect(self) -> str:
         """Disconnect; return why the link fell (disconnect() re-raises the cause)."""
@@ -361,7 +371,7 @@ class VMSession:
     async def _send(self, audited: bool, command: str, arguments: dict[str, Any] | None,
                     timeout: float | object | None) -> object:
         """Send one command on the open connection and wait for its answer (settled in the audit log)."""
-        if self._client.runstate is not Runstate.RUNNING:
+        if not (self._exchange.up if self.shared else self._client.runstate is Runstate.RUNNING):
             failure: QMPFailure = LinkLost(self.name, f"not connected ({self.error or 'connecting'})")
             self._settle(audited, command, arguments, "error", failure.reason)
             raise failure
@@ -370,7 +380,7 @@ class VMSession:
         self._inflight[call] = time.monotonic()
         try:
             async with asyncio.timeout(limit) if limit is not None else _NO_DEADLINE:
-                result = await self._client.execute(command, arguments)
+                result = await (self._exchange if self.shared else self._client).execute(command, arguments)
         except ExecuteError as error:
             refused = refusal(self.name, command, error)
             self._settle(audited, command, arguments, "error", {"class": refused.error_class, "desc": refused.desc})
@@ -379,7 +389,7 @@ class VMSession:
             failure = CommandTimeout(self.name, f"{command}: no answer from QEMU within {limit:g} s")
             self._settle(audited, command, arguments, "timeout", failure.reason)
             raise failure from None
-        except (ExecInterruptedError, StateError, ConnectionError, EOFError):
+        except (ExecInterruptedError, StateError, OSError, EOFError, ValueError):
             failure = LinkLost(self.name, f"{command}: connection lost before QEMU answered")
             self._settle(audited, command, arguments, "error", failure.reason)
             raise failure from None
@@ -426,8 +436,6 @@ class VMSession:
         async for event in events:
             events._history.clear()  # no public way to bound it (qemu.qmp 0.0.x)
             record = dict(event)
-            if self.shared and record.get("event") in DERIVED_EVENTS:
-                continue  # the poller derives these from its answers: told once
             self.hear(record)
 
     def hear(self, record: dict[str, Any]) -> None:
