@@ -31,15 +31,17 @@ path and the field at fault (``vm[2].qmp``), and the line when it is certain.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
 from migtui.errors import ConfigError
 from migtui.host_entry import NAME_PATTERN, SSH_SCHEME, HostEntry, split_ssh_url
+from migtui.socket_pattern import DEFAULT_NAME, check_pattern, check_template, is_pattern, is_template
 from migtui.toml_lines import field_path, line_of
 
 
@@ -74,10 +76,12 @@ class VMEntry(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(pattern=NAME_PATTERN)
-    """Short unique name shown everywhere (letters, digits, ``_ . -``)."""
+    name: str
+    """Short unique name shown everywhere (letters, digits, ``_ . -``); with a pattern in
+    ``qmp``, a template for the names of the VMs it finds (default ``{stem}``)."""
     qmp: str
-    """QMP address: a unix socket path, or ``tcp:HOST:PORT``."""
+    """QMP address: a unix socket path, or ``tcp:HOST:PORT``; or a pattern of socket
+    paths (``/var/run/qemu-server/*.qmp``): one VM per socket found (:mod:`migtui.socket_pattern`)."""
     group: str | None = None
     """Optional group, for filtering a large fleet."""
     notes: str | None = None
@@ -88,11 +92,39 @@ class VMEntry(BaseModel):
     """Let go of the socket after each poll or command (another tool uses it too);
     None: as the VM's host, or the settings, say."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _pattern_names_by_default(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "name" not in data and isinstance(data.get("qmp"), str) \
+                and is_pattern(data["qmp"]):
+            return {**data, "name": DEFAULT_NAME}
+        return data
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, value: str) -> str:
+        if is_template(value):
+            check_template(value)
+        elif not re.match(NAME_PATTERN, value):
+            raise ValueError(f"{value!r}: a VM name is letters, digits and '_ . -', starting with a letter or digit")
+        return value
+
     @field_validator("qmp")
     @classmethod
-    def _valid_address(cls, value: str) -> str:
+    def _valid_address(cls, value: str, info: ValidationInfo) -> str:
+        if is_pattern(value):
+            check_pattern(value)
+            return value
+        if is_template(str(info.data.get("name", ""))):
+            raise ValueError(f"{value!r} is one socket: a name template ({info.data['name']}) needs a pattern "
+                             "(a path with * ? or [...])")
         parse_address(value)
         return value
+
+    @property
+    def pattern(self) -> bool:
+        """Whether this entry finds its VMs by pattern (its name is then a template)."""
+        return is_pattern(self.qmp)
 
     @property
     def address(self) -> str | tuple[str, int]:
@@ -131,6 +163,8 @@ class Inventory(BaseModel):
         seen: dict[str, int] = {}
         what = "VM" if info.field_name == "vm" else "host"
         for index, entry in enumerate(entries):
+            if getattr(entry, "pattern", False):
+                continue  # a template: the names it makes are checked against the others when found
             if entry.name in seen:
                 raise ValueError(f"{what} name {entry.name!r} is used twice "
                                  f"({info.field_name}[{seen[entry.name]}] and {info.field_name}[{index}])")

@@ -9,43 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from cli_process import exit_code, started_cli
+from cli_process import started_cli
 from migtui.lab.control import free_migration_uri
 from fake_qmp import FakeQMPServer
 from qmp_owner import batch, holding, owner_loop
 from waiting import until
+from watch_lines import Lines, stop
 
 pytestmark = pytest.mark.qemu
 MiB = 1 << 20
-
-
-class Lines:
-    """A child's stdout lines as they come (read by a thread: the test's loop never blocks)."""
-
-    def __init__(self, process: subprocess.Popen[bytes]) -> None:
-        self.seen: list[str] = []
-        assert process.stdout is not None
-        self._thread = threading.Thread(target=self._read, args=(process.stdout,), daemon=True)
-        self._thread.start()
-
-    def _read(self, stream) -> None:
-        for line in iter(stream.readline, b""):
-            self.seen.append(line.decode().rstrip("\n"))
-
-    def of(self, vm: str, word: str) -> list[str]:
-        return [line for line in self.seen if f"  {vm}  {word}" in line]
-
-    def statuses(self, vm: str) -> list[str]:
-        """The statuses of ``vm``'s MIGRATION lines, in order."""
-        return [line.split("MIGRATION  status ")[1] for line in self.of(vm, "MIGRATION  ")]
 
 
 @contextlib.contextmanager
@@ -59,15 +37,6 @@ def watching(*vms, shared: bool, interval: float = 0.5,
         argv.append("--shared")
     with started_cli(*argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
         yield process, Lines(process)
-
-
-async def stop(process: subprocess.Popen[bytes]) -> None:
-    """Ctrl+C, as a user ends ``watch``: it ends at once and says nothing of its own insides."""
-    process.send_signal(signal.SIGINT)
-    assert await exit_code(process, 15) in (0, 130)
-    assert process.stderr is not None
-    err = process.stderr.read().decode()
-    assert "Traceback" not in err, err
 
 
 async def migrate_by_owner(src, dst, bandwidth: int) -> None:

@@ -55,6 +55,10 @@ class HostState(StrEnum):
     CLOSED = "closed"
 
 
+LIST_TIMEOUT = 10.0
+"""How long listing a host's sockets may take (a login's shell, one directory)."""
+
+
 class HostUnavailable(MigtuiError):
     """The host, or a socket on it, cannot be reached; ``reason`` says why in one line."""
 
@@ -285,6 +289,22 @@ class SSHHost:
         self._set(HostState.CLOSED, None)
 
     # -- sockets on the host --------------------------------------------------
+
+    async def list_sockets(self, pattern: str, timeout: float = LIST_TIMEOUT) -> list[str]:
+        """The unix sockets on the host whose paths match ``pattern``, expanded by the host's shell
+        (:func:`migtui.socket_pattern.check_pattern` lets through only what means the same there).
+
+        A login whose key forces a command of its own (``command="find /var/run/qemu-server
+        -type s"``) answers with that command's lines instead: a read-only login lists sockets so."""
+        conn = await self.connection()
+        command = f'for f in {pattern}; do [ -S "$f" ] && printf "%s\\n" "$f"; done; true'
+        try:
+            result = await conn.run(command, check=False, timeout=timeout)
+        except (asyncssh.Error, OSError, TimeoutError) as error:
+            raise HostUnavailable(f"host {self.name}: cannot list {pattern}: "
+                                  f"{getattr(error, 'reason', None) or error or type(error).__name__}") from None
+        output = result.stdout if isinstance(result.stdout, str) else ""
+        return [line for line in output.splitlines() if line.startswith("/")]
 
     async def open_streams(self, path: str, limit: int) -> Streams:
         """Streams connected to the unix socket ``path`` on the host (``limit``: the
