@@ -10,8 +10,15 @@ import pytest
 
 from cli_process import started_cli
 from hosts_lab import host_pid, hosts_lab  # noqa: F401 - hosts_lab is the SSH test's fixture
+from migtui.app import MigtuiApp
+from migtui.inventory import VMEntry
 from migtui.lab import Lab
-from waiting import until
+from migtui.metrics.collector import FleetCollector
+from migtui.record.reader import Recording
+from migtui.record.writer import Recorder
+from migtui.qmp.fleet import Fleet
+from migtui.widgets.fleet_table import FleetTable
+from waiting import settle, until
 from watch_lines import Lines, stop
 
 pytestmark = pytest.mark.qemu
@@ -90,3 +97,50 @@ async def test_a_pattern_on_an_ssh_host_finds_its_vms_as_sockets_come_and_go(hos
         await stop(process)
     assert len(lines.of("vm2", "found")) == 2, lines.seen
     assert not lines.of("vm3", "found") and not lines.of("vm1-dst", "found"), lines.seen  # they are on hv2
+
+
+async def test_the_dashboard_gives_a_found_vm_a_row_and_takes_a_gone_ones_away(lab_dir):
+    sockets = lab_dir / "qemu-server"
+    sockets.mkdir()
+    entries = [VMEntry(name="pve-{stem}", qmp=f"{sockets}/*.qmp", shared=True)]
+    async with Lab(lab_dir, qmp_dir=sockets) as lab:
+        await lab.start_source("101", mem_mib=64, dirty_mib=1, dirty_rate_mib_s=0)
+        app = MigtuiApp(Fleet(entries, find_interval=0.5), theme="migtui-dark")
+        async with app.run_test(size=(120, 30)) as pilot:
+            table = lambda: app.screen.query_one(FleetTable)  # noqa: E731
+            rows = lambda: [row.key.value for row in table().ordered_rows]  # noqa: E731
+            await settle(pilot, lambda: rows() == ["pve-101"] and table().get_cell("pve-101", "link").plain == "up",
+                         30, "the VM found, its row up")
+            await lab.start_source("102", mem_mib=64, dirty_mib=1, dirty_rate_mib_s=0)
+            await settle(pilot, lambda: rows() == ["pve-101", "pve-102"], 30, "the second VM's row")
+            await settle(pilot, lambda: table().get_cell("pve-102", "run").plain == "running", 30,
+                         "the second VM's row filled in")
+            await lab.stop("101")
+            await settle(pilot, lambda: rows() == ["pve-102"], 30, "the stopped VM's row gone")
+            assert "pve-101" not in app.fleet.states
+
+
+async def test_the_recorder_and_the_metrics_follow_vms_that_come_and_go(lab_dir):
+    sockets = lab_dir / "qemu-server"
+    sockets.mkdir()
+    db = lab_dir / "fleet.db"
+    async with Lab(lab_dir, qmp_dir=sockets) as lab:
+        await lab.start_source("101", mem_mib=64, dirty_mib=1, dirty_rate_mib_s=0)
+        fleet = Fleet([VMEntry(name="{stem}", qmp=f"{sockets}/*.qmp")], fast=0.2, slow=0.2, find_interval=0.5)
+        collector = FleetCollector(fleet)
+        fleet.subscribe(collector)
+        series = lambda: {s.labels["vm"] for m in collector.collect() if m.name == "migtui_vm_link_up"  # noqa: E731
+                          for s in m.samples}
+        async with fleet, Recorder(db, fleet):
+            await until(lambda: fleet.states.get("101") and fleet.states["101"].latest, 30, "a sample of 101")
+            await lab.start_source("102", mem_mib=64, dirty_mib=1, dirty_rate_mib_s=0)
+            await until(lambda: fleet.states.get("102") and fleet.states["102"].latest, 30, "a sample of 102")
+            assert series() == {"101", "102"}
+            await lab.stop("101")
+            await until(lambda: "101" not in fleet.states, 30, "101 to go")
+            assert series() == {"102"}
+    with Recording(db) as recording:
+        assert set(recording.vms) == {"101", "102"}
+        told = [(e.vm, e.kind) for e in recording.entries(kinds=["found", "gone"])]
+        assert told == [("101", "found"), ("102", "found"), ("101", "gone")]
+        assert list(recording.iter_samples("101")) and list(recording.iter_samples("102"))
