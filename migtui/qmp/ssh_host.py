@@ -18,6 +18,7 @@ and wait for it, instead of each timing out on its own.
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import logging
 import random
 from collections.abc import Callable
@@ -304,7 +305,8 @@ class SSHHost:
             raise HostUnavailable(f"host {self.name}: cannot list {pattern}: "
                                   f"{getattr(error, 'reason', None) or error or type(error).__name__}") from None
         output = result.stdout if isinstance(result.stdout, str) else ""
-        return [line for line in output.splitlines() if line.startswith("/")]
+        # A forced command lists what it lists: the pattern still decides.
+        return [line for line in output.splitlines() if fnmatch.fnmatchcase(line, pattern)]
 
     async def open_streams(self, path: str, limit: int) -> Streams:
         """Streams connected to the unix socket ``path`` on the host (``limit``: the
