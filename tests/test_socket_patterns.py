@@ -14,9 +14,9 @@ from migtui.app import MigtuiApp
 from migtui.inventory import VMEntry
 from migtui.lab import Lab
 from migtui.metrics.collector import FleetCollector
+from migtui.qmp.fleet import Fleet
 from migtui.record.reader import Recording
 from migtui.record.writer import Recorder
-from migtui.qmp.fleet import Fleet
 from migtui.widgets.fleet_table import FleetTable
 from waiting import settle, until
 from watch_lines import Lines, stop
