@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from qemu.qmp import EventListener, ExecInterruptedError, ExecuteError, Runstate, StateError
 
+from migtui.errors import MigtuiError
 from migtui.host_entry import HostEntry
 from migtui.model.link import LinkState
 from migtui.qmp.client import Client, Streams
@@ -154,8 +155,15 @@ class VMSession:
 
         A shared link makes one exchange (reads QEMU's version) and lets go."""
         if self.shared:
-            async with self.exchange():
-                self.version = await self.query("query-version")
+            try:
+                async with self.exchange():
+                    self.version = await self.query("query-version")
+            except Unreachable:
+                raise  # busy, or gone: the link says so already
+            except MigtuiError as failure:  # the exchange fell, or QEMU's answer was not one
+                reason = getattr(failure, "reason", None) or str(failure)
+                self._set_link(LinkState.DISCONNECTED, reason)
+                raise Unreachable(self.name, reason) from None
             self._set_link(LinkState.CONNECTED, None)
             return
         if self.error is None:  # a retry after a failure stays "disconnected (why)" until it succeeds
