@@ -10,10 +10,13 @@ from migtui.inventory import inventory_from_pairs, parse_inventory
 from migtui.model.derived_events import derived_events
 from migtui.model.link import LinkState
 from migtui.model.sample import MigrationInfo, Sample
+from migtui.model.vm_state import VMState
 from migtui.qmp.audit import AuditLog
 from migtui.qmp.errors import SocketBusy
 from migtui.qmp.gate import CommandGate
 from migtui.qmp.session import VMSession
+from migtui.widgets.cell_styles import DEFAULT_PALETTE
+from migtui.widgets.fleet_row import FleetRow
 
 
 def sample(status: str, passes: int = 0, total_time: int | None = None) -> Sample:
@@ -112,3 +115,11 @@ async def test_a_command_on_a_busy_socket_is_refused_in_one_line_and_audited(tmp
     [entry] = audit.entries()
     assert (entry["command"], entry["outcome"], entry["error"]) == (
         "migrate_cancel", "error", "busy: another client holds it")
+
+
+def test_a_busy_link_reads_busy_in_the_table_not_down():
+    state = VMState("pve-101", link=LinkState.BUSY, link_error="another client holds it")
+    assert not state.down and not state.stale  # its figures are current, not last seen
+    row = FleetRow("pve-101")
+    row.refresh(state, DEFAULT_PALETTE)
+    assert row.cells["link"].plain == "busy"
