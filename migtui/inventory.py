@@ -114,6 +114,9 @@ class VMEntry(BaseModel):
     def _valid_address(cls, value: str, info: ValidationInfo) -> str:
         if is_pattern(value):
             check_pattern(value)
+            if "name" in info.data and not is_template(info.data["name"]):
+                raise ValueError(f"{value!r} finds one VM per socket: its name must be a template such as "
+                                 f"'{{stem}}' or '{info.data['name']}-{{stem}}', not {info.data['name']!r}")
             return value
         if is_template(str(info.data.get("name", ""))):
             raise ValueError(f"{value!r} is one socket: a name template ({info.data['name']}) needs a pattern "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from fake_qmp import FakeQMPServer
+from migtui.errors import ConfigError
 from migtui.inventory import inventory_from_pairs, parse_inventory
 from migtui.model.derived_events import derived_events
 from migtui.model.link import LinkState
@@ -15,6 +16,7 @@ from migtui.qmp.audit import AuditLog
 from migtui.qmp.errors import SocketBusy
 from migtui.qmp.gate import CommandGate
 from migtui.qmp.session import VMSession
+from migtui.socket_pattern import name_for
 from migtui.widgets.cell_styles import DEFAULT_PALETTE
 from migtui.widgets.fleet_row import FleetRow
 
@@ -123,3 +125,23 @@ def test_a_busy_link_reads_busy_in_the_table_not_down():
     row = FleetRow("pve-101")
     row.refresh(state, DEFAULT_PALETTE)
     assert row.cells["link"].plain == "busy"
+
+
+def test_a_pattern_needs_a_name_template():
+    with pytest.raises(ConfigError, match=r"vm\[0\]\.qmp: '/run/qemu/\*\.qmp' finds one VM per socket: its name "
+                                          r"must be a template such as '\{stem\}' or 'web-\{stem\}', not 'web'"):
+        parse_inventory('[[vm]]\nname = "web"\nqmp = "/run/qemu/*.qmp"\n')
+    with pytest.raises(ConfigError,
+                       match=r"vm\[0\]\.name: '\{id\}': a name template may use \{stem\}, \{file\}, \{host\}$"):
+        parse_inventory('[[vm]]\nname = "{id}"\nqmp = "/run/qemu/*.qmp"\n')
+    with pytest.raises(ConfigError, match=r"vm\[0\]\.qmp: .*only the file name may have wildcards"):
+        parse_inventory('[[vm]]\nqmp = "/run/*/x.qmp"\n')
+    with pytest.raises(ConfigError, match=r"vm\[0\]\.qmp: .*a pattern is an absolute path"):
+        parse_inventory('[[vm]]\nqmp = "/run/qemu/$(reboot)*.qmp"\n')
+    assert parse_inventory('[[vm]]\nqmp = "/run/qemu/*.qmp"\n').vm[0].name == "{stem}"
+
+
+def test_a_template_names_each_socket_found():
+    assert name_for("{stem}", "/var/run/qemu-server/101.qmp", None) == "101"
+    assert name_for("{host}-{stem}", "/var/run/qemu-server/101.qmp", "pve1") == "pve1-101"
+    assert name_for("{file}", "/run/qemu/web.qmp", None) == "web.qmp"

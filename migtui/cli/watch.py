@@ -153,6 +153,8 @@ async def _once(inventory: Inventory, gate: CommandGate, as_json: bool) -> int:
                 failed += 1
                 print(f"migtui: {pattern.qmp}: {error}", file=sys.stderr)
                 continue
+            if not found:
+                print(f"migtui: {pattern.qmp}: no socket matches it", file=sys.stderr)
             entries += [vm for name, vm in found.items() if all(name != e.name for e in entries)]
         results = await asyncio.gather(*(one(e) for e in entries), return_exceptions=True)
     for result in results:

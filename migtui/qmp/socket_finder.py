@@ -82,6 +82,7 @@ class SocketFinder:
         """The VMs this finder added (and may remove)."""
         self._failing: str | None = None
         self._told: set[str] = set()
+        self._looked = False
 
     async def run(self) -> None:
         while True:
@@ -98,7 +99,9 @@ class SocketFinder:
                 log.warning("%s: cannot list the sockets: %s", self.entry.qmp, reason)
             self._failing = reason
             return
-        self._failing = None
+        if not found and not self._looked:
+            log.warning("%s: no socket matches it yet (looked for again every %g s)", self.entry.qmp, self.interval)
+        self._failing, self._looked = None, True
         for name in sorted(self.mine - found.keys()):
             self.mine.discard(name)
             self._remove(name, f"its socket is gone ({self.entry.qmp} matches it no more)")
