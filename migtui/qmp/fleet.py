@@ -1,10 +1,12 @@
 """The fleet: a session, a poller and a state per VM, one stream of updates.
 
 The fleet belongs to the App (or a CLI command), never to a screen: popping a
-screen must not drop a connection. VMs may come and go while it runs (a
-pattern's sockets, :mod:`migtui.qmp.socket_finder`): subscribers hear
-:class:`VMAdded` and :class:`VMRemoved`, and ``states`` is the VMs of now. Subscribers are plain callables run in the
+screen must not drop a connection. Subscribers are plain callables run in the
 event loop; they must be quick (the dashboard posts a coalescing message).
+
+VMs may come and go while it runs (a pattern's sockets,
+:mod:`migtui.qmp.socket_finder`): subscribers hear :class:`VMAdded` and
+:class:`VMRemoved`, and ``states`` holds the VMs of now.
 """
 
 from __future__ import annotations
@@ -136,8 +138,10 @@ class Fleet:
         del self.states[name], self.pollers[name]
         self.policies.pop(name, None)
         poll = self._polls.pop(name, None)
-        await cancel_all([poll] if poll is not None else [])
-        await session.close()
+        try:
+            await cancel_all([poll] if poll is not None else [])
+        finally:  # also when the fleet closes meanwhile: it no longer knows this session
+            await session.close()
         self._publish(VMRemoved(name, reason))
 
     def _remove_soon(self, name: str, reason: str) -> None:

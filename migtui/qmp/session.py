@@ -18,14 +18,11 @@ one gets no greeting until the first lets go):
   as they come;
 * shared (``shared=True``, for a socket another tool uses, as Proxmox VE's
   do): a connection per :meth:`exchange` (a poll, a command), let go at once
-  (:mod:`migtui.qmp.exchange_link`: qemu.qmp's client costs too much to
-  connect this often).
-  Opening one waits for QEMU's greeting at most ``exchange_budget`` seconds;
-  a socket that stays silent that long is another client's for now: the link
+  (:mod:`migtui.qmp.shared_link`). A socket whose greeting does not come
+  within ``exchange_budget`` seconds is another client's for now: the link
   is :attr:`LinkState.BUSY`, not down. Between exchanges nothing is heard:
   the poller derives the migration's events from its answers
-  (:mod:`migtui.model.derived_events`), and those QEMU happens to send
-  during an exchange are dropped so that each is told once.
+  (:mod:`migtui.model.derived_events`).
 """
 
 from __future__ import annotations
@@ -43,9 +40,8 @@ from qemu.qmp import EventListener, ExecInterruptedError, ExecuteError, Runstate
 from migtui.errors import MigtuiError
 from migtui.host_entry import HostEntry
 from migtui.model.link import LinkState
-from migtui.qmp.client import Client, Streams
+from migtui.qmp.client import Client
 from migtui.qmp.errors import (
-    BUSY_REASON,
     CommandTimeout,
     LinkLost,
     QMPFailure,
@@ -54,12 +50,11 @@ from migtui.qmp.errors import (
     describe_connect_error,
     describe_link_error,
     refusal,
-    socket_busy,
 )
-from migtui.qmp.exchange_link import READ_LIMIT, ExchangeLink
 from migtui.qmp.gate import CommandGate
-from migtui.qmp.remote_socket import RemoteSocket
+from migtui.qmp.remote_socket import Address, RemoteSocket
 from migtui.qmp.replies import JSONObject, json_object, json_objects
+from migtui.qmp.shared_link import EXCHANGE_BUDGET, SharedLink
 from migtui.qmp.tasks import cancel_all
 
 if TYPE_CHECKING:
@@ -74,12 +69,8 @@ CONNECT_TIMEOUT = 5.0
 COMMAND_TIMEOUT = 10.0
 RECONNECT_FIRST = 0.5
 RECONNECT_MAX = 10.0
-EXCHANGE_BUDGET = 1.0
-"""How long a shared link waits for QEMU's greeting (the owner to let go) before it calls the socket busy."""
 BUSY_RETRY_MAX = 2.0
 """The longest wait between two tries of a busy shared socket: the owner's batches are short."""
-DERIVED_EVENTS = frozenset({"MIGRATION", "MIGRATION_PASS"})
-"""What a shared link derives from its polls instead of hearing (heard ones are dropped: told once)."""
 
 _DEFAULT = object()
 _NO_DEADLINE = contextlib.nullcontext()
@@ -90,8 +81,6 @@ EventHandler = Callable[[str, dict[str, Any]], None]
 LinkHandler = Callable[[str, LinkState, str | None], None]
 
 
-Address = str | tuple[str, int] | RemoteSocket
-"""A socket path, (host, port), or a socket path on an SSH host."""
 
 
 class VMSession:
@@ -121,15 +110,9 @@ class VMSession:
         self._pumping = False
         """Whether the event pump runs: one for the session's life (the client and
         its listeners survive reconnects)."""
-        self.shared = shared
-        """Connect per exchange and let go at once (another tool uses the socket too)."""
-        self.exchange_budget = exchange_budget
-        self._exchange = ExchangeLink(self._heard)
-        """A shared link's connection, open for the exchanges under way."""
-        self._exchanges = 0
-        """Exchanges under way on the open shared connection (it closes when the last ends)."""
-        self._opening = asyncio.Lock()
-        """One shared connection at a time: opened by the first exchange, closed by the last."""
+        self._shared = SharedLink(name, address, hear=self.hear, set_link=self._set_shared_link,
+                                  budget=exchange_budget) if shared else None
+        """How a shared link holds the socket (None: held for the session's life)."""
         self._down = asyncio.Event()
         """Set while the link is not connected (a shared link's keeper waits for it)."""
         self._down.set()
@@ -206,12 +189,22 @@ class VMSession:
 
     async def close(self) -> None:
         await cancel_all(self._tasks)
-        self._exchange.close()
+        if self._shared is not None:
+            self._shared.close()
         await self._quiet_disconnect()
         self._set_link(LinkState.CLOSED, None)
 
     async def wait_connected(self) -> None:
         await self._connected.wait()
+
+    @property
+    def shared(self) -> bool:
+        """Connect per exchange and let go at once (another tool uses the socket too)."""
+        return self._shared is not None
+
+    def _set_shared_link(self, state: LinkState, error: str | None) -> None:
+        if self.state is not LinkState.CLOSED:  # a late exchange's end says nothing after close
+            self._set_link(state, error)
 
     @property
     def connected(self) -> bool:
@@ -270,59 +263,13 @@ class VMSession:
 
     @contextlib.asynccontextmanager
     async def exchange(self) -> AsyncIterator[None]:
-        """Around a batch of commands (a poll): a shared link's one connection for them.
-
-        Held links are always connected: nothing to do. Nested and concurrent
-        exchanges share the connection the first one opened; the last one out
-        closes it. Raises :class:`SocketBusy` or :class:`Unreachable` when it
-        cannot open (the link says so too).
-        """
-        if not self.shared:
+        """Around a batch of commands (a poll): a shared link's one connection for them
+        (:class:`SharedLink`); held links are always connected: nothing to do."""
+        if self._shared is None:
             yield
             return
-        async with self._opening:
-            if self._exchanges == 0:
-                await self._open_exchange()
-            self._exchanges += 1
-        try:
+        async with self._shared.exchange():
             yield
-        finally:
-            self._exchanges -= 1
-            if self._exchanges == 0:
-                self._close_exchange()
-
-    async def _open_exchange(self) -> None:
-        try:
-            async with asyncio.timeout(self.exchange_budget):
-                await self._exchange.open(self._streams)
-        except Exception as error:
-            self._exchange.close()
-            busy = socket_busy(error)
-            reason = BUSY_REASON if busy else describe_connect_error(self.address, error)
-            self._set_link(LinkState.BUSY if busy else LinkState.DISCONNECTED, reason)
-            if busy:
-                raise SocketBusy(self.name, f"busy: {reason}") from None
-            raise Unreachable(self.name, reason) from None
-
-    async def _streams(self) -> Streams:
-        """A new connection to the socket, for one exchange (over the host's SSH connection if remote)."""
-        if isinstance(self.address, RemoteSocket):
-            return await self.address.host.open_streams(self.address.path, READ_LIMIT)
-        if isinstance(self.address, tuple):
-            return Streams(*await asyncio.open_connection(*self.address, limit=READ_LIMIT))
-        return Streams(*await asyncio.open_unix_connection(self.address, limit=READ_LIMIT))
-
-    def _close_exchange(self) -> None:
-        """Let go of the socket; a connection that fell during the exchange takes the link down."""
-        fell = self._exchange.fell
-        self._exchange.close()
-        if fell is not None and self.state is not LinkState.CLOSED:
-            self._set_link(LinkState.DISCONNECTED, describe_link_error(fell))
-
-    def _heard(self, record: dict[str, Any]) -> None:
-        """An event QEMU sent during an exchange: told, unless the poller derives its kind."""
-        if record.get("event") not in DERIVED_EVENTS:
-            self.hear(record)
 
     async def _quiet_disconnect(self) -> str:
         """Disconnect; return why the link fell (disconnect() re-raises the cause)."""
@@ -379,7 +326,7 @@ class VMSession:
     async def _send(self, audited: bool, command: str, arguments: dict[str, Any] | None,
                     timeout: float | object | None) -> object:
         """Send one command on the open connection and wait for its answer (settled in the audit log)."""
-        if not (self._exchange.up if self.shared else self._client.runstate is Runstate.RUNNING):
+        if not (self._shared.up if self._shared is not None else self._client.runstate is Runstate.RUNNING):
             failure: QMPFailure = LinkLost(self.name, f"not connected ({self.error or 'connecting'})")
             self._settle(audited, command, arguments, "error", failure.reason)
             raise failure
@@ -388,7 +335,7 @@ class VMSession:
         self._inflight[call] = time.monotonic()
         try:
             async with asyncio.timeout(limit) if limit is not None else _NO_DEADLINE:
-                result = await (self._exchange if self.shared else self._client).execute(command, arguments)
+                result = await (self._shared or self._client).execute(command, arguments)
         except ExecuteError as error:
             refused = refusal(self.name, command, error)
             self._settle(audited, command, arguments, "error", {"class": refused.error_class, "desc": refused.desc})
