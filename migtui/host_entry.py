@@ -8,6 +8,7 @@ ssh_config = "/etc/migtui/ssh_config"  # optional, read instead of ~/.ssh/config
 host_keys = "strict"                   # or "accept-new": trust a host's first key, as OpenSSH does
 migration_address = "198.51.100.1"     # optional: where destinations on it listen (default: the ssh host)
 migration_ports = "49152-49215"        # optional: the ports they may listen on (default: any free one)
+shared = true                          # optional: its VMs' sockets are shared with another tool
 ```
 """
 
@@ -95,6 +96,9 @@ class HostEntry(BaseModel):
     not in known_hosts yet is added on first use (a changed key is still refused)."""
     migration_address: str | None = None
     migration_ports: str | None = None
+    shared: bool | None = None
+    """Its VMs' QMP sockets are shared with another tool (Proxmox VE's): migtui connects
+    per poll or command; None: as the settings say. A VM's own ``shared`` wins."""
 
     @field_validator("ssh")
     @classmethod

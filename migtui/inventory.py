@@ -3,6 +3,7 @@
 ```toml
 [settings]                       # optional
 audit_log = "/var/log/migtui/audit.jsonl"
+shared = false                   # true: every VM's socket is shared with another tool (see below)
 
 [[host]]                         # optional: hosts reached over SSH (see migtui.host_entry)
 name = "hv-a"
@@ -14,7 +15,13 @@ qmp = "/run/qemu/web-1.qmp"      # a unix socket path, or "tcp:HOST:PORT"
 host = "hv-a"                    # optional: the socket is on that host; absent: this machine
 group = "web"                    # optional
 notes = "front end, 4 GiB"       # optional
+shared = true                    # optional: connect per poll or command and let go at once
 ```
+
+``shared`` is for a socket another tool also uses (Proxmox VE's qemu-server,
+a site's own scripts): QEMU serves one client per QMP socket, so migtui must
+not hold it. A VM's own word wins, then its ``[[host]]``'s, then
+``[settings]``'s, then ``--shared``, which makes every VM shared.
 
 Found by ``--config``, then ``$MIGTUI_CONFIG``, then
 ``$XDG_CONFIG_HOME/migtui/inventory.toml``. A wrong file is reported with its
@@ -24,15 +31,17 @@ path and the field at fault (``vm[2].qmp``), and the line when it is certain.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
 from migtui.errors import ConfigError
 from migtui.host_entry import NAME_PATTERN, SSH_SCHEME, HostEntry, split_ssh_url
+from migtui.socket_pattern import DEFAULT_NAME, check_pattern, check_template, is_pattern, is_template
 from migtui.toml_lines import field_path, line_of
 
 
@@ -67,22 +76,58 @@ class VMEntry(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(pattern=NAME_PATTERN)
-    """Short unique name shown everywhere (letters, digits, ``_ . -``)."""
+    name: str
+    """Short unique name shown everywhere (letters, digits, ``_ . -``); with a pattern in
+    ``qmp``, a template for the names of the VMs it finds (default ``{stem}``)."""
     qmp: str
-    """QMP address: a unix socket path, or ``tcp:HOST:PORT``."""
+    """QMP address: a unix socket path, or ``tcp:HOST:PORT``; or a pattern of socket
+    paths (``/var/run/qemu-server/*.qmp``): one VM per socket found (:mod:`migtui.socket_pattern`)."""
     group: str | None = None
     """Optional group, for filtering a large fleet."""
     notes: str | None = None
     """Free text shown beside the VM."""
     host: str | None = None
     """The inventory host whose QMP socket this is (None: this machine)."""
+    shared: bool | None = None
+    """Let go of the socket after each poll or command (another tool uses it too);
+    None: as the VM's host, or the settings, say."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pattern_names_by_default(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "name" not in data and isinstance(data.get("qmp"), str) \
+                and is_pattern(data["qmp"]):
+            return {**data, "name": DEFAULT_NAME}
+        return data
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, value: str) -> str:
+        if is_template(value):
+            check_template(value)
+        elif not re.match(NAME_PATTERN, value):
+            raise ValueError(f"{value!r}: a VM name is letters, digits and '_ . -', starting with a letter or digit")
+        return value
 
     @field_validator("qmp")
     @classmethod
-    def _valid_address(cls, value: str) -> str:
+    def _valid_address(cls, value: str, info: ValidationInfo) -> str:
+        if is_pattern(value):
+            check_pattern(value)
+            if "name" in info.data and not is_template(info.data["name"]):
+                raise ValueError(f"{value!r} finds one VM per socket: its name must be a template such as "
+                                 f"'{{stem}}' or '{info.data['name']}-{{stem}}', not {info.data['name']!r}")
+            return value
+        if is_template(str(info.data.get("name", ""))):
+            raise ValueError(f"{value!r} is one socket: a name template ({info.data['name']}) needs a pattern "
+                             "(a path with * ? or [...])")
         parse_address(value)
         return value
+
+    @property
+    def pattern(self) -> bool:
+        """Whether this entry finds its VMs by pattern (its name is then a template)."""
+        return is_pattern(self.qmp)
 
     @property
     def address(self) -> str | tuple[str, int]:
@@ -101,6 +146,8 @@ class Settings(BaseModel):
     """Refuse every command that changes a VM, as ``--read-only`` does."""
     auto_dismiss_jobs: bool = False
     """Dismiss concluded snapshot jobs without asking."""
+    shared: bool = False
+    """Every VM's QMP socket is shared with another tool, unless its host or itself says otherwise."""
 
 
 class Inventory(BaseModel):
@@ -119,6 +166,8 @@ class Inventory(BaseModel):
         seen: dict[str, int] = {}
         what = "VM" if info.field_name == "vm" else "host"
         for index, entry in enumerate(entries):
+            if getattr(entry, "pattern", False):
+                continue  # a template: the names it makes are checked against the others when found
             if entry.name in seen:
                 raise ValueError(f"{what} name {entry.name!r} is used twice "
                                  f"({info.field_name}[{seen[entry.name]}] and {info.field_name}[{index}])")
@@ -131,6 +180,22 @@ class Inventory(BaseModel):
             if host.name == entry.host:
                 return host
         return None
+
+    def resolve_shared(self, every: bool = False) -> None:
+        """Give each VM whose ``shared`` is unset its host's word, else the settings';
+        with ``every`` (``--shared``), make every VM shared."""
+        hosts = {host.name: host for host in self.host}
+
+        def shared(entry: VMEntry) -> bool:
+            if every:
+                return True
+            if entry.shared is not None:
+                return entry.shared
+            host = hosts.get(entry.host) if entry.host else None
+            return host.shared if host is not None and host.shared is not None else self.settings.shared
+
+        self.vm = [entry if entry.shared is shared(entry) else entry.model_copy(update={"shared": shared(entry)})
+                   for entry in self.vm]
 
     def unknown_host(self) -> tuple[tuple[str | int, ...], str] | None:
         """Where a VM names a host the inventory lacks, and what to say."""
@@ -200,6 +265,7 @@ def parse_inventory(text: str, path: Path | None = None) -> Inventory:
         raise ConfigError(f"{where}:{line}: {field_path(loc)}: {message}" if line is not None
                           else f"{where}: {field_path(loc)}: {message}")
     inventory.path = path
+    inventory.resolve_shared()
     return inventory
 
 

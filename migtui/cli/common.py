@@ -35,6 +35,9 @@ def add_inventory_options(parser: argparse.ArgumentParser, pairs: bool = True) -
         group.add_argument("--vm", metavar="NAME=ADDR", action="append", default=unset,
                            help="a VM by its QMP address (socket path, tcp:HOST:PORT, or "
                                 "ssh://[user@]host[:port]/path/to/socket); repeatable")
+    group.add_argument("--shared", action="store_true", default=unset_flag(parser),
+                       help="another tool uses the VMs' QMP sockets too: connect per poll or command "
+                            "and let go at once (as shared = true in the inventory)")
 
 
 def action_options(*adders: Callable[[argparse.ArgumentParser], None]) -> argparse.ArgumentParser:
@@ -70,11 +73,18 @@ def inventory_from_args(args: argparse.Namespace) -> Inventory:
     ``read_only = true`` and its audit log are not bypassed by naming VMs by hand.
     """
     if not getattr(args, "vm", None):
-        return load_inventory(args.config)
-    inventory = inventory_from_pairs(args.vm)
-    if args.config or find_config(None).exists():
-        inventory.settings = load_inventory(args.config).settings
+        inventory = load_inventory(args.config)
+    else:
+        inventory = inventory_from_pairs(args.vm)
+        if args.config or find_config(None).exists():
+            inventory.settings = load_inventory(args.config).settings
+    inventory.resolve_shared(every=bool(getattr(args, "shared", False)))
     return inventory
+
+
+def unset_flag(parser: argparse.ArgumentParser) -> object:
+    """A flag's default: unset in an action's parser (see :func:`action_options`), else False."""
+    return argparse.SUPPRESS if parser.argument_default == argparse.SUPPRESS else False
 
 
 def gate_from_args(args: argparse.Namespace, inventory: Inventory) -> CommandGate:
@@ -94,4 +104,5 @@ async def open_session(inventory: Inventory, entry: VMEntry, gate: CommandGate,
         if hosts is None:
             hosts = await stack.enter_async_context(HostPool(inventory.host))
         yield await stack.enter_async_context(VMSession(entry.name, hosts.address(entry), gate,
-                                                                host_entry=hosts.entry_of(entry)))
+                                                                host_entry=hosts.entry_of(entry),
+                                                                shared=bool(entry.shared)))

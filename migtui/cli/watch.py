@@ -17,6 +17,7 @@ from migtui.cli.common import (
 )
 from migtui.cli.lines import Output, event_line, last_seen, notice_line, sample_line
 from migtui.cli.narration import Narration
+from migtui.errors import MigtuiError
 from migtui.inventory import Inventory, VMEntry
 from migtui.model.tracker import MigrationTracker
 from migtui.ops.policy import policy_for
@@ -24,7 +25,8 @@ from migtui.qmp.errors import QMPFailure
 from migtui.qmp.fleet import Fleet
 from migtui.qmp.gate import CommandGate
 from migtui.qmp.hosts import HostPool
-from migtui.qmp.updates import Aspect, EventReceived, PolicyStep, SampleTaken, Update, VMChanged
+from migtui.qmp.socket_finder import find_vms
+from migtui.qmp.updates import Aspect, EventReceived, PolicyStep, SampleTaken, Update, VMAdded, VMChanged, VMRemoved
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -52,8 +54,14 @@ async def run(args: argparse.Namespace) -> int:
         printer = _Printer(fleet, args.json)
         fleet.subscribe(printer)
         if policy is not None:
-            for entry in inventory.vm:
-                fleet.apply_policy(entry.name, policy)
+            for name in list(fleet.states):
+                fleet.apply_policy(name, policy)
+
+            def follow_found(update: Update) -> None:  # a VM found by a pattern follows the policy too
+                if isinstance(update, VMAdded):
+                    fleet.apply_policy(update.vm, policy)
+
+            fleet.subscribe(follow_found)
         # Until the duration the user asked for is over, Ctrl-C, or a closed stdout.
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(args.duration):
@@ -78,6 +86,10 @@ class _Printer:
             if update.event.name.startswith("MIGRATION"):
                 during = self.fleet.states[update.vm].job_behind_migration_events()
             self.out(event_line(update.event, self.as_json, during))
+        elif isinstance(update, VMAdded):
+            self.out(notice_line(update.vm, "found", update.address, self.as_json))
+        elif isinstance(update, VMRemoved):
+            self.out(notice_line(update.vm, "gone", update.reason, self.as_json))
         elif isinstance(update, PolicyStep):
             self.out(notice_line(update.vm, "policy", update.text, self.as_json, did=update.did, by=update.policy))
         elif isinstance(update, VMChanged) and update.aspect in (Aspect.LINK, Aspect.BUSY, Aspect.POLL_ERROR):
@@ -96,8 +108,9 @@ class _Printer:
 
 
 async def _once(inventory: Inventory, gate: CommandGate, as_json: bool) -> int:
-    entries = inventory.vm
     hosts = HostPool(inventory.host)
+    entries = [entry for entry in inventory.vm if not entry.pattern]
+    failed = 0
 
     async def one(entry: VMEntry) -> str:
         async with open_session(inventory, entry, gate, hosts) as session:
@@ -105,8 +118,17 @@ async def _once(inventory: Inventory, gate: CommandGate, as_json: bool) -> int:
             return sample_line(tracker.add(await session.query("query-migrate")), as_json)
 
     async with hosts:
+        for pattern in (entry for entry in inventory.vm if entry.pattern):  # the sockets found now
+            try:
+                found = await find_vms(pattern, hosts)
+            except MigtuiError as error:
+                failed += 1
+                print(f"migtui: {pattern.qmp}: {error}", file=sys.stderr)
+                continue
+            if not found:
+                print(f"migtui: {pattern.qmp}: no socket matches it", file=sys.stderr)
+            entries += [vm for name, vm in found.items() if all(name != e.name for e in entries)]
         results = await asyncio.gather(*(one(e) for e in entries), return_exceptions=True)
-    failed = 0
     for result in results:
         if isinstance(result, QMPFailure):
             failed += 1

@@ -20,7 +20,7 @@ from migtui.model.convergence import Verdict
 from migtui.model.link import LinkState
 from migtui.model.status import ACTIVE_STATES
 from migtui.qmp.fleet_view import FleetView
-from migtui.qmp.updates import SampleTaken, Update
+from migtui.qmp.updates import SampleTaken, Update, VMRemoved
 
 LABELS = ["vm", "host", "group"]
 OUTCOMES = {"completed": "succeeded", "failed": "failed", "cancelled": "cancelled"}
@@ -34,6 +34,8 @@ class FleetCollector(Collector):
 
     def __call__(self, update: Update) -> None:
         """A fleet subscriber: count migrations ending (on the source; a destination ends the same migration)."""
+        if isinstance(update, VMRemoved):
+            self._last_status.pop(update.vm, None)  # found again later, it starts afresh
         if not isinstance(update, SampleTaken):
             return
         # A snapshot job's save or load reads as a migration in query-migrate: it is none.

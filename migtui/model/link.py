@@ -10,5 +10,7 @@ class LinkState(StrEnum):
 
     CONNECTING = "connecting"
     CONNECTED = "connected"
+    BUSY = "busy"
+    """A shared socket that another client holds: QEMU is there, migtui waits its turn (not down)."""
     DISCONNECTED = "disconnected"
     CLOSED = "closed"

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from migtui.qmp.session import Address, VMSession
+from migtui.qmp.remote_socket import Address
+from migtui.qmp.session import VMSession
 
 DEFAULT_TIMEOUT = 10.0
 

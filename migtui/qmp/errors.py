@@ -25,6 +25,14 @@ class Unreachable(QMPFailure):
     """The VM's QMP socket could not be connected."""
 
 
+class SocketBusy(Unreachable):
+    """A shared socket's greeting did not come within the exchange's budget: another client holds it."""
+
+
+BUSY_REASON = "another client holds it"
+"""Why a shared link is busy (its state says busy: the two read "busy (another client holds it)")."""
+
+
 class LinkLost(QMPFailure):
     """The connection dropped (QEMU exited or closed the socket)."""
 
@@ -76,9 +84,26 @@ def describe_connect_error(address: Any, error: BaseException) -> str:
         return f"nothing is listening on {where} (QEMU not running?)"
     if isinstance(cause, (GreetingError, NegotiationError)):
         return f"{where} did not speak QMP: {cause}"
+    if isinstance(cause, ValueError):  # bytes that are not JSON text (a UnicodeDecodeError, a JSON error)
+        return f"{where} did not speak QMP (not JSON: {' '.join(str(cause).split())})"
     if isinstance(cause, OSError) and cause.errno is not None:
         return f"cannot connect to {where}: {cause.strerror or errno.errorcode.get(cause.errno, cause)}"
     return f"cannot connect to {where}: {cause or type(cause).__name__}"
+
+
+_FULL_QUEUE = frozenset({errno.EAGAIN, errno.EINVAL, errno.ENOTCONN})
+"""What a unix socket's connect ends in when its queue is full (EAGAIN; asyncio then waits for
+the socket to be writable, takes it for connected, and the first read fails: EINVAL or ENOTCONN)."""
+
+
+def socket_busy(error: BaseException) -> bool:
+    """Whether a shared link's connect failed because another client holds the socket:
+    no greeting within the budget (QEMU greets one client at a time), or a full queue
+    (QEMU listens with a queue of one, and the earlier tries that gave up wait there)."""
+    cause = error.exc if isinstance(error, ConnectError) else error
+    if isinstance(cause, TimeoutError):
+        return True
+    return isinstance(cause, OSError) and cause.errno in _FULL_QUEUE
 
 
 def describe_link_error(error: BaseException | None) -> str:

@@ -3,6 +3,10 @@
 The fleet belongs to the App (or a CLI command), never to a screen: popping a
 screen must not drop a connection. Subscribers are plain callables run in the
 event loop; they must be quick (the dashboard posts a coalescing message).
+
+VMs may come and go while it runs (a pattern's sockets,
+:mod:`migtui.qmp.socket_finder`): subscribers hear :class:`VMAdded` and
+:class:`VMRemoved`, and ``states`` holds the VMs of now.
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ from migtui.qmp.policy import PolicyRunner
 from migtui.qmp.poller import FAST_INTERVAL, SLOW_INTERVAL, VMPoller
 from migtui.qmp.replies import qemu_version
 from migtui.qmp.session import COMMAND_TIMEOUT, CONNECT_TIMEOUT, VMSession
+from migtui.qmp.socket_finder import FIND_INTERVAL, SocketFinder
 from migtui.qmp.tasks import cancel_all
-from migtui.qmp.updates import Aspect, EventReceived, PolicyStep, SampleTaken, Update, VMChanged
+from migtui.qmp.updates import Aspect, EventReceived, PolicyStep, SampleTaken, Update, VMAdded, VMChanged, VMRemoved
 from migtui.qmp.where import host_of
 
 log = logging.getLogger(__name__)
@@ -46,7 +51,7 @@ class Fleet:
     def __init__(self, entries: Iterable[VMEntry], gate: CommandGate | None = None, *,
                  fast: float = FAST_INTERVAL, slow: float = SLOW_INTERVAL,
                  connect_timeout: float = CONNECT_TIMEOUT, command_timeout: float = COMMAND_TIMEOUT,
-                 hosts: Iterable[HostEntry] = ()) -> None:
+                 hosts: Iterable[HostEntry] = (), find_interval: float = FIND_INTERVAL) -> None:
         self.gate = gate or CommandGate()
         self.hosts = HostPool(hosts)
         """The SSH hosts the VMs' sockets are on."""
@@ -58,15 +63,19 @@ class Fleet:
         self.policies: dict[str, PolicyRunner] = {}
         """The policy each VM's migrations follow, if any."""
         self._policy_tasks: set[asyncio.Task[None]] = set()
+        self._pace = (fast, slow)
+        self._timeouts = (connect_timeout, command_timeout)
+        self._polls: dict[str, asyncio.Task[None]] = {}
+        self._unsubscribe: dict[str, list[Callable[[], None]]] = {}
+        self._started = False
+        entries = list(entries)
+        self.finders = [SocketFinder(entry, self.hosts, add=self.add, remove=self._remove_soon,
+                                     taken=self.sessions.__contains__, interval=find_interval)
+                        for entry in entries if entry.pattern]
+        """One per pattern entry: they add and remove its VMs as sockets come and go."""
         for entry in entries:
-            session = VMSession(entry.name, self.hosts.address(entry), self.gate, connect_timeout=connect_timeout,
-                                command_timeout=command_timeout, host_entry=self.hosts.entry_of(entry))
-            state = VMState(entry.name, group=entry.group, notes=entry.notes, host=entry.host)
-            self.sessions[entry.name] = session
-            self.states[entry.name] = state
-            self.pollers[entry.name] = VMPoller(session, state, self._publish, fast, slow)
-            session.on_link(self._on_link)
-            session.on_event(self._on_event)
+            if not entry.pattern:
+                self.add(entry)
 
     async def __aenter__(self) -> Fleet:
         self.start()
@@ -78,14 +87,58 @@ class Fleet:
     def start(self) -> None:
         self._subscribers.insert(0, self._run_policy)
         self.hosts.start()
-        for name, session in self.sessions.items():
-            session.start()
-            self._tasks.append(asyncio.create_task(self.pollers[name].run(), name=f"{name}-poll"))
+        self._started = True
+        for name in self.sessions:
+            self._run(name)
+        for finder in self.finders:
+            self._tasks.append(asyncio.create_task(finder.run(), name=f"find {finder.entry.qmp}"))
 
     async def close(self) -> None:
-        await cancel_all([*self._tasks, *self._policy_tasks])
+        await cancel_all([*self._tasks, *self._polls.values(), *self._policy_tasks])
         await asyncio.gather(*(session.close() for session in self.sessions.values()))
         await self.hosts.close()
+
+    # -- VMs that come and go ---------------------------------------------------
+
+    def add(self, entry: VMEntry) -> None:
+        """Watch one more VM (found by a pattern, or given): running at once if the fleet runs."""
+        connect_timeout, command_timeout = self._timeouts
+        session = VMSession(entry.name, self.hosts.address(entry), self.gate, connect_timeout=connect_timeout,
+                            command_timeout=command_timeout, host_entry=self.hosts.entry_of(entry),
+                            shared=bool(entry.shared))
+        state = VMState(entry.name, group=entry.group, notes=entry.notes, host=entry.host)
+        self.sessions[entry.name] = session
+        self.states[entry.name] = state
+        self.pollers[entry.name] = VMPoller(session, state, self._publish, *self._pace)
+        self._unsubscribe[entry.name] = [session.on_link(self._on_link), session.on_event(self._on_event)]
+        if self._started:
+            self._run(entry.name)
+            self._publish(VMAdded(entry.name, str(session.address)))
+
+    def _run(self, name: str) -> None:
+        self.sessions[name].start()
+        self._polls[name] = asyncio.create_task(self.pollers[name].run(), name=f"{name}-poll")
+
+    async def remove(self, name: str, reason: str) -> None:
+        """Stop watching a VM: its link is let go, its state forgotten, subscribers told once."""
+        session = self.sessions.pop(name, None)
+        if session is None:
+            return
+        for unsubscribe in self._unsubscribe.pop(name, []):
+            unsubscribe()  # its link's closing is this removal, not a line of its own
+        del self.states[name], self.pollers[name]
+        self.policies.pop(name, None)
+        poll = self._polls.pop(name, None)
+        try:
+            await cancel_all([poll] if poll is not None else [])
+        finally:  # also when the fleet closes meanwhile: it no longer knows this session
+            await session.close()
+        self._publish(VMRemoved(name, reason))
+
+    def _remove_soon(self, name: str, reason: str) -> None:
+        task = asyncio.create_task(self.remove(name, reason), name=f"{name}-remove")
+        self._tasks.append(task)
+        task.add_done_callback(self._tasks.remove)
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         self._subscribers.append(subscriber)
@@ -161,6 +214,8 @@ class Fleet:
             task.cancel()
 
     def _publish(self, update: Update) -> None:
+        if update.vm not in self.states and not isinstance(update, VMRemoved):
+            return  # the last words of a VM being removed (its poll's cancellation): nobody reads them
         for subscriber in list(self._subscribers):
             try:
                 subscriber(update)

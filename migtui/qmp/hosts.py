@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 
 from migtui.host_entry import HostEntry
 from migtui.inventory import VMEntry
-from migtui.qmp.remote_socket import RemoteSocket
-from migtui.qmp.session import Address
+from migtui.qmp.remote_socket import Address, RemoteSocket
 
 if TYPE_CHECKING:
     from migtui.qmp.ssh_host import SSHHost

@@ -2,9 +2,12 @@
 
 ``await poll(); await wake-or-interval`` — a poll never starts before the
 previous one ended. Events (MIGRATION, JOB_STATUS_CHANGE, STOP...) wake it at
-once. A poll that QEMU leaves unanswered (QMP is silent during a snapshot
-save) is not given up: the VM is shown busy until QEMU answers, and nothing
-more is queued behind it.
+once. On a shared link (:mod:`migtui.qmp.session`) a poll is one exchange,
+and the migration events it could not hear are derived from its answers.
+
+A poll that QEMU leaves unanswered (QMP is silent during a snapshot save) is
+not given up: the VM is shown busy until QEMU answers, and nothing more is
+queued behind it.
 
 Whatever goes wrong inside one poll (an answer migtui cannot read, a bug)
 becomes the VM's ``poll_error`` and the loop goes on: one bad answer must not
@@ -23,6 +26,7 @@ from typing import TypeVar
 
 from pydantic import ValidationError
 
+from migtui.model.derived_events import derived_events
 from migtui.model.vm_state import BUSY_AFTER, VMState
 from migtui.qmp.errors import QEMURefused, QMPFailure, UnexpectedAnswer
 from migtui.qmp.replies import capability_states
@@ -100,7 +104,8 @@ class VMPoller:
             # only one that comes while it runs asks for another.
             self.wake.clear()
             try:
-                await self.poll()
+                async with self.session.exchange():  # a shared link: one connection for the whole poll
+                    await self.poll()
             except QMPFailure:
                 pass  # the link handler reports it; wait for the reconnect
             except QEMURefused as refused:
@@ -144,12 +149,15 @@ class VMPoller:
             if asked or (parameters, capabilities) != (state.parameters, state.capabilities):
                 state.set_settings(parameters, capabilities, time.monotonic())
                 self.publish(VMChanged(state.name, Aspect.SETTINGS))
-        before = state.tracker.migration_count
+        before, previous = state.tracker.migration_count, state.latest
         sample = state.tracker.add(await self._ask("query-migrate", self.session.query),
                                    snapshot=state.snapshot_running)
         if state.tracker.migration_count != before:
             self.refresh_settings = True  # a new migration: its limits matter now
             state.incoming = state.run_state == "inmigrate"
+        if self.session.shared:  # what a held link would have heard since the last poll
+            for event in derived_events(previous, sample):
+                self.session.hear(event)
         self.publish(SampleTaken(state.name, sample))
         if self.refresh_jobs or state.jobs.running:
             self.refresh_jobs = False

@@ -22,3 +22,7 @@ class RemoteSocket:
 
     def __str__(self) -> str:
         return f"{self.host.name}:{self.path}"
+
+
+Address = str | tuple[str, int] | RemoteSocket
+"""Where a VM's QMP socket is: a socket path, (host, port), or a socket path on an SSH host."""

@@ -10,6 +10,19 @@ Two ways to use it:
   raises :class:`Unreachable` if it cannot;
 * long-lived (fleet, dashboard): :meth:`start` keeps a link up, reconnecting
   with jittered backoff when QEMU goes away and comes back.
+
+Two ways to hold the socket (QEMU serves one client per QMP socket; a second
+one gets no greeting until the first lets go):
+
+* held (the default): one connection for the session's life, events heard
+  as they come;
+* shared (``shared=True``, for a socket another tool uses, as Proxmox VE's
+  do): a connection per :meth:`exchange` (a poll, a command), let go at once
+  (:mod:`migtui.qmp.shared_link`). A socket whose greeting does not come
+  within ``exchange_budget`` seconds is another client's for now: the link
+  is :attr:`LinkState.BUSY`, not down. Between exchanges nothing is heard:
+  the poller derives the migration's events from its answers
+  (:mod:`migtui.model.derived_events`).
 """
 
 from __future__ import annotations
@@ -19,11 +32,12 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 from qemu.qmp import EventListener, ExecInterruptedError, ExecuteError, Runstate, StateError
 
+from migtui.errors import MigtuiError
 from migtui.host_entry import HostEntry
 from migtui.model.link import LinkState
 from migtui.qmp.client import Client
@@ -31,14 +45,16 @@ from migtui.qmp.errors import (
     CommandTimeout,
     LinkLost,
     QMPFailure,
+    SocketBusy,
     Unreachable,
     describe_connect_error,
     describe_link_error,
     refusal,
 )
 from migtui.qmp.gate import CommandGate
-from migtui.qmp.remote_socket import RemoteSocket
+from migtui.qmp.remote_socket import Address, RemoteSocket
 from migtui.qmp.replies import JSONObject, json_object, json_objects
+from migtui.qmp.shared_link import EXCHANGE_BUDGET, SharedLink
 from migtui.qmp.tasks import cancel_all
 
 if TYPE_CHECKING:
@@ -53,6 +69,8 @@ CONNECT_TIMEOUT = 5.0
 COMMAND_TIMEOUT = 10.0
 RECONNECT_FIRST = 0.5
 RECONNECT_MAX = 10.0
+BUSY_RETRY_MAX = 2.0
+"""The longest wait between two tries of a busy shared socket: the owner's batches are short."""
 
 _DEFAULT = object()
 _NO_DEADLINE = contextlib.nullcontext()
@@ -63,14 +81,13 @@ EventHandler = Callable[[str, dict[str, Any]], None]
 LinkHandler = Callable[[str, LinkState, str | None], None]
 
 
-Address = str | tuple[str, int] | RemoteSocket
-"""A socket path, (host, port), or a socket path on an SSH host."""
 
 
 class VMSession:
     def __init__(self, name: str, address: Address, gate: CommandGate | None = None, *,
                  connect_timeout: float = CONNECT_TIMEOUT, command_timeout: float = COMMAND_TIMEOUT,
-                 host_entry: HostEntry | None = None) -> None:
+                 host_entry: HostEntry | None = None, shared: bool = False,
+                 exchange_budget: float = EXCHANGE_BUDGET) -> None:
         self.name = name
         self.address = address
         self.gate = gate or CommandGate()
@@ -93,6 +110,12 @@ class VMSession:
         self._pumping = False
         """Whether the event pump runs: one for the session's life (the client and
         its listeners survive reconnects)."""
+        self._shared = SharedLink(name, address, hear=self.hear, set_link=self._set_shared_link,
+                                  budget=exchange_budget) if shared else None
+        """How a shared link holds the socket (None: held for the session's life)."""
+        self._down = asyncio.Event()
+        """Set while the link is not connected (a shared link's keeper waits for it)."""
+        self._down.set()
         self.host: SSHHost | None = address.host if isinstance(address, RemoteSocket) else None
         """The SSH host the socket is on (None: this machine)."""
         self.host_entry = host_entry if host_entry is not None else (self.host.entry if self.host else None)
@@ -111,7 +134,21 @@ class VMSession:
         await self.close()
 
     async def connect(self) -> None:
-        """One attempt to connect; raises :class:`Unreachable` with the reason."""
+        """One attempt to connect; raises :class:`Unreachable` with the reason.
+
+        A shared link makes one exchange (reads QEMU's version) and lets go."""
+        if self.shared:
+            try:
+                async with self.exchange():
+                    self.version = await self.query("query-version")
+            except Unreachable:
+                raise  # busy, or gone: the link says so already
+            except MigtuiError as failure:  # the exchange fell, or QEMU's answer was not one
+                reason = getattr(failure, "reason", None) or str(failure)
+                self._set_link(LinkState.DISCONNECTED, reason)
+                raise Unreachable(self.name, reason) from None
+            self._set_link(LinkState.CONNECTED, None)
+            return
         if self.error is None:  # a retry after a failure stays "disconnected (why)" until it succeeds
             self._set_link(LinkState.CONNECTING, None)
         try:
@@ -147,15 +184,27 @@ class VMSession:
 
     def start(self) -> None:
         """Keep the link up in the background until :meth:`close`."""
-        self._tasks.append(asyncio.create_task(self._maintain(), name=f"{self.name}-link"))
+        keep = self._keep_shared() if self.shared else self._maintain()
+        self._tasks.append(asyncio.create_task(keep, name=f"{self.name}-link"))
 
     async def close(self) -> None:
         await cancel_all(self._tasks)
+        if self._shared is not None:
+            self._shared.close()
         await self._quiet_disconnect()
         self._set_link(LinkState.CLOSED, None)
 
     async def wait_connected(self) -> None:
         await self._connected.wait()
+
+    @property
+    def shared(self) -> bool:
+        """Connect per exchange and let go at once (another tool uses the socket too)."""
+        return self._shared is not None
+
+    def _set_shared_link(self, state: LinkState, error: str | None) -> None:
+        if self.state is not LinkState.CLOSED:  # a late exchange's end says nothing after close
+            self._set_link(state, error)
 
     @property
     def connected(self) -> bool:
@@ -191,6 +240,37 @@ class VMSession:
                 reason = self.host.describe_down()
             self._set_link(LinkState.DISCONNECTED, reason)
 
+    async def _keep_shared(self) -> None:
+        """A shared link's keeper: while it is down or busy, try an exchange now and then.
+
+        Polls and commands open their own exchanges; one that fails marks the
+        link busy or down, and this loop finds out when QEMU answers again.
+        """
+        delay = RECONNECT_FIRST
+        while True:
+            await self._down.wait()
+            if self.host is not None and not self.host.up:
+                self._set_link(LinkState.DISCONNECTED, self.host.describe_down())
+                await self.host.wait_up()
+            try:
+                await self.connect()
+            except Unreachable as failure:
+                longest = BUSY_RETRY_MAX if isinstance(failure, SocketBusy) else RECONNECT_MAX
+                await asyncio.sleep(self._jitter.uniform(delay / 2, delay))
+                delay = min(delay * 2, longest)
+                continue
+            delay = RECONNECT_FIRST
+
+    @contextlib.asynccontextmanager
+    async def exchange(self) -> AsyncIterator[None]:
+        """Around a batch of commands (a poll): a shared link's one connection for them
+        (:class:`SharedLink`); held links are always connected: nothing to do."""
+        if self._shared is None:
+            yield
+            return
+        async with self._shared.exchange():
+            yield
+
     async def _quiet_disconnect(self) -> str:
         """Disconnect; return why the link fell (disconnect() re-raises the cause)."""
         try:
@@ -202,8 +282,10 @@ class VMSession:
     def _set_link(self, state: LinkState, error: str | None) -> None:
         if state is LinkState.CONNECTED:
             self._connected.set()
+            self._down.clear()
         else:
             self._connected.clear()
+            self._down.set()
         if state is self.state and error == self.error:
             return
         self.state, self.error = state, error
@@ -230,7 +312,21 @@ class VMSession:
         as long as QEMU takes (snapshot jobs keep QMP silent for seconds).
         """
         audited = self.gate.admit(self.name, command, arguments)
-        if self._client.runstate is not Runstate.RUNNING:
+        if not self.shared:
+            return await self._send(audited, command, arguments, timeout)
+        async with contextlib.AsyncExitStack() as stack:
+            try:
+                await stack.enter_async_context(self.exchange())
+            except QMPFailure as failure:  # busy or gone: nothing was sent, and the log says so
+                self._settle(audited, command, arguments, "error", failure.reason)
+                raise
+            return await self._send(audited, command, arguments, timeout)
+        raise AssertionError("unreachable")  # mypy: the stack does not swallow exceptions
+
+    async def _send(self, audited: bool, command: str, arguments: dict[str, Any] | None,
+                    timeout: float | object | None) -> object:
+        """Send one command on the open connection and wait for its answer (settled in the audit log)."""
+        if not (self._shared.up if self._shared is not None else self._client.runstate is Runstate.RUNNING):
             failure: QMPFailure = LinkLost(self.name, f"not connected ({self.error or 'connecting'})")
             self._settle(audited, command, arguments, "error", failure.reason)
             raise failure
@@ -239,7 +335,7 @@ class VMSession:
         self._inflight[call] = time.monotonic()
         try:
             async with asyncio.timeout(limit) if limit is not None else _NO_DEADLINE:
-                result = await self._client.execute(command, arguments)
+                result = await (self._shared or self._client).execute(command, arguments)
         except ExecuteError as error:
             refused = refusal(self.name, command, error)
             self._settle(audited, command, arguments, "error", {"class": refused.error_class, "desc": refused.desc})
@@ -248,7 +344,7 @@ class VMSession:
             failure = CommandTimeout(self.name, f"{command}: no answer from QEMU within {limit:g} s")
             self._settle(audited, command, arguments, "timeout", failure.reason)
             raise failure from None
-        except (ExecInterruptedError, StateError, ConnectionError, EOFError):
+        except (ExecInterruptedError, StateError, OSError, EOFError, ValueError):
             failure = LinkLost(self.name, f"{command}: connection lost before QEMU answered")
             self._settle(audited, command, arguments, "error", failure.reason)
             raise failure from None
@@ -295,8 +391,12 @@ class VMSession:
         async for event in events:
             events._history.clear()  # no public way to bound it (qemu.qmp 0.0.x)
             record = dict(event)
-            for handler in list(self._event_handlers):
-                try:
-                    handler(self.name, record)
-                except Exception:  # one bad subscriber must not stop the stream
-                    log.exception("event handler failed for %s", self.name)
+            self.hear(record)
+
+    def hear(self, record: dict[str, Any]) -> None:
+        """Tell the event handlers of an event (QEMU's, or one derived from polls on a shared link)."""
+        for handler in list(self._event_handlers):
+            try:
+                handler(self.name, record)
+            except Exception:  # one bad subscriber must not stop the stream
+                log.exception("event handler failed for %s", self.name)

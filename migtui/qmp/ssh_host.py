@@ -18,6 +18,7 @@ and wait for it, instead of each timing out on its own.
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import logging
 import random
 from collections.abc import Callable
@@ -53,6 +54,10 @@ class HostState(StrEnum):
     DOWN = "down"
     RECONNECTING = "reconnecting"
     CLOSED = "closed"
+
+
+LIST_TIMEOUT = 10.0
+"""How long listing a host's sockets may take (a login's shell, one directory)."""
 
 
 class HostUnavailable(MigtuiError):
@@ -285,6 +290,23 @@ class SSHHost:
         self._set(HostState.CLOSED, None)
 
     # -- sockets on the host --------------------------------------------------
+
+    async def list_sockets(self, pattern: str, timeout: float = LIST_TIMEOUT) -> list[str]:
+        """The unix sockets on the host whose paths match ``pattern``, expanded by the host's shell
+        (:func:`migtui.socket_pattern.check_pattern` lets through only what means the same there).
+
+        A login whose key forces a command of its own (``command="find /var/run/qemu-server
+        -type s"``) answers with that command's lines instead: a read-only login lists sockets so."""
+        conn = await self.connection()
+        command = f'for f in {pattern}; do [ -S "$f" ] && printf "%s\\n" "$f"; done; true'
+        try:
+            result = await conn.run(command, check=False, timeout=timeout)
+        except (asyncssh.Error, OSError, TimeoutError) as error:
+            raise HostUnavailable(f"host {self.name}: cannot list {pattern}: "
+                                  f"{getattr(error, 'reason', None) or error or type(error).__name__}") from None
+        output = result.stdout if isinstance(result.stdout, str) else ""
+        # A forced command lists what it lists: the pattern still decides.
+        return [line for line in output.splitlines() if fnmatch.fnmatchcase(line, pattern)]
 
     async def open_streams(self, path: str, limit: int) -> Streams:
         """Streams connected to the unix socket ``path`` on the host (``limit``: the

@@ -51,3 +51,17 @@ class PolicyStep(Update):
     did: str
     text: str
     acted: bool
+
+
+@dataclass(frozen=True)
+class VMAdded(Update):
+    """A VM joined the fleet while it runs (its socket was found by a pattern): ``fleet.states[vm]`` is new."""
+
+    address: str
+
+
+@dataclass(frozen=True)
+class VMRemoved(Update):
+    """A VM left the fleet (its socket is gone): it is no longer in ``fleet.states``."""
+
+    reason: str

@@ -25,7 +25,7 @@ from migtui import __version__
 from migtui.model.sample import Sample
 from migtui.qmp.fleet_view import FleetView
 from migtui.qmp.tasks import cancel_all
-from migtui.qmp.updates import EventReceived, PolicyStep, SampleTaken, Update, VMChanged
+from migtui.qmp.updates import EventReceived, PolicyStep, SampleTaken, Update, VMAdded, VMChanged, VMRemoved
 from migtui.record.audit_tee import tee_audit
 from migtui.record.blocks import BLOCK_SPAN_MS, OpenBlock, Record
 from migtui.record.codec import dumps, plain, split
@@ -145,6 +145,10 @@ class Recorder:
             self._changed(update.vm, update.aspect)
         elif isinstance(update, PolicyStep):
             self.note(update.vm, "policy", {"policy": update.policy, "did": update.did, "step": update.text})
+        elif isinstance(update, VMAdded):  # found by a pattern: a VM of the recording from now on
+            self.note(update.vm, "found", {"address": update.address})
+        elif isinstance(update, VMRemoved):
+            self.note(update.vm, "gone", {"reason": update.reason})
 
     def note(self, vm: str, kind: str, data: Any) -> None:
         """Anything else worth keeping: a policy step, a chart mark (``kind`` names it)."""

@@ -34,7 +34,7 @@ from textual.message_pump import MessagePump
 
 from migtui.model.events import QMPEvent
 from migtui.model.sample import Sample
-from migtui.qmp.updates import Aspect, EventReceived, SampleTaken, Update, VMChanged
+from migtui.qmp.updates import Aspect, EventReceived, SampleTaken, Update, VMAdded, VMChanged, VMRemoved
 
 if TYPE_CHECKING:
     from migtui.model.vm_state import VMState
@@ -88,6 +88,15 @@ class MarksChanged(Message, bubble=False):
         return isinstance(message, MarksChanged) and message.vm == self.vm
 
 
+class MembershipChanged(Message, bubble=False):
+    """A VM joined the fleet or left it while it runs (a pattern's socket came or went)."""
+
+    def __init__(self, vm: str, joined: bool) -> None:
+        super().__init__()
+        self.vm = vm
+        self.joined = joined
+
+
 def message_for(update: Update) -> Message | None:
     if isinstance(update, SampleTaken):
         return SampleArrived(update.vm, update.sample)
@@ -95,6 +104,8 @@ def message_for(update: Update) -> Message | None:
         return StateUpdated(update.vm, update.aspect)
     if isinstance(update, EventReceived):
         return EventArrived(update.vm, update.event)
+    if isinstance(update, (VMAdded, VMRemoved)):
+        return MembershipChanged(update.vm, isinstance(update, VMAdded))
     return None
 
 

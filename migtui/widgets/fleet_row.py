@@ -180,6 +180,8 @@ def _link(state: VMState, p: CellPalette) -> tuple[str, Any]:
         if state.busy:
             return "busy", p.warn
         return ("err", p.bad) if state.poll_error else ("up", p.good)
+    if state.link is LinkState.BUSY:
+        return "busy", p.warn
     if state.link is LinkState.CONNECTING:
         return "…", p.muted
     if state.link is LinkState.CLOSED:

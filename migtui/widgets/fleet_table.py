@@ -45,7 +45,7 @@ from migtui.model.vm_state import VMState
 from migtui.qmp.updates import Aspect
 from migtui.widgets.cached_table import CachedCellTable
 from migtui.widgets.cell_styles import DEFAULT_PALETTE, CellPalette
-from migtui.widgets.feed import EventArrived, FleetFeed, StateUpdated
+from migtui.widgets.feed import EventArrived, FleetFeed, MembershipChanged, StateUpdated
 from migtui.widgets.fleet_row import FleetRow, column_widths, columns_that_fit
 
 ROW_INTERVAL = 1.0
@@ -99,19 +99,20 @@ class FleetTable(CachedCellTable):
         self._dirty: set[str] = set()
         self._flushed_at: dict[str, float] = {}
         self._palette: CellPalette = DEFAULT_PALETTE
-        self._name_width = min(max([4, *(len(name) for name in states)]), 24)
-        hosts = [len(state.host) for state in states.values() if state.host]
-        self._host_width = min(max([4, *hosts]), 12) if hosts else 0
-        """0: no VM is on an inventory host, no host column."""
+        self._name_width, self._host_width = self._measure()
+        """The name column's width, and the host column's (0: no VM is on an inventory host, no host column)."""
         self.shown_columns: tuple[str, ...] = ()
         """The keys of the columns in view, in order (as many as the width holds)."""
 
     # -- life cycle ---------------------------------------------------------
 
     def on_mount(self) -> None:
+        self._name_width, self._host_width = self._measure()  # VMs found since __init__ count too
         self._add_columns(tuple(column_widths(self._name_width, self._host_width)))
         self._palette = CellPalette.from_theme(self.app.theme_variables)
         self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
+        # The fleet's VMs of now: a pattern may have found or lost some since __init__.
+        self._rows = {name: self._rows.get(name) or FleetRow(name) for name in self.states}
         for name in self.states:
             state = self.states[name]
             if state.latest is not None:
@@ -181,6 +182,33 @@ class FleetTable(CachedCellTable):
         if event.name == "MIGRATION" and message.vm in self._rows:
             self._rows[message.vm].add_status_event(event.at, str(event.data.get("status")))
             self._mark(message.vm, urgent=True)
+
+    def on_membership_changed(self, message: MembershipChanged) -> None:
+        """A VM found by a pattern gets its row; one whose socket went loses it."""
+        vm = message.vm
+        if message.joined and vm in self.states and vm not in self._rows:
+            self._rows[vm] = FleetRow(vm)
+            self._rows[vm].refresh(self.states[vm], self._palette)
+        elif not message.joined and vm in self._rows:
+            del self._rows[vm]
+            self._dirty.discard(vm)
+            self._flushed_at.pop(vm, None)
+            if vm in self._visible:
+                self.remove_row(vm)
+                self._visible.discard(vm)
+        else:
+            return
+        if (measured := self._measure()) != (self._name_width, self._host_width):
+            self._name_width, self._host_width = measured
+            self.shown_columns = ()  # laid out again for the new names or the host column
+            self.on_resize()
+        else:
+            self._apply_filter()
+
+    def _measure(self) -> tuple[int, int]:
+        """The name column's width and the host column's (0: none wanted), for the VMs of now."""
+        hosts = [len(state.host) for state in self.states.values() if state.host]
+        return min(max([4, *(len(name) for name in self.states)]), 24), min(max([4, *hosts]), 12) if hosts else 0
 
     def _mark(self, vm: str, urgent: bool = False) -> None:
         self._dirty.add(vm)
