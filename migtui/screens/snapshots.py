@@ -91,7 +91,8 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
         yield DataTable(id="snapshots", cursor_type="row", zebra_stripes=True)
         yield Label("Jobs", classes="heading")
         yield JobPanel(self.state, self.feed, id="jobs")
-        yield Footer()
+        # 80 columns hold every key of this screen, u Resume VM last; Ctrl+P is on the help screen.
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.sub_title = f"{self.vm} · snapshots"
