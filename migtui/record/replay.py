@@ -254,7 +254,8 @@ class ReplayFleet:
         state.limits.clear()
         for kind in STATE_KINDS:
             # Settings: the changes the charts' history spans too (the downtime limit as it was).
-            for entry in self.recording.entries(name, [kind], until=at, newest=LIMIT_CHANGES if kind == "settings" else 1):
+            newest = LIMIT_CHANGES if kind == "settings" else 1
+            for entry in self.recording.entries(name, [kind], until=at, newest=newest):
                 self._restore(state, entry)
         for entry in self.recording.entries(name, ["event"], until=at, newest=EVENTS):
             state.events.append(self._event(entry))
