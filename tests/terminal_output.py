@@ -42,10 +42,11 @@ def foreign_lines(stderr: str) -> list[str]:
 
 
 def dashboard_leftovers(command: Sequence[str], *argv: str, shows: str, size: tuple[int, int] = (24, 80),
-                        timeout: float = 60) -> str:
-    """Run the dashboard in a terminal until it shows ``shows``, quit it with q, and return the
-    text it wrote outside its own screen (before switching to the alternate screen and after
-    leaving it), escape sequences removed: what stays in the user's terminal."""
+                        timeout: float = 60, visits: Sequence[tuple[bytes, str]] = ()) -> str:
+    """Run the dashboard in a terminal until it shows ``shows``, press each of ``visits``' keys
+    until the screen shows its text, quit it with q, and return the text it wrote outside its
+    own screen (before switching to the alternate screen and after leaving it), escape
+    sequences removed: what stays in the user's terminal."""
     with Terminal() as terminal:
         rows, columns = size
         fcntl.ioctl(terminal.slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
@@ -54,6 +55,9 @@ def dashboard_leftovers(command: Sequence[str], *argv: str, shows: str, size: tu
                                    start_new_session=True)
         try:
             terminal.read_until(shows, timeout)
+            for keys, then in visits:
+                terminal.type(keys)
+                terminal.read_until(then, timeout)
             terminal.type(b"q")
             code = _wait_reading(process, terminal, timeout)
         finally:

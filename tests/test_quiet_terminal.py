@@ -34,3 +34,14 @@ def test_the_recorder_of_an_ssh_vm_says_only_what_it_records(tmp_path):
 
 def test_the_dashboard_on_an_ssh_vm_leaves_the_terminal_as_it_found_it():
     assert dashboard_leftovers(MIGTUI, "--vm", UNREACHABLE_SSH_VM, shows="host 127.0.0.1 down") == ""
+
+
+def test_the_demo_and_its_screens_print_nothing_but_the_demos_own_lines():
+    """As root the demo runs on a lab of hosts (asyncssh loaded): its two lines, nothing of a library's."""
+    left = dashboard_leftovers(MIGTUI, "demo", shows="batch-1-dst", timeout=120, visits=[
+        (b"\r", "Charts"), (b"2", "sampled"), (b"3", "MIGRATION_PASS"), (b"?", "Keys"), (b"?", "Snapshots"),
+        (b"n", "Jobs")])
+    lines = left.splitlines()
+    assert len(lines) == 2, left
+    assert lines[0].startswith("migtui demo: running as root: 6 QEMU VMs on 2 hosts")
+    assert lines[1] == "migtui demo: stopping the lab's VMs ..."

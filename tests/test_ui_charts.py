@@ -68,3 +68,13 @@ async def test_the_downtime_limit_is_drawn_as_it_was_a_step_where_it_was_raised(
         # 5200 from the change (10 s of the 30 s shown: the last third) to now, 50 before it.
         assert high.index("━") > len(high) * 0.55 and high.rstrip().endswith("━")
         assert low.index("━") <= 1 and low.rstrip("━ ").__len__() < len(low) * 0.75
+
+
+async def test_the_label_of_a_mark_near_now_ends_at_its_line_whole() -> None:
+    app = MigtuiApp(recorded_fleet(), start_fleet=False, theme="migtui-dark")
+    state = app.fleet.states["batch-1"]
+    app.add_mark("batch-1", "downtime-limit 50 → 5200", at=state.latest.at - 1.5)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_vm(app, pilot, "batch-1")
+        label_row = plot_rows(await chart_lines(app, RateChart))[2]
+        assert "downtime-limit 50 → 5200" in label_row, label_row

@@ -82,3 +82,12 @@ async def test_read_only_help_lists_no_control() -> None:
         keys = shown(app.screen, "keys")
         assert "Migrate the VM" not in keys and "Cancel the migration" not in keys and "downtime-limit" not in keys
         assert "Order by the next column" in keys
+
+
+async def test_q_on_the_help_leaves_migtui_as_it_does_on_every_screen() -> None:
+    app = MigtuiApp(recorded_fleet(), start_fleet=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter", "question_mark")
+        await settle(pilot, lambda: isinstance(app.screen, HelpScreen), 5, "the help screen")
+        await pilot.press("q")
+        await settle(pilot, lambda: not app.is_running, 5, "migtui ended")

@@ -63,6 +63,11 @@ async def test_at_80x24_every_chart_of_a_running_migration_is_reached_by_the_key
                 assert region.height >= 10 and region.bottom <= 23, key
         assert app.screen.query_one(RateChart).region.height >= 10
         assert app.screen.query_one(RemainingChart).region.height >= 10
+        # The prediction keeps 6 lines; its last one, the advice, is a Tab and an End away.
+        assert "[D] raise downtime-limit" not in screen_text(app)
+        await pilot.press("tab", "end")
+        await pilot.pause()
+        assert "[D] raise downtime-limit" in screen_text(app)
 
 
 async def test_80_columns_show_up_to_done_with_the_host_column_of_a_fleet_on_hosts() -> None:

@@ -102,8 +102,8 @@ def _audit_entries(recording: Recording, vm: str, window: tuple[float, float],
             wall = datetime.fromisoformat(str(data.get("time"))).timestamp()
         except ValueError:
             continue  # a line another tool wrote: not ours to read
-        ours = data.get("vm") == vm and window[0] <= wall <= window[1]
-        if ours and (data.get("time"), data.get("command")) not in seen:
+        known = (data.get("time"), data.get("command")) in seen
+        if data.get("vm") == vm and window[0] <= wall <= window[1] and not known:
             from_file.append(RecordedEntry(id=0, vm=vm, run=0, wall=wall, mono=0.0, kind="audit", data=data))
     return sorted([*recorded, *from_file], key=lambda entry: entry.wall)
 

@@ -2,7 +2,9 @@
 
 A :class:`Dialog` is a modal screen with one box in the middle (class
 ``dialog-box``) over the dimmed screen, a bold ``title``, muted ``note``
-lines, and a right-aligned row of buttons (class ``dialog-buttons``). The
+lines, what may grow in a scrolling ``dialog-body`` (so that the buttons
+stay in view on a 24-line terminal), and a right-aligned row of buttons
+(class ``dialog-buttons``). The
 rules live here once; a dialog's own CSS only says what is its own (a
 width, a warning border, its lists). A dialog's failed workers are shown
 (:class:`~migtui.screens.worker_errors.ShowsWorkerErrors`).
@@ -37,8 +39,16 @@ class Dialog(ShowsWorkerErrors, ModalScreen[ResultT]):
     Dialog .title {
         text-style: bold;
     }
+    /* A Label is as wide as its text and cut at the box: a dialog's lines wrap instead. */
+    Dialog .dialog-box > Label, Dialog .dialog-body > Label {
+        width: 1fr;
+    }
     Dialog .note {
         color: $text-muted;
+    }
+    Dialog .dialog-body {
+        height: auto;
+        max-height: 65vh;  /* at 24 lines: the title, this, the buttons and the frame fit */
     }
     Dialog .dialog-buttons {
         height: auto;

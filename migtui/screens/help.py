@@ -66,6 +66,8 @@ class HelpScreen(Dialog[None]):
 
     BINDINGS = [
         Binding("question_mark,escape,f1", "close", "Close", id="help.close", tooltip="Back to the screen"),
+        # A dialog takes keys for its fields; the help has none: q leaves migtui, as everywhere else.
+        Binding("q", "app.quit", "Quit", id="help.quit", show=False, tooltip="Leave migtui (the VMs are not touched)"),
     ]
 
     def __init__(self, of: Screen[object]) -> None:

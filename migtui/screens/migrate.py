@@ -16,7 +16,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
@@ -119,14 +119,16 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
         capabilities = states[self.source].capabilities
         with Vertical(id="migrate-box", classes="dialog-box"):
             yield Label(f"Migrate {self.source}", classes="title")
-            yield Label("to a VM of the fleet that waits for it, or to a URI:")
-            yield OptionList(*options, id="migrate-destinations")
-            yield Input(placeholder="tcp:HOST:PORT, unix:PATH, exec:COMMAND ...", id="migrate-uri")
-            for name, label in OFFERED_CAPABILITIES:
-                yield TickBox(label, bool(capabilities.get(name)), id=f"cap-{name}")
-            yield Select([(f"policy: {name}", name) for name in list_policies()],
-                         prompt="no policy (advice on screen only)", id="migrate-policy")
-            yield Static("", id="migrate-checks")
+            # Everything but the title and the buttons scrolls: the buttons stay in view at 80x24.
+            with VerticalScroll(classes="dialog-body"):
+                yield Label("to a VM of the fleet that waits for it, or to a URI:")
+                yield OptionList(*options, id="migrate-destinations")
+                yield Input(placeholder="tcp:HOST:PORT, unix:PATH, exec:COMMAND ...", id="migrate-uri")
+                for name, label in OFFERED_CAPABILITIES:
+                    yield TickBox(label, bool(capabilities.get(name)), id=f"cap-{name}")
+                yield Select([(f"policy: {name}", name) for name in list_policies()],
+                             prompt="no policy (advice on screen only)", id="migrate-policy")
+                yield Static("", id="migrate-checks")
             with Horizontal(id="migrate-buttons", classes="dialog-buttons"):
                 yield Button("Cancel (Esc)", id="migrate-cancel")
                 yield Button("Migrate (Ctrl+S)", id="migrate-go", variant="warning", disabled=True)

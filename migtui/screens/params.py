@@ -368,7 +368,8 @@ class ParamsScreen(ApplyActions, PresetActions, ShowsWorkerErrors, Screen[None])
         names += [draft.member(key).name for key in problems_of(draft, verdict) if draft.member(key).name not in names]
         self.app.push_screen(ConfirmDialog(
             f"Drop {lost}?",
-            f"Not applied to {self.vm}: {', '.join(names)}. Leaving drops them (nothing was sent).",
+            f"Not applied to {self.vm}: {', '.join(names)}. Leaving drops {'it' if len(names) == 1 else 'them'} "
+            "(nothing was sent).",
             yes="Drop and leave", no="Stay"), answered)
 
     def action_toggle_deprecated(self) -> None:

@@ -95,12 +95,14 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
         yield DataTable(id="snapshots", cursor_type="row", zebra_stripes=True)
         yield Label("Jobs", classes="heading")
         yield JobPanel(self.state, self.feed, id="jobs")
-        yield Footer()
+        # 80 columns hold every key of this screen, u Resume VM last; Ctrl+P is on the help screen.
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.sub_title = f"{self.vm} · snapshots"
         table = self.query_one("#snapshots", DataTable)
-        for name, width in (("node", 10), ("tag", 24), ("id", 4), ("date", 19), ("VM state", 10), ("VM clock", 10)):
+        # 79 cells in all: whole at 80 columns.
+        for name, width in (("node", 8), ("tag", 16), ("id", 4), ("date", 19), ("VM state", 10), ("VM clock", 10)):
             table.add_column(name, key=name, width=width)
         self.feed.add(self, self.vm)
         self._show_title()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import ScrollableContainer
+from textual.containers import ScrollableContainer, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
@@ -90,9 +90,11 @@ class VMScreen(Screen[None]):
 
         yield Header()
         yield Static(id="vm-title")
-        yield PredictionPanel(state, self.policies, advice_keys=not self.controls.read_only,
-                              id="vm-prediction").data_bind(
-            VMScreen.sample, VMScreen.settings_version, VMScreen.link)
+        # Scrolls where a short screen caps its height (Tab to it; Up, Down, End read the rest).
+        with VerticalScroll(id="vm-prediction-scroll"):
+            yield PredictionPanel(state, self.policies, advice_keys=not self.controls.read_only,
+                                  id="vm-prediction").data_bind(
+                VMScreen.sample, VMScreen.settings_version, VMScreen.link)
         with TabbedContent(initial="charts"):
             # the charts' container is focusable: the keys scroll it where it does not fit
             with TabPane("Charts [1]", id="charts"), ScrollableContainer(id="vm-charts"):

@@ -169,18 +169,32 @@ class MigrationChart(PlotextPlot):
         label_y = ceiling - (self._legend_rows + 0.5) * row
         columns_per_second = max(self.size.width - Y_LABELS_COLUMNS, 1) / span
         ordered = sorted(marks, key=lambda mark: mark.at)
+        taken = -span  # where the labels drawn so far end (seconds)
         for mark, following in zip(ordered, [*ordered[1:], None], strict=False):
             at = mark.at - now
             # A line from the bottom up to the labels' row: a vline would cross the legend.
             self.plt.plot([at, at], [0.0, label_y], marker="│", color=self.colour("warning"))
-            room = int(((following.at - now if following else 0.0) - at) * columns_per_second) - 1
-            text = mark.text if len(mark.text) <= room else mark.text[:room - 1] + "…" if room >= 3 else ""
+            right = int(((following.at - now if following else 0.0) - at) * columns_per_second) - 1
+            left = int((at - taken) * columns_per_second) - 1
+            if following is None and len(mark.text) > right and left > right:
+                # The newest mark near "now": its label ends at its line instead of being cut short.
+                text = _cut(mark.text, left)
+                if text:
+                    self.plt.text(text, at, label_y, color=self.colour("warning"), alignment="right")
+                continue
+            text = _cut(mark.text, right)
             if text:
                 self.plt.text(text, at, label_y, color=self.colour("warning"), alignment="left")
+                taken = at + (len(text) + 1) / columns_per_second
 
     def draw(self, x: list[float], samples: list[Sample]) -> float:
         """Plot the series (with :meth:`series`); return the largest value drawn."""
         raise NotImplementedError
+
+
+def _cut(text: str, room: int) -> str:
+    """``text`` in ``room`` columns: whole, cut with an ellipsis, or nothing where not even that fits."""
+    return text if len(text) <= room else text[:room - 1] + "…" if room >= 3 else ""
 
 
 def time_ticks(span: float) -> list[tuple[float, str]]:

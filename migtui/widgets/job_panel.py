@@ -18,11 +18,15 @@ from migtui.qmp.updates import Aspect
 from migtui.widgets.cell_styles import DEFAULT_PALETTE, CellPalette
 from migtui.widgets.feed import FleetFeed, StateUpdated
 
-COLUMNS = (("job", 20), ("type", 16), ("status", 12), ("time per phase", 40), ("error", None))
+COLUMNS = (("job", 18), ("type", 13), ("status", 9), ("error", None), ("seconds per phase", None))
+"""In 80 columns: a failed job's error before the phases (the longer, and the lesser, of the two)."""
+SHORT_PHASES = {"created": "new", "running": "run", "waiting": "wait", "pending": "pend", "aborting": "abort",
+                "concluded": "done"}
 
 
 def phases_text(job: Job) -> str:
-    return " · ".join(f"{status} {seconds:.1f} s" for status, seconds in job.elapsed())
+    """``new 0.0 · run 1.2 · done``: each phase and the seconds it took, in the panel's width."""
+    return " · ".join(f"{SHORT_PHASES.get(status, status)} {seconds:.1f}" for status, seconds in job.elapsed())
 
 
 class JobPanel(DataTable[Text]):
@@ -31,7 +35,8 @@ class JobPanel(DataTable[Text]):
     DEFAULT_CSS = """
     JobPanel {
         height: auto;
-        max-height: 12;
+        min-height: 5;
+        max-height: 40%;
         background: $surface;
     }
     """
@@ -100,5 +105,5 @@ class JobPanel(DataTable[Text]):
             style = p.warn
         else:
             style = p.muted if dismissed else p.plain
-        return [Text(job.id), Text(job.type), Text(status, style=style), Text(phases_text(job)),
-                Text(job.error or "", style=p.bad)]
+        return [Text(job.id), Text(job.type), Text(status, style=style), Text(job.error or "", style=p.bad),
+                Text(phases_text(job))]  # in the order of COLUMNS

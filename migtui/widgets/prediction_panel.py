@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from rich.text import Text
-from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widgets import Static
 
@@ -33,18 +32,10 @@ class PredictionPanel(Static):
         background: $panel;
         border-left: thick $secondary;
     }
-    PredictionPanel:focus { background-tint: $foreground 5%; }
     PredictionPanel.-good { border-left: thick $success; }
     PredictionPanel.-warn { border-left: thick $warning; }
     PredictionPanel.-bad { border-left: thick $error; }
     """
-
-    BINDINGS = [
-        Binding("up", "scroll_up", "Scroll up", show=False),
-        Binding("down", "scroll_down", "Scroll down", show=False),
-    ]
-    can_focus = True
-    """A short screen caps its height (see migtui.tcss): Tab to it, and Up/Down read the rest."""
 
     sample: reactive[Sample | None] = reactive(None)
     """The VM's newest sample; bound from the VM screen."""
