@@ -6,7 +6,7 @@ PYTEST ?= $(PY) -m pytest
 LOCK   := requirements.lock
 PIP    := $(VENV)/bin/pip install --quiet --disable-pip-version-check --constraint $(LOCK)
 
-.PHONY: setup qemu test-packages demo test bench lock clean
+.PHONY: setup qemu test-packages demo test lint bench lock clean
 
 setup: $(VENV)/.installed qemu
 
@@ -33,6 +33,11 @@ demo: setup
 
 test: setup test-packages
 	$(PYTEST) $(PYTEST_ARGS)
+
+# The type and lint checks alone (make test runs them too: tests/test_types.py, tests/test_lint.py).
+lint: $(VENV)/.installed
+	$(PY) -m ruff check migtui
+	$(PY) -m mypy
 
 bench: setup
 	$(PY) bench/run.py
