@@ -14,6 +14,11 @@ qmp = "/run/qemu/web-1.qmp"      # a unix socket path, or "tcp:HOST:PORT"
 host = "hv-a"                    # optional: the socket is on that host; absent: this machine
 group = "web"                    # optional
 notes = "front end, 4 GiB"       # optional
+
+[[alert]]                        # optional: see migtui.alerts.rule
+when = "stalled"
+after = "60s"
+run = "/usr/local/bin/page-oncall"
 ```
 
 Found by ``--config``, then ``$MIGTUI_CONFIG``, then
@@ -31,6 +36,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import ErrorDetails
 
+from migtui.alerts.rule import AlertRule
 from migtui.errors import ConfigError
 from migtui.host_entry import NAME_PATTERN, SSH_SCHEME, HostEntry, split_ssh_url
 from migtui.toml_lines import field_path, line_of
@@ -101,6 +107,8 @@ class Settings(BaseModel):
     """Refuse every command that changes a VM, as ``--read-only`` does."""
     auto_dismiss_jobs: bool = False
     """Dismiss concluded snapshot jobs without asking."""
+    bell: bool = False
+    """Ring the terminal's bell when an alert fires (the dashboard)."""
 
 
 class Inventory(BaseModel):
@@ -111,6 +119,8 @@ class Inventory(BaseModel):
     settings: Settings = Settings()
     host: list[HostEntry] = []
     vm: list[VMEntry] = []
+    alert: list[AlertRule] = []
+    """When to tell someone (migtui.alerts.rule): checked by the dashboard and ``migtui record``."""
     path: Path | None = Field(default=None, exclude=True)
 
     @field_validator("vm", "host")

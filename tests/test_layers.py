@@ -10,7 +10,8 @@ import pytest
                                    "migtui.cli.watch", "migtui.cli.migrate", "migtui.cli.params",
                                    "migtui.cli.snapshot", "migtui.cli.control", "migtui.units",
                                    "migtui.record", "migtui.report", "migtui.metrics", "migtui.cli.record",
-                                   "migtui.cli.report", "migtui.cli.export", "migtui.cli.replay"])
+                                   "migtui.cli.report", "migtui.cli.export", "migtui.cli.replay",
+                                   "migtui.alerts"])
 def test_layer_does_not_import_textual(layer):
     code = (f"import importlib, pkgutil, sys\n"
             f"package = importlib.import_module({layer!r})\n"

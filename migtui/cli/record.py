@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
+
+from migtui.alerts.engine import AlertEngine
+from migtui.alerts.rule import AlertRule
 
 from migtui.cli.common import add_inventory_options, add_safety_options, gate_from_args, inventory_from_args
 from migtui.cli.until_stopped import until_stopped
@@ -57,6 +61,18 @@ async def start_recording(stack: AsyncExitStack, fleet: Fleet, path: Path | None
     return recorder
 
 
+async def start_alerts(stack: AsyncExitStack, fleet: Fleet, rules: Sequence[AlertRule],
+                       log: Callable[[str], None]) -> AlertEngine | None:
+    """Watch the inventory's ``[[alert]]`` rules on ``fleet``; ``stack`` stops them (and kills their commands)."""
+    if not rules:
+        return None
+    return await stack.enter_async_context(AlertEngine(fleet, rules, log=log))
+
+
+def log_line(line: str) -> None:
+    print(f"migtui: {line}", file=sys.stderr, flush=True)
+
+
 async def run(args: argparse.Namespace) -> int:
     if args.interval is not None and args.interval <= 0:
         raise UsageError("--interval must be positive")
@@ -67,6 +83,7 @@ async def run(args: argparse.Namespace) -> int:
         fleet = Fleet(inventory.vm, gate, hosts=inventory.host, **pace)
         recorder = await start_recording(stack, fleet, args.db, args.retention, args.export)
         assert recorder is not None
+        await start_alerts(stack, fleet, inventory.alert, log_line)
         await stack.enter_async_context(fleet)
         print(f"recording {len(fleet.states)} VM(s) into {args.db}", file=sys.stderr, flush=True)
         await until_stopped(recorder.failed, duration=args.duration)

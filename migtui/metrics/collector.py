@@ -20,7 +20,8 @@ from prometheus_client.registry import Collector
 from migtui.model.convergence import Verdict
 from migtui.model.link import LinkState
 from migtui.model.sample import ACTIVE_STATES
-from migtui.qmp.updates import SampleTaken, Update
+from migtui.alerts.rule import Condition
+from migtui.qmp.updates import AlertRaised, SampleTaken, Update
 from migtui.record.hosts import host_label
 
 LABELS = ["vm", "host", "group"]
@@ -31,10 +32,16 @@ class FleetCollector(Collector):
     def __init__(self, fleet: Any) -> None:
         self.fleet = fleet
         self.outcomes: Counter[tuple[str, str]] = Counter()
+        self.alerts: Counter[tuple[str, str]] = Counter()
+        """(VM, condition) -> alerts fired (migtui.alerts)."""
         self._last_status: dict[str, str] = {}
 
     def __call__(self, update: Update) -> None:
-        """A fleet subscriber: count migrations ending (on the source; a destination ends the same migration)."""
+        """A fleet subscriber: count migrations ending (on the source; a destination ends the same
+        migration) and alerts fired."""
+        if isinstance(update, AlertRaised):
+            self.alerts[(update.vm, update.when)] += 1
+            return
         if not isinstance(update, SampleTaken):
             return
         # A snapshot job's save or load reads as a migration in query-migrate: it is none.
@@ -101,3 +108,11 @@ class FleetCollector(Collector):
             for name in self.fleet.states:
                 counter.add_metric(self._labels(name), float(self.outcomes[(name, outcome)]))
             yield counter
+        # Every condition for every VM, zeros included: a series that appears at its first alert hides
+        # that alert from increase() and rate().
+        alerts = CounterMetricFamily("migtui_alerts", "Alerts of the inventory's [[alert]] rules fired",
+                                     labels=LABELS + ["when"])
+        for name in self.fleet.states:
+            for when in Condition:
+                alerts.add_metric(self._labels(name) + [when.value], float(self.alerts[(name, when.value)]))
+        yield alerts

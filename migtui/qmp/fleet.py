@@ -153,6 +153,10 @@ class Fleet:
         for task in pending:
             task.cancel()
 
+    def publish(self, update: Update) -> None:
+        """Tell every subscriber: for producers beside the pollers (the alert engine)."""
+        self._publish(update)
+
     def _publish(self, update: Update) -> None:
         for subscriber in list(self._subscribers):
             try:

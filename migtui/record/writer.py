@@ -24,7 +24,7 @@ from typing import Any
 from migtui import __version__
 from migtui.model.sample import Sample
 from migtui.qmp.tasks import cancel_all
-from migtui.qmp.updates import EventReceived, PolicyStep, SampleTaken, Update, VMChanged
+from migtui.qmp.updates import AlertRaised, EventReceived, PolicyStep, SampleTaken, Update, VMChanged
 from migtui.record.audit_tee import tee_audit
 from migtui.record.blocks import BLOCK_SPAN_MS, OpenBlock, Record
 from migtui.record.codec import dumps, plain, split
@@ -145,6 +145,8 @@ class Recorder:
             self._changed(update.vm, update.aspect)
         elif isinstance(update, PolicyStep):
             self.note(update.vm, "policy", {"policy": update.policy, "did": update.did, "step": update.text})
+        elif isinstance(update, AlertRaised):
+            self.note(update.vm, "alert", update.alert)
 
     def note(self, vm: str, kind: str, data: Any) -> None:
         """Anything else worth keeping: a policy step, a chart mark (``kind`` names it)."""
