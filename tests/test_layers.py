@@ -11,7 +11,7 @@ import pytest
                                    "migtui.cli.snapshot", "migtui.cli.control", "migtui.units",
                                    "migtui.record", "migtui.report", "migtui.metrics", "migtui.cli.record",
                                    "migtui.cli.report", "migtui.cli.export", "migtui.cli.replay",
-                                   "migtui.alerts"])
+                                   "migtui.alerts", "migtui.serve", "migtui.cli.serve"])
 def test_layer_does_not_import_textual(layer):
     code = (f"import importlib, pkgutil, sys\n"
             f"package = importlib.import_module({layer!r})\n"

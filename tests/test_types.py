@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-NON_UI = ["migtui/qmp", "migtui/model", "migtui/alerts", "migtui/qapi", "migtui/params", "migtui/lab", "migtui/cli",
+NON_UI = ["migtui/qmp", "migtui/model", "migtui/alerts", "migtui/serve", "migtui/qapi", "migtui/params", "migtui/lab", "migtui/cli",
           "migtui/inventory.py", "migtui/errors.py", "migtui/toml_lines.py", "migtui/units.py", "migtui/__main__.py"]
 
 

@@ -1,0 +1,170 @@
+"""textual-serve's server, made for many read-only viewers of one recording.
+
+textual-serve starts one process of a command per websocket (per browser
+tab) and relays its terminal. Here the command is ``migtui replay --follow
+DB``, run in a private directory, so a viewer writes nothing beside
+serve's own files; the aiohttp app is textual-serve's, with the token guard
+in front of every route (migtui.serve.access). What changes from
+textual-serve's own server, and why:
+
+- the page's addresses are made from the request (or ``--public-url``), not
+  from the listening address, so ``localhost`` and a reverse proxy work;
+- viewers are counted (``max_viewers``) and their processes kept, so closing
+  the server stops every one of them;
+- it runs in the caller's event loop (beside a recorder), not in its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shlex
+import ssl
+import sys
+from pathlib import Path
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+from textual_serve.app_service import AppService
+from textual_serve.server import Server, to_int
+
+from migtui.errors import UsageError
+from migtui.serve.access import TokenGuard
+
+log = logging.getLogger(__name__)
+STOP_TIMEOUT = 5.0
+"""Seconds a viewer is given to quit before it is killed."""
+
+
+def viewer_command(db: Path, workdir: Path) -> str:
+    """The shell line textual-serve runs for each browser: a read-only replay following ``db``."""
+    replay = shlex.join([sys.executable, "-m", "migtui", "replay", "--follow", str(db.resolve())])
+    return f"cd {shlex.quote(str(workdir))} && exec {replay}"
+
+
+class _Viewer(AppService):
+    """One browser's replay process, known to the server so that closing it stops the process."""
+
+    def __init__(self, *args: Any, processes: set[asyncio.subprocess.Process], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._processes = processes
+
+    async def _open_app_process(self, width: int = 80, height: int = 24) -> asyncio.subprocess.Process:
+        process: asyncio.subprocess.Process = await super()._open_app_process(width, height)
+        self._processes.add(process)
+        return process
+
+
+class ViewerServer(Server):
+    def __init__(self, db: Path, workdir: Path, *, host: str, port: int, guard: TokenGuard,
+                 public_url: str | None = None, ssl_context: ssl.SSLContext | None = None,
+                 max_viewers: int = 16) -> None:
+        super().__init__(viewer_command(db, workdir), host=host, port=port, title=f"migtui: {db.name}",
+                         public_url=public_url)
+        self.given_public_url = public_url.rstrip("/") if public_url else None
+        self.guard = guard
+        self.ssl_context = ssl_context
+        self.max_viewers = max_viewers
+        self.processes: set[asyncio.subprocess.Process] = set()
+        self._viewers = 0
+        self._runner: web.AppRunner | None = None
+
+    # -- life ----------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = await self._make_app()
+        app.middlewares.insert(0, self.guard.middleware)
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=STOP_TIMEOUT)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port, ssl_context=self.ssl_context)
+        try:
+            await site.start()
+        except OSError as error:
+            await self._runner.cleanup()
+            raise UsageError(f"cannot listen on {self.host}:{self.port}: {error.strerror or error}") from None
+        self.port = self._runner.addresses[0][1]
+
+    async def close(self) -> None:
+        """Stop every viewer's process, then the server."""
+        for process in list(self.processes):
+            if process.returncode is None:
+                process.terminate()
+        waits = [asyncio.create_task(p.wait()) for p in self.processes]
+        if waits:
+            await asyncio.wait(waits, timeout=STOP_TIMEOUT)
+            for process in self.processes:
+                if process.returncode is None:
+                    process.kill()
+                    await process.wait()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def __aenter__(self) -> "ViewerServer":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.ssl_context else "http"
+
+    # -- textual-serve's handlers, adapted ----------------------------------------
+
+    async def on_startup(self, app: web.Application) -> None:
+        """(textual-serve prints its logo here; migtui serve says its own words.)"""
+
+    def _public_url(self, request: web.Request) -> str:
+        return self.given_public_url or f"{request.scheme}://{request.host}"
+
+    @aiohttp_jinja2.template("app_index.html")
+    async def handle_index(self, request: web.Request) -> dict[str, Any]:
+        base = self._public_url(request)
+        websocket = base.replace("https:", "wss:", 1) if base.startswith("https:") else base.replace("http:", "ws:", 1)
+        return {
+            "font_size": to_int(request.query.get("fontsize", "16"), 16),
+            "app_websocket_url": f"{websocket}{request.app.router['websocket'].url_for()}",
+            "config": {"static": {"url": f"{base}{request.app.router['static'].url_for(filename='/')}".rstrip("/") + "/"}},
+            "application": {"name": self.title},
+        }
+
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        if self._viewers >= self.max_viewers:
+            raise web.HTTPServiceUnavailable(text=f"migtui serve: {self.max_viewers} viewers already watch; "
+                                                  "try again later\n")
+        self._viewers += 1
+        websocket = web.WebSocketResponse(heartbeat=15)
+        viewer: _Viewer | None = None
+        try:
+            await websocket.prepare(request)
+            viewer = _Viewer(self.command, write_bytes=websocket.send_bytes, write_str=websocket.send_str,
+                             close=websocket.close, download_manager=self.download_manager,
+                             processes=self.processes)
+            await viewer.start(to_int(request.query.get("width", "80"), 80),
+                               to_int(request.query.get("height", "24"), 24))
+            await self._process_messages(websocket, viewer)
+        except asyncio.CancelledError:
+            await websocket.close()
+        except Exception:  # one viewer's trouble is logged; the others and the recorder go on
+            log.exception("a viewer failed")
+        finally:
+            self._viewers -= 1
+            if viewer is not None:
+                await self._end(viewer)
+        return websocket
+
+    async def _end(self, viewer: _Viewer) -> None:
+        """The browser went: its replay quits (or is killed if it does not within STOP_TIMEOUT)."""
+        process: asyncio.subprocess.Process | None = viewer._process
+        try:
+            async with asyncio.timeout(STOP_TIMEOUT):
+                await viewer.stop()
+        except TimeoutError:
+            pass
+        if process is not None:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+            self.processes.discard(process)
