@@ -23,6 +23,7 @@ from migtui.errors import BadArguments, UsageError
 from migtui.metrics.server import parse_listen
 from migtui.qmp.audit import AuditLog
 from migtui.qmp.gate import CommandGate
+from migtui.record.reader import Recording
 from migtui.record.schema import RecordingError
 from migtui.record.writer import Recorder
 
@@ -109,6 +110,8 @@ async def run(args: argparse.Namespace) -> int:
             print(f"recording {len(fleet.states)} VM(s) into {db}", file=sys.stderr, flush=True)
         elif not db.is_file():
             raise UsageError(f"{db}: no such recording (migtui record --db {db} writes one)")
+        else:
+            Recording(db).close()  # not a recording: said once here, not in every browser
         server = await stack.enter_async_context(ViewerServer(
             db, workdir, host=host, port=port, guard=guard, public_url=args.public_url, ssl_context=context,
             max_viewers=args.max_viewers))
