@@ -16,10 +16,12 @@ class Served:
     process: subprocess.Popen[bytes]
     url: str
     """The address printed at start, token included."""
+    said: str
+    """The whole line that printed it."""
 
     @property
     def base(self) -> str:
-        return self.url.split("/?", 1)[0]
+        return self.url.split("?", 1)[0].rstrip("/")
 
     @property
     def token(self) -> str:
@@ -33,7 +35,7 @@ async def serving(*argv: str, env: dict[str, str] | None = None) -> AsyncIterato
     with started_cli("serve", "--listen", "127.0.0.1:0", *argv, stderr=subprocess.PIPE, env=env) as process:
         while not (found := re.match(r"serving the dashboard on (\S+)", await read_line(process.stderr, 30))):
             pass
-        yield Served(process, found.group(1))
+        yield Served(process, found.group(1), found.string.rstrip("\n"))
         if process.poll() is None:
             process.terminate()
             process.wait(15)

@@ -128,10 +128,13 @@ async def test_no_key_on_the_page_changes_a_vm(lab, ctl, lab_dir: Path):
             await page.press(key, key_code=code, text=text, modifiers=modifiers)
             await page.press("Enter", key_code=13, text="\r")
             await page.press("Escape", key_code=27)
-        # Each quitting key ends its own viewer, on the fleet screen or wherever the others left it.
+        # Each quitting key ends its own viewer, from the fleet screen (where no input field holds Ctrl+C).
+        for _ in range(5):
+            await page.press("Escape", key_code=27)
+        await shows(page, lambda t: row(t, "vm1") and row(t, "vm1-dst"), 20, "the fleet again")
         for (key, modifiers), viewer in zip(sorted(QUITTING), [page, *[await browser.new_page(served.url)
                                                                       for _ in range(len(QUITTING) - 1)]]):
-            await shows(viewer, lambda t: row(t, "vm1"), 30, "the fleet on the page")
+            await shows(viewer, lambda t: row(t, "vm1") and row(t, "vm1-dst"), 30, "the fleet on the page")
             await viewer.focus()
             await viewer.press(key, key_code=ord(key.upper()), text=None if modifiers else key, modifiers=modifiers)
             await until_true(lambda: ended(viewer), 15, f"the viewer ended by {key!r} (modifiers {modifiers})")

@@ -17,7 +17,7 @@ from migtui.errors import UsageError
 from migtui.qmp.fleet import Fleet
 from migtui.record.retention import parse_duration
 from migtui.record.schema import RecordingError
-from migtui.record.writer import Recorder
+from migtui.record.writer import FLUSH_EVERY, Recorder
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,14 +45,14 @@ def add_recording_options(parser: argparse.ArgumentParser, with_db: bool = True)
 
 
 async def start_recording(stack: AsyncExitStack, fleet: Fleet, path: Path | None, retention: str | None,
-                          export: str | None) -> Recorder | None:
+                          export: str | None, flush_every: float = FLUSH_EVERY) -> Recorder | None:
     """Attach a recorder and a metrics server to ``fleet`` as asked; ``stack`` closes them."""
     keep = parse_duration(retention) if retention else None
     if keep and not path:
         raise UsageError("--retention applies to a recording: give --record FILE too")
     recorder = None
     if path is not None:
-        recorder = await stack.enter_async_context(Recorder(path, fleet, retention=keep))
+        recorder = await stack.enter_async_context(Recorder(path, fleet, retention=keep, flush_every=flush_every))
     if export:
         from migtui.metrics.server import MetricsServer  # prometheus-client only when asked for
 

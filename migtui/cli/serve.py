@@ -28,6 +28,9 @@ from migtui.record.schema import RecordingError
 from migtui.record.writer import Recorder
 
 DEFAULT_LISTEN = "127.0.0.1:9779"
+FLUSH_EVERY = 0.25
+"""Seconds between the recorder's commits here: a viewer shows a change once it is committed
+(``migtui record`` commits once a second, which would make the pages a second late)."""
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -102,7 +105,7 @@ async def run(args: argparse.Namespace) -> int:
             gate = CommandGate(AuditLog(inventory.audit_path), read_only=True)
             pace = {"fast": args.interval, "slow": args.interval} if args.interval else {}
             fleet = Fleet(inventory.vm, gate, hosts=inventory.host, **pace)
-            recorder = await start_recording(stack, fleet, db, args.retention, args.export)
+            recorder = await start_recording(stack, fleet, db, args.retention, args.export, flush_every=FLUSH_EVERY)
             assert recorder is not None
             failures.append(recorder.failed)
             await start_alerts(stack, fleet, inventory.alert, log_line)

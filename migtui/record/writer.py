@@ -62,9 +62,12 @@ class _Batch:
 
 class Recorder:
     def __init__(self, path: Path, fleet: Any, *, retention: float | None = None,
-                 command: str | None = None) -> None:
-        """``fleet``: a :class:`~migtui.qmp.fleet.Fleet` (its ``states``, ``subscribe`` and ``gate``)."""
+                 command: str | None = None, flush_every: float = FLUSH_EVERY) -> None:
+        """``fleet``: a :class:`~migtui.qmp.fleet.Fleet` (its ``states``, ``subscribe`` and ``gate``);
+        ``flush_every``: seconds between commits (``migtui serve`` commits more often: its viewers
+        show what is committed)."""
         self.path = path
+        self.flush_every = flush_every
         self.fleet = fleet
         self.conn = connect(path, write=True)
         self.mono_origin = time.monotonic()
@@ -229,7 +232,7 @@ class Recorder:
 
     async def _flush_loop(self) -> None:
         while True:
-            await asyncio.sleep(FLUSH_EVERY)
+            await asyncio.sleep(self.flush_every)
             try:
                 self.flush()
             except RecordingError as error:

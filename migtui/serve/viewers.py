@@ -46,14 +46,22 @@ def viewer_command(db: Path, workdir: Path) -> str:
 class _Viewer(AppService):
     """One browser's replay process, known to the server so that closing it stops the process."""
 
-    def __init__(self, *args: Any, processes: set[asyncio.subprocess.Process], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._processes = processes
-
-    async def _open_app_process(self, width: int = 80, height: int = 24) -> asyncio.subprocess.Process:
-        process: asyncio.subprocess.Process = await super()._open_app_process(width, height)
-        self._processes.add(process)
+    @property
+    def process(self) -> asyncio.subprocess.Process | None:
+        process: asyncio.subprocess.Process | None = self._process
         return process
+
+    async def end(self) -> None:
+        """Ask the replay to quit (textual-serve's quit message); kill it if it has not within STOP_TIMEOUT."""
+        try:
+            async with asyncio.timeout(STOP_TIMEOUT):
+                await self.stop()
+        except TimeoutError:
+            pass
+        process = self.process
+        if process is not None and process.returncode is None:
+            process.kill()
+            await process.wait()
 
 
 class ViewerServer(Server):
@@ -66,8 +74,8 @@ class ViewerServer(Server):
         self.guard = guard
         self.ssl_context = ssl_context
         self.max_viewers = max_viewers
-        self.processes: set[asyncio.subprocess.Process] = set()
-        self._viewers = 0
+        self.viewers: set[_Viewer] = set()
+        """The browsers served now."""
         self._runner: web.AppRunner | None = None
 
     # -- life ----------------------------------------------------------------
@@ -86,17 +94,8 @@ class ViewerServer(Server):
         self.port = self._runner.addresses[0][1]
 
     async def close(self) -> None:
-        """Stop every viewer's process, then the server."""
-        for process in list(self.processes):
-            if process.returncode is None:
-                process.terminate()
-        waits = [asyncio.create_task(p.wait()) for p in self.processes]
-        if waits:
-            await asyncio.wait(waits, timeout=STOP_TIMEOUT)
-            for process in self.processes:
-                if process.returncode is None:
-                    process.kill()
-                    await process.wait()
+        """End every viewer (its replay quits, its websocket closes), then the server."""
+        await asyncio.gather(*(viewer.end() for viewer in list(self.viewers)))
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -131,17 +130,19 @@ class ViewerServer(Server):
         }
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
-        if self._viewers >= self.max_viewers:
+        if len(self.viewers) >= self.max_viewers:
             raise web.HTTPServiceUnavailable(text=f"migtui serve: {self.max_viewers} viewers already watch; "
                                                   "try again later\n")
-        self._viewers += 1
         websocket = web.WebSocketResponse(heartbeat=15)
-        viewer: _Viewer | None = None
+
+        async def close() -> None:  # the replay quit: so does its page
+            await websocket.close()
+
+        viewer = _Viewer(self.command, write_bytes=websocket.send_bytes, write_str=websocket.send_str,
+                         close=close, download_manager=self.download_manager)
+        self.viewers.add(viewer)
         try:
             await websocket.prepare(request)
-            viewer = _Viewer(self.command, write_bytes=websocket.send_bytes, write_str=websocket.send_str,
-                             close=websocket.close, download_manager=self.download_manager,
-                             processes=self.processes)
             await viewer.start(to_int(request.query.get("width", "80"), 80),
                                to_int(request.query.get("height", "24"), 24))
             await self._process_messages(websocket, viewer)
@@ -150,21 +151,7 @@ class ViewerServer(Server):
         except Exception:  # one viewer's trouble is logged; the others and the recorder go on
             log.exception("a viewer failed")
         finally:
-            self._viewers -= 1
-            if viewer is not None:
-                await self._end(viewer)
+            await viewer.end()  # the browser went (or the server closes): its replay goes too
+            self.viewers.discard(viewer)
+            await websocket.close()
         return websocket
-
-    async def _end(self, viewer: _Viewer) -> None:
-        """The browser went: its replay quits (or is killed if it does not within STOP_TIMEOUT)."""
-        process: asyncio.subprocess.Process | None = viewer._process
-        try:
-            async with asyncio.timeout(STOP_TIMEOUT):
-                await viewer.stop()
-        except TimeoutError:
-            pass
-        if process is not None:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
-            self.processes.discard(process)

@@ -1,0 +1,96 @@
+"""Who can reach ``migtui serve``: loopback by default, beyond it only with TLS or the admin's word,
+a token from a file, and no viewer process outliving the server. No browser needed here: the
+websocket is opened as the page's script would (tests/test_serve.py drives a real Chromium)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import ssl
+import subprocess
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from cli_process import run_cli
+from migtui.qmp.fleet import Fleet
+from migtui.record.writer import Recorder
+from serving import serving
+from test_serve import viewers_of
+from waiting import until
+
+
+@pytest.fixture
+async def recording(tmp_path: Path) -> Path:
+    """A recording of an empty fleet: enough to serve."""
+    path = tmp_path / "fleet.db"
+    async with Recorder(path, Fleet([])):
+        pass
+    return path
+
+
+async def test_listening_beyond_loopback_needs_tls_or_insecure_listen(recording):
+    code, out, err = await run_cli("serve", "--db", str(recording), "--listen", "0.0.0.0:0")
+    assert (code, out) == (2, "")
+    assert err == ("migtui: --listen 0.0.0.0: beyond loopback the token would cross the network in clear text; "
+                   "give --certfile and --keyfile, or --insecure-listen (behind a TLS proxy)\n")
+    code, _, err = await run_cli("serve", "--db", str(recording), "--listen", "[::]:0", "--certfile", "cert.pem")
+    assert (code, err) == (2, "migtui: --certfile and --keyfile go together\n")
+
+
+async def test_insecure_listen_still_wants_the_token(recording):
+    async with serving("--db", str(recording), "--listen", "0.0.0.0:0", "--insecure-listen") as served, \
+            aiohttp.ClientSession() as http:
+        async with http.get(f"{served.base}/") as answer:
+            assert answer.status == 403
+        async with http.get(served.url) as answer:
+            assert answer.status == 200
+
+
+async def test_tls_serves_https_with_a_cookie_kept_to_tls(recording, tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    trust = ssl.create_default_context(cafile=str(cert))
+    trust.check_hostname = False
+    async with serving("--db", str(recording), "--listen", "0.0.0.0:0", "--certfile", str(cert), "--keyfile", str(key)) \
+            as served, aiohttp.ClientSession() as http:
+        assert served.url.startswith("https://0.0.0.0:")
+        base = served.base.replace("0.0.0.0", "127.0.0.1")
+        async with http.get(f"{base}/", ssl=trust) as answer:
+            assert answer.status == 403
+        async with http.get(f"{base}/?token={served.token}", ssl=trust) as answer:
+            assert answer.status == 200
+            cookie = answer.headers["Set-Cookie"]
+            assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+            assert "wss://127.0.0.1:" in await answer.text()  # the page's websocket is TLS too
+
+
+async def test_a_token_from_a_file_is_never_printed(recording, tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text("short\n")
+    code, _, err = await run_cli("serve", "--db", str(recording), "--token-file", str(token_file))
+    assert (code, err) == (1, f"migtui: --token-file {token_file}: the token must be at least 16 characters "
+                              "on the first line\n")
+    token = "a-token-the-team-keeps-in-its-vault"
+    token_file.write_text(token + "\n")
+    async with serving("--db", str(recording), "--token-file", str(token_file)) as served, \
+            aiohttp.ClientSession() as http:
+        assert served.said == f"serving the dashboard on {served.base}/ (the token of {token_file})"
+        async with http.get(f"{served.base}/", headers={"Authorization": f"Bearer {token}"}) as answer:
+            assert answer.status == 200
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+async def test_no_viewer_outlives_the_server(recording, how):
+    async with serving("--db", str(recording)) as served, aiohttp.ClientSession() as http:
+        websocket = await http.ws_connect(f"{served.base}/ws?width=80&height=24",
+                                          headers={"Authorization": f"token {served.token}"})
+        await until(lambda: viewers_of(served.process.pid), 20, "the viewer's replay process")
+        [viewer] = viewers_of(served.process.pid)
+        os.kill(served.process.pid, how)
+        await until(lambda: not os.path.exists(f"/proc/{viewer}") or
+                    Path(f"/proc/{viewer}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z", 15,
+                    "the viewer gone with the server")
+        await websocket.close()
