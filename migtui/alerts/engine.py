@@ -2,8 +2,8 @@
 
 It reads the same updates as the recorder and the exporter. A migration's
 end (failed, cancelled, completed, downtime-over) is a moment, seen in the
-sample whose status leaves the active states, on the source only (the
-destination ends the same migration). A state (stalled, no-progress,
+sample whose status turns to it, on the source only (the destination ends
+the same migration). A state (stalled, no-progress,
 host-down) is looked at on every link change and twice a second, since a
 link that stays down sends no updates; it fires once it has held for the
 rule's ``after``. Each occurrence fires once: a stalled or unmoving migration
@@ -29,7 +29,7 @@ from migtui.alerts.hook import run_hook
 from migtui.alerts.rule import AlertRule, Condition
 from migtui.model.convergence import Prediction, Verdict
 from migtui.model.link import LinkState
-from migtui.model.sample import ACTIVE_STATES, Sample
+from migtui.model.sample import Sample
 from migtui.model.vm_state import VMState
 from migtui.qmp.tasks import cancel_all
 from migtui.qmp.updates import AlertRaised, Aspect, SampleTaken, Update, VMChanged
@@ -98,7 +98,9 @@ class AlertEngine:
         before = self._last_status.get(vm)
         self._last_status[vm] = status
         state = self.fleet.states.get(vm)
-        if before not in ACTIVE_STATES or status not in ENDINGS or state is None or state.incoming:
+        # An end seen after another status: a migration that started and ended between two polls
+        # (none -> failed) counts too; the first sample after connecting is no news (before is None).
+        if before is None or before == status or status not in ENDINGS or state is None or state.incoming:
             return
         for index, rule in enumerate(self.rules):
             if rule.when is ENDINGS[status]:
