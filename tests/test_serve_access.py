@@ -94,3 +94,15 @@ async def test_no_viewer_outlives_the_server(recording, how):
                     Path(f"/proc/{viewer}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z", 15,
                     "the viewer gone with the server")
         await websocket.close()
+
+
+async def test_a_viewer_ends_with_its_browser_and_serve_prints_only_its_own_words(recording):
+    async with serving("--db", str(recording)) as served, aiohttp.ClientSession() as http:
+        websocket = await http.ws_connect(f"{served.base}/ws?width=80&height=24",
+                                          headers={"Authorization": f"token {served.token}"})
+        await until(lambda: viewers_of(served.process.pid), 20, "the viewer's replay process")
+        await websocket.close()
+        await until(lambda: not viewers_of(served.process.pid), 15, "the viewer gone with its browser")
+        served.process.terminate()
+        assert served.process.wait(15) == 0
+        assert served.process.stderr.read().decode() == ""  # nothing after the address (asyncio's, aiohttp's...)

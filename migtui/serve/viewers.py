@@ -17,8 +17,11 @@ textual-serve's own server, and why:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import shlex
+import signal
 import ssl
 import sys
 from pathlib import Path
@@ -60,7 +63,10 @@ class _Viewer(AppService):
             pass
         process = self.process
         if process is not None and process.returncode is None:
-            process.kill()
+            # os.kill, not process.kill(): Popen's kill first polls, and so reaps an exited child
+            # behind asyncio's child watcher (which then logs "Unknown child process").
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process.pid, signal.SIGKILL)
             await process.wait()
 
 
