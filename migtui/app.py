@@ -160,12 +160,15 @@ class MigtuiApp(App[None]):
             self.add_mark(update.vm, f"{update.policy}: {update.text}")
 
     def _show_alert(self, update: Update) -> None:
-        """An alert of the inventory fired (migtui.alerts): a notification that stays a while."""
         if isinstance(update, AlertRaised):
-            self.notify(update.summary, title=f"{update.vm}: {update.when}", markup=False, timeout=60,
-                        severity="error" if update.when in ("failed", "host-down") else "warning")
-            if self._bell:
-                self.bell()
+            self.show_alert(update.vm, update.when, update.summary)
+
+    def show_alert(self, vm: str, when: str, summary: str) -> None:
+        """An alert of the inventory fired (migtui.alerts): a notification that stays a while."""
+        self.notify(summary, title=f"{vm}: {when}", markup=False, timeout=60,
+                    severity="error" if when in ("failed", "host-down") else "warning")
+        if self._bell:
+            self.bell()
 
     def _prepare_forms(self, update: Update) -> None:
         """Build the parameters editor's forms of a QEMU release in a thread once a VM of it

@@ -57,6 +57,8 @@ async def test_the_page_needs_its_token_shows_the_fleet_and_follows_a_migration_
     src = await lab.start_source("vm1", mem_mib=64, dirty_mib=24, dirty_rate_mib_s=float("inf"))
     dst = await lab.start_destination("vm1-dst", like=src)
     inventory = lab.write_inventory(lab_dir / "inventory.toml")
+    with inventory.open("a") as toml:  # serve's recorder runs the inventory's alerts; the pages show them
+        toml.write('\n[[alert]]\nwhen = "stalled"\n')
     async with serving("--config", str(inventory), "--interval", "0.2") as served, aiohttp.ClientSession() as http:
         # Without the token: the page, its scripts and the websocket are refused; with it, the page is served.
         assert await status(http, f"{served.base}/") == 403
@@ -78,6 +80,7 @@ async def test_the_page_needs_its_token_shows_the_fleet_and_follows_a_migration_
                 await client.execute("migrate-set-parameters", {"max-bandwidth": 16 * MiB})
                 await client.execute("migrate", {"uri": uri})
                 await shows(page, lambda t: "active" in row(t, "vm1"), 20, "vm1's migration active on the page")
+                await shows(page, lambda t: "vm1: stalled" in t, 30, "the stalled alert's notification")
                 await client.execute("migrate_cancel")
             await shows(page, lambda t: "cancelled" in row(t, "vm1"), 20, "vm1's migration cancelled on the page")
 
