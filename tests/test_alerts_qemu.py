@@ -100,3 +100,42 @@ async def test_a_stalled_then_failed_migration_runs_each_hook_once_and_a_bad_hoo
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         entries = [json.loads(data) for (data,) in conn.execute("SELECT data FROM entries WHERE kind = 'alert' ORDER BY id")]
     assert [(e["when"], e["rule"]) for e in entries] == [("stalled", 2), ("stalled", 0), ("failed", 1), ("failed", 3)]
+
+
+async def test_a_completed_migration_over_its_downtime_budget_and_a_vm_gone_away_each_alert_once(lab, ctl, lab_dir):
+    src = await lab.start_source("vm1", mem_mib=64, dirty_mib=16, dirty_rate_mib_s=64)
+    dst = await lab.start_destination("vm1-dst", like=src)
+    kept = lab_dir / "alerts.jsonl"
+    keep = script(lab_dir / "keep.sh", f"cat >> {kept}\n")
+    inventory = lab.write_inventory(lab_dir / "inventory.toml")
+    with inventory.open("a") as toml:
+        for when, extra in (("completed", ""), ("downtime-over", "downtime_ms = 5\n"), ("host-down", 'after = "1s"\n'),
+                            ("cancelled", "")):
+            toml.write(f'\n[[alert]]\nwhen = "{when}"\n{extra}run = "{keep}"\n')
+    with started_cli("record", "--db", str(lab_dir / "fleet.db"), "--config", str(inventory), "--interval", "0.2",
+                     stderr=subprocess.PIPE) as recorder:
+        assert (await read_line(recorder.stderr, 30)).startswith("recording 2 VM(s)")
+        async with ctl(dst) as client:
+            await client.execute("migrate-incoming", {"uri": "tcp:127.0.0.1:0"})
+            uri = f"tcp:127.0.0.1:{(await client.execute('query-migrate'))['socket-address'][0]['port']}"
+        async with ctl(src) as client:
+            await client.wait_guest(passes=1, timeout=60)  # RAM the guest wrote: a migration with a downtime
+            # A limit that lets QEMU switch over with up to 16 MiB left: tens of ms stopped, not 1 or 2.
+            await client.execute("migrate-set-parameters", {"max-bandwidth": 8 << 20, "downtime-limit": 2000})
+            await client.execute("migrate", {"uri": uri})
+        await until(lambda: len(objects(kept)) >= 2, 60, f"the completed and downtime-over alerts in {kept}")
+        assert len(objects(kept)) == 2, objects(kept)
+        completed, over = sorted(objects(kept), key=lambda alert: alert["rule"])
+        assert (completed["when"], completed["vm"], completed["migration"]["status"]) == ("completed", "vm1", "completed")
+        downtime = over["migration"]["downtime_ms"]
+        assert over["when"] == "downtime-over" and downtime > 5
+        assert over["summary"] == f"downtime {downtime} ms, over the budget of 5 ms"
+        await lab.stop("vm1")  # its QMP link drops for good
+        await until(lambda: len(objects(kept)) == 3, 30, "the host-down alert")
+        down = objects(kept)[2]
+        assert (down["when"], down["vm"], down["link"]) == ("host-down", "vm1", "disconnected")
+        held = datetime.fromisoformat(down["time"]) - datetime.fromisoformat(down["since"])
+        assert held.total_seconds() >= 1.0 and down["summary"].startswith("cannot reach the VM")
+        recorder.terminate()
+        assert recorder.wait(15) == 0
+    assert len(objects(kept)) == 3  # each once: the VM stayed down, the migration ended once, none was cancelled

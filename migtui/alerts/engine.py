@@ -54,6 +54,10 @@ class AlertEngine:
         """(rule, VM) -> when the state began to hold (monotonic, wall)."""
         self._fired: set[tuple[int, str]] = set()
         self._last_status: dict[str, str] = {}
+        self._waited: set[str] = set()
+        """VMs seen waiting for an incoming migration (run state inmigrate) since their last migration's end:
+        the end they see next is a destination's. (``VMState.incoming`` is set only when a poll sees the
+        migration going on, which a destination's monitor, busy loading, may not answer in time.)"""
         self._tasks: list[asyncio.Task[None]] = []
         self._unsubscribe: Callable[[], None] | None = None
 
@@ -85,6 +89,10 @@ class AlertEngine:
             self._moment(update.vm, update.sample)
         elif isinstance(update, VMChanged) and update.aspect is Aspect.LINK:
             self._look(update.vm)
+        elif isinstance(update, VMChanged) and update.aspect is Aspect.RUN_STATE:
+            state = self.fleet.states.get(update.vm)
+            if state is not None and state.run_state == "inmigrate":
+                self._waited.add(update.vm)
 
     async def _look_loop(self) -> None:
         while True:
@@ -100,7 +108,10 @@ class AlertEngine:
         state = self.fleet.states.get(vm)
         # An end seen after another status: a migration that started and ended between two polls
         # (none -> failed) counts too; the first sample after connecting is no news (before is None).
-        if before is None or before == status or status not in ENDINGS or state is None or state.incoming:
+        if before is None or before == status or status not in ENDINGS or state is None:
+            return
+        if state.incoming or vm in self._waited:
+            self._waited.discard(vm)  # a destination: its migration ended; what it sends out next is its own
             return
         for index, rule in enumerate(self.rules):
             if rule.when is ENDINGS[status]:
