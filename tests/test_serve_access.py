@@ -106,3 +106,17 @@ async def test_a_viewer_ends_with_its_browser_and_serve_prints_only_its_own_word
         served.process.terminate()
         assert served.process.wait(15) == 0
         assert served.process.stderr.read().decode() == ""  # nothing after the address (asyncio's, aiohttp's...)
+
+
+async def test_viewers_beyond_max_viewers_are_told_to_come_back_later(recording):
+    async with serving("--db", str(recording), "--max-viewers", "1") as served, aiohttp.ClientSession() as http:
+        token = {"Authorization": f"token {served.token}"}
+        first = await http.ws_connect(f"{served.base}/ws?width=80&height=24", headers=token)
+        await until(lambda: viewers_of(served.process.pid), 20, "the first viewer's process")
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await http.ws_connect(f"{served.base}/ws?width=80&height=24", headers=token)
+        assert refused.value.status == 503
+        await first.close()
+        await until(lambda: not viewers_of(served.process.pid), 15, "the first viewer gone")
+        second = await http.ws_connect(f"{served.base}/ws?width=80&height=24", headers=token)  # its place is free
+        await second.close()
