@@ -40,6 +40,23 @@ async def test_listening_beyond_loopback_needs_tls_or_insecure_listen(recording)
     assert (code, err) == (2, "migtui: --certfile and --keyfile go together\n")
 
 
+@pytest.mark.parametrize("argv, said", [
+    ([], "give --db FILE (a recording to follow), or --config INVENTORY (to record it here too)"),
+    (["--db", "/nonexistent/fleet.db"], "/nonexistent/fleet.db: no such recording (migtui record --db "
+                                        "/nonexistent/fleet.db writes one)"),
+    (["--db", "{recording}", "--export", "127.0.0.1:0"], "--retention, --export and --interval apply when serve "
+     "records: give --config too (or use them on the recorder that writes the file)"),
+    (["--db", "{notes}"], "{notes}: not a migtui recording (file is not a database)"),
+], ids=["nothing-to-serve", "no-such-file", "export-without-recording", "not-a-recording"])
+async def test_what_cannot_be_served_is_one_line(recording, tmp_path, argv, said):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a database\n" * 100)
+    argv = [a.format(recording=recording, notes=notes) for a in argv]
+    code, out, err = await run_cli("serve", *argv)
+    assert (out, err) == ("", f"migtui: {said.format(notes=notes)}\n")
+    assert code in (1, 2)
+
+
 async def test_insecure_listen_still_wants_the_token(recording):
     async with serving("--db", str(recording), "--listen", "0.0.0.0:0", "--insecure-listen") as served, \
             aiohttp.ClientSession() as http:

@@ -83,6 +83,9 @@ async def run(args: argparse.Namespace) -> int:
     records = bool(args.config or getattr(args, "vm", None))
     if not records and args.db is None:
         raise BadArguments("give --db FILE (a recording to follow), or --config INVENTORY (to record it here too)")
+    if not records and (args.retention or args.export or args.interval):
+        raise BadArguments("--retention, --export and --interval apply when serve records: give --config too "
+                           "(or use them on the recorder that writes the file)")
     if args.interval is not None and args.interval <= 0:
         raise BadArguments("--interval must be positive")
     if args.max_viewers < 1:
