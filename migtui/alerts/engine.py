@@ -4,7 +4,7 @@ It reads the same updates as the recorder and the exporter. A migration's
 end (failed, cancelled, completed, downtime-over) is a moment, seen in the
 sample whose status turns to it, on the source only (the destination ends
 the same migration). A state (stalled, no-progress,
-host-down) is looked at on every link change and twice a second, since a
+host-down) is looked at on every link change and once a second, since a
 link that stays down sends no updates; it fires once it has held for the
 rule's ``after``. Each occurrence fires once: a stalled or unmoving migration
 once per migration (a verdict that wavers does not page twice), a host once
@@ -34,8 +34,8 @@ from migtui.model.vm_state import VMState
 from migtui.qmp.tasks import cancel_all
 from migtui.qmp.updates import AlertRaised, Aspect, SampleTaken, Update, VMChanged
 
-LOOK_EVERY = 0.5
-"""Seconds between two looks at the lasting conditions of every VM."""
+LOOK_EVERY = 1.0
+"""Seconds between two looks at the lasting conditions of every VM (a prediction each for those migrating)."""
 ENDINGS = {"failed": Condition.FAILED, "cancelled": Condition.CANCELLED, "completed": Condition.COMPLETED}
 VERDICTS = {Condition.STALLED: Verdict.NOT_CONVERGING, Condition.NO_PROGRESS: Verdict.NO_PROGRESS}
 
