@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import ssl
 import subprocess
@@ -144,3 +145,22 @@ async def test_viewers_beyond_max_viewers_are_told_to_come_back_later(recording)
 
         await until_true(let_in, 15, "a second viewer let in")
         await second[0].close()
+
+
+async def test_the_page_points_its_scripts_and_websocket_where_the_browser_came_from(recording):
+    async with serving("--db", str(recording)) as served, aiohttp.ClientSession() as http:
+        port = served.base.rsplit(":", 1)[1]
+        # Through an SSH tunnel (or as localhost): the addresses the browser used, not serve's own.
+        async with http.get(f"http://localhost:{port}/?token={served.token}") as answer:
+            page = await answer.text()
+        assert f'data-session-websocket-url="ws://localhost:{port}/ws"' in page
+        assert f'src="http://localhost:{port}/static/js/textual.js"' in page
+    async with serving("--db", str(recording), "--public-url", "https://ops.example.com/migtui/") as served, \
+            aiohttp.ClientSession() as http:
+        assert served.url == f"https://ops.example.com/migtui/?token={served.token}"
+        listening = re.fullmatch(r".* \(listening on (http://127\.0\.0\.1:\d+)\)", served.said).group(1)
+        # Behind a reverse proxy under a path of its own: the page's requests go through the proxy.
+        async with http.get(f"{listening}/", headers={"Authorization": f"token {served.token}"}) as answer:
+            page = await answer.text()
+        assert 'data-session-websocket-url="wss://ops.example.com/migtui/ws"' in page
+        assert 'src="https://ops.example.com/migtui/static/js/textual.js"' in page

@@ -122,9 +122,11 @@ async def run(args: argparse.Namespace) -> int:
             db, workdir, host=host, port=port, guard=guard, public_url=args.public_url, ssl_context=context,
             max_viewers=args.max_viewers))
         shown = host if ":" not in host else f"[{host}]"
-        base = args.public_url.rstrip("/") if args.public_url else f"{server.scheme}://{shown}:{server.port}"
+        listening = f"{server.scheme}://{shown}:{server.port}"
+        base = args.public_url.rstrip("/") if args.public_url else listening
         where = f"{base}/?token={token}" if not args.token_file else f"{base}/ (the token of {args.token_file})"
-        print(f"serving the dashboard on {where}", file=sys.stderr, flush=True)
+        behind = f" (listening on {listening})" if args.public_url else ""
+        print(f"serving the dashboard on {where}{behind}", file=sys.stderr, flush=True)
         await until_stopped(*failures)
         if recorder is not None and recorder.error:
             raise RecordingError(recorder.error)
