@@ -125,7 +125,7 @@ async def test_no_key_on_the_page_changes_a_vm(lab, ctl, lab_dir: Path):
         await shows(page, lambda t: row(t, "vm1") and row(t, "vm1-dst"), 30, "the fleet on the page")
         await page.focus()
         await page.press("?", text="?")  # keys reach the viewer: its help opens
-        await shows(page, lambda t: "Keys" in t or "keys" in t, 10, "the help screen")
+        await shows(page, lambda t: "Help · ? or Esc closes" in t, 10, "the help screen")
         for key, code, text, modifiers in every_key():
             # Each key, then Enter to confirm whatever it opened, then Escape to close it.
             await page.press(key, key_code=code, text=text, modifiers=modifiers)
