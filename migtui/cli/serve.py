@@ -16,7 +16,7 @@ import tempfile
 from contextlib import AsyncExitStack
 from pathlib import Path
 
-from migtui.cli.common import add_inventory_options, inventory_from_args
+from migtui.cli.common import inventory_from_args
 from migtui.cli.record import add_recording_options, log_line, start_alerts, start_recording
 from migtui.cli.until_stopped import until_stopped
 from migtui.errors import BadArguments, UsageError
@@ -42,7 +42,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--db", metavar="FILE", type=Path,
                         help="the recording to show live (with --config or --vm: the one recorded into; "
                              "default then: a temporary file)")
-    add_inventory_options(parser)
+    # Not add_inventory_options: serve records only when told, never from $MIGTUI_CONFIG alone.
+    vms = parser.add_argument_group("VMs to record here (without them, --db FILE is followed)")
+    vms.add_argument("--config", metavar="FILE", help="the inventory to record (its [[alert]] rules run too)")
+    vms.add_argument("--vm", metavar="NAME=ADDR", action="append", default=[],
+                     help="a VM by its QMP address, as for the other commands; repeatable")
     parser.add_argument("--listen", metavar="ADDR", default=DEFAULT_LISTEN,
                         help=f"address to serve on (default {DEFAULT_LISTEN}; port 0 picks a free one); "
                              "beyond loopback only with TLS or --insecure-listen")
