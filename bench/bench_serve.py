@@ -160,4 +160,9 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    import shutil
+
+    if shutil.which("chromium") is None:
+        print("skipped: no chromium (make test-packages installs Debian's)")
+    else:
+        asyncio.run(main())
