@@ -122,10 +122,15 @@ class Browser:
              "about:blank"], stdout=subprocess.DEVNULL, stderr=(self.profile / "chromium.log").open("wb"))
         port_file = self.profile / "DevToolsActivePort"
         deadline = time.monotonic() + 30
-        while not (port_file.exists() and port_file.read_text().strip()):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("chromium did not start: " + (self.profile / "chromium.log").read_text()[-2000:])
-            await asyncio.sleep(0.05)
+        try:
+            while not (port_file.exists() and port_file.read_text().strip()):
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError("chromium did not start: " +
+                                         (self.profile / "chromium.log").read_text()[-2000:])
+                await asyncio.sleep(0.05)
+        except BaseException:  # no __aexit__ after a failed __aenter__: stop it here
+            await self.__aexit__(None, None, None)
+            raise
         self.base = f"http://127.0.0.1:{port_file.read_text().split()[0]}"
         self.http = aiohttp.ClientSession()
         return self
