@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import sqlite3
 import subprocess
 import urllib.request
@@ -73,6 +74,7 @@ async def test_a_stalled_then_failed_migration_runs_each_hook_once_and_a_bad_hoo
         await until(lambda: objects(kept), 90, "the stalled alert's hook")
         [stalled] = objects(kept)
         assert stalled["when"] == "stalled" and stalled["vm"] == "vm1" and stalled["rule"] == 0
+        assert (stalled["host"], stalled["group"]) == (socket.gethostname(), "lab")  # as the metrics label them
         assert stalled["migration"]["status"] == "active" and stalled["migration"]["downtime_limit_ms"] == 50
         assert "will not converge" in stalled["summary"], stalled["summary"]
         held = datetime.fromisoformat(stalled["time"]) - datetime.fromisoformat(stalled["since"])

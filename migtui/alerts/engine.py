@@ -33,6 +33,7 @@ from migtui.model.sample import Sample
 from migtui.model.vm_state import VMState
 from migtui.qmp.tasks import cancel_all
 from migtui.qmp.updates import AlertRaised, Aspect, SampleTaken, Update, VMChanged
+from migtui.record.hosts import host_label
 
 LOOK_EVERY = 1.0
 """Seconds between two looks at the lasting conditions of every VM (a prediction each for those migrating)."""
@@ -149,7 +150,7 @@ class AlertEngine:
 
     def _fire(self, index: int, rule: AlertRule, state: VMState, summary: str, since: float) -> None:
         self._fired.add((index, state.name))
-        alert = describe(rule, index, state, summary, since)
+        alert = describe(rule, index, state, summary, since, host_label(self.fleet, state.name))
         self.fleet.publish(AlertRaised(state.name, rule.when.value, summary, alert))
         if rule.run:
             self._tasks.append(asyncio.create_task(self._run(rule, alert), name=f"alert-{index}-{state.name}"))
@@ -189,12 +190,12 @@ def _ending(sample: Sample) -> str:
     return f"migration completed in {(info.total_time or 0) / 1000:.1f} s{downtime}"
 
 
-def describe(rule: AlertRule, index: int, state: VMState, summary: str, since: float) -> dict[str, Any]:
-    """The alert as its command gets it (docs/alerts.md lists the keys)."""
+def describe(rule: AlertRule, index: int, state: VMState, summary: str, since: float, host: str) -> dict[str, Any]:
+    """The alert as its command gets it (docs/alerts.md lists the keys); ``host`` as the metrics label it."""
     return {
         "when": rule.when.value,
         "vm": state.name,
-        "host": state.host,
+        "host": host,
         "group": state.group,
         "summary": summary,
         "time": _iso(time.time()),
