@@ -164,3 +164,18 @@ async def test_the_page_points_its_scripts_and_websocket_where_the_browser_came_
             page = await answer.text()
         assert 'data-session-websocket-url="wss://ops.example.com/migtui/ws"' in page
         assert 'src="https://ops.example.com/migtui/static/js/textual.js"' in page
+
+
+async def test_a_page_of_another_origin_cannot_open_the_dashboard_even_with_the_cookie(recording):
+    # (a jar that keeps cookies of an IP address, as browsers do)
+    async with serving("--db", str(recording)) as served, \
+            aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        async with http.get(served.url) as answer:  # the browser now holds the cookie
+            assert answer.status == 200
+        port = served.base.rsplit(":", 1)[1]
+        # SameSite ignores ports: another web app on this host would get the cookie sent along.
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await http.ws_connect(f"{served.base}/ws?width=80&height=24", origin="http://127.0.0.1:8080")
+        assert refused.value.status == 403
+        websocket = await http.ws_connect(f"{served.base}/ws?width=80&height=24", origin=f"http://127.0.0.1:{port}")
+        await websocket.close()

@@ -15,6 +15,7 @@ import sys
 import tempfile
 from contextlib import AsyncExitStack
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from migtui.cli.common import inventory_from_args
 from migtui.cli.record import add_recording_options, log_line, start_alerts, start_recording
@@ -100,7 +101,8 @@ async def run(args: argparse.Namespace) -> int:
     token = read_token(args.token_file) if args.token_file else new_token()
     # One cookie name a token: two servers on one host (cookies ignore ports) keep their own.
     cookie = "migtui-token-" + hashlib.sha256(token.encode()).hexdigest()[:8]
-    guard = TokenGuard(token, cookie=cookie, secure=context is not None)
+    public_host = urlsplit(args.public_url).netloc if args.public_url else None
+    guard = TokenGuard(token, cookie=cookie, secure=context is not None, public_host=public_host)
     async with AsyncExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="migtui-serve-")))
         db: Path = args.db or workdir / "fleet.db"

@@ -4,7 +4,8 @@ textual-serve has no authentication: anyone who reaches its port gets a
 dashboard. Here every request (the page, its scripts, the websocket) needs
 the token, given as ``?token=`` (the address printed at start), then as a
 cookie the first answer sets, or as ``Authorization: token ...`` / ``Bearer
-...`` (scripts, proxies). Anything else gets 403 before textual-serve sees it.
+...`` (scripts, proxies). Anything else gets 403 before textual-serve sees it,
+and so does a websocket that a page of another origin opens.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import secrets
 import socket
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -63,12 +65,22 @@ def check_exposure(host: str, *, tls: bool, insecure: bool) -> None:
 class TokenGuard:
     """An aiohttp middleware: the request carries the token, or gets 403."""
 
-    def __init__(self, token: str, *, cookie: str, secure: bool) -> None:
+    def __init__(self, token: str, *, cookie: str, secure: bool, public_host: str | None = None) -> None:
         self.token = token
         self.cookie = cookie
         """The cookie's name (one a server: two on one host do not overwrite each other's)."""
         self.secure = secure
         """Send the cookie over TLS only."""
+        self.public_host = public_host
+        """``host[:port]`` of ``--public-url``: where the pages come from behind a proxy (None: the request's Host)."""
+
+    def _foreign_page(self, request: web.Request) -> bool:
+        """A websocket opened by a page of another origin: a cookie does not say that the token's holder
+        opened it (SameSite ignores ports: another web app on this host would pass it along)."""
+        origin = request.headers.get("Origin")
+        if origin is None or request.headers.get("Upgrade", "").lower() != "websocket":
+            return False
+        return urlsplit(origin).netloc.lower() != (self.public_host or request.host).lower()
 
     def _matches(self, given: str | None) -> bool:
         return given is not None and hmac.compare_digest(given.encode(), self.token.encode())
@@ -83,6 +95,8 @@ class TokenGuard:
         if not (by_query or self._matches(request.cookies.get(self.cookie))
                 or self._matches(self._from_header(request))):
             raise web.HTTPForbidden(text=REFUSED)
+        if self._foreign_page(request):
+            raise web.HTTPForbidden(text="migtui serve: a page of another origin may not open the dashboard\n")
         response = await handler(request)
         if by_query and not response.prepared:  # the page's scripts and websocket come with the cookie
             response.set_cookie(self.cookie, self.token, httponly=True, samesite="Strict", secure=self.secure,
