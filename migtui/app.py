@@ -128,8 +128,8 @@ class MigtuiApp(App[None]):
         if self._unknown_theme:
             self.notify(f"{self.preferences.path if self.preferences else 'settings'}: no theme "
                         f"{self._unknown_theme!r}; using {self.theme}", severity="warning", markup=False)
-        self._unsubscribes = [self.fleet.subscribe(subscriber)
-                              for subscriber in (self.feed, self._mark_policy_step, self._prepare_forms, self._show_alert)]
+        subscribers = (self.feed, self._mark_policy_step, self._prepare_forms, self._show_alert)
+        self._unsubscribes = [self.fleet.subscribe(subscriber) for subscriber in subscribers]
         if self._start_fleet:
             self.fleet.start()
         if self._open_vm:

@@ -48,7 +48,9 @@ async def test_listening_beyond_loopback_needs_tls_or_insecure_listen(recording)
     (["--db", "{recording}", "--export", "127.0.0.1:0"], "--retention, --export and --interval apply when serve "
      "records: give --config too (or use them on the recorder that writes the file)"),
     (["--db", "{notes}"], "{notes}: not a migtui recording (file is not a database)"),
-], ids=["nothing-to-serve", "no-such-file", "export-without-recording", "not-a-recording"])
+    (["--db", "{recording}", "--certfile", "{notes}", "--keyfile", "{notes}"],
+     "cannot use {notes} and {notes} for TLS: not a PEM certificate and its private key"),
+], ids=["nothing-to-serve", "no-such-file", "export-without-recording", "not-a-recording", "not-a-certificate"])
 async def test_what_cannot_be_served_is_one_line(recording, tmp_path, argv, said):
     notes = tmp_path / "notes.txt"
     notes.write_text("not a database\n" * 100)

@@ -75,8 +75,12 @@ def tls_context(certfile: Path | None, keyfile: Path | None) -> ssl.SSLContext |
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     try:
         context.load_cert_chain(certfile, keyfile)
-    except (OSError, ssl.SSLError) as error:
-        raise UsageError(f"cannot use {certfile} and {keyfile} for TLS: {getattr(error, 'strerror', None) or error}") from None
+    except ssl.SSLError:  # (an OSError too, so first) OpenSSL's "PEM lib (_ssl.c:3905)" says little
+        raise UsageError(f"cannot use {certfile} and {keyfile} for TLS: not a PEM certificate and "
+                         "its private key") from None
+    except OSError as error:
+        why = error.strerror or error
+        raise UsageError(f"cannot use {certfile} and {keyfile} for TLS: {why}") from None
     return context
 
 

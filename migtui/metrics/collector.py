@@ -17,10 +17,10 @@ from typing import Any
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from migtui.alerts.rule import Condition
 from migtui.model.convergence import Verdict
 from migtui.model.link import LinkState
 from migtui.model.sample import ACTIVE_STATES
-from migtui.alerts.rule import Condition
 from migtui.qmp.updates import AlertRaised, SampleTaken, Update
 from migtui.record.hosts import host_label
 

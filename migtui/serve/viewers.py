@@ -128,10 +128,11 @@ class ViewerServer(Server):
     async def handle_index(self, request: web.Request) -> dict[str, Any]:
         base = self._public_url(request)
         websocket = base.replace("https:", "wss:", 1) if base.startswith("https:") else base.replace("http:", "ws:", 1)
+        statics = f"{base}{request.app.router['static'].url_for(filename='/')}".rstrip("/") + "/"
         return {
             "font_size": to_int(request.query.get("fontsize", "16"), 16),
             "app_websocket_url": f"{websocket}{request.app.router['websocket'].url_for()}",
-            "config": {"static": {"url": f"{base}{request.app.router['static'].url_for(filename='/')}".rstrip("/") + "/"}},
+            "config": {"static": {"url": statics}},
             "application": {"name": self.title},
         }
 
