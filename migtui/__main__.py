@@ -15,7 +15,7 @@ from migtui.errors import MigtuiError
 # Subcommand modules under migtui.cli; each registers its own parser.
 # control: cancel and postcopy.
 SUBCOMMANDS = ("watch", "migrate", "control", "lab", "schema", "params", "snapshot", "demo", "dashboard",
-               "login", "record", "replay", "report", "export")
+               "login", "record", "replay", "report", "export", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:

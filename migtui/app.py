@@ -34,7 +34,7 @@ from migtui.params.forms import known_forms, release_of
 from migtui.preferences import PreferenceFile, Preferences
 from migtui.qapi.version import QemuVersion
 from migtui.qmp.fleet_view import DashboardFleet
-from migtui.qmp.updates import Aspect, PolicyStep, Update, VMChanged
+from migtui.qmp.updates import AlertRaised, Aspect, PolicyStep, Update, VMChanged
 from migtui.screens.contained_failures import ContainsScreenFailures
 from migtui.screens.error import ErrorScreen
 from migtui.screens.fleet import FleetScreen
@@ -67,10 +67,11 @@ class MigtuiApp(ContainsScreenFailures):
 
     def __init__(self, fleet: DashboardFleet, *, start_fleet: bool = True, theme: str | None = None,
                  open_vm: str | None = None, auto_dismiss_jobs: bool = False,
-                 preferences: PreferenceFile | None = None) -> None:
+                 preferences: PreferenceFile | None = None, bell: bool = False) -> None:
         """``start_fleet=False`` leaves connecting to the caller (tests feed
         recorded samples into a fleet that never connects). ``preferences``: the
-        file the admin's choices are kept in (None: kept for this run only)."""
+        file the admin's choices are kept in (None: kept for this run only).
+        ``bell``: ring the terminal's bell with each alert (``[settings] bell``)."""
         super().__init__()
         self.preferences = preferences
         self._session_choices = Preferences()
@@ -81,6 +82,7 @@ class MigtuiApp(ContainsScreenFailures):
         self.controls = self.CONTROLS(fleet, self, self.feed, self.marks, auto_dismiss_jobs=auto_dismiss_jobs)
         self._start_fleet = start_fleet
         self._open_vm = open_vm
+        self._bell = bell
         self._unsubscribes: list[Callable[[], None]] = []
         self._forms_prepared: set[QemuVersion] = set()
         for custom in THEMES:
@@ -127,8 +129,8 @@ class MigtuiApp(ContainsScreenFailures):
         if self._unknown_theme:
             self.notify(f"{self.preferences.path if self.preferences else 'settings'}: no theme "
                         f"{self._unknown_theme!r}; using {self.theme}", severity="warning", markup=False)
-        self._unsubscribes = [self.fleet.subscribe(subscriber)
-                              for subscriber in (self.feed, self._mark_policy_step, self._prepare_forms)]
+        subscribers = (self.feed, self._mark_policy_step, self._prepare_forms, self._show_alert)
+        self._unsubscribes = [self.fleet.subscribe(subscriber) for subscriber in subscribers]
         if self._start_fleet:
             self.fleet.start()
         if self._open_vm:
@@ -157,6 +159,17 @@ class MigtuiApp(ContainsScreenFailures):
         """A step a policy took is a mark on the VM's charts, as an admin's change is."""
         if isinstance(update, PolicyStep) and update.acted:
             self.add_mark(update.vm, f"{update.policy}: {update.text}")
+
+    def _show_alert(self, update: Update) -> None:
+        if isinstance(update, AlertRaised):
+            self.show_alert(update.vm, update.when, update.summary)
+
+    def show_alert(self, vm: str, when: str, summary: str) -> None:
+        """An alert of the inventory fired (migtui.alerts): a notification that stays a while."""
+        self.notify(summary, title=f"{vm}: {when}", markup=False, timeout=60,
+                    severity="error" if when in ("failed", "host-down") else "warning")
+        if self._bell:
+            self.bell()
 
     def _prepare_forms(self, update: Update) -> None:
         """Build the parameters editor's forms of a QEMU release in a thread once a VM of it

@@ -16,6 +16,11 @@ host = "hv-a"                    # optional: the socket is on that host; absent:
 group = "web"                    # optional
 notes = "front end, 4 GiB"       # optional
 shared = true                    # optional: connect per poll or command and let go at once
+
+[[alert]]                        # optional: see migtui.alerts.rule
+when = "stalled"
+after = "60s"
+run = "/usr/local/bin/page-oncall"
 ```
 
 ``shared`` is for a socket another tool also uses (Proxmox VE's qemu-server,
@@ -39,6 +44,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
+from migtui.alerts.rule import AlertRule
 from migtui.errors import ConfigError
 from migtui.host_entry import NAME_PATTERN, SSH_SCHEME, HostEntry, split_ssh_url
 from migtui.socket_pattern import DEFAULT_NAME, check_pattern, check_template, is_pattern, is_template
@@ -148,6 +154,8 @@ class Settings(BaseModel):
     """Dismiss concluded snapshot jobs without asking."""
     shared: bool = False
     """Every VM's QMP socket is shared with another tool, unless its host or itself says otherwise."""
+    bell: bool = False
+    """Ring the terminal's bell when an alert fires (the dashboard)."""
 
 
 class Inventory(BaseModel):
@@ -158,6 +166,8 @@ class Inventory(BaseModel):
     settings: Settings = Settings()
     host: list[HostEntry] = []
     vm: list[VMEntry] = []
+    alert: list[AlertRule] = []
+    """When to tell someone (migtui.alerts.rule): checked by the dashboard and ``migtui record``."""
     path: Path | None = Field(default=None, exclude=True)
 
     @field_validator("vm", "host")

@@ -118,6 +118,13 @@ class ReplayApp(MigtuiApp):
     def _entry_replayed(self, update: Update) -> None:
         if isinstance(update, EntryReplayed):
             self._mark(update.entry)
+            self._alert(update.entry)
+
+    def _alert(self, entry: RecordedEntry) -> None:
+        """An alert the recorder fired shows as it did on the live dashboard (browser viewers see it)."""
+        data = entry.data if isinstance(entry.data, dict) else {}
+        if entry.kind == "alert":
+            self.show_alert(entry.vm, str(data.get("when", "alert")), str(data.get("summary", "")))
 
     def _mark(self, entry: RecordedEntry, tell: bool = True) -> None:
         data = entry.data if isinstance(entry.data, dict) else {}

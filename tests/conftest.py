@@ -14,8 +14,9 @@
 There is no skip when QEMU is missing: ``make test`` installs it, and a
 missing QEMU must fail loudly.
 
-At the end of the session, any QEMU (or lab supervisor) started by this test
-run that still runs is killed and the session fails.
+At the end of the session, any QEMU (or lab supervisor, sshd, Chromium,
+``migtui serve`` or its viewers) started by this test run that still runs is
+killed and the session fails.
 """
 
 from __future__ import annotations
@@ -138,7 +139,8 @@ def _leftovers() -> dict[int, str]:
             continue
         state, parent = stat[0], int(stat[1])
         ours = parent == me or (root is not None and root in cmdline)
-        wanted = b"qemu-system" in cmdline or b"migtui.lab.supervisor" in cmdline or b"sshd" in cmdline
+        wanted = (b"qemu-system" in cmdline or b"migtui.lab.supervisor" in cmdline or b"sshd" in cmdline
+                  or b"chromium" in cmdline or b"\0serve\0" in cmdline or b"\0--follow\0" in cmdline)
         if state != "Z" and ours and wanted:
             found[int(entry.name)] = cmdline.replace(b"\0", b" ").decode(errors="replace")[:160]
     return found

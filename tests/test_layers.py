@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
                                    "migtui.cli.watch", "migtui.cli.migrate", "migtui.cli.params",
                                    "migtui.cli.snapshot", "migtui.cli.control", "migtui.units",
                                    "migtui.record", "migtui.report", "migtui.metrics", "migtui.cli.record",
-                                   "migtui.cli.report", "migtui.cli.export", "migtui.cli.replay"])
+                                   "migtui.cli.report", "migtui.cli.export", "migtui.cli.replay",
+                                   "migtui.alerts", "migtui.serve", "migtui.cli.serve"])
 def test_layer_does_not_import_textual(layer):
     code = (f"import importlib, pkgutil, sys\n"
             f"package = importlib.import_module({layer!r})\n"

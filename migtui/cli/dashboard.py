@@ -7,7 +7,7 @@ import asyncio
 from contextlib import AsyncExitStack
 
 from migtui.cli.common import add_inventory_options, add_safety_options, gate_from_args, inventory_from_args
-from migtui.cli.record import add_recording_options, start_recording
+from migtui.cli.record import add_recording_options, start_alerts, start_recording
 from migtui.errors import UsageError
 from migtui.qmp.tasks import cancel_all
 
@@ -40,7 +40,7 @@ async def run(args: argparse.Namespace) -> int:
         inventory.get(args.open_vm)  # an unknown name fails here, with the known ones
     fleet = Fleet(inventory.vm, gate, hosts=inventory.host)
     app = MigtuiApp(fleet, open_vm=args.open_vm, auto_dismiss_jobs=inventory.settings.auto_dismiss_jobs,
-                    preferences=PreferenceFile())
+                    preferences=PreferenceFile(), bell=inventory.settings.bell)
     if args.theme:
         if args.theme not in app.available_themes:
             raise UsageError(f"no theme {args.theme!r} (known: {', '.join(sorted(app.available_themes))})")
@@ -53,5 +53,8 @@ async def run(args: argparse.Namespace) -> int:
                 app.notify(f"Recording stopped: {recorder.error}", severity="error", timeout=30, markup=False)
 
             stack.push_async_callback(cancel_all, [asyncio.create_task(tell_failure())])
+        await start_alerts(stack, fleet, inventory.alert,
+                           lambda line: app.notify(line, title="Alert command failed", severity="error",
+                                                   timeout=30, markup=False))
         await app.run_async()
     return app.return_code or 0

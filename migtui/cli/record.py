@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 
+from migtui.alerts.engine import AlertEngine
+from migtui.alerts.rule import AlertRule
 from migtui.cli.common import add_inventory_options, add_safety_options, gate_from_args, inventory_from_args, seconds
 from migtui.cli.until_stopped import until_stopped
 from migtui.errors import UsageError
 from migtui.qmp.fleet import Fleet
 from migtui.record.retention import parse_duration
 from migtui.record.schema import RecordingError
-from migtui.record.writer import Recorder
+from migtui.record.writer import FLUSH_EVERY, Recorder
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,20 +44,32 @@ def add_recording_options(parser: argparse.ArgumentParser, with_db: bool = True)
 
 
 async def start_recording(stack: AsyncExitStack, fleet: Fleet, path: Path | None, retention: str | None,
-                          export: str | None) -> Recorder | None:
+                          export: str | None, flush_every: float = FLUSH_EVERY) -> Recorder | None:
     """Attach a recorder and a metrics server to ``fleet`` as asked; ``stack`` closes them."""
     keep = parse_duration(retention) if retention else None
     if keep and not path:
         raise UsageError("--retention applies to a recording: give --record FILE too")
     recorder = None
     if path is not None:
-        recorder = await stack.enter_async_context(Recorder(path, fleet, retention=keep))
+        recorder = await stack.enter_async_context(Recorder(path, fleet, retention=keep, flush_every=flush_every))
     if export:
         from migtui.metrics.server import MetricsServer  # prometheus-client only when asked for
 
         server = await stack.enter_async_context(MetricsServer(fleet, export))
         print(f"serving metrics on http://{server.host}:{server.port}/metrics", file=sys.stderr, flush=True)
     return recorder
+
+
+async def start_alerts(stack: AsyncExitStack, fleet: Fleet, rules: Sequence[AlertRule],
+                       log: Callable[[str], None]) -> AlertEngine | None:
+    """Watch the inventory's ``[[alert]]`` rules on ``fleet``; ``stack`` stops them (and kills their commands)."""
+    if not rules:
+        return None
+    return await stack.enter_async_context(AlertEngine(fleet, rules, log=log))
+
+
+def log_line(line: str) -> None:
+    print(f"migtui: {line}", file=sys.stderr, flush=True)
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -67,6 +82,7 @@ async def run(args: argparse.Namespace) -> int:
         fleet = Fleet(inventory.vm, gate, hosts=inventory.host, **pace)
         recorder = await start_recording(stack, fleet, args.db, args.retention, args.export)
         assert recorder is not None
+        await start_alerts(stack, fleet, inventory.alert, log_line)
         await stack.enter_async_context(fleet)
         print(f"recording {len(fleet.states)} VM(s) into {args.db}", file=sys.stderr, flush=True)
         await until_stopped(recorder.failed, duration=args.duration)

@@ -16,11 +16,12 @@ from collections.abc import Iterator
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from migtui.alerts.rule import Condition
 from migtui.model.convergence import Verdict
 from migtui.model.link import LinkState
 from migtui.model.status import ACTIVE_STATES
 from migtui.qmp.fleet_view import FleetView
-from migtui.qmp.updates import SampleTaken, Update, VMRemoved
+from migtui.qmp.updates import AlertRaised, SampleTaken, Update, VMRemoved
 
 LABELS = ["vm", "host", "group"]
 OUTCOMES = {"completed": "succeeded", "failed": "failed", "cancelled": "cancelled"}
@@ -30,10 +31,16 @@ class FleetCollector(Collector):
     def __init__(self, fleet: FleetView) -> None:
         self.fleet = fleet
         self.outcomes: Counter[tuple[str, str]] = Counter()
+        self.alerts: Counter[tuple[str, str]] = Counter()
+        """(VM, condition) -> alerts fired (migtui.alerts)."""
         self._last_status: dict[str, str] = {}
 
     def __call__(self, update: Update) -> None:
-        """A fleet subscriber: count migrations ending (on the source; a destination ends the same migration)."""
+        """A fleet subscriber: count migrations ending (on the source; a destination ends the same
+        migration) and alerts fired."""
+        if isinstance(update, AlertRaised):
+            self.alerts[(update.vm, update.when)] += 1
+            return
         if isinstance(update, VMRemoved):
             self._last_status.pop(update.vm, None)  # found again later, it starts afresh
         if not isinstance(update, SampleTaken):
@@ -102,3 +109,11 @@ class FleetCollector(Collector):
             for name in self.fleet.states:
                 counter.add_metric(self._labels(name), float(self.outcomes[(name, outcome)]))
             yield counter
+        # Every condition for every VM, zeros included: a series that appears at its first alert hides
+        # that alert from increase() and rate().
+        alerts = CounterMetricFamily("migtui_alerts", "Alerts of the inventory's [[alert]] rules fired",
+                                     labels=[*LABELS, "when"])
+        for name in self.fleet.states:
+            for when in Condition:
+                alerts.add_metric([*self._labels(name), when.value], float(self.alerts[(name, when.value)]))
+        yield alerts

@@ -213,6 +213,10 @@ class Fleet:
         for task in pending:
             task.cancel()
 
+    def publish(self, update: Update) -> None:
+        """Tell every subscriber: for producers beside the pollers (the alert engine)."""
+        self._publish(update)
+
     def _publish(self, update: Update) -> None:
         if update.vm not in self.states and not isinstance(update, VMRemoved):
             return  # the last words of a VM being removed (its poll's cancellation): nobody reads them

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from migtui.model.events import QMPEvent
 from migtui.model.sample import Sample
@@ -65,3 +66,12 @@ class VMRemoved(Update):
     """A VM left the fleet (its socket is gone): it is no longer in ``fleet.states``."""
 
     reason: str
+
+
+@dataclass(frozen=True)
+class AlertRaised(Update):
+    """An ``[[alert]]`` of the inventory fired for ``vm`` (migtui.alerts): ``alert`` is the JSON its hook gets."""
+
+    when: str
+    summary: str
+    alert: dict[str, Any]

@@ -25,7 +25,16 @@ from migtui import __version__
 from migtui.model.sample import Sample
 from migtui.qmp.fleet_view import FleetView
 from migtui.qmp.tasks import cancel_all
-from migtui.qmp.updates import EventReceived, PolicyStep, SampleTaken, Update, VMAdded, VMChanged, VMRemoved
+from migtui.qmp.updates import (
+    AlertRaised,
+    EventReceived,
+    PolicyStep,
+    SampleTaken,
+    Update,
+    VMAdded,
+    VMChanged,
+    VMRemoved,
+)
 from migtui.record.audit_tee import tee_audit
 from migtui.record.blocks import BLOCK_SPAN_MS, OpenBlock, Record
 from migtui.record.codec import dumps, plain, split
@@ -62,9 +71,12 @@ class _Batch:
 
 class Recorder:
     def __init__(self, path: Path, fleet: FleetView, *, retention: float | None = None,
-                 command: str | None = None) -> None:
-        """``fleet``: a :class:`~migtui.qmp.fleet.Fleet` (its ``states``, ``subscribe`` and ``gate``)."""
+                 command: str | None = None, flush_every: float = FLUSH_EVERY) -> None:
+        """``fleet``: a :class:`~migtui.qmp.fleet.Fleet` (its ``states``, ``subscribe`` and ``gate``);
+        ``flush_every``: seconds between commits (``migtui serve`` commits more often: its viewers
+        show what is committed)."""
         self.path = path
+        self.flush_every = flush_every
         self.fleet = fleet
         self.conn = connect(path, write=True)
         self.mono_origin = time.monotonic()
@@ -149,6 +161,8 @@ class Recorder:
             self.note(update.vm, "found", {"address": update.address})
         elif isinstance(update, VMRemoved):
             self.note(update.vm, "gone", {"reason": update.reason})
+        elif isinstance(update, AlertRaised):
+            self.note(update.vm, "alert", update.alert)
 
     def note(self, vm: str, kind: str, data: Any) -> None:
         """Anything else worth keeping: a policy step, a chart mark (``kind`` names it)."""
@@ -233,7 +247,7 @@ class Recorder:
 
     async def _flush_loop(self) -> None:
         while True:
-            await asyncio.sleep(FLUSH_EVERY)
+            await asyncio.sleep(self.flush_every)
             try:
                 self.flush()
             except RecordingError as error:
