@@ -83,6 +83,7 @@ def still_fine(app: MigtuiApp, where: str) -> None:
 async def test_every_key_of_every_screen_leaves_the_dashboard_running(lab: Lab, lab_dir: Path, read_only: bool,
                                                                      monkeypatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(lab_dir / "config"))  # ctrl+g saves a preset there
+    monkeypatch.chdir(lab_dir)  # x on the VM screen exports its samples into the current directory
     app = await diskless_app(lab, lab_dir, read_only)
     pressed: list[str] = []
     async with app.run_test(size=(80, 24)) as pilot:
