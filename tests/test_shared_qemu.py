@@ -26,10 +26,11 @@ MiB = 1 << 20
 
 
 @contextlib.contextmanager
-def watching(*vms, shared: bool, interval: float = 0.5,
-             extra: list[str] = ()) -> Iterator[tuple[subprocess.Popen[bytes], Lines]]:
-    """``migtui watch`` of the lab's ``vms`` (and the ``NAME=ADDR`` pairs ``extra``)."""
-    argv = ["watch", "--interval", str(interval)]
+def watching(*vms, shared: bool, interval: float = 0.5, extra: list[str] = (),
+             as_json: bool = False) -> Iterator[tuple[subprocess.Popen[bytes], Lines]]:
+    """``migtui watch`` of the lab's ``vms`` (and the ``NAME=ADDR`` pairs ``extra``); ``as_json``:
+    every sample is a line (the text prints an idle VM's line only when it changes)."""
+    argv = ["watch", "--interval", str(interval), *(["--json"] if as_json else [])]
     for pair in [*(f"{vm.name}={vm.qmp_path}" for vm in vms), *extra]:
         argv += ["--vm", pair]
     if shared:
@@ -107,29 +108,36 @@ async def test_a_socket_held_10_s_is_busy_then_followed_again_and_faults_stay_wi
     held = await lab.start_source("held", mem_mib=64, dirty_mib=1, dirty_rate_mib_s=0)
     other = await lab.start_source("other", mem_mib=64, dirty_mib=1, dirty_rate_mib_s=0)
     gone = await lab.start_source("gone", mem_mib=64, dirty_mib=1, dirty_rate_mib_s=0)
+    def links(vm: str) -> list[str]:
+        return [told["link"] for told in lines.objects(vm) if "link" in told]
+
+    def samples(vm: str, since: int = 0) -> list[dict]:
+        return [told for told in lines.objects(vm, since) if "sample" in told]
+
+    noise_socket = f"noise={lab_dir / 'noise.sock'}"
     async with FakeQMPServer(lab_dir / "noise.sock", "garbage"):
-        with watching(held, other, gone, shared=True, extra=[f"noise={lab_dir / 'noise.sock'}"]) as (process, lines):
-            await until(lambda: all(lines.of(vm, "none") for vm in ("held", "other", "gone")), 30,
+        with watching(held, other, gone, shared=True, extra=[noise_socket], as_json=True) as (process, lines):
+            await until(lambda: all(samples(vm) for vm in ("held", "other", "gone")), 30,
                         "a first sample of each QEMU")
             # The owner holds the socket for 10 s (a long batch, a backup's freeze).
             async with holding(held.qmp_path):
-                await until(lambda: lines.of("held", "link: busy"), 10, "migtui to say the socket is busy")
+                await until(lambda: any(link.startswith("busy") for link in links("held")), 10,
+                            "migtui to say the socket is busy")
                 told_busy = len(lines.seen)
                 # Meanwhile the socket of another VM disappears (its QEMU gone the way PVE removes it).
                 gone.qmp_path.unlink()
                 await asyncio.sleep(10)  # the owner's hold: the scenario, not a wait for a state
-                during = lines.seen[told_busy:]
-            await until(lambda: lines.of("held", "link: connected"), 15, "migtui to follow the socket again")
+                during = samples("other", told_busy)
+            await until(lambda: links("held")[-1:] == ["connected"], 15, "migtui to follow the socket again")
             back = len(lines.seen)
-            await until(lambda: any("  held  none" in line for line in lines.seen[back:]), 15,
-                        "a sample of the held VM after the owner let go")
-            await until(lambda: lines.of("gone", "link: disconnected"), 15, "migtui to say the socket is gone")
+            await until(lambda: samples("held", back), 15, "a sample of the held VM after the owner let go")
+            await until(lambda: any(link.startswith("disconnected") for link in links("gone")), 15,
+                        "migtui to say the socket is gone")
             await stop(process)
-    assert [line.split("  link: ")[1] for line in lines.of("held", "link:")] == [
-        "connected", "busy (another client holds it)", "connected", "closed"], lines.seen
-    assert len([line for line in during if "  other  none" in line]) >= 10, during  # the rest went on
-    assert [line.split("  link: ")[1] for line in lines.of("gone", "link:")] == [
-        "connected", f"disconnected (QMP socket {gone.qmp_path} does not exist)", "closed"], lines.seen
-    noise = lines.of("noise", "link:")
-    assert len(noise) == 2 and "did not speak QMP" in noise[0] and noise[1].endswith("closed"), lines.seen
-    assert not [line for line in lines.seen if "  noise  " in line and "link:" not in line], lines.seen
+    assert links("held") == ["connected", "busy (another client holds it)", "connected", "closed"], lines.seen
+    assert len(during) >= 10, during  # the rest went on
+    assert links("gone") == ["connected", f"disconnected (QMP socket {gone.qmp_path} does not exist)", "closed"], \
+        lines.seen
+    noise = links("noise")
+    assert len(noise) == 2 and "did not speak QMP" in noise[0] and noise[1] == "closed", lines.seen
+    assert not samples("noise"), lines.seen

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import threading
+from typing import Any
 
 from cli_process import exit_code
 
@@ -24,6 +26,11 @@ class Lines:
 
     def of(self, vm: str, word: str) -> list[str]:
         return [line for line in self.seen if f"  {vm}  {word}" in line]
+
+    def objects(self, vm: str, since: int = 0) -> list[dict[str, Any]]:
+        """``vm``'s lines of ``watch --json`` from line ``since`` on, as the objects they are."""
+        told = (json.loads(line) for line in self.seen[since:] if line.startswith("{"))
+        return [line for line in told if line.get("vm") == vm]
 
     def statuses(self, vm: str) -> list[str]:
         """The statuses of ``vm``'s MIGRATION lines, in order."""

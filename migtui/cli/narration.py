@@ -25,6 +25,11 @@ class Narration:
         self.idle_told: dict[str, str] = {}
         """Per VM, the text of the last line printed while no migration ran (without its clock)."""
 
+    def anew(self, vm: str) -> None:
+        """``vm`` came back (its link, or found again): its next idle line is told even if it says
+        what the last one said, so that what it does after the change shows."""
+        self.idle_told.pop(vm, None)
+
     def __call__(self, state: VMState, sample: Sample) -> None:
         self._tell_sample(sample)
         self._tell_stall(state)

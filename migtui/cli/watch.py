@@ -87,6 +87,7 @@ class _Printer:
                 during = self.fleet.states[update.vm].job_behind_migration_events()
             self.out(event_line(update.event, self.as_json, during))
         elif isinstance(update, VMAdded):
+            self.narrate.anew(update.vm)
             self.out(notice_line(update.vm, "found", update.address, self.as_json))
         elif isinstance(update, VMRemoved):
             self.out(notice_line(update.vm, "gone", update.reason, self.as_json))
@@ -103,6 +104,7 @@ class _Printer:
                 if state.poll_error:
                     self.out(notice_line(update.vm, "error", state.poll_error, self.as_json))
                 return
+            self.narrate.anew(update.vm)
             message = state.link + (f" ({state.link_error})" if state.link_error else "")
             self.out(notice_line(update.vm, "link", message, self.as_json, **last_seen(state, self.as_json)))
 
