@@ -83,3 +83,28 @@ def test_a_slow_writer_against_a_5_ms_limit_is_called_converging_and_ends_in_tim
     first_at, _, _, first, _ = measured[0]
     ended = next(at for at, _, _, _, status in seen if status == "completed")
     assert first.eta_seconds is not None and ended - first_at <= 2 * max(first.eta_seconds, 1.0)
+
+
+def test_attached_mid_migration_no_action_in_the_first_10_s_is_a_quarter_off_the_settled_one() -> None:
+    # Attached to recorded migrations at every few samples (the dashboard opened mid-migration): no figure
+    # until a whole pass was seen, and then none that the settled advice disagrees with.
+    for name in ("not-converging", "tiny-limit"):
+        trace = load_trace(name)
+        samples = [entry for entry in trace.samples if entry["answer"].get("status") == "active"]
+        for start in range(0, len(samples) - 20, 3):
+            state = VMState("src")
+            state.parameters, state.capabilities = trace.parameters, trace.capabilities
+            first_at = samples[start]["at"]
+            offered: list[tuple[float, dict[str, object]]] = []
+            for entry in samples[start:]:
+                state.tracker.add(entry["answer"], at=entry["at"], wall=entry["wall"])
+                prediction = state.prediction()
+                offered.append((entry["at"] - first_at, {a.name: a.value for a in prediction.actions}))
+            settled = next(values for _, values in reversed(offered) if values)
+            early = [values for at, values in offered if at <= 10 and values]
+            for values in early:
+                for action, value in values.items():
+                    assert isinstance(value, int) and isinstance(settled[action], int)
+                    assert abs(value - settled[action]) <= 0.25 * settled[action], (name, start, values, settled)
+            if samples[start]["answer"]["ram"]["dirty-sync-count"] >= 2:
+                assert state.tracker.passes.attached_during is not None

@@ -58,6 +58,9 @@ WINDOW_SECONDS = 10.0
 MAX_PASSES = 30
 CLEARLY_SHRINKING = 0.8
 """With a single reading, a ratio under this is taken as shrinking."""
+ATTACHED_SETS = 2
+"""Whole passes a migration migtui attached to must show before it is judged: passes shorter
+than a poll have their starts read late, and one such reading alone is a third too low."""
 
 __all__ = ["MigrationSettings", "Prediction", "Verdict", "estimate", "predict", "simulate"]
 
@@ -160,6 +163,11 @@ def predict(samples: Sequence[Sample], settings: MigrationSettings = DEFAULT_SET
             if sample.info.ram:
                 passes.add(sample.passes, sample.info.ram.remaining, sample.at)
     found = estimate(samples, passes)
+    attached = passes.attached_during
+    if attached is not None and (found is None or len(found.dirty_sets) < ATTACHED_SETS):
+        # No figure from a pass seen in part: advice taken now would be applied with a wrong number.
+        return Prediction(Verdict.MEASURING, f"measuring (attached during pass {attached}): what the guest "
+                                             "dirties is read from the passes migtui sees whole")
     if found is None or not found.dirty_sets:
         return Prediction(Verdict.MEASURING, "measuring: the first pass sends all RAM; "
                                              "what the guest dirties per pass is known after it")

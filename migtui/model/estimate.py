@@ -79,7 +79,10 @@ class Estimate:
     def growth(self) -> float:
         """How much bigger the next dirty set may be than the largest seen (1: not growing).
 
-        Only a set that grew pass after pass grows on; one that zig-zags does not."""
+        Only a set that grew pass after pass grows on; one that zig-zags does not, and a single
+        rise (two readings, the first one read late in its pass) says nothing yet."""
         sets = self.dirty_sets
+        if len(sets) < 3:
+            return 1.0
         ratios = [new / old for old, new in itertools.pairwise(sets) if old > 0]
         return min(ratios) if ratios and min(ratios) > 1.0 else 1.0
