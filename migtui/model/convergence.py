@@ -50,6 +50,7 @@ from typing import Any
 from migtui.model.advice import Action, advise, throttle_eta
 from migtui.model.estimate import STEADY, Estimate, MigrationSettings
 from migtui.model.passes import PassLog
+from migtui.model.path import PathCapacity
 from migtui.model.sample import Sample
 from migtui.model.status import ENDING_STATES
 from migtui.units import human_bytes, human_rate, human_seconds
@@ -58,6 +59,8 @@ WINDOW_SECONDS = 10.0
 MAX_PASSES = 30
 CLEARLY_SHRINKING = 0.8
 """With a single reading, a ratio under this is taken as shrinking."""
+PATH_FULL = 0.8
+"""Throughput at this share of what the path carries or more: the path is what limits it."""
 ATTACHED_SETS = 2
 """Whole passes a migration migtui attached to must show before it is judged: passes shorter
 than a poll have their starts read late, and one such reading alone is a third too low."""
@@ -100,9 +103,12 @@ class Prediction:
     actions: list[Action] = field(default_factory=list)
     expected_downtime_ms: float | None = None
     """How long the guest will be stopped at switchover, by the model."""
+    path: PathCapacity | None = None
+    """What the path to the destination carries, where migtui knows it (the bandwidth actions' bound)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "path": None if self.path is None else self.path.to_json(),
             "verdict": self.verdict.value,
             "eta_s": _rounded(self.eta_seconds),
             "expected_downtime_ms": _rounded(self.expected_downtime_ms),
@@ -232,8 +238,14 @@ def judge(found: Estimate, settings: MigrationSettings, stalled: bool) -> Predic
     if not settings.auto_converge:
         reasons.append("auto-converge would throttle the guest, but QEMU takes capabilities only before a "
                        "migration: next time, migrate with auto-converge on")
+    path = settings.path
+    if path is not None:
+        full = bandwidth >= PATH_FULL * path.bandwidth
+        reasons.append(f"the path is full: QEMU sends {human_rate(bandwidth)}, it carries {path.words}" if full
+                       else f"the path carries {path.words}")
     return Prediction(Verdict.NOT_CONVERGING, "will not converge at current settings", None, reasons,
-                      advise(found, settings, simulate), expected_downtime_ms=found.dirty_set / bandwidth * 1000)
+                      advise(found, settings, simulate), expected_downtime_ms=found.dirty_set / bandwidth * 1000,
+                      path=path)
 
 
 def simulate(found: Estimate, settings: MigrationSettings, ratio: float) -> tuple[float, float, int] | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
+from migtui.model.path import PathCapacity
+
 STEADY = 0.9
 """A pass that dirties more than this share of the pass before is not shrinking."""
 SATURATED_READING = 0.85
@@ -24,6 +26,8 @@ class MigrationSettings:
     max_throttle: int = 99
     avail_switchover_bandwidth: int | None = None
     """Set only where QEMU has the parameter (8.2 and newer); 0 there means unset."""
+    path: PathCapacity | None = None
+    """What the path to the destination carries, where migtui knows it."""
 
     @property
     def downtime_limit_s(self) -> float:

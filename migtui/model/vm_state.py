@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from migtui.model.convergence import MigrationSettings, Prediction, Verdict, predict
@@ -10,6 +10,7 @@ from migtui.model.events import QMPEvent
 from migtui.model.history import History
 from migtui.model.jobs import JobBook
 from migtui.model.link import LinkState
+from migtui.model.path import PathCapacity
 from migtui.model.sample import Sample
 from migtui.model.tracker import MigrationTracker
 
@@ -48,6 +49,8 @@ class VMState:
     """Whether the VM is the destination of its current (or last) migration:
     it was waiting in ``inmigrate`` when the migration started. A destination
     reports "active" and, in postcopy, runs; this tells it from the source."""
+    path: PathCapacity | None = None
+    """What the path of its outgoing migration carries, where migtui found out (:mod:`migtui.qmp.path_probe`)."""
 
     _predicted: tuple[Sample | None, bool, MigrationSettings, Prediction] | None = field(
         default=None, init=False, repr=False, compare=False)
@@ -100,7 +103,8 @@ class VMState:
 
     @property
     def settings(self) -> MigrationSettings:
-        return settings_of(self.parameters, self.capabilities)
+        made = settings_of(self.parameters, self.capabilities)
+        return made if self.path is None else replace(made, path=self.path)
 
     def prediction(self) -> Prediction:
         """The VM's one prediction, which every view reads (the fleet's row, the brief, the panel,

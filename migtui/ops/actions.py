@@ -9,9 +9,11 @@ and what carries it out there (a test checks that every verb is carried out).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from migtui.model.advice import Action
 from migtui.model.controls import Control
 
 
@@ -88,5 +90,13 @@ ADVICE_KEYS = {action.advises: action.key for action in VM_ACTIONS if action.adv
 
 def advice_mark(name: str, keys: bool = True) -> str:
     """What stands before a piece of advice that changes ``name``: the key that takes it ("[D]"),
-    or an arrow where no key can (read-only: the advice is only told)."""
-    return f"[{ADVICE_KEYS.get(name, '?')}]" if keys else "→"
+    or an arrow where no key can (read-only: the advice is only told). A combined action
+    ('max-bandwidth+downtime-limit') is taken by its first parameter's key."""
+    return f"[{ADVICE_KEYS.get(name.split('+')[0], '?')}]" if keys else "→"
+
+
+def advised(actions: Sequence[Action], name: str) -> Action | None:
+    """The cheapest advised action the key for ``name`` takes: one that changes ``name`` alone,
+    else a combined one led by it (bandwidth with a shorter limit: B)."""
+    alone = next((a for a in actions if a.name == name), None)
+    return alone or next((a for a in actions if a.name.split("+")[0] == name), None)

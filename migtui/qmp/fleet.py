@@ -22,6 +22,7 @@ from migtui.model.status import FINAL_STATES
 from migtui.model.vm_state import VMState
 from migtui.qmp.gate import CommandGate
 from migtui.qmp.hosts import HostPool
+from migtui.qmp.path_finder import PathFinder
 from migtui.qmp.policy import PolicyRunner
 from migtui.qmp.poller import FAST_INTERVAL, SLOW_INTERVAL, VMPoller
 from migtui.qmp.replies import qemu_version
@@ -58,6 +59,8 @@ class Fleet:
         self.policies: dict[str, PolicyRunner] = {}
         """The policy each VM's migrations follow, if any."""
         self._policy_tasks: set[asyncio.Task[None]] = set()
+        self.paths = PathFinder(self.sessions, self.states, self.where, self._publish)
+        """What each outgoing migration's path carries."""
         for entry in entries:
             session = VMSession(entry.name, self.hosts.address(entry), self.gate, connect_timeout=connect_timeout,
                                 command_timeout=command_timeout, host_entry=self.hosts.entry_of(entry))
@@ -77,13 +80,14 @@ class Fleet:
 
     def start(self) -> None:
         self._subscribers.insert(0, self._run_policy)
+        self._subscribers.insert(0, self.paths.on_update)
         self.hosts.start()
         for name, session in self.sessions.items():
             session.start()
             self._tasks.append(asyncio.create_task(self.pollers[name].run(), name=f"{name}-poll"))
 
     async def close(self) -> None:
-        await cancel_all([*self._tasks, *self._policy_tasks])
+        await cancel_all([*self._tasks, *self._policy_tasks, *self.paths.tasks])
         await asyncio.gather(*(session.close() for session in self.sessions.values()))
         await self.hosts.close()
 

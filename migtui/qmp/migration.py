@@ -196,6 +196,7 @@ async def start_migration(source: VMSession, target: VMSession | str, plan: Migr
         else:
             uri = str(target)
         await source.execute("migrate", {"uri": uri})
+    source.outgoing_uri = uri
     return uri
 
 

@@ -24,7 +24,7 @@ from typing import TypeVar
 from migtui.model.controls import Control, MigrationFacts, read_only_refusal, refusal
 from migtui.model.vm_state import VMState
 from migtui.ops import advice, migrate
-from migtui.ops.actions import BY_NAME, VM_ACTIONS, VMVerb
+from migtui.ops.actions import BY_NAME, VM_ACTIONS, VMVerb, advised
 from migtui.ops.cancel import CANCEL
 from migtui.ops.policy import policy_for
 from migtui.ops.postcopy import POSTCOPY
@@ -190,7 +190,7 @@ class VMControls:
         if self._refused(vm, advice.CONTROL):  # as for cancel: a migration of this VM runs, from here
             return
         state = self.states[vm]
-        action = next((a for a in state.prediction().actions if a.name == name), None)
+        action = advised(state.prediction().actions, name)
         if action is None:
             self.stack.notify(f"{vm}: the prediction advises no change of {name} now.", severity="warning")
             return
