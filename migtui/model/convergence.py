@@ -52,7 +52,7 @@ from migtui.model.estimate import STEADY, Estimate, MigrationSettings
 from migtui.model.passes import PassLog
 from migtui.model.path import PathCapacity
 from migtui.model.sample import Sample
-from migtui.model.status import ENDING_STATES
+from migtui.model.status import ENDING_STATES, MigrationStatus
 from migtui.units import human_bytes, human_rate, human_seconds
 
 WINDOW_SECONDS = 10.0
@@ -80,6 +80,8 @@ class Verdict(StrEnum):
     POSTCOPY = "postcopy"
     UNKNOWN = "unknown"
     """The VM cannot be asked (its link is down): old figures predict nothing."""
+    POSTCOPY_PAUSED = "postcopy-paused"
+    """The postcopy's stream broke: the guest is split between two hosts until recovered."""
     NO_PROGRESS = "no-progress"
     """QEMU says active but sends nothing (the stream's link is down?): no setting helps."""
 
@@ -153,6 +155,13 @@ def predict(samples: Sequence[Sample], settings: MigrationSettings = DEFAULT_SET
         return Prediction(Verdict.IDLE, "no migration (QEMU's figures are those of a snapshot)")
     if status in ENDING_STATES:
         return Prediction(Verdict.FINISHED, status)  # cancelling: it ends without converging, whatever the rates
+    if status == MigrationStatus.POSTCOPY_PAUSED:
+        return Prediction(Verdict.POSTCOPY_PAUSED, "EMERGENCY: postcopy paused, the guest is split between two hosts",
+                          reasons=["the migration stream broke during postcopy: the guest runs on the destination, "
+                                   "part of its memory is still on the source, and it waits for pages that do not "
+                                   "come; nothing moves until the stream is back",
+                                   "recover it (R, or migtui recover VM): the destination listens again, the source "
+                                   "resumes the postcopy where it stopped"])
     if status.startswith("postcopy"):
         return Prediction(Verdict.POSTCOPY, "in postcopy: it will finish; pages arrive on demand")
     if not latest.active:

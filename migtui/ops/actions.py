@@ -30,6 +30,8 @@ class VMVerb(StrEnum):
     ADVISED_DOWNTIME = "advised-downtime"
     ADVISED_BANDWIDTH = "advised-bandwidth"
     ADVISED_SWITCHOVER = "advised-switchover"
+    RECOVER = "recover"
+    PAUSE = "pause-postcopy"
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,11 @@ VM_ACTIONS: tuple[VMAction, ...] = (
     VMAction(VMVerb.ADVISED_SWITCHOVER, "O", "Advised switchover bandwidth", "set avail-switchover-bandwidth of {vm} "
              "as the prediction advises (QEMU 8.2+, asks first)", control=Control.STEER,
              advises="avail-switchover-bandwidth", show=False),
+    # A postcopy whose stream broke leaves the guest split between two hosts: its way back.
+    VMAction(VMVerb.RECOVER, "R", "Recover", "recover the paused postcopy of {vm}: the destination listens again, "
+             "{vm} resumes (asks first)", control=Control.RECOVER),
+    VMAction(VMVerb.PAUSE, "P", "Pause postcopy", "pause the postcopy of {vm} on purpose, to recover it later "
+             "(asks first)", control=Control.PAUSE, show=False),
 )
 BY_NAME = {action.name: action for action in VM_ACTIONS}
 ADVICE_KEYS = {action.advises: action.key for action in VM_ACTIONS if action.advises} | {
