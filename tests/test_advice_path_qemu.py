@@ -46,3 +46,56 @@ async def test_on_loopback_bandwidth_comes_first_and_taken_alone_stops_the_guest
     assert result.status == "completed", (result.status, result.followed)
     assert result.downtime_ms is not None and result.downtime_ms < downtime_only["value"] / 5, \
         (result.downtime_ms, downtime_only["value"])
+
+
+async def test_the_report_sets_the_followed_advice_against_what_the_migration_did(lab, ctl, tmp_path):
+    from functools import partial
+
+    from cli_process import run_cli
+    from migtui.inventory import VMEntry
+    from migtui.model.convergence import Verdict
+    from migtui.qmp.fleet import Fleet
+    from migtui.qmp.migration import start_migration
+    from migtui.qmp.steering import take
+    from migtui.record.writer import Recorder
+    from waiting import until
+
+    scenario = CHEAP_BANDWIDTH
+    src = await lab.start_source("vm1", mem_mib=scenario.mem_mib, dirty_mib=scenario.dirty_mib,
+                                 dirty_rate_mib_s=scenario.dirty_rate_mib_s)
+    dst = await lab.start_destination("vm1-dst", like=src)
+    async with ctl(src) as client:
+        await client.wait_guest(passes=1, timeout=60)
+    fleet = Fleet([VMEntry(name=vm.name, qmp=str(vm.qmp_path)) for vm in (src, dst)], fast=0.2)
+    db = tmp_path / "promise.db"
+    async with fleet, Recorder(db, fleet):
+        await fleet.wait_connected(15)
+        state = fleet.states["vm1"]
+        await fleet.change("vm1", partial(start_migration, target=fleet.session("vm1-dst"), plan=scenario.plan))
+
+        def advised() -> bool:
+            prediction = state.prediction()
+            return prediction.verdict is Verdict.NOT_CONVERGING and bool(prediction.actions) \
+                and state.latest is not None and state.latest.passes >= 3
+
+        await until(advised, 60, "the advice")
+        action = state.prediction().actions[0]
+        state.follow(action)
+        await fleet.change("vm1", partial(take, action=action))
+        await until(lambda: state.latest.status == "completed", 60, "the migration to complete")
+        await until(lambda: state.prediction().verdict is Verdict.FINISHED, 10, "the finished prediction")
+    async with ctl(src) as client:
+        downtime = (await client.execute("query-migrate"))["downtime"]  # QEMU's word, read independently
+    code, out, err = await run_cli("report", str(db), "--vm", "vm1", "--last", "--json")
+    assert code == 0, err
+    followed = json.loads(out)["advice_followed"]
+    assert len(followed) == 1 and followed[0]["name"] == action.name, followed
+    promised, outcome = followed[0]["promised"], followed[0]["outcome"]
+    assert promised["stop_ms"] == round(action.cost.stop_ms) and promised["eta_s"] == action.eta_s
+    assert outcome["status"] == "completed" and outcome["downtime_ms"] == downtime
+    assert outcome["stop_kept"] == (downtime <= action.cost.stop_ms)
+    code, out, err = await run_cli("report", str(db), "--vm", "vm1", "--last")
+    assert code == 0, err
+    lines = out.splitlines()
+    at = lines.index("  advice followed (promise, outcome)")
+    assert f"guest stopped {downtime} ms" in lines[at + 1] and "promised a stop of at most" in lines[at + 1], lines

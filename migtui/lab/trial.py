@@ -18,6 +18,7 @@ from migtui.lab.control import ControlClient
 from migtui.lab.lab import Lab
 from migtui.model.advice import Action
 from migtui.model.convergence import Prediction, Verdict
+from migtui.model.promise import Promise
 from migtui.model.status import FINAL_STATES
 from migtui.model.vm_state import VMState
 from migtui.qmp.fleet import Fleet
@@ -56,6 +57,8 @@ class TrialResult:
     status: str = "active"
     ended_at: float | None = None
     downtime_ms: int | None = None
+    promises: tuple[Promise, ...] = ()
+    """The advice followed, with what it promised and what the migration then did."""
 
     def verdict_at(self, seconds: float) -> Verdict:
         """The verdict at ``seconds`` in (the last one, if the migration ended before)."""
@@ -113,6 +116,7 @@ async def run_trial(lab: Lab, scenario: Scenario, *, timeout: float, follow: str
                 if sample.status in FINAL_STATES:
                     result.status, result.ended_at = sample.status, now
                     result.downtime_ms = sample.info.downtime
+                    result.promises = state.promises()
                     break
                 prediction = state.prediction()
                 result.predictions.append((now, prediction))
@@ -124,6 +128,7 @@ async def run_trial(lab: Lab, scenario: Scenario, *, timeout: float, follow: str
                         and now - steady_since >= settle_s and _settled(prediction, state, settle_passes)):
                     action = _choose(prediction, follow)
                     if action is not None:
+                        state.follow(action)
                         await fleet.change(src.name, partial(take, action=action))
                         result.followed, result.followed_at = action, now
             else:

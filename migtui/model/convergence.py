@@ -51,6 +51,7 @@ from migtui.model.advice import Action, advise, throttle_eta
 from migtui.model.estimate import STEADY, Estimate, MigrationSettings
 from migtui.model.passes import PassLog
 from migtui.model.path import PathCapacity
+from migtui.model.promise import Promise
 from migtui.model.sample import Sample
 from migtui.model.status import ENDING_STATES, MigrationStatus
 from migtui.units import human_bytes, human_rate, human_seconds
@@ -107,6 +108,8 @@ class Prediction:
     """How long the guest will be stopped at switchover, by the model."""
     path: PathCapacity | None = None
     """What the path to the destination carries, where migtui knows it (the bandwidth actions' bound)."""
+    followed: tuple[Promise, ...] = ()
+    """The advice followed during this migration, its promise and (once it ended) the outcome."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -116,7 +119,7 @@ class Prediction:
             "expected_downtime_ms": _rounded(self.expected_downtime_ms),
             "reasons": list(self.reasons),
             "actions": [action.to_json() for action in self.actions],
-        }
+        } | ({"followed": [promise.to_json() for promise in self.followed]} if self.followed else {})
 
     @property
     def signature(self) -> tuple[object, ...]:

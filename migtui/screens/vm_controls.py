@@ -217,9 +217,12 @@ class VMControls:
             return
         change = advice.old_to_new(action, state.parameters, state.capabilities)
         question = advice.question(vm, action, state.parameters, state.capabilities)
-        self.ask(question.title, question.text, yes=question.yes,
-                 then=lambda: self.change(vm, advice.step(action), doing=f"advice: {change}",
-                                          done=advice.outcome(vm, change)))
+
+        def taking() -> None:
+            state.follow(action)  # its promise, set against the outcome when the migration ends
+            self.change(vm, advice.step(action), doing=f"advice: {change}", done=advice.outcome(vm, change))
+
+        self.ask(question.title, question.text, yes=question.yes, then=taking)
 
     def _migrate_confirmed(self, request: MigrationRequest | None) -> None:
         if request is None:
