@@ -40,6 +40,12 @@ class Scenario:
     capabilities: dict[str, bool] = field(default_factory=dict)
     parameters: dict[str, int] = field(default_factory=dict)
     """Other migration parameters the migration starts with (QEMU's spelling)."""
+    qemu: str | None = None
+    """The source's QEMU binary (None: the lab's)."""
+    dst_qemu: str | None = None
+    """The destination's QEMU binary (None: the source's)."""
+    machine: str = "pc"
+    """The machine type: one both releases know when they differ (pc-i440fx-7.2)."""
 
     @property
     def plan(self) -> MigrationPlan:
@@ -91,8 +97,9 @@ async def run_trial(lab: Lab, scenario: Scenario, *, timeout: float, follow: str
     Ends when the migration does or after ``timeout`` seconds (then it is cancelled).
     """
     src = await lab.start_source(f"{scenario.name}", mem_mib=scenario.mem_mib, dirty_mib=scenario.dirty_mib,
-                                 dirty_rate_mib_s=scenario.dirty_rate_mib_s)
-    dst = await lab.start_destination(f"{scenario.name}-d", like=src)
+                                 dirty_rate_mib_s=scenario.dirty_rate_mib_s, qemu=scenario.qemu,
+                                 machine=scenario.machine)
+    dst = await lab.start_destination(f"{scenario.name}-d", like=src, qemu=scenario.dst_qemu or scenario.qemu)
     result = TrialResult(scenario)
     fleet = Fleet([VMEntry(name=vm.name, qmp=str(vm.qmp_path)) for vm in (src, dst)], fast=poll, slow=poll)
     try:
