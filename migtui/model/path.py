@@ -28,6 +28,11 @@ SAME_HOST_FLOOR = 128 * 1024 * 1024
 """Bytes a second a migration within one host is taken to reach until one shows more."""
 
 
+SEEN_MARGIN = 1.25
+"""A throughput seen must beat the probed figure by this much to replace it: a shaper's burst lets
+a second's reading pass the shaped rate by some per cent, which says nothing of the path."""
+
+
 class PathKind(StrEnum):
     SAME_HOST = "same-host"
     INTERFACE = "interface"
@@ -52,7 +57,7 @@ class PathCapacity:
 
     def with_seen(self, best: float | None) -> PathCapacity:
         """The path, knowing a migration between the same hosts reached ``best``: it carries at least that."""
-        if best is None or best <= self.bandwidth:
+        if best is None or best <= SEEN_MARGIN * self.bandwidth:
             return self
         if self.kind is PathKind.SAME_HOST:
             return replace(self, bandwidth=best, source=f"same host: limited by CPU, not a link; "

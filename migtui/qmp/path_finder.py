@@ -3,12 +3,16 @@
 Probed once a migration from the VM is first seen (:mod:`migtui.qmp.path_probe`),
 and raised to the best throughput migrations between the same two places
 reached while this process watched: a path that carried that carries at least that.
+A migration's throughput is the median of its last readings, not one reading
+(a second's figure jumps).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import statistics
+from collections import deque
 from collections.abc import Callable
 
 from migtui.model.vm_state import VMState
@@ -18,6 +22,9 @@ from migtui.qmp.updates import Aspect, SampleTaken, Update, VMChanged
 
 log = logging.getLogger(__name__)
 
+READINGS = 10
+"""Throughput readings whose median is what a migration reached."""
+
 
 class PathFinder:
     def __init__(self, sessions: dict[str, VMSession], states: dict[str, VMState],
@@ -26,6 +33,8 @@ class PathFinder:
         self.tasks: set[asyncio.Task[None]] = set()
         self.best: dict[tuple[str, str], float] = {}
         """The highest throughput seen, by (source's place, destination address)."""
+        self._recent: dict[str, deque[float]] = {}
+        """Each VM's last throughput readings."""
         self._probed: dict[str, int] = {}
         """The migration (the tracker's count) each VM's path was probed for."""
 
@@ -37,10 +46,14 @@ class PathFinder:
         if sample.snapshot or not sample.active or state.incoming:
             return
         key = self._key(vm)
-        if sample.throughput > self.best.get(key, 0.0):
-            self.best[key] = sample.throughput
+        recent = self._recent.setdefault(vm, deque(maxlen=READINGS))
+        if sample.throughput > 0:
+            recent.append(sample.throughput)
+        if len(recent) == READINGS and (reached := statistics.median(recent)) > self.best.get(key, 0.0):
+            self.best[key] = reached
         if self._probed.get(vm) != state.tracker.migration_count:
             self._probed[vm] = state.tracker.migration_count
+            recent.clear()  # another migration: its own readings
             task = asyncio.create_task(self._probe(vm, key), name=f"{vm}-path")
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
