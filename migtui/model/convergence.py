@@ -123,8 +123,10 @@ class Prediction:
 
     @property
     def signature(self) -> tuple[object, ...]:
-        """What a script is told again when it changes: the verdict and the actions' values."""
-        return (self.verdict, tuple((a.kind, a.name, a.value) for a in self.actions))
+        """What a script is told again when it changes: the verdict, the actions' values, and the
+        advice followed (once more when its outcome is known)."""
+        return (self.verdict, tuple((a.kind, a.name, a.value) for a in self.actions),
+                tuple((p.name, p.status) for p in self.followed))
 
 
 def estimate(samples: Sequence[Sample], passes: PassLog) -> Estimate | None:
@@ -249,7 +251,8 @@ def judge(found: Estimate, settings: MigrationSettings, stalled: bool) -> Predic
                                               f"{settings.max_throttle} %)", eta, reasons[1:])
     if not settings.auto_converge:
         reasons.append("auto-converge would throttle the guest, but QEMU takes capabilities only before a "
-                       "migration: next time, migrate with auto-converge on")
+                       "migration: next time, migrate with auto-converge on (or dirty-limit: QEMU 8.1+ on KVM "
+                       "with a dirty ring), a cost to the guest's speed")
     path = settings.path
     if path is not None:
         full = bandwidth >= PATH_FULL * path.bandwidth
