@@ -78,6 +78,15 @@ class Cost:
     stop_ms: float | None = None
     """How long the guest stops at switchover at most, by the model (None: not a stop)."""
 
+    @property
+    def short(self) -> str:
+        """A few words for a panel (the path is told there already): 'no cost to the guest'."""
+        if self.rank == CostRank.NONE:
+            return "no cost to the guest"
+        if self.rank == CostRank.STOP:
+            return f"guest stops ≤ {human_ms(self.stop_ms)}" if self.stop_ms is not None else "a stop"
+        return "runs on the destination; a network failure pauses it"
+
     def to_json(self) -> dict[str, Any]:
         return {"rank": self.rank, "words": self.words,
                 "stop_ms": None if self.stop_ms is None else round(self.stop_ms)}
@@ -188,9 +197,9 @@ def _bandwidth_actions(found: Estimate, settings: MigrationSettings, cap: int, d
     if cap < wanted <= ceiling:
         eta = max(found.remaining - wanted * limit_s, 0) / wanted
         stop_ms = dirty / wanted * 1000
-        worst = (f"; the guest's true dirty rate is unknown (it rewrites a working set faster than QEMU sends): at "
-                 f"worst the whole {human_bytes(dirty)} is still dirty at {human_rate(wanted)}, a stop of "
-                 f"{human_ms(stop_ms)}" if found.saturated else "")
+        # A saturated guest's true rate is unknown: its worst case is the whole set still dirty.
+        worst = (f"; at worst the whole {human_bytes(dirty)} stays dirty: a stop of {human_ms(stop_ms)}"
+                 if found.saturated else "")
         actions.append(Action("parameter", "max-bandwidth", wanted,
                               f"raise max-bandwidth to {human_rate(wanted)} (from {human_rate(cap)}){worst}",
                               _at_least(eta),

@@ -84,6 +84,6 @@ class PredictionPanel(Static):
             lines.append(Text.assemble((f"policy {runner.policy.name}: ", "bold"), f"next: {runner.next}"))
         lines += [Text(f"  {advice_mark(action.name, self.advice_keys)} {action.text}"
                        + (f"; done in about {compact_seconds(action.eta_s)}" if action.eta_s else "")
-                       + (f" (cost: {action.cost.words})" if action.cost else ""))
+                       + (f" ({action.cost.short})" if action.cost else ""))
                   for action in outlook.prediction.actions]
         self.update(Text("\n").join(lines))
