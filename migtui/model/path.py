@@ -60,8 +60,8 @@ class PathCapacity:
         if best is None or best <= SEEN_MARGIN * self.bandwidth:
             return self
         if self.kind is PathKind.SAME_HOST:
-            return replace(self, bandwidth=best, source=f"same host: limited by CPU, not a link; "
-                                                        f"migrations here reached {human_rate(best)}")
+            return replace(self, bandwidth=best, source=f"same host: no link, CPU-bound; migrations here "
+                                                        f"reached {human_rate(best)}")
         return PathCapacity(best, PathKind.SEEN, f"migrations between these hosts reached {human_rate(best)} "
                                                   f"(more than {self.source})")
 
@@ -69,8 +69,7 @@ class PathCapacity:
 def same_host(how: str) -> PathCapacity:
     """``how``: 'loopback', 'a unix socket'."""
     return PathCapacity(SAME_HOST_FLOOR, PathKind.SAME_HOST,
-                        f"same host ({how}): limited by CPU, not a link; taken at {human_rate(SAME_HOST_FLOOR)} "
-                        "until a migration here shows more")
+                        f"same host ({how}): no link, CPU-bound; taken at this until a migration here shows more")
 
 
 def parse_link(text: str) -> float:

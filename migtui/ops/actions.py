@@ -83,9 +83,10 @@ VM_ACTIONS: tuple[VMAction, ...] = (
     VMAction(VMVerb.ADVISED_SWITCHOVER, "O", "Advised switchover bandwidth", "set avail-switchover-bandwidth of {vm} "
              "as the prediction advises (QEMU 8.2+, asks first)", control=Control.STEER,
              advises="avail-switchover-bandwidth", show=False),
-    # A postcopy whose stream broke leaves the guest split between two hosts: its way back.
+    # A postcopy whose stream broke leaves the guest split between two hosts: its way back. Not in the
+    # footer (full at 80 columns): the emergency's own words name the key.
     VMAction(VMVerb.RECOVER, "R", "Recover", "recover the paused postcopy of {vm}: the destination listens again, "
-             "{vm} resumes (asks first)", control=Control.RECOVER),
+             "{vm} resumes (asks first)", control=Control.RECOVER, show=False),
     VMAction(VMVerb.PAUSE, "P", "Pause postcopy", "pause the postcopy of {vm} on purpose, to recover it later "
              "(asks first)", control=Control.PAUSE, show=False),
 )
