@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import shlex
 from collections.abc import Awaitable, Callable
 
 from migtui.host_entry import HostEntry
@@ -49,8 +50,6 @@ def runner_for(session: VMSession) -> Runner:
         return run_here
 
     async def over_ssh(argv: list[str]) -> str:
-        import shlex
-
         try:
             async with asyncio.timeout(PROBE_TIMEOUT):
                 connection = await host.connection()
