@@ -94,3 +94,45 @@ async def test_recover_without_a_paused_postcopy_is_one_line_and_changes_nothing
     code, out, err = await run_cli("recover", "vm1", "--config", str(inventory), "--yes", timeout=30)
     assert code != 0 and out == ""
     assert err.strip().count("\n") == 0 and "recover acts on a postcopy-paused one" in err, err
+
+
+async def test_migtui_pause_stops_a_postcopy_on_purpose_and_recover_resumes_it(lab, ctl, tmp_path):
+    src = await lab.start_source("vm1", mem_mib=128, dirty_mib=48, dirty_rate_mib_s=4)
+    dst = await lab.start_destination("vm1-dst", like=src)
+    inventory = str(lab.write_inventory(tmp_path / "inventory.toml"))
+    async with ctl(src) as client:
+        await client.wait_guest(passes=1, timeout=60)
+    code, _, err = await run_cli("migrate", "vm1", "vm1-dst", "--config", inventory, "--cap", "postcopy-ram=on",
+                                 "--set", "max-bandwidth=8M", "--set", "max-postcopy-bandwidth=2M", timeout=60)
+    assert code == 0, err
+    async with ctl(src) as source, ctl(dst) as destination:
+        async def status_of(client) -> str:
+            return (await client.execute("query-migrate")).get("status", "none")
+
+        async def first_pass_over() -> bool:
+            return (await source.execute("query-migrate")).get("ram", {}).get("dirty-sync-count", 0) >= 2
+
+        await until_true(first_pass_over, 30, "the first pass")
+        code, _, err = await run_cli("postcopy", "vm1", "--config", inventory, "--yes")
+        assert code == 0, err
+
+        async def in_postcopy() -> bool:
+            return await status_of(destination) == "postcopy-active"
+
+        await until_true(in_postcopy, 30, "postcopy on the destination")
+        code, out, err = await run_cli("pause", "vm1", "--config", inventory, "--yes")
+        assert code == 0 and "postcopy paused" in out, err
+
+        async def both_paused() -> bool:
+            return await status_of(source) == PAUSED and await status_of(destination) == PAUSED
+
+        await until_true(both_paused, 30, "both sides paused")
+        code, out, err = await run_cli("recover", "vm1", "--to", "vm1-dst", "--config", inventory, "--yes")
+        assert code == 0, err
+        await source.execute("migrate-set-parameters", {"max-postcopy-bandwidth": 0})
+
+        async def completed() -> bool:
+            return await status_of(destination) == "completed" and await status_of(source) == "completed"
+
+        await until_true(completed, 90, "the resumed postcopy to complete")
+        assert (await destination.execute("query-status"))["status"] == "running"
