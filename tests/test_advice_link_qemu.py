@@ -60,6 +60,8 @@ async def follow_over_the_link(link_rate: str, scenario: Scenario, choose) -> tu
                 await until(lambda: state.latest.status in ("completed", "failed", "cancelled"), 90,
                             "the migration to end after the advice")
                 await until(lambda: state.prediction().verdict is Verdict.FINISHED, 10, "the outcome")
+                if state.latest.status == "completed":  # QEMU's first "completed" answer may say downtime 0
+                    await until(lambda: state.latest.info.downtime, 15, "QEMU's downtime figure")
                 (promise,) = state.promises()
                 return advice, action, promise.to_json()
     finally:

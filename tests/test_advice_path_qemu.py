@@ -84,6 +84,8 @@ async def test_the_report_sets_the_followed_advice_against_what_the_migration_di
         await fleet.change("vm1", partial(take, action=action))
         await until(lambda: state.latest.status == "completed", 60, "the migration to complete")
         await until(lambda: state.prediction().verdict is Verdict.FINISHED, 10, "the finished prediction")
+        # QEMU's first "completed" answer may still say downtime 0: the recording must hold a later one.
+        await until(lambda: state.latest.info.downtime, 15, "QEMU's downtime figure")
     async with ctl(src) as client:
         downtime = (await client.execute("query-migrate"))["downtime"]  # QEMU's word, read independently
     code, out, err = await run_cli("report", str(db), "--vm", "vm1", "--last", "--json")

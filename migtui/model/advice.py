@@ -22,7 +22,9 @@ admin ranks fixes: the network before the guest.
   stops while S is sent at the path's speed (QEMU lifts the cap for it).
 * ``downtime-limit`` L' = S / B alone: a stop of S / B.
 * ``postcopy`` (postcopy-ram on): the guest runs on the destination at once
-  and the rest is sent once, so it ends after about (left + S) / B; a
+  and the rest is sent once, so it ends after about (left + S) at
+  max-postcopy-bandwidth (max-bandwidth does not hold it back), else at
+  what the path carries; a
   network failure meanwhile pauses the guest on both hosts until recovered.
 * ``auto-converge`` (throttling) is not among them: QEMU refuses to change a
   capability while a migration runs, so it is said as a reason for the next
@@ -53,8 +55,9 @@ WORTH_RAISING = 1.25
 
 ADVISED_PASSES = 8
 """A shrinking guest is advised the smallest downtime limit that converges within this many passes."""
-MIN_ETA_S = 1.0
-"""No ETA is shorter: the switchover itself and the polls that see it take some of a second."""
+MIN_ETA_S = 0.3
+"""No ETA is shorter: the switchover itself takes some of a second (bench_advice: QEMU 7.2 under TCG
+ended 0.05-0.2 s after an action that let it switch over at once)."""
 
 ActionKind = Literal["parameter", "capability", "postcopy"]
 Simulator = Callable[[Estimate, MigrationSettings, float], "tuple[float, float, int] | None"]
@@ -171,7 +174,10 @@ def advise(found: Estimate, settings: MigrationSettings, simulate: Simulator | N
         actions += _bandwidth_actions(found, settings, cap, dirty, downtime_ms)
 
     if settings.postcopy_ram:
-        eta = (found.remaining + dirty) / bandwidth
+        # Postcopy is not held to max-bandwidth: its own cap, else what the path carries, else today's speed.
+        speed = float(settings.max_postcopy_bandwidth) if settings.max_postcopy_bandwidth else \
+            max(settings.path.bandwidth if settings.path else 0.0, bandwidth)
+        eta = (found.remaining + dirty) / speed
         actions.append(Action("postcopy", "migrate-start-postcopy", None,
                               f"switch to postcopy: the guest runs on the destination at once, "
                               f"{human_bytes(found.remaining + dirty)} follow on demand", _at_least(eta),

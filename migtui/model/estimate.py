@@ -28,6 +28,8 @@ class MigrationSettings:
     """Set only where QEMU has the parameter (8.2 and newer); 0 there means unset."""
     path: PathCapacity | None = None
     """What the path to the destination carries, where migtui knows it."""
+    max_postcopy_bandwidth: int | None = None
+    """QEMU's cap on postcopy's background sending (None: none, QEMU's 0)."""
 
     @property
     def downtime_limit_s(self) -> float:

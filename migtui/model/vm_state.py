@@ -164,4 +164,5 @@ def settings_of(parameters: dict[str, Any], capabilities: dict[str, bool]) -> Mi
         throttle_increment=int(parameters.get("cpu-throttle-increment", defaults.throttle_increment)),
         max_throttle=int(parameters.get("max-cpu-throttle", defaults.max_throttle)),
         avail_switchover_bandwidth=None if switchover is None else int(switchover),
+        max_postcopy_bandwidth=int(parameters.get("max-postcopy-bandwidth") or 0) or None,
     )

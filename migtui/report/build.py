@@ -9,6 +9,7 @@ there is one; the verdict from the predictions recorded as they were made.
 from __future__ import annotations
 
 import statistics
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -155,6 +156,11 @@ def _followed(recording: Recording, vm: str, migration: RecordedMigration) -> li
         promises = [Promise(**fields) for fields in kept[-1]]
     except TypeError:  # written by a migtui whose promises had other fields: not told rather than misread
         return []
+    final = migration.samples[-1].info
+    if migration.final == "completed" and final.downtime:
+        # QEMU's first "completed" answer can say downtime 0 (it sets the status, then the figure):
+        # the migration's last recorded answer has it.
+        promises = [replace(p, status=migration.final, downtime_ms=final.downtime) for p in promises]
     return [{"time": iso(p.taken_wall), "words": p.words(), **p.to_json()} for p in promises]
 
 
