@@ -173,7 +173,7 @@ async def main(only: list[str]) -> None:
               "stop is shorter than it named)")
     if advice_seconds_off:
         print(f"advice followed, ETA off by: median {statistics.median(advice_seconds_off):.1f} s "
-              "(no ETA is under 0.3 s: the switchover itself)")
+              "(no ETA is under 0.2 s: the switchover itself)")
     for label, errors in (("converging migrations", eta_errors), ("advice followed", advice_eta_errors)):
         if errors:
             ordered = sorted(errors)

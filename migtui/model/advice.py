@@ -55,9 +55,9 @@ WORTH_RAISING = 1.25
 
 ADVISED_PASSES = 8
 """A shrinking guest is advised the smallest downtime limit that converges within this many passes."""
-MIN_ETA_S = 0.3
+MIN_ETA_S = 0.2
 """No ETA is shorter: the switchover itself takes some of a second (bench_advice: QEMU 7.2 under TCG
-ended 0.05-0.2 s after an action that let it switch over at once)."""
+ended 0.06-0.14 s after an action that let it switch over at once)."""
 
 ActionKind = Literal["parameter", "capability", "postcopy"]
 Simulator = Callable[[Estimate, MigrationSettings, float], "tuple[float, float, int] | None"]
