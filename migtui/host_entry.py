@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from migtui.model.path import parse_link
+
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 SSH_SCHEME = "ssh://"
 _HOSTNAME = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)$")
@@ -99,12 +101,22 @@ class HostEntry(BaseModel):
     shared: bool | None = None
     """Its VMs' QMP sockets are shared with another tool (Proxmox VE's): migtui connects
     per poll or command; None: as the settings say. A VM's own ``shared`` wins."""
+    link: str | None = None
+    """The speed of the host's link for migrations, in bits a second ("10G", "2.5G", "100M"): what
+    migtui takes the path to carry where the interface does not say (a VM's network, a tunnel)."""
 
     @field_validator("ssh")
     @classmethod
     def _valid_destination(cls, value: str | None) -> str | None:
         if value is not None:
             parse_destination(value)
+        return value
+
+    @field_validator("link")
+    @classmethod
+    def _valid_link(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_link(value)
         return value
 
     @field_validator("migration_ports")

@@ -41,11 +41,13 @@ AUTO_CONVERGE = Scenario("auto", dirty_mib=48, dirty_rate_mib_s=100, bandwidth_m
 
 # Every action the model may advise for each non-converging scenario: if it
 # starts advising another, the test says so instead of leaving it untried.
+# On loopback the path carries more than the caps but (taken at 128 MiB/s) not what 48 MiB in
+# 100 ms would need: more bandwidth comes with a shorter limit than downtime alone needs.
 FOLLOWED = {
-    "sat": (SATURATED, ["downtime-limit"]),
+    "sat": (SATURATED, ["downtime-limit", "max-bandwidth+downtime-limit"]),
     "above": (ABOVE_BANDWIDTH, ["downtime-limit", "max-bandwidth"]),
-    "tiny": (TINY_DOWNTIME, ["downtime-limit"]),
-    "post": (POSTCOPY, ["downtime-limit", "migrate-start-postcopy"]),
+    "tiny": (TINY_DOWNTIME, ["downtime-limit", "max-bandwidth+downtime-limit"]),
+    "post": (POSTCOPY, ["downtime-limit", "max-bandwidth+downtime-limit", "migrate-start-postcopy"]),
 }
 
 
@@ -87,8 +89,8 @@ async def test_auto_converge_on_is_predicted_to_converge_and_does_within_twice_t
 async def test_the_advised_downtime_limit_holds_steady_across_five_passes(lab):
     # A saturated guest: the saw-tooth of remaining swings from 24 MiB to 0 every pass.
     result = await run_trial(lab, ABOVE_BANDWIDTH, timeout=16)
-    values = [p.actions[0].value for _, p in result.predictions
-              if p.verdict is Verdict.NOT_CONVERGING and p.actions and p.actions[0].name == "downtime-limit"]
+    values = [a.value for _, p in result.predictions if p.verdict is Verdict.NOT_CONVERGING
+              for a in p.actions if a.name == "downtime-limit"]
     assert len(values) >= 20, values  # 16 s at 5 Hz: several passes of 1.5 s each
     assert max(values) <= 1.25 * min(values), sorted(set(values))
 

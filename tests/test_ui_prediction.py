@@ -83,3 +83,53 @@ def test_a_slow_writer_against_a_5_ms_limit_is_called_converging_and_ends_in_tim
     first_at, _, _, first, _ = measured[0]
     ended = next(at for at, _, _, _, status in seen if status == "completed")
     assert first.eta_seconds is not None and ended - first_at <= 2 * max(first.eta_seconds, 1.0)
+
+
+def test_attached_mid_migration_no_action_in_the_first_10_s_is_a_quarter_off_the_settled_one() -> None:
+    # Attached to recorded migrations at every few samples (the dashboard opened mid-migration): no figure
+    # until a whole pass was seen, and then none that the settled advice disagrees with.
+    for name in ("not-converging", "tiny-limit"):
+        trace = load_trace(name)
+        samples = [entry for entry in trace.samples if entry["answer"].get("status") == "active"]
+        for start in range(0, len(samples) - 20, 3):
+            state = VMState("src")
+            state.parameters, state.capabilities = trace.parameters, trace.capabilities
+            first_at = samples[start]["at"]
+            offered: list[tuple[float, dict[str, object]]] = []
+            for entry in samples[start:]:
+                state.tracker.add(entry["answer"], at=entry["at"], wall=entry["wall"])
+                prediction = state.prediction()
+                offered.append((entry["at"] - first_at, {a.name: a.value for a in prediction.actions}))
+            settled = next(values for _, values in reversed(offered) if values)
+            early = [values for at, values in offered if at <= 10 and values]
+            for values in early:
+                for action, value in values.items():
+                    assert isinstance(value, int) and isinstance(settled[action], int)
+                    assert abs(value - settled[action]) <= 0.25 * settled[action], (name, start, values, settled)
+            if samples[start]["answer"]["ram"]["dirty-sync-count"] >= 2:
+                assert state.tracker.passes.attached_during is not None
+
+
+def test_with_a_path_known_the_advice_is_ranked_by_cost_and_b_takes_bandwidth_with_its_limit() -> None:
+    from migtui.model.path import same_host
+    from migtui.ops.actions import advice_mark, advised
+    from migtui.ops.advice import old_to_new
+
+    # Recorded: 64 MiB rewritten behind a 16 MiB/s cap with a 50 ms limit. Fitting it needs 1.6 GiB/s
+    # of bandwidth alone, more than one host's loopback is taken to carry: bandwidth comes with a limit.
+    trace = load_trace("not-converging")
+    state = VMState("src")
+    state.parameters, state.capabilities = trace.parameters, trace.capabilities
+    state.path = same_host("loopback")
+    for entry in trace.samples[:60]:
+        state.tracker.add(entry["answer"], at=entry["at"], wall=entry["wall"])
+    prediction = state.prediction()
+    assert prediction.verdict is Verdict.NOT_CONVERGING and prediction.path == state.path
+    names = [action.name for action in prediction.actions]
+    assert names == ["max-bandwidth+downtime-limit", "downtime-limit"], names
+    combined, alone = prediction.actions
+    assert combined.cost.stop_ms < alone.cost.stop_ms / 5  # the shorter stop comes first
+    assert dict(combined.changes)["max-bandwidth"] <= 0.9 * state.path.bandwidth
+    assert advised(prediction.actions, "max-bandwidth") is combined and advice_mark(combined.name) == "[B]"
+    assert old_to_new(combined, state.parameters, {}).count("→") == 2
+    assert set(combined.to_json()["changes"]) == {"max-bandwidth", "downtime-limit"}

@@ -133,3 +133,24 @@ async def test_read_only_controls_refuse_when_asked_directly_and_the_advice_name
         await settle(pilot, lambda: isinstance(app.screen, VMScreen), 5, "the VM screen")
         panel = str(app.screen.query_one(PredictionPanel).render())
         assert "→ raise downtime-limit" in panel and "[D]" not in panel
+
+
+async def test_a_paused_postcopy_is_the_emergency_and_r_asks_to_recover_it_naming_both_vms() -> None:
+    seen: list[Message] = []
+    fleet = recorded_fleet()
+    ram = {"transferred": 1, "remaining": 1 << 20, "total": 128 << 20, "dirty-sync-count": 3}
+    for vm in ("batch-1", "web-1-dst"):  # both sides of the broken postcopy say so
+        fleet.states[vm].tracker.add({"status": "postcopy-paused", "ram": ram})
+    app = MigtuiApp(fleet, start_fleet=False)
+    async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
+        await pilot.pause()
+        assert "not connected" not in await press_on(pilot, "db-1", "R", seen)  # db-1 runs a plain precopy
+        assert "recover acts on a postcopy-paused one" in told(seen)[-1]
+        assert "split between two hosts" in fleet.states["batch-1"].prediction().summary
+        app.screen.query_one(FleetTable).select_vm("batch-1")
+        await pilot.pause()
+        await pilot.press("R")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmDialog), 5, "the recovery question")
+        assert "batch-1" in app.screen.question and "web-1-dst" in app.screen.question
+        await pilot.press("n")  # nothing is sent: this fleet never connected
+        await settle(pilot, lambda: not isinstance(app.screen, ConfirmDialog), 5, "the question to go")

@@ -34,6 +34,7 @@ from migtui.qapi.errors import FieldErrors
 from migtui.qmp import migration
 from migtui.qmp.hosts import HostPool
 from migtui.qmp.migration import URI_SCHEMES
+from migtui.qmp.path_probe import probe, runner_for
 from migtui.qmp.policy import PolicyRunner
 from migtui.qmp.replies import capability_states
 from migtui.qmp.session import VMSession
@@ -128,6 +129,8 @@ async def _dry_run(source: VMSession, plan: migration.MigrationPlan, as_json: bo
 async def _follow(source: VMSession, args: argparse.Namespace, policy: Policy | None = None) -> int:
     state = VMState(source.name)
     narrate = Narration(args.json, partial(print, flush=True))
+    # What the path carries bounds the bandwidth advice, as in the fleet (migtui.qmp.path_finder).
+    state.path = await probe(source.outgoing_uri, runner_for(source), source.host_entry)
 
     def tell(step: PolicyStep) -> None:
         print(notice_line(source.name, "policy", step.text, args.json, did=step.did, by=step.policy), flush=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 from migtui.inventory import VMEntry
@@ -18,6 +18,7 @@ from migtui.lab.control import ControlClient
 from migtui.lab.lab import Lab
 from migtui.model.advice import Action
 from migtui.model.convergence import Prediction, Verdict
+from migtui.model.promise import Promise
 from migtui.model.status import FINAL_STATES
 from migtui.model.vm_state import VMState
 from migtui.qmp.fleet import Fleet
@@ -39,6 +40,12 @@ class Scenario:
     capabilities: dict[str, bool] = field(default_factory=dict)
     parameters: dict[str, int] = field(default_factory=dict)
     """Other migration parameters the migration starts with (QEMU's spelling)."""
+    qemu: str | None = None
+    """The source's QEMU binary (None: the lab's)."""
+    dst_qemu: str | None = None
+    """The destination's QEMU binary (None: the source's)."""
+    machine: str = "pc"
+    """The machine type: one both releases know when they differ (pc-i440fx-7.2)."""
 
     @property
     def plan(self) -> MigrationPlan:
@@ -53,9 +60,13 @@ class TrialResult:
     """(seconds since the migration started, the prediction then)."""
     followed: Action | None = None
     followed_at: float | None = None
+    """Seconds since the start when the followed action was done (QEMU took it)."""
     status: str = "active"
     ended_at: float | None = None
+    """Seconds since the start when the migration ended, by QEMU's total-time where it completed."""
     downtime_ms: int | None = None
+    promises: tuple[Promise, ...] = ()
+    """The advice followed, with what it promised and what the migration then did."""
 
     def verdict_at(self, seconds: float) -> Verdict:
         """The verdict at ``seconds`` in (the last one, if the migration ended before)."""
@@ -88,8 +99,9 @@ async def run_trial(lab: Lab, scenario: Scenario, *, timeout: float, follow: str
     Ends when the migration does or after ``timeout`` seconds (then it is cancelled).
     """
     src = await lab.start_source(f"{scenario.name}", mem_mib=scenario.mem_mib, dirty_mib=scenario.dirty_mib,
-                                 dirty_rate_mib_s=scenario.dirty_rate_mib_s)
-    dst = await lab.start_destination(f"{scenario.name}-d", like=src)
+                                 dirty_rate_mib_s=scenario.dirty_rate_mib_s, qemu=scenario.qemu,
+                                 machine=scenario.machine)
+    dst = await lab.start_destination(f"{scenario.name}-d", like=src, qemu=scenario.dst_qemu or scenario.qemu)
     result = TrialResult(scenario)
     fleet = Fleet([VMEntry(name=vm.name, qmp=str(vm.qmp_path)) for vm in (src, dst)], fast=poll, slow=poll)
     try:
@@ -111,8 +123,15 @@ async def run_trial(lab: Lab, scenario: Scenario, *, timeout: float, follow: str
                 if sample is None:
                     continue
                 if sample.status in FINAL_STATES:
-                    result.status, result.ended_at = sample.status, now
-                    result.downtime_ms = sample.info.downtime
+                    # QEMU's own clock says when it ended (total-time counts from the migrate command,
+                    # a moment before ``started``): a poll sees it up to an interval later.
+                    total = sample.info.total_time
+                    result.status = sample.status
+                    result.ended_at = min(now, total / 1000) if total and sample.status == "completed" else now
+                    # QEMU sets "completed" before the downtime it reports: ask again for the settled figure.
+                    result.downtime_ms = await _settled_downtime(lab, src.name, sample.info.downtime)
+                    result.promises = tuple(replace(p, downtime_ms=result.downtime_ms) if p.status == "completed"
+                                            else p for p in state.promises())
                     break
                 prediction = state.prediction()
                 result.predictions.append((now, prediction))
@@ -124,8 +143,10 @@ async def run_trial(lab: Lab, scenario: Scenario, *, timeout: float, follow: str
                         and now - steady_since >= settle_s and _settled(prediction, state, settle_passes)):
                     action = _choose(prediction, follow)
                     if action is not None:
+                        state.follow(action)
                         await fleet.change(src.name, partial(take, action=action))
-                        result.followed, result.followed_at = action, now
+                        # An ETA counts from the action done: once QEMU took it and migtui read it back.
+                        result.followed, result.followed_at = action, time.monotonic() - started
             else:
                 await fleet.change(src.name, cancel)
     finally:
@@ -144,6 +165,12 @@ def _choose(prediction: Prediction, follow: str | Chooser) -> Action | None:
     if callable(follow):
         return follow(prediction)
     return next((a for a in prediction.actions if a.name == follow), None)
+
+
+async def _settled_downtime(lab: Lab, name: str, seen: int | None) -> int | None:
+    async with await ControlClient.connect(lab[name].ctl_path) as client:
+        downtime = (await client.execute("query-migrate")).get("downtime")
+    return int(downtime) if downtime is not None else seen
 
 
 async def _written_once(lab: Lab, name: str) -> None:

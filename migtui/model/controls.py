@@ -26,6 +26,10 @@ class Control(StrEnum):
     POSTCOPY = "postcopy"
     STEER = "steer"
     """Change a parameter of a running migration (the prediction's advice, a policy's step)."""
+    RECOVER = "recover"
+    """Resume a postcopy whose stream broke (both sides postcopy-paused)."""
+    PAUSE = "pause"
+    """Break a running postcopy's stream on purpose (to recover it later)."""
 
 
 def read_only_refusal(control: Control) -> str:
@@ -76,6 +80,8 @@ def refusal(control: Control, vm: MigrationFacts, destination: MigrationFacts | 
         return f"{name}: not connected (link {vm.link}); migtui reconnects on its own."
     if control is Control.MIGRATE:
         return _cannot_start(vm)
+    if control in (Control.RECOVER, Control.PAUSE):
+        return _cannot_recover_or_pause(control, vm)
     if not vm.migrating_out:
         if vm.active:
             return f"{name} is the destination of its migration: {control} it on the source."
@@ -87,6 +93,19 @@ def refusal(control: Control, vm: MigrationFacts, destination: MigrationFacts | 
                 return f"{name}: postcopy needs postcopy-ram on both sides; it is off on {end.vm}."
         if vm.status != MigrationStatus.ACTIVE:
             return f"{name}: the migration is {vm.status}; postcopy starts from an active one."
+    return None
+
+
+def _cannot_recover_or_pause(control: Control, vm: MigrationFacts) -> str | None:
+    name = vm.vm
+    wanted = MigrationStatus.POSTCOPY_PAUSED if control is Control.RECOVER else MigrationStatus.POSTCOPY_ACTIVE
+    if vm.status != wanted:
+        if control is Control.RECOVER and vm.status in (MigrationStatus.POSTCOPY_RECOVER,
+                                                       MigrationStatus.POSTCOPY_RECOVER_SETUP):
+            return f"{name}: its postcopy is being recovered already ({vm.status})."
+        return f"{name}: the migration is {vm.status}; {control} acts on a {wanted} one."
+    if vm.incoming:
+        return f"{name} is the destination of its migration: {control} it on the source."
     return None
 
 

@@ -50,14 +50,21 @@ from typing import Any
 from migtui.model.advice import Action, advise, throttle_eta
 from migtui.model.estimate import STEADY, Estimate, MigrationSettings
 from migtui.model.passes import PassLog
+from migtui.model.path import PathCapacity
+from migtui.model.promise import Promise
 from migtui.model.sample import Sample
-from migtui.model.status import ENDING_STATES
+from migtui.model.status import ENDING_STATES, MigrationStatus
 from migtui.units import human_bytes, human_rate, human_seconds
 
 WINDOW_SECONDS = 10.0
 MAX_PASSES = 30
 CLEARLY_SHRINKING = 0.8
 """With a single reading, a ratio under this is taken as shrinking."""
+PATH_FULL = 0.8
+"""Throughput at this share of what the path carries or more: the path is what limits it."""
+ATTACHED_SETS = 2
+"""Whole passes a migration migtui attached to must show before it is judged: passes shorter
+than a poll have their starts read late, and one such reading alone is a third too low."""
 
 __all__ = ["MigrationSettings", "Prediction", "Verdict", "estimate", "predict", "simulate"]
 
@@ -74,6 +81,8 @@ class Verdict(StrEnum):
     POSTCOPY = "postcopy"
     UNKNOWN = "unknown"
     """The VM cannot be asked (its link is down): old figures predict nothing."""
+    POSTCOPY_PAUSED = "postcopy-paused"
+    """The postcopy's stream broke: the guest is split between two hosts until recovered."""
     NO_PROGRESS = "no-progress"
     """QEMU says active but sends nothing (the stream's link is down?): no setting helps."""
 
@@ -97,20 +106,28 @@ class Prediction:
     actions: list[Action] = field(default_factory=list)
     expected_downtime_ms: float | None = None
     """How long the guest will be stopped at switchover, by the model."""
+    path: PathCapacity | None = None
+    """What the path to the destination carries, where migtui knows it (the bandwidth actions' bound)."""
+    followed: tuple[Promise, ...] = ()
+    """The advice followed during this migration, its promise and (once it ended) the outcome."""
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "path": None if self.path is None else self.path.to_json(),
             "verdict": self.verdict.value,
             "eta_s": _rounded(self.eta_seconds),
             "expected_downtime_ms": _rounded(self.expected_downtime_ms),
             "reasons": list(self.reasons),
             "actions": [action.to_json() for action in self.actions],
-        }
+        } | ({"followed": [promise.to_json() for promise in self.followed]} if self.followed else {})
 
     @property
     def signature(self) -> tuple[object, ...]:
-        """What a script is told again when it changes: the verdict and the actions' values."""
-        return (self.verdict, tuple((a.kind, a.name, a.value) for a in self.actions))
+        """What a script is told again when it changes: the verdict, the actions' values, and the
+        advice followed (again when its outcome is known, and when QEMU's downtime settles: the
+        first "completed" answer can still say 0)."""
+        return (self.verdict, tuple((a.kind, a.name, a.value) for a in self.actions),
+                tuple((p.name, p.status, p.downtime_ms) for p in self.followed))
 
 
 def estimate(samples: Sequence[Sample], passes: PassLog) -> Estimate | None:
@@ -144,6 +161,13 @@ def predict(samples: Sequence[Sample], settings: MigrationSettings = DEFAULT_SET
         return Prediction(Verdict.IDLE, "no migration (QEMU's figures are those of a snapshot)")
     if status in ENDING_STATES:
         return Prediction(Verdict.FINISHED, status)  # cancelling: it ends without converging, whatever the rates
+    if status == MigrationStatus.POSTCOPY_PAUSED:
+        return Prediction(Verdict.POSTCOPY_PAUSED, "EMERGENCY: postcopy paused, the guest is split between two hosts",
+                          reasons=["the migration stream broke during postcopy: the guest runs on the destination, "
+                                   "part of its memory is still on the source, and it waits for pages that do not "
+                                   "come; nothing moves until the stream is back",
+                                   "recover it (R, or migtui recover VM): the destination listens again, the source "
+                                   "resumes the postcopy where it stopped"])
     if status.startswith("postcopy"):
         return Prediction(Verdict.POSTCOPY, "in postcopy: it will finish; pages arrive on demand")
     if not latest.active:
@@ -160,6 +184,11 @@ def predict(samples: Sequence[Sample], settings: MigrationSettings = DEFAULT_SET
             if sample.info.ram:
                 passes.add(sample.passes, sample.info.ram.remaining, sample.at)
     found = estimate(samples, passes)
+    attached = passes.attached_during
+    if attached is not None and (found is None or len(found.dirty_sets) < ATTACHED_SETS):
+        # No figure from a pass seen in part: advice taken now would be applied with a wrong number.
+        return Prediction(Verdict.MEASURING, f"measuring (attached during pass {attached}): what the guest "
+                                             "dirties is read from the passes migtui sees whole")
     if found is None or not found.dirty_sets:
         return Prediction(Verdict.MEASURING, "measuring: the first pass sends all RAM; "
                                              "what the guest dirties per pass is known after it")
@@ -223,9 +252,16 @@ def judge(found: Estimate, settings: MigrationSettings, stalled: bool) -> Predic
                                               f"{settings.max_throttle} %)", eta, reasons[1:])
     if not settings.auto_converge:
         reasons.append("auto-converge would throttle the guest, but QEMU takes capabilities only before a "
-                       "migration: next time, migrate with auto-converge on")
+                       "migration: next time, migrate with auto-converge on (or dirty-limit: QEMU 8.1+ on KVM "
+                       "with a dirty ring), a cost to the guest's speed")
+    path = settings.path
+    if path is not None:
+        full = bandwidth >= PATH_FULL * path.bandwidth
+        reasons.append(f"the path is full: QEMU sends {human_rate(bandwidth)}, it carries {path.words}" if full
+                       else f"the path carries {path.words}")
     return Prediction(Verdict.NOT_CONVERGING, "will not converge at current settings", None, reasons,
-                      advise(found, settings, simulate), expected_downtime_ms=found.dirty_set / bandwidth * 1000)
+                      advise(found, settings, simulate), expected_downtime_ms=found.dirty_set / bandwidth * 1000,
+                      path=path)
 
 
 def simulate(found: Estimate, settings: MigrationSettings, ratio: float) -> tuple[float, float, int] | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
+from migtui.model.path import PathCapacity
+
 STEADY = 0.9
 """A pass that dirties more than this share of the pass before is not shrinking."""
 SATURATED_READING = 0.85
@@ -24,6 +26,10 @@ class MigrationSettings:
     max_throttle: int = 99
     avail_switchover_bandwidth: int | None = None
     """Set only where QEMU has the parameter (8.2 and newer); 0 there means unset."""
+    path: PathCapacity | None = None
+    """What the path to the destination carries, where migtui knows it."""
+    max_postcopy_bandwidth: int | None = None
+    """QEMU's cap on postcopy's background sending (None: none, QEMU's 0)."""
 
     @property
     def downtime_limit_s(self) -> float:
@@ -79,7 +85,10 @@ class Estimate:
     def growth(self) -> float:
         """How much bigger the next dirty set may be than the largest seen (1: not growing).
 
-        Only a set that grew pass after pass grows on; one that zig-zags does not."""
+        Only a set that grew pass after pass grows on; one that zig-zags does not, and a single
+        rise (two readings, the first one read late in its pass) says nothing yet."""
         sets = self.dirty_sets
+        if len(sets) < 3:
+            return 1.0
         ratios = [new / old for old, new in itertools.pairwise(sets) if old > 0]
         return min(ratios) if ratios and min(ratios) > 1.0 else 1.0

@@ -71,7 +71,8 @@ def next_step(policy: Policy, prediction: Prediction, parameters: dict[str, obje
         if isinstance(current, int) and value <= current:
             continue
         clipped = action if value == action.value else replace(
-            action, value=value, text=f"{name} to {value} (the policy's bound; advised {action.value})", eta_s=None)
+            action, value=value, text=f"{name} to {value} (the policy's bound; advised {action.value})", eta_s=None,
+            cost=None)  # the advised value's promise is not this value's
         return clipped
     if policy.postcopy and "migrate-start-postcopy" in by_name:
         return by_name["migrate-start-postcopy"]

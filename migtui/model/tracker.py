@@ -51,7 +51,8 @@ class MigrationTracker:
         if not snapshot:
             if self._starts_new_migration(info.status):
                 self._best_progress = 0.0
-                self.passes.clear()
+                # Seen first past its first pass: migtui attached to a migration already running.
+                self.passes.clear(info.ram.dirty_sync_count if info.ram and info.status == "active" else None)
                 self.migration_count += 1
             self._last_status = info.status
             self._follow_transfer(info, at)

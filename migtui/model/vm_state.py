@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from migtui.model.advice import Action
 from migtui.model.convergence import MigrationSettings, Prediction, Verdict, predict
 from migtui.model.events import QMPEvent
 from migtui.model.history import History
 from migtui.model.jobs import JobBook
 from migtui.model.link import LinkState
+from migtui.model.path import PathCapacity
+from migtui.model.promise import Promise
 from migtui.model.sample import Sample
+from migtui.model.status import FINAL_STATES
 from migtui.model.tracker import MigrationTracker
 
 SNAPSHOT_JOBS = frozenset({"snapshot-save", "snapshot-load"})
@@ -56,8 +61,15 @@ class VMState:
     """Whether the VM is the destination of its current (or last) migration:
     it was waiting in ``inmigrate`` when the migration started. A destination
     reports "active" and, in postcopy, runs; this tells it from the source."""
+    path: PathCapacity | None = None
+    """What the path of its outgoing migration carries, where migtui found out (:mod:`migtui.qmp.path_probe`)."""
 
-    _predicted: tuple[Sample | None, bool, MigrationSettings, Prediction] | None = field(
+    followed: list[Promise] = field(default_factory=list)
+    """The advice followed during the current (or last) migration, with what it promised."""
+    _followed_for: int = field(default=-1, init=False, repr=False)
+    """The migration (the tracker's count) ``followed`` belongs to."""
+
+    _predicted: tuple[Sample | None, bool, MigrationSettings, tuple[int, int], Prediction] | None = field(
         default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -128,21 +140,43 @@ class VMState:
 
     @property
     def settings(self) -> MigrationSettings:
-        return settings_of(self.parameters, self.capabilities)
+        made = settings_of(self.parameters, self.capabilities)
+        return made if self.path is None else replace(made, path=self.path)
+
+    def follow(self, action: Action, at: float | None = None, wall: float | None = None) -> None:
+        """Keep ``action``'s promise: it is being taken now (by a key, a policy, a trial)."""
+        if self._followed_for != self.tracker.migration_count:
+            self.followed, self._followed_for = [], self.tracker.migration_count
+        self.followed.append(Promise.of(action, time.monotonic() if at is None else at,
+                                        time.time() if wall is None else wall))
+        self._predicted = None
+
+    def promises(self) -> tuple[Promise, ...]:
+        """The followed advice of this migration; with its outcome once the migration ended."""
+        if self._followed_for != self.tracker.migration_count or not self.followed:
+            return ()
+        latest = self.latest
+        if latest is not None and latest.status in FINAL_STATES:
+            return tuple(promise.settled(latest) for promise in self.followed)
+        return tuple(self.followed)
 
     def prediction(self) -> Prediction:
         """The VM's one prediction, which every view reads (the fleet's row, the brief, the panel,
-        the advice keys, policies, the recorder, the metrics): made once per sample, settings and link."""
+        the advice keys, policies, the recorder, the metrics): made once per sample, settings (the path
+        included), link state and advice taken."""
         latest, stale, settings = self.latest, self.stale, self.settings
+        taken = (self._followed_for, len(self.followed))  # advice taken since: its promise is part of it
         kept = self._predicted
-        if kept is not None and kept[0] is latest and kept[1] == stale and kept[2] == settings:
-            return kept[3]
+        if kept is not None and kept[0] is latest and kept[1:4] == (stale, settings, taken):
+            return kept[4]
         if stale:
             made = Prediction(Verdict.UNKNOWN, f"link {self.link}: no prediction from the figures last seen")
         else:
             made = predict(self.tracker.history.window(PREDICTION_WINDOW), settings, self.tracker.stalled,
                            self.tracker.passes)
-        self._predicted = (latest, stale, settings, made)
+        if (promised := self.promises()):
+            made = replace(made, followed=promised)
+        self._predicted = (latest, stale, settings, taken, made)
         return made
 
 
@@ -160,4 +194,5 @@ def settings_of(parameters: dict[str, Any], capabilities: dict[str, bool]) -> Mi
         throttle_increment=int(parameters.get("cpu-throttle-increment", defaults.throttle_increment)),
         max_throttle=int(parameters.get("max-cpu-throttle", defaults.max_throttle)),
         avail_switchover_bandwidth=None if switchover is None else int(switchover),
+        max_postcopy_bandwidth=int(parameters.get("max-postcopy-bandwidth") or 0) or None,
     )

@@ -20,7 +20,7 @@ CONTROL = Control.STEER
 def old_to_new(action: Action, parameters: dict[str, object], capabilities: dict[str, bool]) -> str:
     """'downtime-limit: 300 → 3900'."""
     if action.kind == "parameter":
-        return f"{action.name}: {parameters.get(action.name, '?')} → {action.value}"
+        return ", ".join(f"{name}: {parameters.get(name, '?')} → {value}" for name, value in action.sets.items())
     if action.kind == "capability":
         old = "on" if capabilities.get(action.name) else "off"
         return f"{action.name}: {old} → {'on' if action.value else 'off'}"
@@ -30,6 +30,8 @@ def old_to_new(action: Action, parameters: dict[str, object], capabilities: dict
 def question(vm: str, action: Action, parameters: dict[str, object], capabilities: dict[str, bool]) -> Question:
     change = old_to_new(action, parameters, capabilities)
     text = f"{action.text}.\n\n{change}"
+    if action.cost is not None:
+        text += f"\n\nCost to the guest: {action.cost.words}."
     if action.eta_s:
         text += f"\n\nBy the model, the migration then completes in about {action.eta_s:.0f} s."
     return Question(f"Advice for {vm}", text, yes="Apply")

@@ -13,7 +13,8 @@ def question(vm: str) -> Question:
     return Question(f"Postcopy for {vm}",
                     f"Switch the migration of {vm} to postcopy? The guest then runs on the destination "
                     "and fetches the pages still missing on demand: it will finish, but if the link "
-                    "breaks now, the guest is lost on both sides.",
+                    "breaks meanwhile, the guest pauses, split between both hosts, until the postcopy "
+                    "is recovered (R, or migtui recover).",
                     yes="Switch to postcopy")
 
 

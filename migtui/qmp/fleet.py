@@ -26,6 +26,7 @@ from migtui.model.status import FINAL_STATES
 from migtui.model.vm_state import VMState
 from migtui.qmp.gate import CommandGate
 from migtui.qmp.hosts import HostPool
+from migtui.qmp.path_finder import PathFinder
 from migtui.qmp.policy import PolicyRunner
 from migtui.qmp.poller import FAST_INTERVAL, SLOW_INTERVAL, VMPoller
 from migtui.qmp.replies import qemu_version
@@ -73,6 +74,8 @@ class Fleet:
                                      taken=self.sessions.__contains__, interval=find_interval)
                         for entry in entries if entry.pattern]
         """One per pattern entry: they add and remove its VMs as sockets come and go."""
+        self.paths = PathFinder(self.sessions, self.states, self.where, self._publish)
+        """What each outgoing migration's path carries."""
         for entry in entries:
             if not entry.pattern:
                 self.add(entry)
@@ -86,6 +89,7 @@ class Fleet:
 
     def start(self) -> None:
         self._subscribers.insert(0, self._run_policy)
+        self._subscribers.insert(0, self.paths.on_update)
         self.hosts.start()
         self._started = True
         for name in self.sessions:
@@ -94,7 +98,7 @@ class Fleet:
             self._tasks.append(asyncio.create_task(finder.run(), name=f"find {finder.entry.qmp}"))
 
     async def close(self) -> None:
-        await cancel_all([*self._tasks, *self._polls.values(), *self._policy_tasks])
+        await cancel_all([*self._tasks, *self._polls.values(), *self._policy_tasks, *self.paths.tasks])
         await asyncio.gather(*(session.close() for session in self.sessions.values()))
         await self.hosts.close()
 

@@ -153,21 +153,31 @@ async def _capabilities(session: Queries) -> dict[str, bool]:
     return capability_states(await session.query_list("query-migrate-capabilities"))
 
 
-async def listen_incoming(destination: VMSession, listen: Listen = LOOPBACK) -> str:
-    """Make a ``-incoming defer`` VM listen (a free port of ``listen``); return the URI."""
+async def listen_incoming(destination: VMSession, listen: Listen = LOOPBACK, command: str = "migrate-incoming") -> str:
+    """Make a ``-incoming defer`` VM listen (a free port of ``listen``); return the URI.
+
+    ``command`` "migrate-recover": a destination whose postcopy paused listens again, for the resume."""
+    before = await _listening(destination) if command != "migrate-incoming" else set()
     uris = listen.uris()
     for uri in uris:
         try:
-            await destination.execute("migrate-incoming", {"uri": uri})
+            await destination.execute(command, {"uri": uri})
             break
-        except QEMURefused as refused:  # a port in use: QEMU lets migrate-incoming be tried again
+        except QEMURefused as refused:  # a port in use: QEMU lets the command be tried again
             if uri == uris[-1] or "in use" not in refused.desc.lower():
                 raise
-    info = await destination.query("query-migrate")
-    for address in json_objects(destination.name, "query-migrate", info.get("socket-address", [])):
-        if address.get("type") in ("inet", "tcp") and str(address.get("port", "0")) != "0":
-            return f"tcp:{address['host']}:{address['port']}"
+    now = await _listening(destination)
+    for uri in sorted(now - before) or sorted(now):
+        return uri
     raise MigtuiError(f"{destination.name}: QEMU did not say which port it listens on")
+
+
+async def _listening(destination: VMSession) -> set[str]:
+    """The addresses QEMU says the destination listens on (a paused postcopy still lists its old one)."""
+    info = await destination.query("query-migrate")
+    return {f"tcp:{address['host']}:{address['port']}"
+            for address in json_objects(destination.name, "query-migrate", info.get("socket-address", []))
+            if address.get("type") in ("inet", "tcp") and str(address.get("port", "0")) != "0"}
 
 
 async def start_migration(source: VMSession, target: VMSession | str, plan: MigrationPlan | None = None,
@@ -196,6 +206,7 @@ async def start_migration(source: VMSession, target: VMSession | str, plan: Migr
         else:
             uri = str(target)
         await source.execute("migrate", {"uri": uri})
+    source.outgoing_uri = uri
     return uri
 
 

@@ -87,6 +87,7 @@ class PolicyRunner:
                 self.tell(PolicyStep(self.session.name, self.policy.name, "would", step.text, False))
             return
         self._last_pass = sample.passes
+        self.state.follow(step)
         await self._make(lambda session: take(session, step))
         self.tell(PolicyStep(self.session.name, self.policy.name, "took", step.text, True))
 

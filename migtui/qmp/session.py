@@ -119,6 +119,9 @@ class VMSession:
         self.host: SSHHost | None = address.host if isinstance(address, RemoteSocket) else None
         """The SSH host the socket is on (None: this machine)."""
         self.host_entry = host_entry if host_entry is not None else (self.host.entry if self.host else None)
+        self.outgoing_uri: str | None = None
+        """Where the last migration migtui started from this VM goes (None: none started by migtui):
+        what tells the path it takes."""
         """The inventory's host the VM runs on, SSH or not (None: none named): where its
         destinations listen."""
         if self.host is not None:

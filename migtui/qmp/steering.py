@@ -12,8 +12,8 @@ from migtui.qmp.session import VMSession
 
 
 async def take(session: VMSession, action: Action) -> None:
-    if action.kind == "parameter":
-        await session.execute("migrate-set-parameters", {action.name: action.value})
+    if action.kind == "parameter":  # a combined action's parameters in one command: all or none
+        await session.execute("migrate-set-parameters", action.sets)
     elif action.kind == "capability":
         await set_capabilities(session, {action.name: bool(action.value)})
     else:

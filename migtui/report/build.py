@@ -9,9 +9,11 @@ there is one; the verdict from the predictions recorded as they were made.
 from __future__ import annotations
 
 import statistics
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from migtui.model.promise import Promise
 from migtui.record.reader import RecordedEntry, Recording
 from migtui.report.migrations import RecordedMigration, is_incoming, migrations_of
 
@@ -80,6 +82,7 @@ def build_report(recording: Recording, migration: RecordedMigration,
         "events": [{"time": iso(e.wall), "event": e.data.get("name"), "data": e.data.get("data")}
                    for e in recording.entries(vm, ["event"], since=migration.start - 1, until=migration.end + 1)],
         "verdict": _verdict(recording, vm, migration),
+        "advice_followed": _followed(recording, vm, migration),
         "gaps": _gaps(migration),
         "samples": len(samples),
     }
@@ -161,6 +164,25 @@ def _verdict(recording: Recording, vm: str, migration: RecordedMigration) -> dic
     else:
         why = str(final.get("summary"))
     return {"last": final, "why": why, "history": history}
+
+
+def _followed(recording: Recording, vm: str, migration: RecordedMigration) -> list[dict[str, Any]]:
+    """Each advice followed during the migration: its promise and the outcome (from the last prediction
+    recorded, which has the outcome once the migration ended)."""
+    made = recording.entries(vm, ["prediction"], since=migration.start, until=migration.end + 1)
+    kept = [entry.data.get("followed") for entry in made if entry.data.get("followed")]
+    if not kept:
+        return []
+    try:
+        promises = [Promise(**fields) for fields in kept[-1]]
+    except TypeError:  # written by a migtui whose promises had other fields: not told rather than misread
+        return []
+    final = migration.samples[-1].info
+    if migration.final == "completed" and final.downtime:
+        # QEMU's first "completed" answer can say downtime 0 (it sets the status, then the figure):
+        # the migration's last recorded answer has it.
+        promises = [replace(p, status=migration.final, downtime_ms=final.downtime) for p in promises]
+    return [{"time": iso(p.taken_wall), "words": p.words(), **p.to_json()} for p in promises]
 
 
 def _gaps(migration: RecordedMigration) -> list[dict[str, Any]]:

@@ -42,6 +42,9 @@ def report_lines(report: dict[str, Any]) -> list[str]:
     if r["verdict"]:
         lines.append(f"  verdict      {r['verdict']['why']}")
         lines += [f"               - {_action_text(action)}" for action in r["verdict"]["last"].get("actions") or []]
+    if r.get("advice_followed"):
+        lines.append("  advice followed (promise, outcome)")
+        lines += [f"    {f['time']}  {f['words']}" for f in r["advice_followed"]]
     if r["gaps"]:
         lines.append("  gaps in the recording: " + ", ".join(f"{g['seconds']} s from {g['from']}" for g in r["gaps"]))
     if r["changes"]:

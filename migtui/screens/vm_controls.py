@@ -23,9 +23,10 @@ from typing import TypeVar
 
 from migtui.model.controls import Control, MigrationFacts, read_only_refusal, refusal
 from migtui.model.vm_state import VMState
-from migtui.ops import advice, migrate
-from migtui.ops.actions import BY_NAME, VM_ACTIONS, VMVerb
+from migtui.ops import advice, migrate, recover
+from migtui.ops.actions import BY_NAME, VM_ACTIONS, VMVerb, advised
 from migtui.ops.cancel import CANCEL
+from migtui.ops.pause import PAUSE
 from migtui.ops.policy import policy_for
 from migtui.ops.postcopy import POSTCOPY
 from migtui.ops.verb import MigrationVerb
@@ -123,6 +124,7 @@ class VMControls:
             VMVerb.OPEN: self.open_vm, VMVerb.MIGRATE: self.migrate, VMVerb.CANCEL: self.cancel,
             VMVerb.POSTCOPY: self.postcopy, VMVerb.PARAMETERS: self.open_params,
             VMVerb.SNAPSHOTS: self.open_snapshots, VMVerb.REFRESH: self.refresh,
+            VMVerb.RECOVER: self.recover, VMVerb.PAUSE: self.pause_postcopy,
         }
         for action in VM_ACTIONS:
             if (name := action.advises) is not None:
@@ -176,6 +178,25 @@ class VMControls:
     def postcopy(self, vm: str) -> None:
         self._steer(vm, POSTCOPY)
 
+    def pause_postcopy(self, vm: str) -> None:
+        self._steer(vm, PAUSE)
+
+    def recover(self, vm: str) -> None:
+        """Recover ``vm``'s paused postcopy: checked, asked (naming both VMs), made on both, told."""
+        if self._refused(vm, recover.CONTROL):
+            return
+        destination = recover.destination_among(self.states, vm, self.destinations.get(vm))
+        if destination is None:
+            self.stack.notify(f"{vm}: which VM its postcopy went to is not known here (none or several are "
+                              f"paused); recover it with migtui recover {vm} --to DESTINATION.",
+                              severity="warning", markup=False)
+            return
+        question = recover.question(vm, destination)
+        step = recover.step(self.fleet.session(destination))
+        self.ask(question.title, question.text, yes=question.yes,
+                 then=lambda: self.change(vm, step, doing="recover", done=None, also=[destination],
+                                          after=self._tell))
+
     def _steer(self, vm: str, verb: MigrationVerb) -> None:
         """Cancel or postcopy: checked, asked, made (the destination is read again too), told."""
         if self._refused(vm, verb.control):
@@ -193,15 +214,18 @@ class VMControls:
         if self._refused(vm, advice.CONTROL):  # as for cancel: a migration of this VM runs, from here
             return
         state = self.states[vm]
-        action = next((a for a in state.prediction().actions if a.name == name), None)
+        action = advised(state.prediction().actions, name)
         if action is None:
             self.stack.notify(f"{vm}: the prediction advises no change of {name} now.", severity="warning")
             return
         change = advice.old_to_new(action, state.parameters, state.capabilities)
         question = advice.question(vm, action, state.parameters, state.capabilities)
-        self.ask(question.title, question.text, yes=question.yes,
-                 then=lambda: self.change(vm, advice.step(action), doing=f"advice: {change}",
-                                          done=advice.outcome(vm, change)))
+
+        def taking() -> None:
+            state.follow(action)  # its promise, set against the outcome when the migration ends
+            self.change(vm, advice.step(action), doing=f"advice: {change}", done=advice.outcome(vm, change))
+
+        self.ask(question.title, question.text, yes=question.yes, then=taking)
 
     def _migrate_confirmed(self, request: MigrationRequest | None) -> None:
         if request is None:

@@ -48,6 +48,8 @@ def outlook_of(prediction: Prediction) -> Outlook:
         return Outlook("measuring", "warn", prediction)
     if verdict is Verdict.POSTCOPY:
         return Outlook("postcopy", "good", prediction)
+    if verdict is Verdict.POSTCOPY_PAUSED:
+        return Outlook("SPLIT!", "bad", prediction)
     if verdict is Verdict.NO_PROGRESS:
         return Outlook("no progress", "bad", prediction)
     if verdict is Verdict.UNKNOWN:

@@ -83,6 +83,9 @@ class PredictionPanel(Static):
         if runner is not None:
             lines.append(Text.assemble((f"policy {runner.policy.name}: ", "bold"), f"next: {runner.next}"))
         lines += [Text(f"  {advice_mark(action.name, self.advice_keys)} {action.text}"
-                       + (f"; done in about {compact_seconds(action.eta_s)}" if action.eta_s else ""))
+                       + (f"; done in about {compact_seconds(action.eta_s)}" if action.eta_s else "")
+                       # A stop is in the action's own words already; the other costs are not.
+                       + (f" ({action.cost.short})" if action.cost is not None
+                          and (action.cost.stop_ms is None or action.name == "max-bandwidth") else ""))
                   for action in outlook.prediction.actions]
         self.update(Text("\n").join(lines))

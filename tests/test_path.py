@@ -1,0 +1,44 @@
+"""What the path of a migration carries: its figure and where it came from, read on this machine."""
+
+from __future__ import annotations
+
+import pytest
+
+from migtui.host_entry import HostEntry
+from migtui.model.path import PathKind, parse_link, same_host, tc_rate
+from migtui.qmp.path_probe import probe, run_here
+
+
+def test_link_speeds_are_bits_a_second_and_bad_ones_are_refused_in_words() -> None:
+    assert parse_link("10G") == 10e9 / 8 and parse_link("100M") == 100e6 / 8 and parse_link("24Mbit") == 3e6
+    with pytest.raises(ValueError, match="like '10G'"):
+        parse_link("fast")
+    with pytest.raises(ValueError, match="link"):
+        HostEntry(name="hv1", ssh="root@hv1", link="ten gig")
+
+
+def test_a_tc_shaper_line_gives_its_rate() -> None:
+    assert tc_rate("qdisc tbf 8001: root refcnt 2 rate 24Mbit burst 4Kb lat 400ms") == 3e6
+    assert tc_rate("qdisc noqueue 0: root refcnt 2") is None
+
+
+async def test_a_destination_on_this_host_is_the_same_host_limited_by_cpu() -> None:
+    for uri in ("tcp:127.0.0.1:4444", "unix:/run/x.sock"):
+        found = await probe(uri, run_here)
+        assert found is not None and found.kind is PathKind.SAME_HOST and "CPU" in found.source
+    # The machine's own address routes through lo as well.
+    assert (await probe("tcp:localhost:1", run_here)) == same_host("loopback")
+
+
+async def test_a_declared_link_is_the_figure_where_the_interface_says_nothing() -> None:
+    host = HostEntry(name="hv1", ssh="root@hv1", link="10G")
+    found = await probe(None, run_here, host)
+    assert found is not None and found.kind is PathKind.DECLARED and found.bandwidth == 10e9 / 8
+    assert 'link = "10G"' in found.source
+
+
+def test_a_faster_migration_seen_raises_what_the_path_is_taken_to_carry() -> None:
+    path = same_host("loopback")
+    assert path.with_seen(None) is path and path.with_seen(path.bandwidth / 2) is path
+    raised = path.with_seen(path.bandwidth * 2)
+    assert raised.bandwidth == path.bandwidth * 2 and "reached" in raised.source
