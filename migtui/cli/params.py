@@ -24,6 +24,7 @@ from migtui.cli.common import (
     open_session,
 )
 from migtui.cli.settings_args import add_settings_options, report_invalid, split_pairs
+from migtui.ops.settings import held_back
 from migtui.params import Applied, Preset, VMSettings, apply_changes, load_preset, read_settings, save_preset
 from migtui.params.presets import check_savable
 from migtui.qapi.errors import FieldErrors
@@ -100,9 +101,8 @@ def _print_applied(applied: Applied) -> None:
         print(f"{applied.vm}: nothing to change", file=sys.stderr)
     for change in applied.changes:
         print(f"{applied.vm}: {change.text}")
-    for name, held in applied.not_held.items():
-        spec = next((s for s in applied.settings.specs if s.name == name), None)
-        print(f"{applied.vm}: note: QEMU accepted {name} but reports {human_value(spec, held)}", file=sys.stderr)
+    for phrase in held_back(applied):
+        print(f"{applied.vm}: note: {phrase}", file=sys.stderr)
 
 
 def _print_table(settings: VMSettings) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from textual import work
 
 from migtui.errors import MigtuiError
+from migtui.ops.settings import outcome as settings_outcome
 from migtui.params.apply import Applied, SettingsRefused, send_changes
 from migtui.params.bulk import BulkResult
 from migtui.qapi.changes import ChangeSet
@@ -62,9 +63,8 @@ class ApplyActions(ParamsParts):
                           settings.with_values(dict(state.parameters), dict(state.capabilities)))
         self.controls.mark(self.vm, applied.text, applied.at)
         self._applied(changes.parameters, changes.capabilities)
-        held = "; ".join(f"{name} stays {value!r}" for name, value in applied.not_held.items())
-        self.notify(f"{self.vm}: {applied.text}" + (f" (QEMU accepted, but {held})" if held else ""),
-                    title="Applied", severity="warning" if held else "information", markup=False)
+        self.notify(settings_outcome(applied), title="Applied",
+                    severity="warning" if applied.not_held else "information", markup=False)
 
     def _refused(self, refused: SettingsRefused, changes: ChangeSet) -> None:
         assert self.draft is not None
