@@ -41,8 +41,13 @@ class Namespaces:
     async def start(cls, log: Path, private_run: bool) -> Namespaces:
         if private_run:
             # The host's own /run: its QMP sockets (and sshd's privsep dir) exist only in here.
+            # A fresh host has no admin's shell start-up of this machine: sshd runs every command
+            # (a login's, a pattern's listing) through bash, which reads ~/.bashrc, and one that
+            # runs tools there (pyenv's rehash takes a lock) slows each, or hangs it on a lock
+            # a killed session left behind.
             script = (f"mount -t tmpfs -o size={HOST_RUN_MIB}m,mode=0755 tmpfs /run && "
-                      "mkdir -p /run/sshd /run/qemu && exec sleep infinity")
+                      "mkdir -p /run/sshd /run/qemu && "
+                      '{ [ ! -f "$HOME/.bashrc" ] || mount --bind /dev/null "$HOME/.bashrc"; } && exec sleep infinity')
             argv = ["unshare", "--net", "--mount", "--propagation", "private", "sh", "-c", script]
         else:
             argv = ["unshare", "--net", "sleep", "infinity"]
