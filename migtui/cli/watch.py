@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import signal
 import sys
 
 from migtui.cli.common import (
@@ -62,13 +63,30 @@ async def run(args: argparse.Namespace) -> int:
                     fleet.apply_policy(update.vm, policy)
 
             fleet.subscribe(follow_found)
-        # Until the duration the user asked for is over, Ctrl-C, or a closed stdout.
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(args.duration):
-                await printer.out.closed.wait()
-    return 0
+        # Until the duration the user asked for is over, Ctrl-C, or a closed stdout. Ctrl-C is
+        # taken here: a process started in the background of a script inherits SIGINT ignored,
+        # and Python then raises no KeyboardInterrupt.
+        interrupted = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, interrupted.set)
+        try:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(args.duration):
+                    ended = [asyncio.ensure_future(printer.out.closed.wait()),
+                             asyncio.ensure_future(interrupted.wait())]
+                    try:
+                        await asyncio.wait(ended, return_when=asyncio.FIRST_COMPLETED)
+                    finally:
+                        for waiting in ended:
+                            waiting.cancel()
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
+    return INTERRUPTED if interrupted.is_set() else 0
 
 
+
+
+INTERRUPTED = 130  # as a shell reports a command ended by Ctrl+C
 
 
 class _Printer:
