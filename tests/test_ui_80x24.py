@@ -68,7 +68,7 @@ async def test_the_snapshots_screen_shows_its_jobs_whole_at_80x24(lab, lab_dir):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, lambda: app.fleet.states["vm1"].run_state == "running", 20, "vm1 connected")
         app.controls.open_snapshots("vm1")
-        await settle(pilot, lambda: isinstance(app.screen, SnapshotsScreen) and app.screen.listed, 10,
+        await settle(pilot, lambda: isinstance(app.screen, SnapshotsScreen) and app.screen.listed, 30,
                      "the snapshots screen")
         for tag in ("first", "second"):
             await pilot.press("s")
