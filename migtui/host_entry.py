@@ -10,6 +10,19 @@ migration_address = "198.51.100.1"     # optional: where destinations on it list
 migration_ports = "49152-49215"        # optional: the ports they may listen on (default: any free one)
 shared = true                          # optional: its VMs' sockets are shared with another tool
 ```
+
+or a host whose VMs libvirt manages (its domains are VMs of the fleet, :mod:`migtui.libvirt`):
+
+```toml
+[[host]]
+name = "hv-b"
+libvirt = "qemu+ssh://root@hv-b/system"  # or qemu:///system (this machine), qemu+tcp://, qemu+tls://
+domains = ["web-*", "db-1"]              # optional: which domains (default: every domain)
+read_only = true                         # optional: a read-only libvirt connection; the gate refuses changes
+peer_libvirt = "qemu+tcp://hv-b/system"  # optional: how other hosts' libvirtd reach it (default: libvirt)
+migration_address = "198.51.100.2"      # optional: where the migration stream goes (default: libvirt's choice)
+qmp_passthrough = true                   # optional: QEMU settings libvirt has no call for, through its monitor
+```
 """
 
 from __future__ import annotations
@@ -20,12 +33,13 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from migtui.model.path import parse_link
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 SSH_SCHEME = "ssh://"
+LIBVIRT_SCHEMES = ("qemu", "qemu+ssh", "qemu+tcp", "qemu+tls", "qemu+unix", "qemu+libssh", "qemu+libssh2", "test")
 _HOSTNAME = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)$")
 
 
@@ -75,6 +89,17 @@ def parse_ports(text: str) -> range:
     return range(first, last + 1)
 
 
+def parse_libvirt_uri(uri: str) -> str:
+    """A libvirt connection URI for QEMU (``qemu:///system``, ``qemu+ssh://user@host/system``...)."""
+    parts = urlsplit(uri)
+    if parts.scheme not in LIBVIRT_SCHEMES or parts.path not in ("/system", "/session", "/default"):
+        raise ValueError(f"{uri!r} is not a libvirt URI for QEMU such as qemu:///system or "
+                         "qemu+ssh://root@hv-a/system")
+    if parts.scheme not in ("qemu", "qemu+unix", "test") and not parts.hostname:
+        raise ValueError(f"{uri!r}: a remote libvirt URI names its host ({parts.scheme}://HOST/system)")
+    return uri
+
+
 def split_ssh_url(url: str) -> tuple[SSHDestination, str]:
     """``ssh://[user@]host[:port]/path/to/socket`` -> the destination and the remote path."""
     parts = urlsplit(url)
@@ -104,6 +129,39 @@ class HostEntry(BaseModel):
     link: str | None = None
     """The speed of the host's link for migrations, in bits a second ("10G", "2.5G", "100M"): what
     migtui takes the path to carry where the interface does not say (a VM's network, a tunnel)."""
+
+    libvirt: str | None = None
+    """A libvirt connection URI (``qemu+ssh://root@hv-a/system``): the host's domains are the VMs."""
+    peer_libvirt: str | None = None
+    """The URI another host's libvirtd uses to reach this one, for peer-to-peer migrations
+    (default: ``libvirt``)."""
+    domains: list[str] | None = None
+    """Which of a libvirt host's domains migtui watches (shell patterns; default: every one)."""
+    read_only: bool = False
+    """A read-only libvirt connection: migtui can watch, and the gate refuses every change."""
+    qmp_passthrough: bool = False
+    """Send what libvirt has no call for (QEMU's own migration settings) through libvirt's
+    monitor passthrough; libvirt then marks the domain tainted."""
+
+    @field_validator("libvirt", "peer_libvirt")
+    @classmethod
+    def _valid_libvirt(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_libvirt_uri(value)
+        return value
+
+    @model_validator(mode="after")
+    def _libvirt_or_ssh(self) -> HostEntry:
+        if self.libvirt is not None and self.ssh is not None:
+            raise ValueError(f"host {self.name!r}: give ssh (QMP sockets over SSH) or libvirt "
+                             "(domains through libvirt), not both")
+        if self.libvirt is None and (self.domains is not None or self.peer_libvirt or self.qmp_passthrough):
+            raise ValueError(f"host {self.name!r}: domains, peer_libvirt and qmp_passthrough need libvirt = URI")
+        return self
+
+    @property
+    def is_libvirt(self) -> bool:
+        return self.libvirt is not None
 
     @field_validator("ssh")
     @classmethod

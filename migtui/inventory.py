@@ -40,6 +40,7 @@ import re
 import tomllib
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import ErrorDetails
@@ -209,11 +210,14 @@ class Inventory(BaseModel):
 
     def unknown_host(self) -> tuple[tuple[str | int, ...], str] | None:
         """Where a VM names a host the inventory lacks, and what to say."""
-        known = {host.name for host in self.host}
+        known = {host.name: host for host in self.host}
         for index, entry in enumerate(self.vm):
             if entry.host is not None and entry.host not in known:
                 names = ", ".join(sorted(known)) or "none"
                 return ("vm", index, "host"), f"no [[host]] named {entry.host!r} (known: {names})"
+            if entry.host is not None and known[entry.host].libvirt:
+                return ("vm", index, "host"), (f"{entry.host!r} is a libvirt host: its domains are VMs of their own "
+                                               "(found through libvirt, no [[vm]] needed)")
         return None
 
     def get(self, name: str) -> VMEntry:
@@ -305,6 +309,24 @@ def inventory_from_pairs(pairs: list[str]) -> Inventory:
         vms.append({"name": name, "qmp": remote_path, "host": hosts[key]})
     data = {"host": [{"name": host, "ssh": ssh} for ssh, host in hosts.items()], "vm": vms}
     return parse_inventory_data(data, "--vm")
+
+
+def add_libvirt_hosts(inventory: Inventory, uris: list[str]) -> Inventory:
+    """The inventory with a libvirt host for each ``--libvirt URI`` (named after the URI's host)."""
+    hosts = [host.model_dump(exclude_none=True) for host in inventory.host]
+    taken = {host["name"] for host in hosts}
+    for uri in uris:
+        base = re.sub(r"[^A-Za-z0-9_.-]", "-", urlsplit(uri).hostname or "localhost").strip("-.") or "localhost"
+        name, number = base, 1
+        while name in taken:
+            number += 1
+            name = f"{base}-{number}"
+        taken.add(name)
+        hosts.append({"name": name, "libvirt": uri})
+    data = {**inventory.model_dump(exclude_none=True, exclude={"host"}), "host": hosts}
+    widened = parse_inventory_data(data, "--libvirt")
+    widened.path = inventory.path
+    return widened
 
 
 def parse_inventory_data(data: dict[str, Any], where: str) -> Inventory:

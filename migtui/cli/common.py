@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-from migtui.inventory import Inventory, VMEntry, find_config, inventory_from_pairs, load_inventory
+from migtui.inventory import Inventory, VMEntry, add_libvirt_hosts, find_config, inventory_from_pairs, load_inventory
 from migtui.qmp.audit import AuditLog
 from migtui.qmp.gate import CommandGate
 from migtui.qmp.hosts import HostPool
@@ -29,12 +29,15 @@ def add_inventory_options(parser: argparse.ArgumentParser, pairs: bool = True) -
     group = parser.add_argument_group("VMs")
     group.add_argument("--config", metavar="FILE",
                        help="inventory file (default: $MIGTUI_CONFIG, then ~/.config/migtui/inventory.toml)")
+    # (an action's parser, see action_options, leaves a list option unset rather than empty)
+    unset: object = argparse.SUPPRESS if parser.argument_default == argparse.SUPPRESS else []
     if pairs:
-        # (an action's parser, see action_options, leaves --vm unset rather than empty)
-        unset: object = argparse.SUPPRESS if parser.argument_default == argparse.SUPPRESS else []
         group.add_argument("--vm", metavar="NAME=ADDR", action="append", default=unset,
                            help="a VM by its QMP address (socket path, tcp:HOST:PORT, or "
                                 "ssh://[user@]host[:port]/path/to/socket); repeatable")
+    group.add_argument("--libvirt", metavar="URI", action="append", default=unset,
+                       help="a libvirt host whose domains are VMs (qemu:///system, qemu+ssh://root@hv-a/system, "
+                            "qemu+tcp://...); repeatable")
     group.add_argument("--shared", action="store_true", default=unset_flag(parser),
                        help="another tool uses the VMs' QMP sockets too: connect per poll or command "
                             "and let go at once (as shared = true in the inventory)")
@@ -72,12 +75,19 @@ def inventory_from_args(args: argparse.Namespace) -> Inventory:
     inventory (given, or found where it is looked for): a site's
     ``read_only = true`` and its audit log are not bypassed by naming VMs by hand.
     """
+    uris = getattr(args, "libvirt", None) or []
+    if not getattr(args, "vm", None) and uris and not (args.config or find_config(None).exists()):
+        inventory = add_libvirt_hosts(Inventory(), uris)
+        inventory.resolve_shared(every=bool(getattr(args, "shared", False)))
+        return inventory
     if not getattr(args, "vm", None):
         inventory = load_inventory(args.config)
     else:
         inventory = inventory_from_pairs(args.vm)
         if args.config or find_config(None).exists():
             inventory.settings = load_inventory(args.config).settings
+    if uris:
+        inventory = add_libvirt_hosts(inventory, uris)
     inventory.resolve_shared(every=bool(getattr(args, "shared", False)))
     return inventory
 
@@ -106,3 +116,19 @@ async def open_session(inventory: Inventory, entry: VMEntry, gate: CommandGate,
         yield await stack.enter_async_context(VMSession(entry.name, hosts.address(entry), gate,
                                                                 host_entry=hosts.entry_of(entry),
                                                                 shared=bool(entry.shared)))
+
+
+@contextlib.asynccontextmanager
+async def open_vm(inventory: Inventory, name: str, gate: CommandGate,
+                  hosts: HostPool | None = None) -> AsyncIterator[VMSession]:
+    """A connected session to the VM called ``name``: a ``[[vm]]`` of the inventory, else a domain
+    of one of its libvirt hosts; closed on exit."""
+    if any(entry.name == name for entry in inventory.vm) or not any(host.libvirt for host in inventory.host):
+        async with open_session(inventory, inventory.get(name), gate, hosts) as session:
+            yield session
+        return
+    from migtui.libvirt.lookup import open_domain  # libvirt only for an inventory that has libvirt hosts
+
+    async with open_domain(inventory.host, name, gate) as domain:
+        yield domain
+

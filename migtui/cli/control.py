@@ -15,6 +15,7 @@ from migtui.cli.common import (
     gate_from_args,
     inventory_from_args,
     open_session,
+    open_vm,
 )
 from migtui.cli.confirm import confirm
 from migtui.errors import MigtuiError, UsageError
@@ -104,8 +105,7 @@ async def _paused_destination(inventory: Inventory, source: str, gate: CommandGa
 async def _steer(args: argparse.Namespace, verb: MigrationVerb) -> int:
     inventory = inventory_from_args(args)
     gate = gate_from_args(args, inventory)
-    entry = inventory.get(args.target)
-    async with open_session(inventory, entry, gate) as session:
+    async with open_vm(inventory, args.target, gate) as session:
         # Refused before asking: QEMU would take a cancel without a migration silently.
         if (reason := refusal(verb.control, await read_facts(session))) is not None:
             raise UsageError(reason.rstrip("."))

@@ -17,6 +17,7 @@ from migtui.cli.common import (
     gate_from_args,
     inventory_from_args,
     open_session,
+    open_vm,
 )
 from migtui.cli.confirm import ask, can_ask
 from migtui.cli.control import hint_cancel
@@ -71,16 +72,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 async def run(args: argparse.Namespace) -> int:
     inventory = inventory_from_args(args)
     gate = gate_from_args(args, inventory)
-    source_entry = inventory.get(args.source)
     parameters, capabilities = split_pairs(args.set, "--set"), split_pairs(args.cap, "--cap")
     policy = policy_for(args.policy, gate.read_only)
-    if args.destination.startswith(URI_SCHEMES):
-        destination_entry = None
+    libvirt_host = any(host.name == args.destination and host.libvirt for host in inventory.host)
+    if args.destination.startswith(URI_SCHEMES) or libvirt_host:
+        destination_entry = None  # a URI, or a libvirt host (for a libvirt domain)
     else:
         destination_entry = inventory.get(args.destination)
-        if destination_entry.name == source_entry.name:
+        if destination_entry.name == args.source:
             raise UsageError("source and destination are the same VM")
-    async with HostPool(inventory.host) as hosts, open_session(inventory, source_entry, gate, hosts) as source:
+    async with HostPool(inventory.host) as hosts, open_vm(inventory, args.source, gate, hosts) as source:
         plan = migration.MigrationPlan()
         if parameters or capabilities:
             # Checked by the source's own schema, as `migtui params` and the editor check them.

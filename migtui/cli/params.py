@@ -16,13 +16,7 @@ import json
 import sys
 from typing import Any
 
-from migtui.cli.common import (
-    add_inventory_options,
-    add_safety_options,
-    gate_from_args,
-    inventory_from_args,
-    open_session,
-)
+from migtui.cli.common import add_inventory_options, add_safety_options, gate_from_args, inventory_from_args, open_vm
 from migtui.cli.settings_args import add_settings_options, report_invalid, split_pairs
 from migtui.ops.settings import held_back
 from migtui.params import Applied, Preset, VMSettings, apply_changes, load_preset, read_settings, save_preset
@@ -52,13 +46,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 async def run(args: argparse.Namespace) -> int:
     inventory = inventory_from_args(args)
     gate = gate_from_args(args, inventory)
-    entry = inventory.get(args.target)
     if args.save_preset:
         check_savable(args.save_preset)  # before anything is sent
     preset = load_preset(args.preset) if args.preset else Preset("-")
     parameters: dict[str, Any] = {**preset.parameters, **split_pairs(args.set, "--set")}
     capabilities: dict[str, Any] = {**preset.capabilities, **split_pairs(args.cap, "--cap")}
-    async with open_session(inventory, entry, gate) as session:
+    async with open_vm(inventory, args.target, gate) as session:
         settings = await read_settings(session)
         applied: Applied | None = None
         to_save = Preset(args.save_preset or "-", settings.settable_parameters, dict(settings.capabilities))

@@ -12,7 +12,7 @@ from migtui.cli.common import (
     add_safety_options,
     gate_from_args,
     inventory_from_args,
-    open_session,
+    open_vm,
 )
 from migtui.cli.confirm import confirm
 from migtui.errors import BadArguments, UsageError
@@ -58,8 +58,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 async def run(args: argparse.Namespace) -> int:
     inventory = inventory_from_args(args)
     gate = gate_from_args(args, inventory)
-    entry = inventory.get(args.target)
-    async with open_session(inventory, entry, gate) as session:
+    async with open_vm(inventory, args.target, gate) as session:
         if args.action == "list":
             return _print_snapshots(await snapshots.list_snapshots(session), args.json)
         if args.action == "jobs":

@@ -24,7 +24,8 @@ from migtui.qapi.models import ArgumentsModel, build_model
 from migtui.qapi.schema import Schema
 from migtui.qapi.sources import live_schema
 from migtui.qapi.version import QemuVersion
-from migtui.qmp.queries import Queries
+from migtui.qmp.errors import QEMURefused
+from migtui.qmp.queries import Queries, Settable
 
 PARAMETERS_COMMAND = "migrate-set-parameters"
 
@@ -49,6 +50,13 @@ class VMForms:
     def qemu(self) -> str:
         return str(self.schema.version) if self.schema.version else "?"
 
+    def only(self, settable: Settable) -> VMForms:
+        """The forms with only what ``settable`` allows (a libvirt domain's)."""
+        specs = tuple(spec for spec in self.parameters if spec.name in settable.parameters)
+        return VMForms(self.schema, specs, tuple(value for value in self.capabilities
+                                                 if value.name in settable.capabilities),
+                       build_model(specs, "MigrateSetParameters"))
+
     def parameter(self, name: str) -> FieldSpec | None:
         return next((spec for spec in self.parameters if spec.name == name), None)
 
@@ -60,12 +68,26 @@ _cache: weakref.WeakKeyDictionary[Queries, tuple[str, VMForms]] = weakref.WeakKe
 
 
 async def forms_of(session: Queries) -> VMForms:
-    """The forms for the QEMU ``session`` is connected to (asked once per QEMU)."""
+    """The forms for the QEMU ``session`` is connected to (asked once per QEMU), with only
+    what the VM's manager lets migtui set."""
+    forms = await _all_forms(session)
+    return forms.only(session.settable) if session.settable is not None else forms
+
+
+async def _all_forms(session: Queries) -> VMForms:
     version = _version_key(session.version)
     cached = _cache.get(session)
     if cached is not None and cached[0] == version and version:
         return cached[1]
-    schema_json = await session.query_list("query-qmp-schema")
+    try:
+        schema_json = await session.query_list("query-qmp-schema")
+    except QEMURefused:
+        # No live schema to ask (a libvirt domain: libvirt holds the monitor): the bundled
+        # release its QEMU version picks.
+        release = release_for(QemuVersion.from_query_version(dict(session.version or {})))
+        if release is None:
+            raise
+        return _release_forms(release)
     schema = live_schema(list(schema_json), dict(session.version or {}), origin=f"VM {session.name}")
     forms = VMForms.from_schema(schema)
     _cache[session] = (_version_key(session.version), forms)
@@ -80,7 +102,10 @@ def known_forms(session: Queries) -> VMForms | None:
     if cached is not None and cached[0] == _version_key(session.version) and cached[0]:
         return cached[1]
     release = release_of(session)
-    return None if release is None else _release_forms(release)
+    if release is None:
+        return None
+    forms = _release_forms(release)
+    return forms.only(session.settable) if session.settable is not None else forms
 
 
 def release_of(session: Queries) -> QemuVersion | None:

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from migtui.errors import UsageError
 from migtui.host_entry import HostEntry
 from migtui.inventory import VMEntry
+from migtui.libvirt.registry import DomainRegistry
 from migtui.model.events import QMPEvent
 from migtui.model.link import LinkState
 from migtui.model.policy import Policy
@@ -38,7 +39,8 @@ from migtui.qmp.where import host_of
 
 log = logging.getLogger(__name__)
 
-WAKE_EVENTS = frozenset({"MIGRATION", "MIGRATION_PASS", "JOB_STATUS_CHANGE", "STOP", "RESUME", "SHUTDOWN"})
+WAKE_EVENTS = frozenset({"MIGRATION", "MIGRATION_PASS", "JOB_STATUS_CHANGE", "STOP", "RESUME", "SHUTDOWN",
+                         "JOB_COMPLETED"})  # the last: libvirt's
 STATUS_EVENTS = frozenset({"STOP", "RESUME", "SHUTDOWN", "RESET"})
 
 Subscriber = Callable[[Update], None]
@@ -74,6 +76,10 @@ class Fleet:
                                      taken=self.sessions.__contains__, interval=find_interval)
                         for entry in entries if entry.pattern]
         """One per pattern entry: they add and remove its VMs as sockets come and go."""
+        self.domains = DomainRegistry(self.hosts.entries.values(), self.gate, add=self._add_domain,
+                                      remove=self._remove_soon, moved=self._domain_moved,
+                                      command_timeout=command_timeout) if self.hosts.libvirt else None
+        """The libvirt hosts' domains, VMs that come and go with them (None: no libvirt host)."""
         self.paths = PathFinder(self.sessions, self.states, self.where, self._publish)
         """What each outgoing migration's path carries."""
         for entry in entries:
@@ -94,12 +100,16 @@ class Fleet:
         self._started = True
         for name in self.sessions:
             self._run(name)
+        if self.domains is not None:
+            self.domains.start()
         for finder in self.finders:
             self._tasks.append(asyncio.create_task(finder.run(), name=f"find {finder.entry.qmp}"))
 
     async def close(self) -> None:
         await cancel_all([*self._tasks, *self._polls.values(), *self._policy_tasks, *self.paths.tasks])
         await asyncio.gather(*(session.close() for session in self.sessions.values()))
+        if self.domains is not None:
+            await self.domains.close()
         await self.hosts.close()
 
     # -- VMs that come and go ---------------------------------------------------
@@ -110,14 +120,26 @@ class Fleet:
         session = VMSession(entry.name, self.hosts.address(entry), self.gate, connect_timeout=connect_timeout,
                             command_timeout=command_timeout, host_entry=self.hosts.entry_of(entry),
                             shared=bool(entry.shared))
-        state = VMState(entry.name, group=entry.group, notes=entry.notes, host=entry.host)
-        self.sessions[entry.name] = session
-        self.states[entry.name] = state
-        self.pollers[entry.name] = VMPoller(session, state, self._publish, *self._pace)
-        self._unsubscribe[entry.name] = [session.on_link(self._on_link), session.on_event(self._on_event)]
+        self.watch(session, VMState(entry.name, group=entry.group, notes=entry.notes, host=entry.host))
+
+    def watch(self, session: VMSession, state: VMState) -> None:
+        """Watch a VM through ``session`` (a QMP link, or a libvirt domain's)."""
+        self.sessions[state.name] = session
+        self.states[state.name] = state
+        self.pollers[state.name] = VMPoller(session, state, self._publish, *self._pace)
+        self._unsubscribe[state.name] = [session.on_link(self._on_link), session.on_event(self._on_event)]
         if self._started:
-            self._run(entry.name)
-            self._publish(VMAdded(entry.name, str(session.address)))
+            self._run(state.name)
+            self._publish(VMAdded(state.name, str(session.address)))
+
+    def _add_domain(self, session: VMSession) -> None:
+        host = session.host_entry.name if session.host_entry is not None else None
+        self.watch(session, VMState(session.name, host=host))
+
+    def _domain_moved(self, vm: str, host: str) -> None:
+        if (state := self.states.get(vm)) is not None:
+            state.host = host
+            self._publish(VMChanged(vm, Aspect.LINK))
 
     def _run(self, name: str) -> None:
         self.sessions[name].start()
@@ -248,7 +270,8 @@ class Fleet:
             state.jobs.on_event(event.data)
             poller.refresh_jobs = True
             self._publish(VMChanged(vm, Aspect.JOBS))
-        if event.name in STATUS_EVENTS or (event.name == "MIGRATION" and event.data.get("status") in FINAL_STATES):
+        if event.name in STATUS_EVENTS or event.name == "JOB_COMPLETED" or (
+                event.name == "MIGRATION" and event.data.get("status") in FINAL_STATES):
             poller.refresh_status = True
         if event.name in WAKE_EVENTS:
             poller.wake.set()

@@ -36,13 +36,18 @@ class CommandGate:
         self.audit = audit or AuditLog(None)
         self.read_only = read_only
 
-    def admit(self, vm: str, command: str, arguments: dict[str, Any] | None) -> bool:
-        """May ``command`` be sent? Returns whether it must be settled in the audit log."""
+    def admit(self, vm: str, command: str, arguments: dict[str, Any] | None, read_only: str | None = None) -> bool:
+        """May ``command`` be sent? Returns whether it must be settled in the audit log.
+
+        ``read_only``: why this one VM is read-only (its libvirt host's connection is), if it is."""
         if not is_mutating(command):
             return False
         if self.read_only:
             self.audit.record(vm, command, arguments, "refused", "read-only mode")
             raise ReadOnlyRefusal(f"{vm}: {command} refused: migtui runs read-only (nothing was sent)")
+        if read_only is not None:
+            self.audit.record(vm, command, arguments, "refused", read_only)
+            raise ReadOnlyRefusal(f"{vm}: {command} refused: {read_only} (nothing was sent)")
         self.audit.check()  # an unwritable log stops the command before it is sent, not after
         return True
 

@@ -24,6 +24,11 @@ class HostPool:
         """The SSH hosts in use, by name (made when a VM on them is first asked for)."""
         self._started = False
 
+    @property
+    def libvirt(self) -> bool:
+        """Whether a host of the inventory is a libvirt host."""
+        return any(host.libvirt for host in self.entries.values())
+
     def entry_of(self, entry: VMEntry) -> HostEntry | None:
         """The inventory's host the VM runs on (None: this machine, no [[host]] for it)."""
         return self.entries.get(entry.host) if entry.host else None

@@ -52,6 +52,7 @@ class VMPoller:
         self.fast = fast
         self.slow = slow
         self.wake = asyncio.Event()
+        session.wake_poll = self.wake.set
         self.refresh_status = True
         self.refresh_settings = True
         self.refresh_jobs = True
@@ -155,7 +156,7 @@ class VMPoller:
         if state.tracker.migration_count != before:
             self.refresh_settings = True  # a new migration: its limits matter now
             state.incoming = state.run_state == "inmigrate"
-        if self.session.shared:  # what a held link would have heard since the last poll
+        if self.session.derives_events:  # what a held link would have heard since the last poll
             for event in derived_events(previous, sample):
                 self.session.hear(event)
         self.publish(SampleTaken(state.name, sample))

@@ -9,9 +9,20 @@ pre-flight, a dirty-rate measurement, the schema behind a form) take it too.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from migtui.qmp.replies import JSONObject
+
+
+@dataclass(frozen=True)
+class Settable:
+    """What can be set on a VM whose manager sets only some of QEMU's migration settings (libvirt)."""
+
+    parameters: frozenset[str]
+    capabilities: frozenset[str]
+    why: str
+    """Said beside the form: who sets the rest, and how to reach them."""
 
 
 class Queries(Protocol):
@@ -21,6 +32,10 @@ class Queries(Protocol):
     @property
     def version(self) -> JSONObject | None:
         """QEMU's ``query-version`` answer (None before the first connect)."""
+
+    @property
+    def settable(self) -> Settable | None:
+        """The parameters and capabilities this VM's manager lets migtui set (None: all QEMU has)."""
 
     async def query(self, command: str, arguments: dict[str, Any] | None = None) -> JSONObject:
         """A command that answers a JSON object, as QEMU sent it."""

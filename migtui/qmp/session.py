@@ -44,6 +44,7 @@ from migtui.qmp.client import Client
 from migtui.qmp.errors import (
     CommandTimeout,
     LinkLost,
+    QEMURefused,
     QMPFailure,
     SocketBusy,
     Unreachable,
@@ -52,6 +53,7 @@ from migtui.qmp.errors import (
     refusal,
 )
 from migtui.qmp.gate import CommandGate
+from migtui.qmp.queries import Settable
 from migtui.qmp.remote_socket import Address, RemoteSocket
 from migtui.qmp.replies import JSONObject, json_object, json_objects
 from migtui.qmp.shared_link import EXCHANGE_BUDGET, SharedLink
@@ -119,6 +121,8 @@ class VMSession:
         self.host: SSHHost | None = address.host if isinstance(address, RemoteSocket) else None
         """The SSH host the socket is on (None: this machine)."""
         self.host_entry = host_entry if host_entry is not None else (self.host.entry if self.host else None)
+        self.wake_poll: Callable[[], None] = lambda: None
+        """Asks the VM's poller for a poll now (its poller sets it): for what is not an event of QEMU's."""
         self.outgoing_uri: str | None = None
         """Where the last migration migtui started from this VM goes (None: none started by migtui):
         what tells the path it takes."""
@@ -314,7 +318,7 @@ class VMSession:
         ``timeout`` defaults to the session's command timeout; ``None`` waits
         as long as QEMU takes (snapshot jobs keep QMP silent for seconds).
         """
-        audited = self.gate.admit(self.name, command, arguments)
+        audited = self.gate.admit(self.name, command, arguments, self.read_only_reason)
         if not self.shared:
             return await self._send(audited, command, arguments, timeout)
         async with contextlib.AsyncExitStack() as stack:
@@ -329,7 +333,7 @@ class VMSession:
     async def _send(self, audited: bool, command: str, arguments: dict[str, Any] | None,
                     timeout: float | object | None) -> object:
         """Send one command on the open connection and wait for its answer (settled in the audit log)."""
-        if not (self._shared.up if self._shared is not None else self._client.runstate is Runstate.RUNNING):
+        if not self._transport_up():
             failure: QMPFailure = LinkLost(self.name, f"not connected ({self.error or 'connecting'})")
             self._settle(audited, command, arguments, "error", failure.reason)
             raise failure
@@ -338,9 +342,9 @@ class VMSession:
         self._inflight[call] = time.monotonic()
         try:
             async with asyncio.timeout(limit) if limit is not None else _NO_DEADLINE:
-                result = await (self._shared or self._client).execute(command, arguments)
-        except ExecuteError as error:
-            refused = refusal(self.name, command, error)
+                result = await self._transport_execute(command, arguments)
+        except (ExecuteError, QEMURefused) as error:
+            refused = error if isinstance(error, QEMURefused) else refusal(self.name, command, error)
             self._settle(audited, command, arguments, "error", {"class": refused.error_class, "desc": refused.desc})
             raise refused from None
         except TimeoutError:
@@ -359,6 +363,29 @@ class VMSession:
             self._inflight.pop(call, None)
         self._settle(audited, command, arguments, "ok", result or None)
         return result
+
+    def _transport_up(self) -> bool:
+        """Whether a command can be sent now (a held link: connected; a shared one: in an exchange)."""
+        return self._shared.up if self._shared is not None else self._client.runstate is Runstate.RUNNING
+
+    async def _transport_execute(self, command: str, arguments: dict[str, Any] | None) -> object:
+        """Send one command and return QEMU's answer (raises what qemu.qmp raises)."""
+        return await (self._shared or self._client).execute(command, arguments)
+
+    @property
+    def settable(self) -> Settable | None:
+        """Every migration setting of QEMU's can be set through a QMP link."""
+        return None
+
+    @property
+    def read_only_reason(self) -> str | None:
+        """Why this VM takes no change whatever the gate's mode (None: it takes them)."""
+        return None
+
+    @property
+    def derives_events(self) -> bool:
+        """Whether the poller derives the migration's events from its answers (nothing hears them)."""
+        return self.shared
 
     def _settle(self, audited: bool, command: str, arguments: dict[str, Any] | None, outcome: str,
                 detail: Any) -> None:

@@ -2,7 +2,8 @@
 
 The destination is a VM of the fleet that waits for an incoming migration
 (run state ``inmigrate``: started with ``-incoming defer``) or a URI typed
-by hand. Every change of choice runs the engine's pre-flight checks again
+by hand; a libvirt domain's is another libvirt host of the inventory. Every
+change of choice runs the engine's pre-flight checks again
 (both sides reachable, the source able to migrate, the capabilities that
 must match on both sides matching once the chosen ones are applied); the
 Migrate button is enabled only when they pass for what is on screen.
@@ -31,6 +32,7 @@ from migtui.screens.dialog import Dialog
 from migtui.widgets.ticks import TickBox
 
 URI_OPTION = "-uri-"
+HOST_OPTION = "-host-"
 OFFERED_CAPABILITIES = (
     ("postcopy-ram", "postcopy-ram (lets you switch to postcopy later)"),
     ("auto-converge", "auto-converge (throttle the guest if it dirties too fast)"),
@@ -43,15 +45,17 @@ class MigrationRequest:
 
     source: str
     destination: str | None = None
-    """A VM of the fleet, or None for :attr:`uri`."""
+    """A VM of the fleet, or None for :attr:`uri` or :attr:`host`."""
     uri: str | None = None
+    host: str | None = None
+    """A libvirt host, where a libvirt domain migrates to."""
     plan: MigrationPlan = field(default_factory=MigrationPlan)
     policy: str | None = None
     """A migration policy to follow it with (``migtui.model.policy``)."""
 
     @property
     def target(self) -> str:
-        return self.destination or self.uri or "?"
+        return self.destination or self.host or self.uri or "?"
 
 
 class MigrateDialog(Dialog[MigrationRequest | None]):
@@ -104,6 +108,8 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
         self._checked: MigrationRequest | None = None
         """The request the checks passed for (None: not passed, or not yet)."""
         self._passed: list[Text] = []
+        self.hosts = migrate.libvirt_hosts(controls.session(source))
+        """The libvirt hosts a libvirt domain can go to (None: a QMP VM, which goes to a waiting VM or a URI)."""
         self._measured: migrate.Guest | str | None = None
         """The source's guest as measured, or why it could not be measured."""
 
@@ -115,15 +121,20 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
                          key=lambda name: (states[name].host or "", name))  # grouped by host
         options = [Option(f"{name}  {f'on {states[name].host}  ' if states[name].host else ''}"
                           "(waiting for an incoming migration)", id=name) for name in waiting]
-        options.append(Option("a URI, typed below", id=URI_OPTION))
+        if self.hosts is None:
+            options.append(Option("a URI, typed below", id=URI_OPTION))
+        else:
+            options = [Option(f"{host}  (libvirt host)", id=f"{HOST_OPTION}{host}") for host in self.hosts]
         capabilities = states[self.source].capabilities
         with Vertical(id="migrate-box", classes="dialog-box"):
             yield Label(f"Migrate {self.source}", classes="title")
             # Everything but the title and the buttons scrolls: the buttons stay in view at 80x24.
             with VerticalScroll(classes="dialog-body"):
-                yield Label("to a VM of the fleet that waits for it, or to a URI:")
+                yield Label("to a VM of the fleet that waits for it, or to a URI:" if self.hosts is None
+                            else "to another libvirt host (through libvirt, peer to peer):")
                 yield OptionList(*options, id="migrate-destinations")
-                yield Input(placeholder="tcp:HOST:PORT, unix:PATH, exec:COMMAND ...", id="migrate-uri")
+                yield Input(placeholder="tcp:HOST:PORT, unix:PATH, exec:COMMAND ...", id="migrate-uri",
+                            disabled=self.hosts is not None)
                 for name, label in OFFERED_CAPABILITIES:
                     yield TickBox(label, bool(capabilities.get(name)), id=f"cap-{name}")
                 yield Select([(f"policy: {name}", name) for name in list_policies()],
@@ -137,7 +148,9 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
         options = self.query_one(OptionList)
         options.highlighted = 0
         options.focus()
-        if options.option_count == 1:
+        if self.hosts is not None:
+            self.query_one("#migrate-uri", Input).display = False
+        elif options.option_count == 1:
             self.query_one("#migrate-uri", Input).focus()
         self.recheck()
         self.measure()
@@ -152,12 +165,16 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
         # Only send what changes on either side: a box left as both sides have it
         # stays untouched; one that differs from the destination is set there too.
         sides = [self.states[self.source].capabilities]
-        if chosen and chosen != URI_OPTION:
+        if chosen and chosen != URI_OPTION and not chosen.startswith(HOST_OPTION):
             sides.append(self.states[chosen].capabilities)
         plan = MigrationPlan(capabilities={name: on for name, on in capabilities.items()
                                            if any(bool(caps.get(name)) != on for caps in sides)})
         picked = self.query_one("#migrate-policy", Select).value
         policy = picked if isinstance(picked, str) else None
+        if self.hosts is not None:
+            if not chosen:
+                return "No other libvirt host in the inventory to migrate to."
+            return MigrationRequest(self.source, host=chosen.removeprefix(HOST_OPTION), plan=plan, policy=policy)
         if chosen and chosen != URI_OPTION:
             return MigrationRequest(self.source, destination=chosen, plan=plan, policy=policy)
         uri = self.query_one("#migrate-uri", Input).value.strip()
@@ -204,7 +221,7 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
     @work(exclusive=True, exit_on_error=False, group="preflight", name="The pre-flight checks")
     async def run_checks(self, request: MigrationRequest) -> None:
         session = self.controls.session
-        destination = session(request.destination) if request.destination else None
+        destination = session(request.destination) if request.destination else request.host
         try:
             problems = await migrate.preflight(session(self.source), destination, request.plan)
         except MigtuiError as error:  # a side unreachable, or QEMU refusing a query: its words
@@ -215,7 +232,10 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
             self._show([Text(f"✗ {problem}") for problem in problems])
             return
         passed = [f"✓ {self.source} can migrate (running or paused, not migrating already)"]
-        if request.destination:
+        if request.host:
+            passed.append(f"✓ {request.host} answers and runs no {self.source}, can run its CPU, "
+                          "has a QEMU no older")
+        elif request.destination:
             passed.append(f"✓ {request.destination} waits for an incoming migration")
             passed.append(f"✓ capabilities that must match do ({', '.join(MATCHING_CAPABILITIES[:3])} ...)")
         else:

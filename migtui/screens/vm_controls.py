@@ -234,7 +234,7 @@ class VMControls:
 
         async def start(source: VMSession) -> str:
             policy = policy_for(request.policy, self.read_only)
-            target = self.fleet.session(destination) if destination else str(request.uri)
+            target = self.fleet.session(destination) if destination else (request.host or str(request.uri))
             uri = await migrate.start(source, target, request.plan)
             if destination:
                 self.destinations[request.source] = destination
