@@ -128,6 +128,10 @@ class LibvirtHost:
         self._tasks: list[asyncio.Task[None]] = []
         self._jitter = random.Random()
         self._lock = asyncio.Lock()
+        self._told: str | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        """The loop the connection's calls and callbacks belong to (set when it connects)."""
+        """The reason the host is down that was last said (not said again while it holds)."""
 
     @property
     def up(self) -> bool:
@@ -169,6 +173,7 @@ class LibvirtHost:
                 self._set(HostState.DOWN, f"no answer from {self.uri} within {self.connect_timeout:g} s")
                 raise HostUnavailable(self.describe_down()) from None
             self.conn = conn
+            self._loop = asyncio.get_running_loop()
             with contextlib.suppress(libvirt.libvirtError):  # a daemon without keepalive still works
                 conn.setKeepAlive(KEEPALIVE_INTERVAL, KEEPALIVE_COUNT)
             conn.registerCloseCallback(self._closed, None)
@@ -198,31 +203,23 @@ class LibvirtHost:
             await self._down.wait()
 
     def _closed(self, conn: Any, reason: int, _opaque: object) -> None:
-        """libvirt's close callback (on the loop): the daemon went away, or its keepalive ran out."""
-        if conn is not self.conn:
-            return
+        """libvirt's close callback: the daemon went away, or its keepalive ran out. libvirt calls it
+        from whichever thread found out (a worker's call among them): hand it to the loop."""
         why = {0: "libvirt's connection failed", 1: "libvirtd closed the connection",
                2: "libvirtd stopped answering (keepalive)"}.get(reason, "the connection closed")
-        self._forget(why)
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._fell, conn, why)
 
-    def _forget(self, why: str) -> None:
-        conn, self.conn = self.conn, None
-        if conn is not None:
-            self._release(conn)
+    def _fell(self, conn: Any, why: str) -> None:
+        """The connection ``conn`` fell (on the loop): the host is down until it is connected again."""
+        if conn is not self.conn:
+            return  # told already (a call's failure and the close callback both tell it)
+        self.conn, self._callbacks = None, []
         if self.state is not HostState.CLOSED:
             self._set(HostState.DOWN, why)
         self._down.set()
-
-    def _release(self, conn: Any) -> None:
-        for callback in self._callbacks:
-            with contextlib.suppress(Exception):
-                conn.domainEventDeregisterAny(callback)
-        self._callbacks = []
-        with contextlib.suppress(Exception):
-            conn.unregisterCloseCallback()
-        # close() may wait for the daemon: never on the loop.
-        closing = asyncio.get_running_loop().run_in_executor(None, _close_quietly, conn)
-        closing.add_done_callback(lambda _: None)
+        # Closing drops the event callbacks with the connection; it may wait for the daemon: off the loop.
+        asyncio.get_running_loop().run_in_executor(None, _close_quietly, conn)
 
     async def close(self) -> None:
         await cancel_all(self._tasks)
@@ -240,6 +237,12 @@ class LibvirtHost:
     def _set(self, state: HostState, error: str | None) -> None:
         if (state, error) == (self.state, self.error):
             return
+        if state is HostState.DOWN and error is not None and error != self._told:
+            # Said once (its VMs' links say it too; a host with no domain known yet has only this line).
+            log.warning("%s: libvirt host down: %s", self.name, error)
+            self._told = error
+        if state is HostState.UP:
+            self._told = None
         self.state, self.error = state, error
         for handler in list(self._host_handlers):
             handler(self)
@@ -260,8 +263,8 @@ class LibvirtHost:
             raise LibvirtFailure(self.name, what, -1, f"no answer from libvirtd within {timeout:g} s") from None
         except libvirt.libvirtError as error:
             code = error.get_error_code() or 0
-            if code in _LINK_ERRORS and conn is self.conn and not _alive(conn):
-                self._forget(_words(error))
+            if code in _LINK_ERRORS and not _alive(conn):
+                self._fell(conn, _words(error))
                 raise HostUnavailable(self.describe_down()) from None
             raise LibvirtFailure(self.name, what, code, _words(error)) from None
 
