@@ -70,7 +70,7 @@ def libvirtd_conf(address: str, host_uuid: str) -> str:
         'auth_tcp = "none"',
         f'host_uuid = "{host_uuid}"',
         "log_level = 3",
-        'log_filters = "1:qemu.qemu_migration"',
+        'log_filters = "1:qemu.qemu_migration 1:qemu.qemu_capabilities"',
         'log_outputs = "1:file:/var/log/libvirt/libvirtd.log"',
         "",
     ])

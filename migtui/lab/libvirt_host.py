@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -67,7 +68,10 @@ class LibvirtHost:
         if self.libvirtd is not None and self.libvirtd.returncode is None:
             raise LabError(f"{self.name}: libvirtd runs already (pid {self.libvirtd.pid})")
         self.copy_capabilities_in()
-        self.libvirtd = Child.spawn([*self.enter(), LIBVIRTD, "--listen"], self.directory / "libvirtd.out")
+        # On one CPU: libvirtd reads the host's cpuid where it runs, and a cpuid read on another CPU (another
+        # APIC id) outdates the kept capabilities: a 4 s probe again. libvirt gives its QEMUs every CPU.
+        pin = ["taskset", "-c", str(min(os.sched_getaffinity(0)))]
+        self.libvirtd = Child.spawn([*self.enter(), *pin, LIBVIRTD, "--listen"], self.directory / "libvirtd.out")
         deadline = time.monotonic() + LIBVIRTD_START_S
         while True:
             if self.libvirtd.returncode is not None:
