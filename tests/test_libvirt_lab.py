@@ -168,9 +168,10 @@ def cli_lab(lab_dir: Path) -> Iterator[Path]:
         os.kill(pid, signal.SIGKILL)  # its hosts' holders end the rest
 
 
-def cli_up(directory: Path) -> dict:
+def cli_up(directory: Path, *extra: str) -> dict:
     started = time.monotonic()
-    up = cli("lab", "up", "--dir", str(directory), "--libvirt", "--dirty-mib", "8", "--dirty-rate", "2", timeout=90)
+    up = cli("lab", "up", "--dir", str(directory), "--libvirt", "--dirty-mib", "8", "--dirty-rate", "2", *extra,
+             timeout=90)
     assert up.returncode == 0, up.stderr
     print(f"lab up --libvirt: {time.monotonic() - started:.2f} s")
     assert "hv1" in up.stdout and "web-1" in up.stdout
@@ -207,11 +208,24 @@ async def test_lab_cli_up_libvirt_status_down_leaves_nothing(cli_lab):
 
 
 async def test_a_sigkilled_supervisor_leaves_nothing(cli_lab):
-    state = cli_up(cli_lab)
+    state = cli_up(cli_lab, "--transport", "tcp")
     namespaces = lab_namespaces(state["hosts"])
     pids = everything_in(namespaces)
     assert sum(comm(pid).startswith("qemu-system") for pid in pids) == 2
+    inventory = tomllib.loads((cli_lab / "inventory.toml").read_text())
+    assert inventory["host"][0]["libvirt"].startswith("qemu+tcp://127.0.0.1:")
+    assert inventory["host"][0]["peer_libvirt"] == "qemu+tcp://198.51.100.1/system"
+    listing = await asyncio.to_thread(virsh, inventory["host"][0]["libvirt"], "list")
+    assert [line.split()[1:] for line in listing.stdout.splitlines()] == [["web-1", "running"]]
     os.kill(state["supervisor_pid"], signal.SIGKILL)  # no cleanup code of the lab runs
     await until(lambda: not any(running(pid) for pid in pids), 15, "every process of the hosts to end")
     await until(lambda: not namespaces & live_namespaces(), 10, "the lab's namespaces to be gone")
     root_namespace_untouched()
+
+
+def test_lab_cli_refuses_libvirt_with_what_does_not_go_with_it():
+    refused = cli("lab", "up", "--dir", "/tmp/unused", "--libvirt", "--disk")
+    assert (refused.returncode, refused.stderr) == (
+        1, "migtui: --disk does not go with --libvirt (the lab's domains have no disk)\n")
+    refused = cli("lab", "up", "--dir", "/tmp/unused", "--transport", "tcp")
+    assert (refused.returncode, refused.stderr) == (1, "migtui: --transport goes with --libvirt\n")
