@@ -158,6 +158,19 @@ async def test_closing_the_lab_ends_every_process_of_its_hosts_also_after_a_fail
     root_namespace_untouched()
 
 
+async def test_a_host_whose_libvirtd_does_not_start_fails_in_one_line_and_leaves_nothing(lab_dir, monkeypatch):
+    monkeypatch.setattr("migtui.lab.libvirt_host.LIBVIRTD", "/bin/false")
+    lab = LibvirtLab(lab_dir)
+    with pytest.raises(LabError, match=r"^hv[12]: libvirtd exited with status 1"):
+        async with lab:
+            await lab.start_hosts(2)
+    assert lab.hosts and not any(running(host.ns.pid) for host in lab.hosts.values())
+    assert lab.admin and not running(lab.admin.pid)
+    daemons = [host.virtlogd.pid for host in lab.hosts.values() if host.virtlogd]
+    assert daemons and not any(running(pid) for pid in daemons)  # started before libvirtd failed: ended too
+    root_namespace_untouched()
+
+
 @pytest.fixture
 def cli_lab(lab_dir: Path) -> Iterator[Path]:
     """A directory for ``lab up --libvirt``; whatever a failing test left is killed."""

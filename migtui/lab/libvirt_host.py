@@ -36,7 +36,7 @@ class LibvirtHost:
     address: str
     directory: Path
     ns: LibvirtNamespaces
-    host_key: str
+    host_key: str = ""
     """The public key line of its sshd."""
     domains: dict[str, str] = field(default_factory=dict)
     """The domains the lab defined here: name -> UUID (a migration moves them; libvirtd knows where they are)."""

@@ -125,8 +125,14 @@ class LibvirtLab:
         self.ssh_wrapper.write_text(f'#!/bin/sh\nexec /usr/bin/ssh -F "{self.ssh_config}" "$@"\n')
         self.ssh_wrapper.chmod(0o755)
         addresses = {f"hv{i}": f"{SUBNET}.{i}" for i in range(1, n + 1)}
-        hosts = await asyncio.gather(*(self._start_host(name, address, addresses)
-                                       for name, address in addresses.items()))
+        # a TaskGroup: when one host fails, the others stop starting (close() then ends what they started)
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(self._start_host(name, address, addresses))
+                         for name, address in addresses.items()]
+        except BaseExceptionGroup as failed:
+            raise failed.exceptions[0] from None  # the first reason, as one error
+        hosts = [task.result() for task in tasks]
         self.hosts = {host.name: host for host in hosts}  # in order (they were added as they came up)
         (self.directory / KNOWN_HOSTS).write_text(
             "".join(f"{h.address} {' '.join(h.host_key.split()[:2])}\n" for h in hosts))
@@ -140,9 +146,9 @@ class LibvirtLab:
         directory.mkdir(exist_ok=True)
         prepare_tree(directory, address, str(uuid.uuid4()), addresses)
         ns = await LibvirtNamespaces.start_host(name, directory, directory / "namespaces.log")
-        key = await make_key(directory / "ssh_host_ed25519_key", ns.log, name)
-        host = LibvirtHost(name, address, directory, ns, key)
-        self.hosts[name] = host
+        host = LibvirtHost(name, address, directory, ns)
+        self.hosts[name] = host  # from here on, close() ends it
+        host.host_key = await make_key(directory / "ssh_host_ed25519_key", ns.log, name)
         await plug_host(self.admin, ns, int(address.rsplit(".", 1)[1]), address, self.link_rate)
         (directory / AUTHORIZED_KEYS).write_text(f"{self._client_key}\n")
         (directory / "sshd_config").write_text(sshd_config(directory, address, directory / AUTHORIZED_KEYS))

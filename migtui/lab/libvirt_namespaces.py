@@ -51,13 +51,16 @@ class LibvirtNamespaces(Namespaces):
         self = cls(Child.spawn(argv, log, death_signal=signal.SIGTERM), log)
         ready = Path(f"/proc/{self.pid}/root{MARKER}")  # the host's /run, seen through its holder
         deadline = time.monotonic() + READY_WITHIN_S
-        while not ready.exists():
-            if self.holder.returncode is not None:
-                raise LabError(f"{name}: cannot make the host's namespaces: {self.holder.output_tail(500)}")
-            if time.monotonic() > deadline:
-                await self.close()
-                raise LabError(f"{name}: the host's namespaces were not ready within {READY_WITHIN_S:g} s")
-            await asyncio.sleep(0.01)
+        try:
+            while not ready.exists():
+                if self.holder.returncode is not None:
+                    raise LabError(f"{name}: cannot make the host's namespaces: {self.holder.output_tail(500)}")
+                if time.monotonic() > deadline:
+                    raise LabError(f"{name}: the host's namespaces were not ready within {READY_WITHIN_S:g} s")
+                await asyncio.sleep(0.01)
+        except BaseException:  # failed, or cancelled: nobody else knows the holder yet
+            await self.close()
+            raise
         return self
 
     def enter(self, mount: bool = False) -> list[str]:
