@@ -189,10 +189,14 @@ class LibvirtLab:
         domain_uuid = str(uuid.uuid4())
         xml = where.directory / f"{name}.xml"
         xml.write_text(domain_xml(name, domain_uuid, mem_mib, image), encoding="utf-8")
-        where.domains[name] = domain_uuid
+        where.domains[name] = domain_uuid  # taken: a second definition under this name is refused
         # what another host probed since this libvirtd started, unless this one needed QEMU already
         where.copy_capabilities_in()
-        await where.virsh("define", str(xml))
+        try:
+            await where.virsh("define", str(xml))
+        except BaseException:
+            del where.domains[name]
+            raise
         where.save_capabilities()  # the first definition probed QEMU (4 s): the next labs skip that
         if start:
             await where.virsh("start", name)
