@@ -6,23 +6,29 @@ PYTEST ?= $(PY) -m pytest
 LOCK   := requirements.lock
 PIP    := $(VENV)/bin/pip install --quiet --disable-pip-version-check --constraint $(LOCK)
 
-.PHONY: setup qemu test-packages demo test lint bench lock clean
+.PHONY: setup qemu libvirt test-packages demo test lint bench lock clean
 
-setup: $(VENV)/.installed qemu
+setup: libvirt $(VENV)/.installed qemu
 
 # pip first, at the lock's version (it resolves the rest), then migtui with the lock's versions.
+# Debian's libvirt first: the venv builds libvirt-python (source only) against libvirt-dev.
 $(VENV)/.installed: pyproject.toml $(LOCK)
+	@scripts/ensure-libvirt
 	python3 -m venv $(VENV)
 	$(PIP) pip
 	$(PIP) -e '.[test]'
 	touch $@
 
 # On purpose only: the newest versions pyproject allows, written to the lock (then run make test).
-lock:
+lock: libvirt
 	scripts/lock
 
 qemu:
 	@scripts/ensure-qemu
+
+# libvirtd, virsh and what building libvirt-python needs (the lab of libvirt hosts); no service starts
+libvirt:
+	@scripts/ensure-libvirt
 
 test-packages:
 	@scripts/ensure-test-packages

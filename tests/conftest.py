@@ -2,6 +2,9 @@
 
 - ``lab``: an empty :class:`migtui.lab.Lab` in a fresh short directory,
   closed (every QEMU stopped) after the test, pass or fail.
+- ``libvirt_lab``: a :class:`migtui.lab.libvirt_lab.LibvirtLab` with its two
+  hosts hv1 and hv2 started (libvirtd on each, no domain yet), closed after
+  the test, pass or fail (every process of its hosts ended).
 - ``lab_dir``: a fresh short directory for labs a test runs itself (CLI,
   subprocesses). Short, because a unix socket path must fit in 108 bytes
   and pytest's ``tmp_path`` can be longer than that.
@@ -14,7 +17,7 @@
 There is no skip when QEMU is missing: ``make test`` installs it, and a
 missing QEMU must fail loudly.
 
-At the end of the session, any QEMU (or lab supervisor, sshd, Chromium,
+At the end of the session, any QEMU (or lab supervisor, sshd, libvirtd, virtlogd, Chromium,
 ``migtui serve`` or its viewers) started by this test run that still runs is
 killed and the session fails.
 """
@@ -34,6 +37,7 @@ import pytest
 
 from migtui.lab import VM, Lab
 from migtui.lab.control import ControlClient
+from migtui.lab.libvirt_lab import LibvirtLab
 from recorded_lab import LabRecording, make_recording
 
 _session_root: Path | None = None
@@ -55,6 +59,13 @@ def lab_dir() -> Path:
 @pytest.fixture
 async def lab(lab_dir: Path) -> AsyncIterator[Lab]:
     async with Lab(lab_dir) as the_lab:
+        yield the_lab
+
+
+@pytest.fixture
+async def libvirt_lab(lab_dir: Path) -> AsyncIterator[LibvirtLab]:
+    async with LibvirtLab(lab_dir) as the_lab:
+        await the_lab.start_hosts(2)
         yield the_lab
 
 
@@ -140,6 +151,7 @@ def _leftovers() -> dict[int, str]:
         state, parent = stat[0], int(stat[1])
         ours = parent == me or (root is not None and root in cmdline)
         wanted = (b"qemu-system" in cmdline or b"migtui.lab.supervisor" in cmdline or b"sshd" in cmdline
+                  or b"libvirtd" in cmdline or b"virtlogd" in cmdline or b"libvirt_holder" in cmdline
                   or b"chromium" in cmdline or b"\0serve\0" in cmdline or b"\0--follow\0" in cmdline)
         if state != "Z" and ours and wanted:
             found[int(entry.name)] = cmdline.replace(b"\0", b" ").decode(errors="replace")[:160]

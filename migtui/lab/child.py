@@ -29,13 +29,13 @@ PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True)  # looked up before fork: the child only calls it
 
 
-def _die_with_parent(parent_pid: int) -> Callable[[], None]:
-    """A ``preexec_fn`` that ties the child's life to ``parent_pid``."""
+def _die_with_parent(parent_pid: int, signum: int = signal.SIGKILL) -> Callable[[], None]:
+    """A ``preexec_fn`` that ties the child's life to ``parent_pid``: ``signum`` when it dies."""
 
     def preexec() -> None:
-        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        _libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0)
         if os.getppid() != parent_pid:  # the parent died before prctl took effect
-            os.kill(os.getpid(), signal.SIGKILL)
+            os.kill(os.getpid(), signum)
 
     return preexec
 
@@ -53,8 +53,11 @@ class Child:
         asyncio.get_running_loop().add_reader(self._pidfd, self._on_exit)
 
     @classmethod
-    def spawn(cls, argv: Sequence[str], output_path: Path) -> Child:
-        """Start ``argv`` with its output appended to ``output_path``."""
+    def spawn(cls, argv: Sequence[str], output_path: Path, *, death_signal: int = signal.SIGKILL,
+              pass_fds: Sequence[int] = ()) -> Child:
+        """Start ``argv`` with its output appended to ``output_path``. ``death_signal``:
+        what the kernel sends it when its parent dies (a child that cleans up after
+        itself catches SIGTERM); ``pass_fds``: descriptors it inherits."""
         with open(output_path, "ab") as output:
             try:
                 popen = subprocess.Popen(
@@ -63,9 +66,10 @@ class Child:
                     stdout=output,
                     stderr=output,
                     close_fds=True,
+                    pass_fds=tuple(pass_fds),
                     # prctl must run in the child between fork and exec; the lab is
                     # single-threaded asyncio, where preexec_fn is safe.
-                    preexec_fn=_die_with_parent(os.getpid()),
+                    preexec_fn=_die_with_parent(os.getpid(), death_signal),
                 )
             except FileNotFoundError:
                 raise LabError(f"{argv[0]} is not installed (run `make qemu`)") from None

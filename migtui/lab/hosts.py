@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,18 +35,17 @@ from migtui.lab.sshd import (
     KNOWN_HOSTS,
     READ_ONLY_KEY,
     SSH_CONFIG,
-    SSHD,
     client_config,
     make_key,
     read_only_entry,
     sshd_config,
+    start_sshd,
 )
 from migtui.lab.vm import VM
 
 HOST_QMP_DIR = Path("/run/qemu")
 HOST_INVENTORY = "inventory.toml"
 """In each host's directory: its own VMs as seen on it, for the read-only login."""
-SSHD_START_S = 10.0
 MAX_HOSTS = 200
 
 
@@ -145,16 +143,7 @@ class HostLab:
     async def start_sshd(self, name: str) -> None:
         """Start (or start again) the host's sshd; returns once it listens."""
         host = self.hosts[name]
-        host.pid_file.unlink(missing_ok=True)
-        argv = [*host.ns.enter(mount=True), SSHD, "-f", str(host.directory / "sshd_config"), "-D", "-e"]
-        host.sshd = Child.spawn(argv, host.directory / "sshd.log")
-        deadline = time.monotonic() + SSHD_START_S
-        while not host.pid_file.exists():  # sshd writes it once it listens
-            if host.sshd.returncode is not None:
-                raise LabError(f"{name}: sshd exited: {host.sshd.output_tail(800)}")
-            if time.monotonic() > deadline:
-                raise LabError(f"{name}: sshd did not start within {SSHD_START_S:g} s")
-            await asyncio.sleep(0.01)
+        host.sshd = await start_sshd(host.ns.enter(mount=True), host.directory, name)
 
     async def up(self, hosts: int = 2, vms_per_host: int = 1, mem_mib: int = 128, dirty_mib: PerVM = 32,
                  dirty_rate_mib_s: PerVM = 64, disk: bool = False) -> list[tuple[VM, VM]]:

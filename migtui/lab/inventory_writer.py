@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from migtui.lab.vm import VM
@@ -21,7 +21,14 @@ def _order(vm: VM) -> tuple[str, bool, str]:
     return (vm.source_name or vm.name, vm.role == "destination", vm.name)
 
 
-def render_inventory(vms: Iterable[VM], audit_log: Path, hosts: list[dict[str, str]] | None = None) -> str:
+def _toml_value(value: str | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _toml_string(value)
+
+
+def render_inventory(vms: Iterable[VM], audit_log: Path,
+                     hosts: Sequence[Mapping[str, str | bool]] | None = None) -> str:
     """``hosts``: the ``[[host]]`` tables, as key -> value, of a lab of hosts; without
     them, VMs are listed as seen on their own machine (local sockets)."""
     lines = [
@@ -30,7 +37,7 @@ def render_inventory(vms: Iterable[VM], audit_log: Path, hosts: list[dict[str, s
         f"audit_log = {_toml_string(str(audit_log))}",
     ]
     for host in hosts or []:
-        lines += ["", "[[host]]", *(f"{key} = {_toml_string(value)}" for key, value in host.items())]
+        lines += ["", "[[host]]", *(f"{key} = {_toml_value(value)}" for key, value in host.items())]
     for vm in sorted(vms, key=_order):
         lines += [
             "",

@@ -8,10 +8,14 @@ ProxyCommand reaches the hosts through the admin namespace (see netcat.py).
 
 from __future__ import annotations
 
+import asyncio
 import sys
+import time
+from collections.abc import Sequence
 from pathlib import Path
 
-from migtui.lab.child import run
+from migtui.lab.child import Child, run
+from migtui.lab.errors import LabError
 
 SSHD = "/usr/sbin/sshd"
 NETCAT = Path(__file__).with_name("netcat.py")
@@ -20,6 +24,7 @@ READ_ONLY_KEY = "readonly_key"
 KNOWN_HOSTS = "known_hosts"
 SSH_CONFIG = "ssh_config"
 AUTHORIZED_KEYS = "authorized_keys"
+SSHD_START_S = 10.0
 
 
 async def make_key(path: Path, log: Path, comment: str) -> str:
@@ -48,6 +53,26 @@ def sshd_config(directory: Path, address: str, authorized_keys: Path) -> str:
         "X11Forwarding no",
         "",
     ])
+
+
+async def start_sshd(enter: Sequence[str], directory: Path, name: str) -> Child:
+    """Start the sshd of ``directory``'s ``sshd_config`` (see :func:`sshd_config`) through the
+    ``enter`` prefix (nsenter into its host); returns once it listens."""
+    pid_file = directory / "sshd.pid"
+    pid_file.unlink(missing_ok=True)
+    sshd = Child.spawn([*enter, SSHD, "-f", str(directory / "sshd_config"), "-D", "-e"], directory / "sshd.log")
+    deadline = time.monotonic() + SSHD_START_S
+    try:
+        while not pid_file.exists():  # sshd writes it once it listens
+            if sshd.returncode is not None:
+                raise LabError(f"{name}: sshd exited: {sshd.output_tail(800)}")
+            if time.monotonic() > deadline:
+                raise LabError(f"{name}: sshd did not start within {SSHD_START_S:g} s")
+            await asyncio.sleep(0.01)
+    except BaseException:
+        await sshd.stop(1.0)
+        raise
+    return sshd
 
 
 def read_only_entry(public_key: str, inventory: Path) -> str:

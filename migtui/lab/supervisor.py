@@ -3,7 +3,9 @@
 Started by ``migtui lab up``; it starts the VMs, writes ``inventory.toml``
 and the state file, restarts destinations that exit (the Lab does that),
 and stops every QEMU on SIGTERM or SIGINT. Its QEMUs die with it even when it
-is killed with SIGKILL (PDEATHSIG).
+is killed with SIGKILL (PDEATHSIG). With ``--libvirt`` it runs a lab of
+libvirt hosts instead (see libvirt_lab.py), whose hosts' holders end every
+process of their host, libvirtd's QEMUs too, when it dies.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from migtui.lab.errors import LabError
 from migtui.lab.hosts import HostLab
 from migtui.lab.lab import Lab
+from migtui.lab.libvirt_lab import LibvirtLab
 from migtui.lab.state import INVENTORY_FILE, PID_FILE, write_state
 
 
@@ -57,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--hosts", type=int, default=0, help="0: no hosts, VMs on this machine")
     parser.add_argument("--vms-per-host", type=int, default=1)
     parser.add_argument("--link", default=None, help="tc tbf rate of each host's link")
+    parser.add_argument("--libvirt", action="store_true", help="libvirt hosts, with --vms-per-host domains each")
+    parser.add_argument("--transport", choices=("ssh", "tcp"), default="ssh",
+                        help="with --libvirt: the inventory's libvirt URIs")
     return parser
 
 
@@ -69,6 +75,8 @@ async def supervise(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         loop.add_signal_handler(signum, stop.set)
+    if args.libvirt:
+        return await supervise_libvirt(args, directory, sizes, rates, stop)
     ready = False  # true once every VM runs and the inventory is written
     lab: Lab | HostLab = HostLab(directory, link_rate=args.link) if args.hosts else Lab(directory)
     def hosts() -> list[dict[str, object]] | None:
@@ -94,6 +102,25 @@ async def supervise(args: argparse.Namespace) -> int:
         await stop.wait()
         print("migtui lab: stopping", flush=True)
     write_state(directory, lab.vms.values(), ready=False)
+    return 0
+
+
+async def supervise_libvirt(args: argparse.Namespace, directory: Path, sizes: list[float], rates: list[float],
+                            stop: asyncio.Event) -> int:
+    """A lab of ``args.hosts`` libvirt hosts with ``args.vms_per_host`` running domains each."""
+    async with LibvirtLab(directory, link_rate=args.link) as lab:
+        try:
+            placed = await lab.up(args.hosts, args.vms_per_host, args.mem, sizes, rates)
+        except LabError as error:
+            write_state(directory, [], ready=False, error=str(error), hosts=lab.state())
+            print(f"migtui lab: {error}", file=sys.stderr, flush=True)
+            return 1
+        lab.write_inventory(directory / INVENTORY_FILE, transport=args.transport)
+        write_state(directory, [], ready=True, hosts=lab.state())
+        print(f"migtui lab: {len(placed)} domains running on {args.hosts} libvirt hosts in {directory}", flush=True)
+        await stop.wait()
+        print("migtui lab: stopping", flush=True)
+    write_state(directory, [], ready=False, hosts=lab.state())
     return 0
 
 
