@@ -34,6 +34,8 @@ from types import TracebackType
 from typing import Any
 
 import pytest
+import pytest_asyncio
+import pytest_asyncio
 
 from migtui.lab import VM, Lab
 from migtui.lab.control import ControlClient
@@ -62,7 +64,7 @@ async def lab(lab_dir: Path) -> AsyncIterator[Lab]:
         yield the_lab
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def libvirt_lab(lab_dir: Path) -> AsyncIterator[LibvirtLab]:
     async with LibvirtLab(lab_dir) as the_lab:
         await the_lab.start_hosts(2)

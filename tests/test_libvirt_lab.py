@@ -23,7 +23,8 @@ from migtui.lab.libvirt_lab import LibvirtLab
 from migtui.lab.netns import processes_in
 from migtui.lab.state import read_state
 
-pytestmark = pytest.mark.qemu
+# libvirt takes one event loop for a process's life (migtui.libvirt.binding): every libvirt test runs on one.
+pytestmark = [pytest.mark.qemu, pytest.mark.asyncio(loop_scope="session")]
 libvirt.registerErrorHandler(lambda *_: None, None)  # else libvirt prints every error on stderr
 
 
@@ -236,7 +237,7 @@ async def test_a_sigkilled_supervisor_leaves_nothing(cli_lab):
     root_namespace_untouched()
 
 
-def test_lab_cli_refuses_libvirt_with_what_does_not_go_with_it():
+async def test_lab_cli_refuses_libvirt_with_what_does_not_go_with_it():
     refused = cli("lab", "up", "--dir", "/tmp/unused", "--libvirt", "--disk")
     assert (refused.returncode, refused.stderr) == (
         1, "migtui: --disk does not go with --libvirt (the lab's domains have no disk)\n")

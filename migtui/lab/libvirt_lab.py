@@ -23,6 +23,7 @@ Textual.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import socket
 import sys
@@ -271,6 +272,10 @@ class LibvirtLab:
         """End every host (its holder kills all of it, QEMUs included), then the admin namespace
         (the forwarders and the ssh ProxyCommands run there)."""
         self._closed = True
+        for host in self.hosts.values():
+            # What its libvirtd probed since (the other emulators, at migtui's first getVersion): 4 s each.
+            with contextlib.suppress(OSError):
+                host.save_capabilities()
         results = await asyncio.gather(*(host.close() for host in self.hosts.values()), return_exceptions=True)
         if self.admin is not None:
             await self.admin.close()

@@ -48,6 +48,7 @@ FLAG_CAPABILITIES = ("postcopy-ram", "auto-converge", "xbzrle", "multifd")
 SNAPSHOT_COMMANDS = frozenset({"snapshot-save", "snapshot-load", "snapshot-delete", "query-block",
                                "query-named-block-nodes"})
 """What migtui's snapshot jobs send (and read first): refused for a libvirt domain, whose snapshots libvirt keeps."""
+STATS_COMPLETED = 1  # VIR_DOMAIN_JOB_STATS_COMPLETED
 MAX_SPEED_POSTCOPY = 1  # VIR_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY
 ABORTED = 78  # VIR_ERR_OPERATION_ABORTED
 MIGRATION_START_WAIT = 30.0
@@ -138,6 +139,11 @@ class DomainCommands:
         except LibvirtFailure:
             return self.session.final or {}  # the domain left this host with its job: the end is known
         if stats.get("type", JOB_NONE) == JOB_NONE:
+            if self.session.final is None:
+                # A migration that ended unseen (its end came while migtui looked elsewhere): libvirt
+                # keeps the last completed job's figures, on the destination too.
+                completed = await self.host.call("jobStats", domain.jobStats, STATS_COMPLETED)
+                self.session.final = migration_info(completed) or None
             return self.session.final or {}
         postcopy = (state, reason) in ((PAUSED, PAUSED_POSTCOPY), (RUNNING, RUNNING_POSTCOPY))
         info = migration_info(stats, postcopy=postcopy)
@@ -278,9 +284,15 @@ def _stats_and_state(domain: Any) -> tuple[dict[str, Any], tuple[int, int]]:
 
 
 def _settings(domain: Any) -> dict[str, Any]:
-    settings = {"downtime-limit": int(domain.migrateGetMaxDowntime(0)),
-                "max-bandwidth": int(domain.migrateGetMaxSpeed(0)) * MiB,
-                "max-postcopy-bandwidth": int(domain.migrateGetMaxSpeed(MAX_SPEED_POSTCOPY)) * MiB}
-    with contextlib.suppress(Exception):  # an inactive domain has no cache to tell
-        settings["xbzrle-cache-size"] = int(domain.migrateGetCompressionCache(0))
+    """What libvirt tells of the migration settings; what it will not tell is left out (a read-only
+    connection may not read them, an inactive domain has no cache size)."""
+    readers: dict[str, Callable[[], int]] = {
+               "downtime-limit": lambda: int(domain.migrateGetMaxDowntime(0)),
+               "max-bandwidth": lambda: int(domain.migrateGetMaxSpeed(0)) * MiB,
+               "max-postcopy-bandwidth": lambda: int(domain.migrateGetMaxSpeed(MAX_SPEED_POSTCOPY)) * MiB,
+               "xbzrle-cache-size": lambda: int(domain.migrateGetCompressionCache(0))}
+    settings: dict[str, Any] = {}
+    for name, read in readers.items():
+        with contextlib.suppress(Exception):
+            settings[name] = read()
     return settings

@@ -34,7 +34,7 @@ from migtui.libvirt.host import (
     LibvirtFailure,
     LibvirtHost,
 )
-from migtui.libvirt.translate import migration_info
+from migtui.libvirt.translate import OPERATION_MIGRATION_OUT, migration_info
 from migtui.model.link import LinkState
 from migtui.qmp.errors import CommandTimeout, LinkLost, QEMURefused, Unreachable
 from migtui.qmp.gate import CommandGate
@@ -161,6 +161,11 @@ class DomainSession(_VMSession):
 
     def on_libvirt_event(self, event: DomainEvent) -> None:
         """An event of this domain on any host (the registry sends them)."""
+        if event.kind == EVENT_JOB_COMPLETED and event.figures.get("operation") == OPERATION_MIGRATION_OUT:
+            # From the source, which may no longer be the domain's home when it comes (it moved on).
+            self.final = migration_info(event.figures)
+            self.hear({"event": "JOB_COMPLETED", "data": {"status": self.final.get("status", "completed")}})
+            return
         if event.host != self.home.name:
             return
         if event.kind == EVENT_LIFECYCLE and event.event in _LIFECYCLE_EVENTS:

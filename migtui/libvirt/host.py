@@ -129,6 +129,8 @@ class LibvirtHost:
         self._jitter = random.Random()
         self._lock = asyncio.Lock()
         self._told: str | None = None
+        self.announce = True
+        """Log a host that is down (a fleet's way; a one-shot command says it in its own error)."""
         self._loop: asyncio.AbstractEventLoop | None = None
         """The loop the connection's calls and callbacks belong to (set when it connects)."""
         """The reason the host is down that was last said (not said again while it holds)."""
@@ -172,17 +174,27 @@ class LibvirtHost:
             except TimeoutError:
                 self._set(HostState.DOWN, f"no answer from {self.uri} within {self.connect_timeout:g} s")
                 raise HostUnavailable(self.describe_down()) from None
-            self.conn = conn
             self._loop = asyncio.get_running_loop()
-            with contextlib.suppress(libvirt.libvirtError):  # a daemon without keepalive still works
-                conn.setKeepAlive(KEEPALIVE_INTERVAL, KEEPALIVE_COUNT)
-            conn.registerCloseCallback(self._closed, None)
-            self._callbacks = [
-                conn.domainEventRegisterAny(None, EVENT_LIFECYCLE, self._lifecycle, None),
-                conn.domainEventRegisterAny(None, EVENT_MIGRATION_ITERATION, self._iteration, None),
-                conn.domainEventRegisterAny(None, EVENT_JOB_COMPLETED, self._job_completed, None),
-            ]
+            try:
+                # Registering is a call to the daemon too: made on the loop, it waits for an answer
+                # only the loop can read (measured: 4 s stalls). In a worker, as every call.
+                self._callbacks = await asyncio.to_thread(self._subscribe, conn)
+            except libvirt.libvirtError as error:
+                await asyncio.to_thread(_close_quietly, conn)
+                self._set(HostState.DOWN, f"cannot follow {self.uri}'s events: {_words(error)}")
+                raise HostUnavailable(self.describe_down()) from None
+            self.conn = conn
             self._set(HostState.UP, None)
+
+    def _subscribe(self, conn: Any) -> list[int]:
+        """Keepalive, the close callback and the domains' events on a new connection (in a worker)."""
+        with contextlib.suppress(Exception):  # a daemon without keepalive still works
+            conn.setKeepAlive(KEEPALIVE_INTERVAL, KEEPALIVE_COUNT)
+        conn.registerCloseCallback(self._closed, None)
+        return [conn.domainEventRegisterAny(None, event, handler, None)
+                for event, handler in ((EVENT_LIFECYCLE, self._lifecycle),
+                                       (EVENT_MIGRATION_ITERATION, self._iteration),
+                                       (EVENT_JOB_COMPLETED, self._job_completed))]
 
     def start(self) -> None:
         """Keep the connection up until :meth:`close`."""
@@ -218,26 +230,25 @@ class LibvirtHost:
         if self.state is not HostState.CLOSED:
             self._set(HostState.DOWN, why)
         self._down.set()
-        # Closing drops the event callbacks with the connection; it may wait for the daemon: off the loop.
-        asyncio.get_running_loop().run_in_executor(None, _close_quietly, conn)
+        # The connection is dead: closing it asks nothing of the daemon, and libvirtaio's handles
+        # must be removed on the loop's thread.
+        _close_quietly(conn)
 
     async def close(self) -> None:
         await cancel_all(self._tasks)
         conn, self.conn = self.conn, None
         self._set(HostState.CLOSED, None)
+        callbacks, self._callbacks = self._callbacks, []
         if conn is not None:
-            for callback in self._callbacks:
-                with contextlib.suppress(Exception):
-                    conn.domainEventDeregisterAny(callback)
-            self._callbacks = []
-            with contextlib.suppress(Exception):
-                conn.unregisterCloseCallback()
-            await asyncio.to_thread(_close_quietly, conn)
+            await asyncio.to_thread(_unsubscribe, conn, callbacks)
+            # On the loop: closing removes the connection's handles from libvirtaio, which must
+            # happen on the loop's thread (and before the loop ends: binding.drain()).
+            _close_quietly(conn)
 
     def _set(self, state: HostState, error: str | None) -> None:
         if (state, error) == (self.state, self.error):
             return
-        if state is HostState.DOWN and error is not None and error != self._told:
+        if state is HostState.DOWN and error is not None and error != self._told and self.announce:
             # Said once (its VMs' links say it too; a host with no domain known yet has only this line).
             log.warning("%s: libvirt host down: %s", self.name, error)
             self._told = error
@@ -319,6 +330,15 @@ def _alive(conn: Any) -> bool:
         return bool(conn.isAlive())
     except Exception:
         return False
+
+
+def _unsubscribe(conn: Any, callbacks: list[int]) -> None:
+    """Stop the connection's events and close callback (calls to the daemon: in a worker)."""
+    for callback in callbacks:
+        with contextlib.suppress(Exception):
+            conn.domainEventDeregisterAny(callback)
+    with contextlib.suppress(Exception):
+        conn.unregisterCloseCallback()
 
 
 def _close_quietly(conn: Any) -> None:

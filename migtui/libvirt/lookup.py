@@ -18,6 +18,8 @@ async def open_domain(hosts: Iterable[HostEntry], name: str, gate: CommandGate,
                       timeout: float = CONNECT_TIMEOUT) -> AsyncIterator[DomainSession]:
     """The connected session of the domain called ``name`` on the inventory's libvirt hosts; closed on exit."""
     registry = DomainRegistry(hosts, gate, add=lambda _: None, remove=lambda *_: None, moved=lambda *_: None)
+    for host in registry.hosts.values():
+        host.announce = False  # the command's one line says it
     registry.start()
     try:
         await registry.wait_listed(timeout)

@@ -68,6 +68,7 @@ class DomainRegistry:
         await cancel_all(list(self._looking.values()))
         await asyncio.gather(*(session.close() for session in self.sessions.values()))
         await asyncio.gather(*(host.close() for host in self.hosts.values()))
+        await binding.settle()
 
     async def wait_listed(self, timeout: float) -> None:
         """Until every host's domains were listed once, or ``timeout`` passed (a host down: no error)."""

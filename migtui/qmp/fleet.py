@@ -139,6 +139,7 @@ class Fleet:
     def _domain_moved(self, vm: str, host: str) -> None:
         if (state := self.states.get(vm)) is not None:
             state.host = host
+            self.pollers[vm].refresh_all()  # its run state and settings on the new host
             self._publish(VMChanged(vm, Aspect.LINK))
 
     def _run(self, name: str) -> None:

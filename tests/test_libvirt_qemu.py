@@ -1,0 +1,243 @@
+"""libvirt domains watched and steered through libvirt: real libvirtd on two lab hosts, real QEMU,
+real sshd (qemu+ssh) and the lab's loopback forwarders (qemu+tcp)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from cli_process import run_cli
+from migtui.inventory import load_inventory
+from migtui.lab.libvirt_lab import LibvirtLab
+from migtui.libvirt.host import LibvirtFailure
+from migtui.model.convergence import Verdict
+from migtui.model.link import LinkState
+from migtui.model.status import FINAL_STATES
+from migtui.ops import advice, migrate
+from migtui.qmp.audit import AuditLog
+from migtui.qmp.fleet import Fleet
+from migtui.qmp.gate import CommandGate
+from migtui.qmp.migration import MigrationPlan
+from migtui.qmp.updates import Update, VMRemoved
+from waiting import until
+
+# libvirt takes one event loop for a process's life (migtui.libvirt.binding): every libvirt test runs on one.
+pytestmark = [pytest.mark.qemu, pytest.mark.asyncio(loop_scope="session")]
+MIB = 1024 * 1024
+STUCK = MigrationPlan({"max-bandwidth": 8 * MIB})
+"""8 MiB/s against a guest that rewrites 16 MiB a second time and again: no pass gets under 300 ms."""
+
+
+def virsh(uri: str, *argv: str) -> str:
+    done = subprocess.run(["virsh", "-q", "-c", uri, *argv], capture_output=True, text=True, timeout=30,
+                          stdin=subprocess.DEVNULL)
+    return done.stdout + done.stderr
+
+
+def where_it_runs(lab: LibvirtLab, name: str) -> dict[str, str]:
+    """host -> the domain's state there, as virsh tells it."""
+    found = {}
+    for host in lab.hosts:
+        state = virsh(lab.tcp_uri(host), "domstate", name).strip()
+        if state in ("running", "paused", "shut off", "in shutdown", "crashed", "pmsuspended"):
+            found[host] = state
+    return found
+
+
+def audit_lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+async def libvirt_fleet(lab: LibvirtLab, directory: Path, transport: str = "tcp", read_only: bool = False,
+                        audit: Path | None = None) -> Fleet:
+    inventory = load_inventory(lab.write_inventory(directory / "inventory.toml", transport=transport,
+                                                   read_only=read_only))
+    gate = CommandGate(AuditLog(audit or directory / "audit.jsonl"))
+    return Fleet(inventory.vm, gate, hosts=inventory.host, fast=0.5, slow=1.0)
+
+
+async def connected(fleet: Fleet, vm: str, host: str, timeout: float = 30) -> None:
+    def seen() -> str:
+        state = fleet.states.get(vm)
+        return "not found" if state is None else f"{state.link} ({state.link_error}) on {state.host}, {state.run_state}"
+
+    try:
+        await until(lambda: vm in fleet.states and fleet.states[vm].link is LinkState.CONNECTED
+                    and fleet.states[vm].host == host and fleet.states[vm].run_state == "running",
+                    timeout, f"{vm} connected on {host}")
+    except AssertionError as late:
+        raise AssertionError(f"{late}: {seen()}") from None
+
+
+async def test_migtui_migrate_over_qemu_ssh_runs_the_domain_on_the_destination_after(libvirt_lab, lab_dir):
+    lab = libvirt_lab
+    await lab.define_domain("hv1", "web-1", dirty_mib=16, dirty_rate_mib_s=8)
+    inventory = lab.write_inventory(lab_dir / "inventory.toml", transport="ssh")
+    audit = lab_dir / "audit.jsonl"
+    code, out, err = await run_cli("migrate", "web-1", "hv2", "--config", str(inventory), "--wait", "--json",
+                                   "--audit-log", str(audit), timeout=90)
+    assert code == 0, err
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    samples = [line for line in lines if "sample" in line]
+    assert {line["vm"] for line in lines} == {"web-1"}  # one VM from start to end
+    assert samples[-1]["sample"]["status"] == "completed"
+    assert samples[-1]["sample"]["downtime"] >= 0  # the final figures, from libvirt's JOB_COMPLETED
+    assert where_it_runs(lab, "web-1") == {"hv2": "running"}  # persistent there, undefined on hv1
+    assert virsh(lab.tcp_uri("hv2"), "dominfo", "web-1").count("Persistent:     yes") == 1
+    migrated = [line for line in audit_lines(audit) if line["command"] == "migrate"]
+    assert [line["outcome"] for line in migrated] == ["ok"]
+    assert migrated[0]["arguments"]["host"] == "hv2"
+
+
+async def test_a_domain_that_migrates_stays_one_vm_and_follows_to_its_new_host_over_qemu_tcp(libvirt_lab, lab_dir):
+    lab = libvirt_lab
+    await lab.define_domain("hv1", "web-1", dirty_mib=16, dirty_rate_mib_s=8)
+    async with await libvirt_fleet(lab, lab_dir) as fleet:
+        await connected(fleet, "web-1", "hv1")
+        assert (fleet.states["web-1"].version or "").startswith("7.2.")  # QEMU's version, from libvirt
+        await fleet.change("web-1", lambda source: migrate.start(source, "hv2", MigrationPlan()))
+        state = fleet.states["web-1"]
+        await until(lambda: state.latest is not None and state.latest.status == "completed", 60, "completed")
+        await connected(fleet, "web-1", "hv2")
+        assert list(fleet.states) == ["web-1"]
+        assert state.latest.info.downtime is not None and state.latest.info.ram.transferred > 0
+        assert where_it_runs(lab, "web-1") == {"hv2": "running"}
+
+
+async def test_the_advice_followed_completes_a_stuck_libvirt_migration_within_its_eta(libvirt_lab, lab_dir):
+    lab = libvirt_lab
+    await lab.define_domain("hv1", "web-1", dirty_mib=16, dirty_rate_mib_s=32)
+    async with await libvirt_fleet(lab, lab_dir) as fleet:
+        await connected(fleet, "web-1", "hv1")
+        await fleet.change("web-1", lambda source: migrate.start(source, "hv2", STUCK))
+        state = fleet.states["web-1"]
+
+        def advised() -> bool:
+            prediction = state.prediction()
+            return prediction.verdict is Verdict.NOT_CONVERGING and bool(prediction.actions)
+
+        await until(advised, 60, "advice for the stuck migration")
+        action = state.prediction().actions[0]
+        assert "downtime-limit" in action.sets or "max-bandwidth" in action.sets
+        followed = time.monotonic()
+        await fleet.change("web-1", advice.step(action))
+        eta = action.eta_s if action.eta_s is not None else 30.0
+        await until(lambda: state.latest.status in FINAL_STATES, 2 * eta + 10,
+                    f"the end after the advice {action.text!r} (last seen: {state.latest.status}, "
+                    f"pass {state.latest.passes}, {state.prediction().summary})")
+        assert state.latest.status == "completed", state.latest.info.error_desc
+        print(f"advice {action.text}: completed {time.monotonic() - followed:.1f} s after (eta {eta:.1f} s)")
+        applied = [line for line in audit_lines(lab_dir / "audit.jsonl") if line["command"] == "migrate-set-parameters"]
+        assert applied and applied[-1]["arguments"] == action.sets and applied[-1]["outcome"] == "ok"
+
+
+async def test_policy_converge_completes_a_stuck_libvirt_migration_by_itself(libvirt_lab, lab_dir):
+    lab = libvirt_lab
+    await lab.define_domain("hv1", "web-1", dirty_mib=16, dirty_rate_mib_s=32)
+    inventory = lab.write_inventory(lab_dir / "inventory.toml", transport="tcp")
+    code, out, err = await run_cli("migrate", "web-1", "hv2", "--config", str(inventory), "--set",
+                                   "max-bandwidth=8M", "--policy", "converge", "--audit-log",
+                                   str(lab_dir / "audit.jsonl"), timeout=120)
+    assert code == 0, err
+    assert "web-1  completed" in out
+    assert "policy:" in out and "took" in out
+    assert where_it_runs(lab, "web-1") == {"hv2": "running"}
+
+
+async def test_a_read_only_host_refuses_every_change_in_the_gate_and_its_connection_is_read_only(libvirt_lab,
+                                                                                                lab_dir):
+    lab = libvirt_lab
+    await lab.define_domain("hv1", "web-1", dirty_mib=16, dirty_rate_mib_s=8)
+    inventory = lab.write_inventory(lab_dir / "inventory.toml", transport="tcp", read_only=True)
+    audit = lab_dir / "audit.jsonl"
+    for argv in (("params", "web-1", "--set", "downtime-limit=500"), ("migrate", "web-1", "hv2", "--no-check")):
+        code, out, err = await run_cli(*argv, "--config", str(inventory), "--audit-log", str(audit))
+        assert code != 0 and "read-only" in err, (argv, err)
+        assert len(err.strip().splitlines()) <= 2 and "Traceback" not in err
+    refused = audit_lines(audit)
+    assert [line["outcome"] for line in refused] == ["refused", "refused"]
+    assert where_it_runs(lab, "web-1") == {"hv1": "running"}
+    async with await libvirt_fleet(lab, lab_dir, read_only=True) as fleet:
+        await connected(fleet, "web-1", "hv1")
+        host = fleet.domains.hosts["hv1"]
+        domain = await host.domain(fleet.domains.session_named("web-1").uuid)
+        with pytest.raises(LibvirtFailure, match="read only|read-only"):
+            await host.call("suspend", domain.suspend)  # libvirt itself refuses: the connection is read-only
+
+
+async def test_the_source_libvirtd_killed_mid_migration_shows_the_host_down_then_up_and_the_outcome(libvirt_lab,
+                                                                                                   lab_dir):
+    lab = libvirt_lab
+    await lab.define_domain("hv1", "web-1", dirty_mib=16, dirty_rate_mib_s=32)
+    async with await libvirt_fleet(lab, lab_dir) as fleet:
+        await connected(fleet, "web-1", "hv1")
+        await fleet.change("web-1", lambda source: migrate.start(source, "hv2", STUCK))
+        state = fleet.states["web-1"]
+        await until(lambda: state.latest is not None and state.latest.passes >= 2, 60, "the second pass")
+        await lab.stop_libvirtd("hv1")
+        await until(lambda: state.link is LinkState.DISCONNECTED, 15, "the link down with its host")
+        assert "hv1" in (state.link_error or "")
+        await lab.start_libvirtd("hv1")
+        await until(lambda: state.link is LinkState.CONNECTED, 30, "the link back with its host")
+        # libvirtd that comes back finds the migration it was driving: it ends it one way or the
+        # other (QEMU went on migrating meanwhile). Whichever: migtui shows the VM where it runs.
+        await until(lambda: state.latest is not None and not state.latest.active and state.run_state == "running",
+                    60, "the migration's outcome after the restart")
+        await until(lambda: where_it_runs(lab, "web-1").get(state.host) == "running", 20,
+                    f"web-1 running where migtui shows it ({state.host}, after {state.latest.status})")
+        print(f"after the restart: {state.latest.status}, on {state.host}")
+
+
+async def test_the_destination_libvirtd_gone_at_preflight_is_one_line_and_nothing_changes(libvirt_lab, lab_dir):
+    lab = libvirt_lab
+    await lab.define_domain("hv1", "web-1", dirty_mib=16, dirty_rate_mib_s=8)
+    inventory = lab.write_inventory(lab_dir / "inventory.toml", transport="tcp")
+    await lab.stop_libvirtd("hv2")
+    audit = lab_dir / "audit.jsonl"
+    code, out, err = await run_cli("migrate", "web-1", "hv2", "--config", str(inventory), "--audit-log", str(audit))
+    assert code != 0
+    assert len(err.strip().splitlines()) == 1 and "hv2" in err and "Traceback" not in err, err
+    assert not [line for line in audit_lines(audit) if line["command"] == "migrate"]
+    assert where_it_runs(lab, "web-1") == {"hv1": "running"}
+
+
+async def test_domains_defined_or_undefined_while_watched_come_and_go(libvirt_lab, lab_dir):
+    lab = libvirt_lab
+    await lab.define_domain("hv1", "web-1", dirty_mib=16, dirty_rate_mib_s=8)
+    async with await libvirt_fleet(lab, lab_dir) as fleet:
+        removed: list[Update] = []
+        fleet.subscribe(lambda update: removed.append(update) if isinstance(update, VMRemoved) else None)
+        await connected(fleet, "web-1", "hv1")
+        await lab.define_domain("hv2", "db-1", dirty_mib=8, dirty_rate_mib_s=4)
+        await connected(fleet, "db-1", "hv2")
+        for step in ("destroy", "undefine"):
+            virsh(lab.tcp_uri("hv2"), step, "db-1")
+        await until(lambda: "db-1" not in fleet.states, 20, "db-1 gone with its domain")
+        assert [update.vm for update in removed] == ["db-1"]
+        assert fleet.states["web-1"].link is LinkState.CONNECTED  # the rest of the fleet unaffected
+
+
+async def test_a_job_aborted_by_another_client_is_shown_cancelled(libvirt_lab, lab_dir):
+    lab = libvirt_lab
+    await lab.define_domain("hv1", "web-1", dirty_mib=16, dirty_rate_mib_s=32)
+    async with await libvirt_fleet(lab, lab_dir) as fleet:
+        await connected(fleet, "web-1", "hv1")
+        await fleet.change("web-1", lambda source: migrate.start(source, "hv2", STUCK))
+        state = fleet.states["web-1"]
+        await until(lambda: state.latest is not None and state.latest.status == "active", 60, "the migration running")
+        await asyncio.to_thread(virsh, lab.tcp_uri("hv1"), "domjobabort", "web-1")
+        await until(lambda: state.latest.status == "cancelled", 20, "the migration shown cancelled")
+        assert state.run_state == "running" and state.host == "hv1"
+
+
+async def test_a_wrong_or_unreachable_libvirt_uri_is_one_line(lab_dir):
+    for argv, words in ((("--libvirt", "bogus://x"), "not a libvirt URI"),
+                        (("--libvirt", "qemu+tcp://127.0.0.1:1/system"), "cannot connect")):
+        code, out, err = await run_cli("migrate", "web-1", "127.0.0.1", *argv, timeout=30)
+        assert code != 0 and words in err and "Traceback" not in err, err
+        assert len(err.strip().splitlines()) == 1, err
