@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from cli_process import run_cli
+from cli_process import MIGTUI, run_cli
 from migtui.inventory import load_inventory
 from migtui.lab.libvirt_lab import LibvirtLab
 from migtui.libvirt.host import LibvirtFailure
@@ -161,6 +162,8 @@ async def test_a_read_only_host_refuses_every_change_in_the_gate_and_its_connect
         assert len(err.strip().splitlines()) <= 2 and "Traceback" not in err
     refused = audit_lines(audit)
     assert [line["outcome"] for line in refused] == ["refused", "refused"]
+    code, out, err = await run_cli("watch", "--once", "--config", str(inventory))  # watching needs no change
+    assert code == 0 and out.split()[1:3] == ["web-1", "none"], (out, err)
     assert where_it_runs(lab, "web-1") == {"hv1": "running"}
     async with await libvirt_fleet(lab, lab_dir, read_only=True) as fleet:
         await connected(fleet, "web-1", "hv1")
@@ -186,8 +189,8 @@ async def test_the_source_libvirtd_killed_mid_migration_shows_the_host_down_then
         await until(lambda: state.link is LinkState.CONNECTED, 30, "the link back with its host")
         # libvirtd that comes back finds the migration it was driving: it ends it one way or the
         # other (QEMU went on migrating meanwhile). Whichever: migtui shows the VM where it runs.
-        await until(lambda: state.latest is not None and not state.latest.active and state.run_state == "running",
-                    60, "the migration's outcome after the restart")
+        await until(lambda: state.latest is not None and state.latest.status in FINAL_STATES
+                    and state.run_state == "running", 60, "the migration's outcome after the restart")
         await until(lambda: where_it_runs(lab, "web-1").get(state.host) == "running", 20,
                     f"web-1 running where migtui shows it ({state.host}, after {state.latest.status})")
         print(f"after the restart: {state.latest.status}, on {state.host}")
@@ -241,3 +244,54 @@ async def test_a_wrong_or_unreachable_libvirt_uri_is_one_line(lab_dir):
         code, out, err = await run_cli("migrate", "web-1", "127.0.0.1", *argv, timeout=30)
         assert code != 0 and words in err and "Traceback" not in err, err
         assert len(err.strip().splitlines()) == 1, err
+
+
+async def test_the_dashboard_migrates_a_domain_to_a_libvirt_host_and_d_takes_the_advice(libvirt_lab, lab_dir):
+    from migtui.app import MigtuiApp
+    from migtui.screens.confirm import ConfirmDialog
+    from migtui.screens.migrate import MigrateDialog
+    from migtui.widgets.fleet_table import FleetTable
+    from waiting import settle
+
+    lab = libvirt_lab
+    await lab.define_domain("hv1", "web-1", dirty_mib=16, dirty_rate_mib_s=32)
+    app = MigtuiApp(await libvirt_fleet(lab, lab_dir), theme="migtui-dark")
+    async with app.run_test(size=(120, 40)) as pilot:
+        state = app.fleet.states
+        await settle(pilot, lambda: "web-1" in state and state["web-1"].link is LinkState.CONNECTED
+                     and state["web-1"].run_state == "running", 30, "web-1 connected")
+        # Capped beforehand, as an admin does with virsh migrate-setspeed: libvirt keeps it for the migration.
+        await app.fleet.change("web-1", lambda session: session.execute("migrate-set-parameters",
+                                                                         {"max-bandwidth": 8 * MIB}))
+        app.screen.query_one(FleetTable).select_vm("web-1")
+        await pilot.press("m")
+        await settle(pilot, lambda: isinstance(app.screen, MigrateDialog), 5, "the migrate dialog")
+        dialog = app.screen
+        assert dialog.hosts == ["hv2"]  # the other libvirt host; no waiting VM, no URI
+        await settle(pilot, lambda: not dialog.query_one("#migrate-go").disabled, 30, "the checks passed")
+        await pilot.press("ctrl+s")
+        await settle(pilot, lambda: state["web-1"].prediction().actions and state["web-1"].latest.passes >= 3, 60,
+                     "advice for the capped migration")
+        await pilot.press("D")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmDialog), 5, "the confirmation")
+        await pilot.press("y")
+        await settle(pilot, lambda: state["web-1"].latest.status == "completed", 60, "completed after the advice")
+        await settle(pilot, lambda: state["web-1"].host == "hv2" and state["web-1"].run_state == "running", 30,
+                     "web-1 shown on hv2")
+    assert where_it_runs(lab, "web-1") == {"hv2": "running"}
+    taken = [line for line in audit_lines(lab_dir / "audit.jsonl") if line["command"] == "migrate-set-parameters"]
+    assert len(taken) == 2 and taken[-1]["outcome"] == "ok"
+
+
+async def test_without_libvirt_python_a_libvirt_host_is_one_line_saying_how_to_add_it(tmp_path):
+    # A Python where `import libvirt` fails, as on a machine without the bindings.
+    (tmp_path / "libvirt.py").write_text("raise ImportError('No module named libvirt')\n")
+    process = await asyncio.create_subprocess_exec(
+        *MIGTUI, "watch", "--once", "--libvirt", "qemu:///system",
+        env={**os.environ, "PYTHONPATH": str(tmp_path)}, stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode != 0
+    assert err.decode().strip().splitlines() == [
+        "migtui: libvirt hosts need libvirt-python: pip install 'migtui[libvirt]' (it builds against libvirt's "
+        "headers: apt install libvirt-dev pkg-config)"]

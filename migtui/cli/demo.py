@@ -14,6 +14,10 @@ Run as root, the VMs are on two hosts of a lab of hosts (network
 namespaces with their own sshd, QMP over SSH) and each migrates from one
 host to the other; otherwise all are on this machine.
 
+With ``--libvirt`` (root only) the three are domains of the first of two
+libvirt hosts (each its own libvirtd in network namespaces, reached over
+qemu+ssh), and each migrates to the other host through libvirt.
+
 Quitting the dashboard stops every QEMU of the lab and removes its
 directory. The QEMUs also die with this process whatever ends it (the lab
 starts them with PR_SET_PDEATHSIG), and SIGTERM or SIGHUP (a closed SSH
@@ -37,6 +41,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from migtui.errors import UsageError
 from migtui.inventory import Inventory, load_inventory
 from migtui.qmp.audit import AuditLog
 from migtui.qmp.gate import CommandGate
@@ -81,6 +86,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--no-migrate", action="store_true", help="start the VMs but no migration")
     parser.add_argument("--one-host", action="store_true",
                         help="as root too, keep every VM on this machine (no lab of hosts)")
+    parser.add_argument("--libvirt", action="store_true",
+                        help="root only: the VMs are libvirt domains of two lab libvirt hosts, migrated through "
+                             "libvirt")
     parser.add_argument("--theme", metavar="NAME", help="dashboard theme (see `migtui dashboard --help`)")
     parser.set_defaults(func=run)
 
@@ -92,7 +100,11 @@ async def run(args: argparse.Namespace) -> int:
     made_dir = args.dir is None
     directory = Path(tempfile.mkdtemp(prefix="migtui-demo-", dir="/tmp")) if made_dir else args.dir
     try:
-        async with demo_lab(directory, hosts=os.geteuid() == 0 and not args.one_host) as inventory:
+        if args.libvirt and os.geteuid() != 0:
+            raise UsageError("demo --libvirt runs libvirt hosts in network namespaces: run it as root")
+        lab = libvirt_demo_lab(directory) if args.libvirt else demo_lab(
+            directory, hosts=os.geteuid() == 0 and not args.one_host)
+        async with lab as inventory:
             gate = CommandGate(AuditLog(inventory.audit_path))
             app = MigtuiApp(Fleet(inventory.vm, gate, hosts=inventory.host), theme=args.theme)
             with _quit_on_signals(app):
@@ -138,10 +150,25 @@ async def demo_lab(directory: Path, hosts: bool) -> AsyncIterator[Inventory]:
         yield load_inventory(writer.write_inventory(directory / "inventory.toml"))
 
 
-async def _start(source: VMSession, target: VMSession, plan: MigrationPlan) -> str:
-    from migtui.qmp.migration import start_migration
+@contextlib.asynccontextmanager
+async def libvirt_demo_lab(directory: Path) -> AsyncIterator[Inventory]:
+    """The demo's VMs as domains of lab libvirt host hv1 (hv2 waits for them); their inventory."""
+    from migtui.lab.libvirt_lab import LibvirtLab
 
-    return await start_migration(source, target, plan)
+    print(f"migtui demo: running as root: {len(DEMO_VMS)} libvirt domains on 2 libvirt hosts (network "
+          f"namespaces with their own libvirtd and sshd, qemu+ssh) in {directory} ...", file=sys.stderr)
+    async with LibvirtLab(directory) as lab:
+        await lab.start_hosts(2)
+        for vm in DEMO_VMS:
+            await lab.define_domain("hv1", vm.name, mem_mib=128, dirty_mib=vm.dirty_mib,
+                                    dirty_rate_mib_s=vm.dirty_rate_mib_s)
+        yield load_inventory(lab.write_inventory(directory / "inventory.toml", transport="ssh"))
+
+
+async def _start(source: VMSession, target: VMSession | str, plan: MigrationPlan) -> str:
+    from migtui.ops import migrate
+
+    return await migrate.start(source, target, plan)
 
 
 async def _start_migrations(app: Any) -> None:
@@ -149,13 +176,17 @@ async def _start_migrations(app: Any) -> None:
     from migtui.qmp.migration import MigrationPlan
 
     fleet = app.fleet
+    if fleet.domains is not None:  # libvirt: the domains are VMs once their hosts listed them
+        await fleet.domains.wait_listed(CONNECT_TIMEOUT)
     await fleet.wait_connected(CONNECT_TIMEOUT)
     for vm in DEMO_VMS:
-        destination = f"{vm.name}-dst"
+        libvirt = fleet.domains is not None
+        destination = "hv2" if libvirt else f"{vm.name}-dst"
         plan = MigrationPlan(dict(vm.parameters), dict(vm.capabilities))
         try:
-            await fleet.change(vm.name, partial(_start, target=fleet.session(destination), plan=plan),
-                               also=[destination])
+            target = destination if libvirt else fleet.session(destination)
+            await fleet.change(vm.name, partial(_start, target=target, plan=plan),
+                               also=[] if libvirt else [destination])
         except Exception as error:  # shown, not fatal: the dashboard stays useful
             app.show_error(error, f"demo: migrating {vm.name}")
             continue

@@ -26,6 +26,7 @@ from migtui.qmp.errors import QMPFailure
 from migtui.qmp.fleet import Fleet
 from migtui.qmp.gate import CommandGate
 from migtui.qmp.hosts import HostPool
+from migtui.qmp.session import CONNECT_TIMEOUT, VMSession
 from migtui.qmp.socket_finder import find_vms
 from migtui.qmp.updates import Aspect, EventReceived, PolicyStep, SampleTaken, Update, VMAdded, VMChanged, VMRemoved
 
@@ -149,6 +150,10 @@ async def _once(inventory: Inventory, gate: CommandGate, as_json: bool) -> int:
                 print(f"migtui: {pattern.qmp}: no socket matches it", file=sys.stderr)
             entries += [vm for name, vm in found.items() if all(name != e.name for e in entries)]
         results = await asyncio.gather(*(one(e) for e in entries), return_exceptions=True)
+    if any(host.libvirt for host in inventory.host):
+        libvirt_results, down = await _domains_once(inventory, gate, as_json)
+        results += libvirt_results
+        failed += down
     for result in results:
         if isinstance(result, QMPFailure):
             failed += 1
@@ -158,6 +163,33 @@ async def _once(inventory: Inventory, gate: CommandGate, as_json: bool) -> int:
         else:
             _out(result)
     return 1 if failed else 0
+
+
+async def _domains_once(inventory: Inventory, gate: CommandGate,
+                        as_json: bool) -> tuple[list[str | BaseException], int]:
+    """One sample of each domain of the libvirt hosts; and how many hosts could not be asked."""
+    from migtui.libvirt.registry import DomainRegistry  # libvirt only for an inventory that names it
+
+    registry = DomainRegistry(inventory.host, gate, add=lambda _: None, remove=lambda *_: None,
+                              moved=lambda *_: None)
+    for host in registry.hosts.values():
+        host.announce = False  # said below, once
+    registry.start()
+    try:
+        await registry.wait_listed(CONNECT_TIMEOUT)
+        down = [host for host in registry.hosts.values() if not host.up]
+        for host in down:
+            print(f"migtui: {host.describe_down()}", file=sys.stderr)
+
+        async def one(session: VMSession) -> str:
+            await session.connect()
+            return sample_line(MigrationTracker(session.name).add(await session.query("query-migrate")), as_json)
+
+        sessions = sorted(registry.sessions.values(), key=lambda session: session.name)
+        results = list(await asyncio.gather(*(one(session) for session in sessions), return_exceptions=True))
+        return results, len(down)
+    finally:
+        await registry.close()
 
 
 def _out(line: str) -> None:

@@ -26,6 +26,7 @@ from migtui.libvirt.translate import (
     JOB_CANCELLED,
     JOB_FAILED,
     JOB_NONE,
+    JOB_UNBOUNDED,
     PAUSED,
     PAUSED_POSTCOPY,
     RUNNING,
@@ -73,6 +74,8 @@ class DomainCommands:
         self.session = session
         self.capabilities: dict[str, bool] = {"events": True}
         """What ``query-migrate-capabilities`` answers: the flags of the next (or running) migration."""
+        self._active = False
+        """The last poll saw a migration job running."""
         self.refused: LibvirtFailure | None = None
         """How libvirt's last migrate call failed (None: it did not, or runs)."""
         self.migration: asyncio.Task[None] | None = None
@@ -138,7 +141,14 @@ class DomainCommands:
             stats, (state, reason) = await self.host.call("jobStats", _stats_and_state, domain)
         except LibvirtFailure:
             return self.session.final or {}  # the domain left this host with its job: the end is known
+        active, self._active = self._active, stats.get("type", JOB_NONE) == JOB_UNBOUNDED
         if stats.get("type", JOB_NONE) == JOB_NONE:
+            if self.session.final is None and active and state == RUNNING:
+                # Gone between two polls with no end told, and the guest runs on here: libvirt ended
+                # it (its daemon, started again, cancels the migration it was driving).
+                self.session.final = {"status": MigrationStatus.CANCELLED,
+                                      "error-desc": "libvirt ended the migration without telling how; "
+                                                    "the guest runs on here"}
             if self.session.final is None:
                 # A migration that ended unseen (its end came while migtui looked elsewhere): libvirt
                 # keeps the last completed job's figures, on the destination too.
