@@ -27,10 +27,7 @@ from migtui.libvirt.translate import (
     JOB_FAILED,
     JOB_NONE,
     JOB_UNBOUNDED,
-    PAUSED,
-    PAUSED_POSTCOPY,
     RUNNING,
-    RUNNING_POSTCOPY,
     MiB,
     bandwidth_mib,
     migration_info,
@@ -76,6 +73,10 @@ class DomainCommands:
         """What ``query-migrate-capabilities`` answers: the flags of the next (or running) migration."""
         self._active = False
         """The last poll saw a migration job running."""
+        self._looked_back = False
+        """libvirt's completed-job figures were read since the last job ran."""
+        self.postcopy = False
+        """The running migration switched to postcopy (libvirt's events, or migtui's own switch, say so)."""
         self.refused: LibvirtFailure | None = None
         """How libvirt's last migrate call failed (None: it did not, or runs)."""
         self.migration: asyncio.Task[None] | None = None
@@ -138,29 +139,32 @@ class DomainCommands:
     async def _migration(self, _: dict[str, Any]) -> object:
         domain = await self.host.domain(self.session.uuid)
         try:
-            stats, (state, reason) = await self.host.call("jobStats", _stats_and_state, domain)
+            stats = await self.host.call("jobStats", domain.jobStats)
         except LibvirtFailure:
             return self.session.final or {}  # the domain left this host with its job: the end is known
-        active, self._active = self._active, stats.get("type", JOB_NONE) == JOB_UNBOUNDED
-        if stats.get("type", JOB_NONE) == JOB_NONE:
-            if self.session.final is None and active and state == RUNNING:
+        kind = stats.get("type", JOB_NONE)
+        was_active, self._active = self._active, kind == JOB_UNBOUNDED
+        if kind == JOB_NONE:
+            if self.session.final is None and was_active and (await self._call("state", "state"))[0] == RUNNING:
                 # Gone between two polls with no end told, and the guest runs on here: libvirt ended
                 # it (its daemon, started again, cancels the migration it was driving).
                 self.session.final = {"status": MigrationStatus.CANCELLED,
                                       "error-desc": "libvirt ended the migration without telling how; "
                                                     "the guest runs on here"}
-            if self.session.final is None:
-                # A migration that ended unseen (its end came while migtui looked elsewhere): libvirt
-                # keeps the last completed job's figures, on the destination too.
+            if self.session.final is None and not self._looked_back:
+                # A migration that ended unseen (before migtui watched, or while it looked elsewhere):
+                # libvirt keeps the last completed job's figures, on the destination too. Asked once.
+                self._looked_back = True
                 completed = await self.host.call("jobStats", domain.jobStats, STATS_COMPLETED)
                 self.session.final = migration_info(completed) or None
             return self.session.final or {}
-        postcopy = (state, reason) in ((PAUSED, PAUSED_POSTCOPY), (RUNNING, RUNNING_POSTCOPY))
-        info = migration_info(stats, postcopy=postcopy)
-        if stats.get("type") in (JOB_FAILED, JOB_CANCELLED) and info:
+        self._looked_back = False
+        info = migration_info(stats, postcopy=self.postcopy)
+        if kind in (JOB_FAILED, JOB_CANCELLED) and info:
             self.session.final = info
         elif info.get("status") in (MigrationStatus.SETUP, MigrationStatus.ACTIVE):
             self.session.final = None  # a new migration: the last one's end is history
+            self.postcopy = self.postcopy and info["status"] != MigrationStatus.SETUP
         return info
 
     async def _parameters(self, _: dict[str, Any]) -> object:
@@ -216,6 +220,7 @@ class DomainCommands:
 
     async def _postcopy(self, _: dict[str, Any]) -> object:
         await self._call("migrateStartPostCopy", "migrateStartPostCopy", 0)
+        self.postcopy = True
         return {}
 
     async def _calc_dirty_rate(self, arguments: dict[str, Any]) -> object:
@@ -284,13 +289,6 @@ class DomainCommands:
         if "error" in answer:
             raise MigtuiError(answer["error"].get("desc", str(answer["error"])))
         return answer.get("return", {})
-
-
-def _stats_and_state(domain: Any) -> tuple[dict[str, Any], tuple[int, int]]:
-    """One thread hop for a poll: the job's figures and the domain's state (postcopy shows there)."""
-    stats = domain.jobStats()
-    state, reason = domain.state()
-    return stats, (state, reason)
 
 
 def _settings(domain: Any) -> dict[str, Any]:

@@ -47,6 +47,8 @@ HostChanges = Callable[[Callable[[LibvirtHost], None]], Callable[[], None]]
 """Subscribes a handler to every libvirt host's changes (up, down); returns an unsubscribe."""
 RETRY_INTERVAL = 2.0
 """How soon a link whose host is up but whose domain did not answer is tried again."""
+_POSTCOPY_DETAILS = frozenset({(SUSPENDED, 7), (RESUMED, 3)})
+"""libvirt's lifecycle details that say a migration switched to postcopy (SUSPENDED_POSTCOPY, RESUMED_POSTCOPY)."""
 _LIFECYCLE_EVENTS = {SUSPENDED: "STOP", RESUMED: "RESUME", STOPPED: "SHUTDOWN"}
 """QEMU's events for libvirt's lifecycle events of the domain on its home host."""
 
@@ -168,6 +170,8 @@ class DomainSession(_VMSession):
             return
         if event.host != self.home.name:
             return
+        if event.kind == EVENT_LIFECYCLE and (event.event, event.detail) in _POSTCOPY_DETAILS:
+            self.commands.postcopy = True
         if event.kind == EVENT_LIFECYCLE and event.event in _LIFECYCLE_EVENTS:
             self.hear({"event": _LIFECYCLE_EVENTS[event.event], "data": {"libvirt-detail": event.detail}})
         elif event.kind == EVENT_MIGRATION_ITERATION:

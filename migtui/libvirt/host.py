@@ -129,8 +129,12 @@ class LibvirtHost:
         self._jitter = random.Random()
         self._lock = asyncio.Lock()
         self._told: str | None = None
+        self._handles: dict[str, tuple[Any, Any]] = {}
+        """UUID -> (the connection, its virDomain handle)."""
         self.announce = True
         """Log a host that is down (a fleet's way; a one-shot command says it in its own error)."""
+        self._opening: asyncio.Future[tuple[Any, list[int]]] | None = None
+        """The worker opening a connection, while it runs."""
         self._loop: asyncio.AbstractEventLoop | None = None
         """The loop the connection's calls and callbacks belong to (set when it connects)."""
         """The reason the host is down that was last said (not said again while it holds)."""
@@ -165,26 +169,32 @@ class LibvirtHost:
             libvirt = binding.load()
             opener = libvirt.openReadOnly if self.read_only else libvirt.open
             self._set(HostState.CONNECTING, self.error)
+            self._loop = asyncio.get_running_loop()
+            # Opening and subscribing are calls to the daemon: in a worker, as every call. The worker
+            # is kept track of: one still opening when migtui closes is waited for and its connection
+            # closed, never left to libvirt's callbacks after the loop ended.
+            self._opening = asyncio.ensure_future(asyncio.to_thread(self._open, opener))
             try:
                 async with asyncio.timeout(self.connect_timeout):
-                    conn = await asyncio.to_thread(opener, self.uri)
+                    conn, self._callbacks = await asyncio.shield(self._opening)
             except libvirt.libvirtError as error:
                 self._set(HostState.DOWN, f"cannot connect to {self.uri}: {_words(error)}")
                 raise HostUnavailable(self.describe_down()) from None
             except TimeoutError:
+                self._opening.add_done_callback(_close_late)
                 self._set(HostState.DOWN, f"no answer from {self.uri} within {self.connect_timeout:g} s")
-                raise HostUnavailable(self.describe_down()) from None
-            self._loop = asyncio.get_running_loop()
-            try:
-                # Registering is a call to the daemon too: made on the loop, it waits for an answer
-                # only the loop can read (measured: 4 s stalls). In a worker, as every call.
-                self._callbacks = await asyncio.to_thread(self._subscribe, conn)
-            except libvirt.libvirtError as error:
-                await asyncio.to_thread(_close_quietly, conn)
-                self._set(HostState.DOWN, f"cannot follow {self.uri}'s events: {_words(error)}")
                 raise HostUnavailable(self.describe_down()) from None
             self.conn = conn
             self._set(HostState.UP, None)
+
+    def _open(self, opener: Callable[[str], Any]) -> tuple[Any, list[int]]:
+        """A new connection with its subscriptions (in a worker); libvirt's error if either fails."""
+        conn = opener(self.uri)
+        try:
+            return conn, self._subscribe(conn)
+        except Exception:
+            _close_quietly(conn)
+            raise
 
     def _subscribe(self, conn: Any) -> list[int]:
         """Keepalive, the close callback and the domains' events on a new connection (in a worker)."""
@@ -227,6 +237,7 @@ class LibvirtHost:
         if conn is not self.conn:
             return  # told already (a call's failure and the close callback both tell it)
         self.conn, self._callbacks = None, []
+        self._handles.clear()
         if self.state is not HostState.CLOSED:
             self._set(HostState.DOWN, why)
         self._down.set()
@@ -236,9 +247,17 @@ class LibvirtHost:
 
     async def close(self) -> None:
         await cancel_all(self._tasks)
+        if self._opening is not None and not self._opening.done():
+            with contextlib.suppress(Exception):  # an open still under way: its connection is closed too
+                late, callbacks = await asyncio.wait_for(asyncio.shield(self._opening), self.connect_timeout)
+                await asyncio.to_thread(_unsubscribe, late, callbacks)
+                _close_quietly(late)
         conn, self.conn = self.conn, None
         self._set(HostState.CLOSED, None)
         callbacks, self._callbacks = self._callbacks, []
+        # A domain handle holds its connection: the connection ends (and libvirt removes its
+        # handles from the loop) only when the last handle is gone, which must be while the loop runs.
+        self._handles.clear()
         if conn is not None:
             await asyncio.to_thread(_unsubscribe, conn, callbacks)
             # On the loop: closing removes the connection's handles from libvirtaio, which must
@@ -284,7 +303,11 @@ class LibvirtHost:
         conn = self.conn
         if conn is None:
             raise HostUnavailable(self.describe_down())
-        return await self.call("lookup", conn.lookupByUUIDString, uuid)
+        if self._handles.get(uuid, (None,))[0] is not conn:
+            # Kept per connection: a poll is then one call to the daemon (jobStats), not two. A handle
+            # names the domain by UUID: one that is gone answers as a lookup would (no domain).
+            self._handles[uuid] = (conn, await self.call("lookup", conn.lookupByUUIDString, uuid))
+        return self._handles[uuid][1]
 
     async def domains(self) -> list[DomainFacts]:
         """Every domain of the host, defined or running, that its ``domains`` patterns take."""
@@ -339,6 +362,14 @@ def _unsubscribe(conn: Any, callbacks: list[int]) -> None:
             conn.domainEventDeregisterAny(callback)
     with contextlib.suppress(Exception):
         conn.unregisterCloseCallback()
+
+
+def _close_late(opening: asyncio.Future[tuple[Any, list[int]]]) -> None:
+    """A connection that opened after migtui stopped waiting for it: closed at once."""
+    if not opening.cancelled() and opening.exception() is None:
+        conn, callbacks = opening.result()
+        _unsubscribe(conn, callbacks)
+        _close_quietly(conn)
 
 
 def _close_quietly(conn: Any) -> None:
