@@ -16,6 +16,7 @@ handler is set: migtui says what failed itself.
 from __future__ import annotations
 
 import asyncio
+from functools import cache
 from types import ModuleType
 from typing import cast
 
@@ -27,6 +28,7 @@ INSTALL_HINT = ("libvirt hosts need libvirt-python: pip install 'migtui[libvirt]
                 "(it builds against libvirt's headers: apt install libvirt-dev pkg-config)")
 
 
+@cache
 def require() -> ModuleType:
     """The ``libvirt`` module; a :class:`ConfigError` saying how to add it when it is not installed."""
     try:

@@ -284,14 +284,19 @@ class LibvirtHost:
         """``fn(*args)`` in a worker thread; libvirt's errors as :class:`LibvirtFailure`."""
         if self.conn is None:
             raise HostUnavailable(self.describe_down())
-        libvirt = binding.load()
         conn = self.conn
         try:
+            # run_in_executor, not to_thread: the same worker, without a copy of the context each call.
+            # One call a worker: a migrating domain's jobStats waits for QEMU, and must not hold up
+            # the other domains' polls.
+            answer = asyncio.get_running_loop().run_in_executor(None, fn, *args)
+            if timeout is None:
+                return await answer
             async with asyncio.timeout(timeout):
-                return await asyncio.to_thread(fn, *args)
+                return await answer
         except TimeoutError:
             raise LibvirtFailure(self.name, what, -1, f"no answer from libvirtd within {timeout:g} s") from None
-        except libvirt.libvirtError as error:
+        except binding.require().libvirtError as error:
             code = error.get_error_code() or 0
             if code in _LINK_ERRORS and not _alive(conn):
                 self._fell(conn, _words(error))

@@ -1,0 +1,133 @@
+"""CPU per sample of a libvirt fleet against a bare libvirt-python ``jobStats()`` loop on the same domains.
+
+Two lab libvirt hosts; domains on hv1, one of them in a live migration to hv2
+(capped, so that it stays active and its statistics carry real figures).
+migtui's fleet polls every domain at HZ; the bare loop is a thread calling
+``dom.jobStats()`` for every domain at the same rate, on a connection of its
+own, as a script of virt-manager's or Nova's kind does. The cost of a sample
+is this process's CPU (every thread) plus the CPU of the libvirtd daemons it
+talks to, over a window: fleet, bare, fleet, bare, the windows of each kind
+added up. Goal: migtui costs at most 1.3x the bare loop per sample.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import libvirt
+
+from migtui.inventory import load_inventory
+from migtui.lab.libvirt_lab import LibvirtLab
+from migtui.ops import migrate
+from migtui.qmp.fleet import Fleet
+from migtui.qmp.migration import MigrationPlan
+from migtui.qmp.updates import SampleTaken
+
+HZ = 10
+"""Polls per second of each domain (a migration's fast polling is 2 Hz: this is five times that)."""
+WINDOW = 6.0
+DOMAINS = 4
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def daemon_cpu(pids: list[int]) -> float:
+    """CPU seconds the processes used so far (user and system)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / TICK
+
+
+SPLIT = {"process": 0.0, "daemons": 0.0}
+
+
+async def window(pids: list[int], count: Callable[[], int]) -> tuple[float, int]:
+    """(CPU seconds of this process and the daemons, samples) over one window."""
+    before, daemons, samples = time.process_time(), daemon_cpu(pids), count()
+    await asyncio.sleep(WINDOW)
+    mine, theirs = time.process_time() - before, daemon_cpu(pids) - daemons
+    print(f"   window: {count() - samples} samples, this process {mine * 1e3:.0f} ms, libvirtd {theirs * 1e3:.0f} ms")
+    return mine + theirs, count() - samples
+
+
+async def fleet_window(inventory_path: Path, pids: list[int]) -> tuple[float, int]:
+    inventory = load_inventory(inventory_path)
+    fleet = Fleet(inventory.vm, hosts=inventory.host, fast=1 / HZ, slow=1 / HZ)
+    samples = 0
+
+    def counted(update: object) -> None:
+        nonlocal samples
+        samples += isinstance(update, SampleTaken)
+
+    fleet.subscribe(counted)
+    async with fleet:
+        assert fleet.domains is not None
+        await fleet.domains.wait_listed(10)
+        await fleet.wait_connected(10)
+        await asyncio.sleep(1.0)  # past the first polls' settings reads
+        return await window(pids, lambda: samples)
+
+
+async def bare_window(uri: str, names: list[str], pids: list[int]) -> tuple[float, int]:
+    conn = await asyncio.to_thread(libvirt.open, uri)
+    domains = [conn.lookupByName(name) for name in names]
+    stop, calls = threading.Event(), [0]
+
+    def loop() -> None:
+        while not stop.wait(1 / HZ):
+            for domain in domains:
+                domain.jobStats()
+                calls[0] += 1
+
+    worker = threading.Thread(target=loop)
+    worker.start()
+    try:
+        await asyncio.sleep(1.0)
+        return await window(pids, lambda: calls[0])
+    finally:
+        stop.set()
+        await asyncio.to_thread(worker.join)
+        domains.clear()
+        conn.close()
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="migtui-bench-") as directory:
+        async with LibvirtLab(directory) as lab:
+            await lab.start_hosts(2)
+            names = [f"web-{n}" for n in range(1, DOMAINS + 1)]
+            for name in names:
+                await lab.define_domain("hv1", name, mem_mib=128, dirty_mib=16, dirty_rate_mib_s=32)
+            inventory_path = lab.write_inventory(Path(directory) / "inventory.toml", transport="tcp")
+            pids = [host.libvirtd.pid for host in lab.hosts.values() if host.libvirtd is not None]
+            inventory = load_inventory(inventory_path)
+            async with Fleet(inventory.vm, hosts=inventory.host) as starter:  # a migration that stays active
+                assert starter.domains is not None
+                await starter.domains.wait_listed(10)
+                await starter.wait_connected(10)
+                await starter.change("web-1", lambda source: migrate.start(source, "hv2", MigrationPlan(
+                    {"max-bandwidth": 4 << 20})))
+            totals = {"fleet": [0.0, 0], "bare": [0.0, 0]}
+            for kind in ("fleet", "bare", "fleet", "bare"):
+                cpu, samples = await (fleet_window(inventory_path, pids) if kind == "fleet"
+                                      else bare_window(lab.tcp_uri("hv1"), names, pids))
+                totals[kind][0] += cpu
+                totals[kind][1] += samples
+            fleet, bare = (totals[kind][0] / max(totals[kind][1], 1) for kind in ("fleet", "bare"))
+            print(f"{DOMAINS} domains (one migrating) at {HZ} Hz, {2 * WINDOW:g} s each way, "
+                  "this process + libvirtd")
+            print(f"migtui's fleet   : {fleet * 1e6:7.0f} us CPU per sample ({totals['fleet'][1]} samples)")
+            print(f"bare jobStats()  : {bare * 1e6:7.0f} us CPU per sample ({totals['bare'][1]} samples)")
+            print(f"ratio            : {fleet / bare:7.2f}x   (goal <= 1.3x)")
+
+
+if __name__ == "__main__":
+    libvirt.registerErrorHandler(lambda *_: None, None)
+    asyncio.run(main())
