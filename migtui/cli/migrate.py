@@ -49,7 +49,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "migrate", help="migrate a VM to another VM of the inventory or to a URI",
         description="Migrate SRC to DST: a VM of the inventory waiting with -incoming defer "
                     "(migtui makes it listen on its host's migration address, or on loopback for a VM of this "
-                    "machine), or a URI such as tcp:HOST:PORT.")
+                    "machine), or a URI such as tcp:HOST:PORT. A libvirt domain migrates to another libvirt "
+                    "host of the inventory, through libvirt (peer to peer, persistent there).")
     parser.add_argument("source", metavar="SRC")
     parser.add_argument("destination", metavar="DST")
     add_inventory_options(parser)
