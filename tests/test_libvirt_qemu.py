@@ -295,3 +295,46 @@ async def test_without_libvirt_python_a_libvirt_host_is_one_line_saying_how_to_a
     assert err.decode().strip().splitlines() == [
         "migtui: libvirt hosts need libvirt-python: pip install 'migtui[libvirt]' (it builds against libvirt's "
         "headers: apt install libvirt-dev pkg-config)"]
+
+
+async def test_the_recorder_the_report_and_the_exporter_on_a_libvirt_migration(libvirt_lab, lab_dir):
+    import re
+    import signal
+    import urllib.request
+
+    from cli_process import started_cli
+
+    lab = libvirt_lab
+    await lab.define_domain("hv1", "web-1", dirty_mib=16, dirty_rate_mib_s=8)
+    inventory = str(lab.write_inventory(lab_dir / "inventory.toml", transport="tcp"))
+    db = lab_dir / "fleet.db"
+    audit = str(lab_dir / "audit.jsonl")
+    with started_cli("record", "--db", str(db), "--config", inventory, "--interval", "0.2", "--audit-log", audit,
+                     stderr=subprocess.PIPE) as recorder, \
+            started_cli("export", "--listen", "127.0.0.1:0", "--config", inventory, "--interval", "0.2",
+                        "--audit-log", audit, stderr=subprocess.PIPE, text=True) as exporter:
+        line = await asyncio.wait_for(asyncio.to_thread(exporter.stderr.readline), 20)
+        port = re.search(r"127\.0\.0\.1:(\d+)/metrics", line).group(1)
+        url = f"http://127.0.0.1:{port}/metrics"
+
+        def metric(name: str) -> float | None:
+            """web-1's value of a metric, as scraped now."""
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                for line in answer.read().decode().splitlines():
+                    if line.startswith(f"migtui_{name}{{") and 'vm="web-1"' in line:
+                        return float(line.rsplit(" ", 1)[1])
+            return None
+
+        await until(lambda: metric("vm_link_up") == 1.0, 30, "web-1 exported, connected")
+        code, out, err = await run_cli("migrate", "web-1", "hv2", "--config", inventory, "--set", "max-bandwidth=32M",
+                                       "--wait", "--audit-log", audit, timeout=90)
+        assert code == 0, err
+        await until(lambda: metric("migration_succeeded_total") == 1.0, 20,
+                    "the exporter counting the completed migration")
+        recorder.send_signal(signal.SIGINT)
+        assert await asyncio.to_thread(recorder.wait, 20) == 0
+    code, out, err = await run_cli("report", str(db), "--vm", "web-1", "--last", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["vm"] == "web-1" and report["role"] == "source" and report["outcome"] == "completed", report
+    assert report["passes"] >= 1 and report["downtime_ms"]["achieved"] is not None

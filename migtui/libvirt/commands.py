@@ -75,6 +75,8 @@ class DomainCommands:
         """The last poll saw a migration job running."""
         self._looked_back = False
         """libvirt's completed-job figures were read since the last job ran."""
+        self._last: dict[str, Any] = {}
+        """The last answer of a running job."""
         self.postcopy = False
         """The running migration switched to postcopy (libvirt's events, or migtui's own switch, say so)."""
         self.refused: LibvirtFailure | None = None
@@ -141,22 +143,24 @@ class DomainCommands:
         try:
             stats = await self.host.call("jobStats", domain.jobStats)
         except LibvirtFailure:
-            return self.session.final or {}  # the domain left this host with its job: the end is known
+            # The domain left this host (or stopped) with its job. Its end comes in libvirt's
+            # JOB_COMPLETED event, a moment later: until then, the last figures seen.
+            return self.session.final or (self._last if self._active else {})
         kind = stats.get("type", JOB_NONE)
         was_active, self._active = self._active, kind == JOB_UNBOUNDED
         if kind == JOB_NONE:
-            if self.session.final is None and was_active and (await self._call("state", "state"))[0] == RUNNING:
-                # Gone between two polls with no end told, and the guest runs on here: libvirt ended
-                # it (its daemon, started again, cancels the migration it was driving).
-                self.session.final = {"status": MigrationStatus.CANCELLED,
-                                      "error-desc": "libvirt ended the migration without telling how; "
-                                                    "the guest runs on here"}
             if self.session.final is None and not self._looked_back:
                 # A migration that ended unseen (before migtui watched, or while it looked elsewhere):
                 # libvirt keeps the last completed job's figures, on the destination too. Asked once.
                 self._looked_back = True
                 completed = await self.host.call("jobStats", domain.jobStats, STATS_COMPLETED)
                 self.session.final = migration_info(completed) or None
+            if self.session.final is None and was_active and (await self._call("state", "state"))[0] == RUNNING:
+                # Gone between two polls with no end told, and the guest runs on here: libvirt ended
+                # it (its daemon, started again, cancels the migration it was driving).
+                self.session.final = {"status": MigrationStatus.CANCELLED,
+                                      "error-desc": "libvirt ended the migration without telling how; "
+                                                    "the guest runs on here"}
             return self.session.final or {}
         self._looked_back = False
         info = migration_info(stats, postcopy=self.postcopy)
@@ -165,6 +169,7 @@ class DomainCommands:
         elif info.get("status") in (MigrationStatus.SETUP, MigrationStatus.ACTIVE):
             self.session.final = None  # a new migration: the last one's end is history
             self.postcopy = self.postcopy and info["status"] != MigrationStatus.SETUP
+        self._last = info
         return info
 
     async def _parameters(self, _: dict[str, Any]) -> object:
