@@ -4,10 +4,12 @@ real sshd (qemu+ssh) and the lab's loopback forwarders (qemu+tcp)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -75,6 +77,16 @@ async def connected(fleet: Fleet, vm: str, host: str, timeout: float = 30) -> No
         raise AssertionError(f"{late}: {seen()}") from None
 
 
+@contextlib.asynccontextmanager
+async def stuck_migration(lab: LibvirtLab, directory: Path) -> AsyncIterator[Fleet]:
+    """A fleet following web-1's migration from hv1 to hv2, which will not converge by itself."""
+    await lab.define_domain("hv1", "web-1", dirty_mib=16, dirty_rate_mib_s=32)
+    async with await libvirt_fleet(lab, directory) as fleet:
+        await connected(fleet, "web-1", "hv1")
+        await fleet.change("web-1", lambda source: migrate.start(source, "hv2", STUCK))
+        yield fleet
+
+
 async def test_migtui_migrate_over_qemu_ssh_runs_the_domain_on_the_destination_after(libvirt_lab, lab_dir):
     lab = libvirt_lab
     await lab.define_domain("hv1", "web-1", dirty_mib=16, dirty_rate_mib_s=8)
@@ -112,10 +124,7 @@ async def test_a_domain_that_migrates_stays_one_vm_and_follows_to_its_new_host_o
 
 async def test_the_advice_followed_completes_a_stuck_libvirt_migration_within_its_eta(libvirt_lab, lab_dir):
     lab = libvirt_lab
-    await lab.define_domain("hv1", "web-1", dirty_mib=16, dirty_rate_mib_s=32)
-    async with await libvirt_fleet(lab, lab_dir) as fleet:
-        await connected(fleet, "web-1", "hv1")
-        await fleet.change("web-1", lambda source: migrate.start(source, "hv2", STUCK))
+    async with stuck_migration(lab, lab_dir) as fleet:
         state = fleet.states["web-1"]
 
         def advised() -> bool:
@@ -176,10 +185,7 @@ async def test_a_read_only_host_refuses_every_change_in_the_gate_and_its_connect
 async def test_the_source_libvirtd_killed_mid_migration_shows_the_host_down_then_up_and_the_outcome(libvirt_lab,
                                                                                                    lab_dir):
     lab = libvirt_lab
-    await lab.define_domain("hv1", "web-1", dirty_mib=16, dirty_rate_mib_s=32)
-    async with await libvirt_fleet(lab, lab_dir) as fleet:
-        await connected(fleet, "web-1", "hv1")
-        await fleet.change("web-1", lambda source: migrate.start(source, "hv2", STUCK))
+    async with stuck_migration(lab, lab_dir) as fleet:
         state = fleet.states["web-1"]
         await until(lambda: state.latest is not None and state.latest.passes >= 2, 60, "the second pass")
         await lab.stop_libvirtd("hv1")
@@ -227,10 +233,7 @@ async def test_domains_defined_or_undefined_while_watched_come_and_go(libvirt_la
 
 async def test_a_job_aborted_by_another_client_is_shown_cancelled(libvirt_lab, lab_dir):
     lab = libvirt_lab
-    await lab.define_domain("hv1", "web-1", dirty_mib=16, dirty_rate_mib_s=32)
-    async with await libvirt_fleet(lab, lab_dir) as fleet:
-        await connected(fleet, "web-1", "hv1")
-        await fleet.change("web-1", lambda source: migrate.start(source, "hv2", STUCK))
+    async with stuck_migration(lab, lab_dir) as fleet:
         state = fleet.states["web-1"]
         await until(lambda: state.latest is not None and state.latest.status == "active", 60, "the migration running")
         await asyncio.to_thread(virsh, lab.tcp_uri("hv1"), "domjobabort", "web-1")
