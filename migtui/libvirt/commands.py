@@ -91,6 +91,7 @@ class DomainCommands:
             "query-migrate-capabilities": self._capabilities,
             "query-memory-size-summary": self._memory,
             "query-jobs": self._no_jobs,
+            "query-qmp-schema": self._no_schema,
             "migrate-set-parameters": self._set_parameters,
             "migrate-set-capabilities": self._set_capabilities,
             "migrate_cancel": self._cancel,
@@ -184,6 +185,11 @@ class DomainCommands:
 
     async def _no_jobs(self, _: dict[str, Any]) -> object:
         return []
+
+    async def _no_schema(self, _: dict[str, Any]) -> object:
+        # Not through the passthrough either: reading a form must not taint the domain.
+        raise MigtuiError("libvirt holds the monitor: the forms come from the bundled schema of the domain's "
+                          "QEMU release")
 
     # -- changes ----------------------------------------------------------------------
 

@@ -81,9 +81,8 @@ class DomainSession(_VMSession):
     def settable(self) -> Settable | None:
         if self.home.entry.qmp_passthrough:
             return None
-        return Settable(frozenset(SETTABLE), frozenset(FLAG_CAPABILITIES),
-                        f"libvirt sets these; the rest of QEMU's settings need qmp_passthrough = true on host "
-                        f"{self.home.name}. Capabilities are flags of the next migration.")
+        # What libvirt has calls for; the rest of QEMU's settings need qmp_passthrough = true on the host.
+        return Settable(frozenset(SETTABLE), frozenset(FLAG_CAPABILITIES))
 
     @property
     def read_only_reason(self) -> str | None:

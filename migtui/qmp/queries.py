@@ -21,8 +21,6 @@ class Settable:
 
     parameters: frozenset[str]
     capabilities: frozenset[str]
-    why: str
-    """Said beside the form: who sets the rest, and how to reach them."""
 
 
 class Queries(Protocol):
