@@ -205,7 +205,7 @@ class ParamsScreen(ApplyActions, PresetActions, ShowsWorkerErrors, Screen[None])
     def _title(self, settings: VMSettings) -> None:
         note = " · read-only: values are shown, nothing can be applied" if self.read_only else ""
         if self.controls.session(self.vm).settable is not None:
-            note += " · what libvirt sets (the rest: qmp_passthrough = true)"
+            note += " · what libvirt sets"
         version = self.state.version or settings.qemu
         self.query_one("#params-title", Static).update(
             f"{self.vm} · QEMU {version} · {settings.forms.schema.origin}{note}")
