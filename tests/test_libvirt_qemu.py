@@ -341,3 +341,36 @@ async def test_the_recorder_the_report_and_the_exporter_on_a_libvirt_migration(l
     report = json.loads(out)
     assert report["vm"] == "web-1" and report["role"] == "source" and report["outcome"] == "completed", report
     assert report["passes"] >= 1 and report["downtime_ms"]["achieved"] is not None
+
+
+async def test_the_advice_read_from_json_and_set_with_migtui_params_completes_the_migration(libvirt_lab, lab_dir):
+    lab = libvirt_lab
+    await lab.define_domain("hv1", "web-1", dirty_mib=16, dirty_rate_mib_s=32)
+    inventory = str(lab.write_inventory(lab_dir / "inventory.toml", transport="tcp"))
+    audit = str(lab_dir / "audit.jsonl")
+    process = await asyncio.create_subprocess_exec(
+        *MIGTUI, "migrate", "web-1", "hv2", "--config", inventory, "--set", "max-bandwidth=8M", "--wait", "--json",
+        "--audit-log", audit, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE)
+    try:
+        action = None
+        while action is None:  # what a script reads: the advice, once it advises a change
+            line = await asyncio.wait_for(process.stdout.readline(), 60)
+            assert line, "migrate --wait ended before any advice"
+            advice_line = json.loads(line).get("advice") or {}
+            if advice_line.get("verdict") == "not-converging" and advice_line["actions"]:
+                action = advice_line["actions"][0]
+        changes = action.get("changes") or {action["name"]: action["value"]}
+        settings = [f"{name}={value}" for name, value in changes.items()]
+        code, out, err = await run_cli("params", "web-1", "--config", inventory, "--audit-log", audit,
+                                       *(arg for setting in settings for arg in ("--set", setting)))
+        assert code == 0, err
+        out, err = await asyncio.wait_for(process.communicate(), 2 * (action["eta_s"] or 15) + 15)
+        assert process.returncode == 0, err.decode()
+        samples = [json.loads(line)["sample"] for line in out.decode().splitlines() if '"sample"' in line]
+        assert samples[-1]["status"] == "completed"
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert where_it_runs(lab, "web-1") == {"hv2": "running"}
