@@ -6,7 +6,7 @@ still runs QMP fleets, and an inventory that names a libvirt host gets one
 line saying how to add it.
 
 libvirt calls block. Every call migtui makes goes through
-:func:`asyncio.to_thread`; only libvirt's own event dispatch runs on the
+:mod:`migtui.libvirt.workers`; only libvirt's own event dispatch runs on the
 loop (libvirtaio), so events and keepalives arrive as loop callbacks.
 libvirt takes one event implementation for the life of a process: the
 loop of the first fleet that has libvirt hosts. libvirt prints every error to stderr unless an error

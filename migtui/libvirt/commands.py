@@ -13,7 +13,6 @@ monitor passthrough, and libvirt marks the domain tainted.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -46,6 +45,8 @@ FLAG_CAPABILITIES = ("postcopy-ram", "auto-converge", "xbzrle", "multifd")
 SNAPSHOT_COMMANDS = frozenset({"snapshot-save", "snapshot-load", "snapshot-delete", "query-block",
                                "query-named-block-nodes"})
 """What migtui's snapshot jobs send (and read first): refused for a libvirt domain, whose snapshots libvirt keeps."""
+SETTING_TIMEOUT = 3.0
+"""How long one migration setting's read may take (the poll reads them again later)."""
 STATS_COMPLETED = 1  # VIR_DOMAIN_JOB_STATS_COMPLETED
 MAX_SPEED_POSTCOPY = 1  # VIR_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY
 ABORTED = 78  # VIR_ERR_OPERATION_ABORTED
@@ -174,8 +175,20 @@ class DomainCommands:
         return info
 
     async def _parameters(self, _: dict[str, Any]) -> object:
+        """What libvirt tells of the migration settings, each read on its own: one it will not tell
+        (a read-only connection may not read them, an inactive domain has no cache size) or that
+        does not come within SETTING_TIMEOUT (seen during a migration) is left out, not the others."""
         domain = await self.host.domain(self.session.uuid)
-        return await self.host.call("migration settings", _settings, domain)
+        readers: dict[str, tuple[Callable[..., int], tuple[int, ...], int]] = {
+            "downtime-limit": (domain.migrateGetMaxDowntime, (0,), 1),
+            "max-bandwidth": (domain.migrateGetMaxSpeed, (0,), MiB),
+            "max-postcopy-bandwidth": (domain.migrateGetMaxSpeed, (MAX_SPEED_POSTCOPY,), MiB),
+            "xbzrle-cache-size": (domain.migrateGetCompressionCache, (0,), 1)}
+        answers = await asyncio.gather(*(self.host.call(name, read, *args, timeout=SETTING_TIMEOUT)
+                                         for name, (read, args, _unit) in readers.items()), return_exceptions=True)
+        return {name: int(answer) * unit
+                for (name, (_read, _args, unit)), answer in zip(readers.items(), answers, strict=True)
+                if not isinstance(answer, BaseException)}
 
     async def _capabilities(self, _: dict[str, Any]) -> object:
         return [{"capability": name, "state": state} for name, state in self.capabilities.items()]
@@ -300,18 +313,3 @@ class DomainCommands:
         if "error" in answer:
             raise MigtuiError(answer["error"].get("desc", str(answer["error"])))
         return answer.get("return", {})
-
-
-def _settings(domain: Any) -> dict[str, Any]:
-    """What libvirt tells of the migration settings; what it will not tell is left out (a read-only
-    connection may not read them, an inactive domain has no cache size)."""
-    readers: dict[str, Callable[[], int]] = {
-               "downtime-limit": lambda: int(domain.migrateGetMaxDowntime(0)),
-               "max-bandwidth": lambda: int(domain.migrateGetMaxSpeed(0)) * MiB,
-               "max-postcopy-bandwidth": lambda: int(domain.migrateGetMaxSpeed(MAX_SPEED_POSTCOPY)) * MiB,
-               "xbzrle-cache-size": lambda: int(domain.migrateGetCompressionCache(0))}
-    settings: dict[str, Any] = {}
-    for name, read in readers.items():
-        with contextlib.suppress(Exception):
-            settings[name] = read()
-    return settings

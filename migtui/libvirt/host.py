@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from migtui.errors import MigtuiError
 from migtui.host_entry import HostEntry
-from migtui.libvirt import binding
+from migtui.libvirt import binding, workers
 from migtui.qmp.tasks import cancel_all
 
 log = logging.getLogger(__name__)
@@ -173,7 +173,7 @@ class LibvirtHost:
             # Opening and subscribing are calls to the daemon: in a worker, as every call. The worker
             # is kept track of: one still opening when migtui closes is waited for and its connection
             # closed, never left to libvirt's callbacks after the loop ended.
-            self._opening = asyncio.ensure_future(asyncio.to_thread(self._open, opener))
+            self._opening = asyncio.ensure_future(workers.run(self._open, opener))
             try:
                 async with asyncio.timeout(self.connect_timeout):
                     conn, self._callbacks = await asyncio.shield(self._opening)
@@ -250,7 +250,7 @@ class LibvirtHost:
         if self._opening is not None and not self._opening.done():
             with contextlib.suppress(Exception):  # an open still under way: its connection is closed too
                 late, callbacks = await asyncio.wait_for(asyncio.shield(self._opening), self.connect_timeout)
-                await asyncio.to_thread(_unsubscribe, late, callbacks)
+                await asyncio.wait_for(workers.run(_unsubscribe, late, callbacks), CALL_TIMEOUT)
                 _close_quietly(late)
         conn, self.conn = self.conn, None
         self._set(HostState.CLOSED, None)
@@ -259,7 +259,8 @@ class LibvirtHost:
         # handles from the loop) only when the last handle is gone, which must be while the loop runs.
         self._handles.clear()
         if conn is not None:
-            await asyncio.to_thread(_unsubscribe, conn, callbacks)
+            with contextlib.suppress(TimeoutError):  # a daemon that does not answer: closed all the same
+                await asyncio.wait_for(workers.run(_unsubscribe, conn, callbacks), CALL_TIMEOUT)
             # On the loop: closing removes the connection's handles from libvirtaio, which must
             # happen on the loop's thread (and before the loop ends: binding.drain()).
             _close_quietly(conn)
@@ -286,10 +287,9 @@ class LibvirtHost:
             raise HostUnavailable(self.describe_down())
         conn = self.conn
         try:
-            # run_in_executor, not to_thread: the same worker, without a copy of the context each call.
             # One call a worker: a migrating domain's jobStats waits for QEMU, and must not hold up
             # the other domains' polls.
-            answer = asyncio.get_running_loop().run_in_executor(None, fn, *args)
+            answer = workers.run(fn, *args)
             if timeout is None:
                 return await answer
             async with asyncio.timeout(timeout):
