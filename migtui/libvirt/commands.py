@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from migtui.errors import MigtuiError
 from migtui.libvirt import binding
-from migtui.libvirt.host import LibvirtFailure, LibvirtHost
+from migtui.libvirt.host import CALL_TIMEOUT, LibvirtFailure, LibvirtHost
 from migtui.libvirt.translate import (
     JOB_CANCELLED,
     JOB_FAILED,
@@ -123,7 +123,7 @@ class DomainCommands:
         if self.migration is not None:
             await cancel_all([self.migration])
 
-    async def _call(self, what: str, method: str, *args: Any, timeout: float | None = 10.0) -> Any:
+    async def _call(self, what: str, method: str, *args: Any, timeout: float | None = CALL_TIMEOUT) -> Any:
         """``dom.method(*args)`` on the home host, in a worker thread."""
         domain = await self.host.domain(self.session.uuid)
         return await self.host.call(what, getattr(domain, method), *args, timeout=timeout)

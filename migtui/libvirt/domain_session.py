@@ -23,6 +23,7 @@ from typing import Any
 from migtui.errors import MigtuiError
 from migtui.libvirt.commands import FLAG_CAPABILITIES, SETTABLE, DomainCommands
 from migtui.libvirt.host import (
+    CALL_TIMEOUT,
     EVENT_JOB_COMPLETED,
     EVENT_LIFECYCLE,
     EVENT_MIGRATION_ITERATION,
@@ -57,7 +58,9 @@ class DomainSession(_VMSession):
     def __init__(self, name: str, uuid: str, home: LibvirtHost, hosts: dict[str, LibvirtHost],
                  host_changes: HostChanges, gate: CommandGate | None = None, *,
                  command_timeout: float = COMMAND_TIMEOUT) -> None:
-        super().__init__(name, f"libvirt:{home.name}/{uuid}", gate, command_timeout=command_timeout,
+        # A command waits as long as libvirt itself waits for the domain's job lock.
+        super().__init__(name, f"libvirt:{home.name}/{uuid}", gate, command_timeout=max(command_timeout,
+                                                                                         CALL_TIMEOUT),
                          host_entry=home.entry)
         self.uuid = uuid
         self.home = home

@@ -34,7 +34,9 @@ log = logging.getLogger(__name__)
 Result = TypeVar("Result")
 
 CONNECT_TIMEOUT = 10.0
-CALL_TIMEOUT = 10.0
+CALL_TIMEOUT = 30.0
+"""libvirt's own wait for a domain's job lock (30 s): a change made while a migration runs may wait
+that long behind libvirt's monitor traffic (measured under TCG: more than 10 s at times)."""
 RECONNECT_FIRST = 0.5
 RECONNECT_MAX = 10.0
 KEEPALIVE_INTERVAL, KEEPALIVE_COUNT = 2, 3
