@@ -21,7 +21,7 @@ At the end of the session, any QEMU (or lab supervisor, sshd, libvirtd, virtlogd
 ``migtui serve`` or its viewers) started by this test run that still runs is
 killed and the session fails.
 
-Under pytest-xdist (``make test`` runs ``-n 2 --dist loadgroup``) each worker is a
+Under pytest-xdist (``make test`` runs ``-n 3 --dist loadgroup``) each worker is a
 session of its own: it judges only what it started (its own children and its own
 session directory) when it ends, and hands what it found (and its rows of the
 fault table) to the controller, which reports them and fails the run. Tests that
