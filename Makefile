@@ -2,6 +2,11 @@
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PYTEST ?= $(PY) -m pytest
+# make test's workers (pytest-xdist): most tests wait on real migrations (the serial suite keeps 2 cores
+# under a load of 1), so 3 workers on 2 cores: about 6 min against 15 serially.
+# Tests that share a costly fixture stay on one worker (tests/conftest.py groups them: loadgroup).
+# WORKERS=0 runs the suite in this process; PYTEST_ARGS=tests/test_lab.py runs one file.
+WORKERS ?= 3
 # The exact versions the tests passed with (pip's requirements format); `make lock` refreshes it.
 LOCK   := requirements.lock
 PIP    := $(VENV)/bin/pip install --quiet --disable-pip-version-check --constraint $(LOCK)
@@ -38,7 +43,7 @@ demo: setup
 	$(VENV)/bin/migtui demo
 
 test: setup test-packages
-	$(PYTEST) $(PYTEST_ARGS)
+	$(PYTEST) -n $(WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # The type and lint checks alone (make test runs them too: tests/test_types.py, tests/test_lint.py).
 lint: $(VENV)/.installed

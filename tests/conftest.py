@@ -20,6 +20,14 @@ missing QEMU must fail loudly.
 At the end of the session, any QEMU (or lab supervisor, sshd, libvirtd, virtlogd, Chromium,
 ``migtui serve`` or its viewers) started by this test run that still runs is
 killed and the session fails.
+
+Under pytest-xdist (``make test`` runs ``-n 3 --dist loadgroup``) each worker is a
+session of its own: it judges only what it started (its own children and its own
+session directory) when it ends, and hands what it found (and its rows of the
+fault table) to the controller, which reports them and fails the run. Tests that
+share a costly fixture run on one worker: every user of ``recorded`` (one
+recording for the run) in the group "recorded", and the tests of a module with a
+module-scoped fixture in a group of their module, so each is built once.
 """
 
 from __future__ import annotations
@@ -160,6 +168,46 @@ def _leftovers() -> dict[int, str]:
     return found
 
 
+def _on_worker(config: pytest.Config) -> bool:
+    """Whether this session is a pytest-xdist worker (the controller runs no test)."""
+    return hasattr(config, "workerinput")
+
+
+SHARED_FIXTURES = {"recorded"}
+"""Session-scoped fixtures too costly to build on every worker: their users share one group."""
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups (--dist loadgroup)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    groups: dict[str, str] = {}
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        definitions = getattr(item, "_fixtureinfo", None)
+        for name in getattr(item, "fixturenames", ()):
+            defined = definitions.name2fixturedefs.get(name) if definitions else None
+            if name in SHARED_FIXTURES:
+                groups[module] = name
+            elif defined and defined[-1].scope in ("package", "module", "class"):
+                groups.setdefault(module, module)
+    for item in items:
+        group = groups.get(item.nodeid.split("::", 1)[0])
+        if group and not any(item.iter_markers("xdist_group")):
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+_REPORTED_BY_WORKERS: list[tuple[str, dict[int, str], str | None]] = []
+"""(worker, its leftovers, its kept lab directory) as each worker ended."""
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    output = getattr(node, "workeroutput", None) or {}
+    FAULT_TABLE.extend(tuple(row) for row in output.get("fault_table", []))
+    leftovers = {int(pid): cmdline for pid, cmdline in output.get("leftovers", [])}
+    if leftovers or output.get("kept"):
+        _REPORTED_BY_WORKERS.append((node.gateway.id, leftovers, output.get("kept")))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     leftovers = _leftovers()
     for pid in leftovers:
@@ -168,15 +216,31 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         except ProcessLookupError:
             pass
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    if leftovers:
+    worker = _on_worker(session.config)
+    if worker:
+        # The controller reports and fails the run: a worker's own exit status and terminal are not seen.
+        output = session.config.workeroutput  # type: ignore[attr-defined]
+        output["leftovers"] = [[pid, cmdline] for pid, cmdline in leftovers.items()]
+        output["fault_table"] = [list(row) for row in FAULT_TABLE]
+    reported = [("", leftovers, None)] + [(f"[{name}] ", found, kept) for name, found, kept in _REPORTED_BY_WORKERS]
+    if any(found for _, found, _ in reported):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-        if reporter:
+        if reporter and not worker:
             reporter.write_line("")
-            reporter.write_line(f"ERROR: the test session left {len(leftovers)} process(es) running (now killed):", red=True)
-            for pid, cmdline in leftovers.items():
-                reporter.write_line(f"  {pid} {cmdline}", red=True)
+            for name, found, _ in reported:
+                if found:
+                    reporter.write_line(f"ERROR: {name}the test session left {len(found)} process(es) running "
+                                        "(now killed):", red=True)
+                    for pid, cmdline in found.items():
+                        reporter.write_line(f"  {pid} {cmdline}", red=True)
     if _session_root is not None:
         if session.exitstatus == 0:
             shutil.rmtree(_session_root, ignore_errors=True)
+        elif worker:
+            session.config.workeroutput["kept"] = str(_session_root)  # type: ignore[attr-defined]
         elif reporter:
             reporter.write_line(f"lab directories kept for inspection: {_session_root}")
+    if reporter and not worker:
+        for name, _, kept in reported:
+            if kept:
+                reporter.write_line(f"{name}lab directories kept for inspection: {kept}")

@@ -69,6 +69,30 @@ def live_namespaces() -> set[str]:
     return found
 
 
+def boot_ticks() -> int:
+    """Now, in the clock ticks since boot that /proc/PID/stat gives start times in."""
+    return int(float(Path("/proc/uptime").read_text().split()[0]) * os.sysconf("SC_CLK_TCK"))
+
+
+def left_in(made: set[str], before: int) -> dict[int, str]:
+    """Processes still running in the namespaces ``made`` that started before ``before`` (:func:`boot_ticks`).
+
+    A namespace's number (``net:[inode]``) goes to the next namespace made on the machine as soon as it
+    is gone: a process in a namespace of the same number that started later belongs to another lab (a test
+    on another pytest-xdist worker, a libvirt lab), not to this one."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                net = os.readlink(entry / "ns" / "net")
+                started = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[19])
+            except (OSError, ValueError, IndexError):
+                continue
+            if net in made and started <= before:
+                found[int(entry.name)] = net
+    return found
+
+
 @pytest.fixture(scope="module")
 def hosts_lab():
     directory = short_dir("hosts")
@@ -78,9 +102,10 @@ def hosts_lab():
         yield directory, state
     finally:
         made = namespaces_of(state) if state else set()
+        before = boot_ticks()
         lab_down(directory, state)
         # lab down removes every namespace it made (they live only as long as their processes)
-        wait_for(lambda: not (made & live_namespaces()), 10, "the lab's namespaces to be gone")
+        wait_for(lambda: not left_in(made, before), 10, "the lab's namespaces to be gone")
         shutil.rmtree(directory, ignore_errors=True)
 
 

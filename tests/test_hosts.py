@@ -21,7 +21,7 @@ import pytest
 from textual.widgets import Button, OptionList
 
 from hosts_lab import (  # noqa: F401 - hosts_lab is the module's fixture
-    MIGTUI, cli, host_pid, short_dir, hosts_lab, lab_down, lab_up, live_namespaces, namespaces_of,
+    MIGTUI, boot_ticks, cli, host_pid, short_dir, hosts_lab, lab_down, lab_up, left_in, namespaces_of,
 )
 from migtui.inventory import load_inventory
 from migtui.app import MigtuiApp
@@ -198,8 +198,9 @@ def test_an_interrupted_lab_of_hosts_leaves_nothing_behind():
         made = namespaces_of(state)
         pids = [state["supervisor_pid"], *(vm["pid"] for vm in state["vms"]),
                 *(h.get("sshd_pid") for h in state["hosts"] if h.get("sshd_pid"))]
+        before = boot_ticks()
         os.kill(state["supervisor_pid"], signal.SIGKILL)  # no chance to clean up
-        wait_for(lambda: not (made & live_namespaces()), 10, "the namespaces of a killed lab to vanish")
+        wait_for(lambda: not left_in(made, before), 10, "the namespaces of a killed lab to vanish")
         wait_for(lambda: not any(Path(f"/proc/{pid}").exists() and
                                  "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1][:3]
                                  for pid in pids), 10, "every process of the killed lab to exit")
