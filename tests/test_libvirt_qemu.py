@@ -362,8 +362,10 @@ async def test_the_advice_read_from_json_and_set_with_migtui_params_completes_th
                 action = advice_line["actions"][0]
         changes = action.get("changes") or {action["name"]: action["value"]}
         settings = [f"{name}={value}" for name, value in changes.items()]
+        # A second client's change waits for libvirt's turn at QEMU's monitor, which a migrating TCG guest
+        # keeps busy for seconds at times (libvirt itself waits up to 30 s for a domain's job lock).
         code, out, err = await run_cli("params", "web-1", "--config", inventory, "--audit-log", audit,
-                                       *(arg for setting in settings for arg in ("--set", setting)))
+                                       *(arg for setting in settings for arg in ("--set", setting)), timeout=120)
         assert code == 0, err
         out, err = await asyncio.wait_for(process.communicate(), 2 * (action["eta_s"] or 15) + 15)
         assert process.returncode == 0, err.decode()
