@@ -376,3 +376,41 @@ async def test_the_advice_read_from_json_and_set_with_migtui_params_completes_th
             process.kill()
             await process.wait()
     assert where_it_runs(lab, "web-1") == {"hv2": "running"}
+
+
+async def test_a_setting_libvirt_has_no_call_for_asks_first_naming_the_taint_and_goes_through_the_monitor(
+        libvirt_lab, lab_dir):
+    from migtui.app import MigtuiApp
+    from migtui.screens.apply_preview import ApplyPreview
+    from form_pilot import edit_member
+    from migtui.screens.params import ParamsScreen
+    from waiting import settle
+
+    lab = libvirt_lab
+    await lab.define_domain("hv1", "web-1", dirty_mib=16, dirty_rate_mib_s=8)
+    path = lab.write_inventory(lab_dir / "inventory.toml", transport="tcp")
+    path.write_text(path.read_text().replace('name = "hv1"\n', 'name = "hv1"\nqmp_passthrough = true\n', 1))
+    inventory = load_inventory(path)
+    gate = CommandGate(AuditLog(lab_dir / "audit.jsonl"))
+    app = MigtuiApp(Fleet(inventory.vm, gate, hosts=inventory.host), theme="migtui-dark")
+    async with app.run_test(size=(120, 40)) as pilot:
+        state = app.fleet.states
+        await settle(pilot, lambda: "web-1" in state and state["web-1"].link is LinkState.CONNECTED, 30, "web-1")
+        assert app.fleet.sessions["web-1"].settable is None  # the whole form: the host allows the passthrough
+        before = virsh(lab.tcp_uri("hv1"), "dumpxml", "web-1")
+        app.controls.open_params("web-1")
+        await settle(pilot, lambda: isinstance(app.screen, ParamsScreen) and app.screen.draft is not None
+                     and app.screen.draft.find("cpu-throttle-initial", capability=False) is not None, 20, "the form")
+        await edit_member(pilot, app.screen, "cpu-throttle-initial", "35")
+        await pilot.press("ctrl+s")
+        await settle(pilot, lambda: isinstance(app.screen, ApplyPreview), 5, "the preview")
+        said = str(app.screen.query_one("#preview-consequence").render())
+        assert "cpu-throttle-initial goes through libvirt's monitor passthrough" in said and "tainted" in said
+        await pilot.press("ctrl+s")
+        await settle(pilot, lambda: state["web-1"].parameters.get("cpu-throttle-initial") == 35, 30,
+                     "QEMU's own value read back through the passthrough")
+    assert "custom-monitor" not in before
+    tainted = (lab_dir / "hv1").glob("log/qemu/web-1.log")
+    assert any("custom-monitor" in log.read_text() for log in tainted)  # libvirt's own word for it
+    sent = [line for line in audit_lines(lab_dir / "audit.jsonl") if line["command"] == "migrate-set-parameters"]
+    assert sent[-1]["arguments"] == {"cpu-throttle-initial": 35} and sent[-1]["outcome"] == "ok"

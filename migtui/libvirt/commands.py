@@ -13,6 +13,7 @@ monitor passthrough, and libvirt marks the domain tainted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -78,6 +79,9 @@ class DomainCommands:
         """libvirt's completed-job figures were read since the last job ran."""
         self._last: dict[str, Any] = {}
         """The last answer of a running job."""
+        self.tainted = False
+        """A command went through libvirt's monitor passthrough (the host allows it): libvirt marked the
+        domain tainted, and its QEMU's own values are read through it since."""
         self.postcopy = False
         """The running migration switched to postcopy (libvirt's events, or migtui's own switch, say so)."""
         self.refused: LibvirtFailure | None = None
@@ -186,9 +190,17 @@ class DomainCommands:
             "xbzrle-cache-size": (domain.migrateGetCompressionCache, (0,), 1)}
         answers = await asyncio.gather(*(self.host.call(name, read, *args, timeout=SETTING_TIMEOUT)
                                          for name, (read, args, _unit) in readers.items()), return_exceptions=True)
-        return {name: int(answer) * unit
-                for (name, (_read, _args, unit)), answer in zip(readers.items(), answers, strict=True)
-                if not isinstance(answer, BaseException)}
+        settings: dict[str, Any] = {}
+        if self.tainted:
+            # A change went through the passthrough already (the domain is tainted): QEMU's own values
+            # are read through it too, so the form shows what that change did.
+            with contextlib.suppress(MigtuiError):
+                held = await self._passthrough("query-migrate-parameters", {})
+                settings.update(held if isinstance(held, dict) else {})
+        settings.update({name: int(answer) * unit
+                         for (name, (_read, _args, unit)), answer in zip(readers.items(), answers, strict=True)
+                         if not isinstance(answer, BaseException)})
+        return settings
 
     async def _capabilities(self, _: dict[str, Any]) -> object:
         return [{"capability": name, "state": state} for name, state in self.capabilities.items()]
@@ -307,6 +319,7 @@ class DomainCommands:
         """A QMP command through libvirt's monitor passthrough (the host allows it); QEMU's answer."""
         import libvirt_qemu
 
+        self.tainted = True
         domain = await self.host.domain(self.session.uuid)
         text = json.dumps({"execute": command, **({"arguments": arguments} if arguments else {})})
         answer = json.loads(await self.host.call(command, libvirt_qemu.qemuMonitorCommand, domain, text, 0))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from migtui.errors import MigtuiError
@@ -86,6 +86,14 @@ class DomainSession(_VMSession):
             return None
         # What libvirt has calls for; the rest of QEMU's settings need qmp_passthrough = true on the host.
         return Settable(frozenset(SETTABLE), frozenset(FLAG_CAPABILITIES))
+
+    def consequence(self, names: Collection[str]) -> str | None:
+        others = sorted(set(names) - set(SETTABLE) - set(FLAG_CAPABILITIES))
+        if not others or not self.home.entry.qmp_passthrough:
+            return None
+        return (f"{', '.join(others)} {'goes' if len(others) == 1 else 'go'} through libvirt's monitor "
+                f"passthrough: libvirt marks {self.name} tainted (custom-monitor) and may set its own values "
+                "at the next migration.")
 
     @property
     def read_only_reason(self) -> str | None:

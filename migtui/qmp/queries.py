@@ -9,6 +9,7 @@ pre-flight, a dirty-rate measurement, the schema behind a form) take it too.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -34,6 +35,10 @@ class Queries(Protocol):
     @property
     def settable(self) -> Settable | None:
         """The parameters and capabilities this VM's manager lets migtui set (None: all QEMU has)."""
+
+    def consequence(self, names: Collection[str]) -> str | None:
+        """What setting these parameters or capabilities does beyond QEMU, for the confirmation
+        (None: nothing; a libvirt domain's QEMU settings sent through libvirt's monitor taint it)."""
 
     async def query(self, command: str, arguments: dict[str, Any] | None = None) -> JSONObject:
         """A command that answers a JSON object, as QEMU sent it."""

@@ -32,7 +32,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Collection, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 from qemu.qmp import EventListener, ExecInterruptedError, ExecuteError, Runstate, StateError
@@ -375,6 +375,10 @@ class VMSession:
     @property
     def settable(self) -> Settable | None:
         """Every migration setting of QEMU's can be set through a QMP link."""
+        return None
+
+    def consequence(self, names: Collection[str]) -> str | None:
+        """Settings sent over a QMP link do nothing beyond QEMU."""
         return None
 
     @property

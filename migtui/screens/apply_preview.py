@@ -48,17 +48,21 @@ class ApplyPreview(Dialog[bool]):
         Binding("ctrl+s", "confirm", "Apply", id="preview.apply", tooltip="Send these changes to QEMU"),
     ]
 
-    def __init__(self, vm: str, changes: ChangeSet, migrating: bool = False) -> None:
+    def __init__(self, vm: str, changes: ChangeSet, migrating: bool = False, consequence: str | None = None) -> None:
+        """``consequence``: what sending them does beyond QEMU (a libvirt domain's passthrough), said first."""
         super().__init__()
         self.vm = vm
         self.changes = changes
         self.migrating = migrating
+        self.consequence = consequence
 
     def compose(self) -> ComposeResult:
         count = len(self.changes)
         with Vertical(id="preview-box", classes="dialog-box"):
             yield Label(f"Apply {count} change{'s' if count != 1 else ''} to {self.vm}", classes="title")
             yield Static(change_lines(self.changes), id="preview-changes")
+            if self.consequence:
+                yield Label(self.consequence, classes="note", id="preview-consequence")
             if self.migrating:
                 yield Label("A migration is running: parameters apply to it at once; QEMU refuses "
                             "capability changes until it ends.", classes="note")

@@ -43,7 +43,9 @@ class ApplyActions(ParamsParts):
             if confirmed:
                 self.apply(changes)
 
-        self.app.push_screen(ApplyPreview(self.vm, changes, migrating=sample is not None and sample.active), answered)
+        consequence = self.controls.session(self.vm).consequence([change.name for change in changes.changes])
+        self.app.push_screen(ApplyPreview(self.vm, changes, migrating=sample is not None and sample.active,
+                                          consequence=consequence), answered)
 
     @work(exclusive=True, exit_on_error=False, group="params-apply", name="Applying the parameters")
     async def apply(self, changes: ChangeSet) -> None:
