@@ -414,3 +414,14 @@ async def test_a_setting_libvirt_has_no_call_for_asks_first_naming_the_taint_and
     assert any("custom-monitor" in log.read_text() for log in tainted)  # libvirt's own word for it
     sent = [line for line in audit_lines(lab_dir / "audit.jsonl") if line["command"] == "migrate-set-parameters"]
     assert sent[-1]["arguments"] == {"cpu-throttle-initial": 35} and sent[-1]["outcome"] == "ok"
+
+
+async def test_keep_source_and_transient_leave_the_definition_where_the_admin_asks(libvirt_lab, lab_dir):
+    lab = libvirt_lab
+    await lab.define_domain("hv1", "web-1", dirty_mib=16, dirty_rate_mib_s=8)
+    inventory = lab.write_inventory(lab_dir / "inventory.toml", transport="tcp")
+    code, out, err = await run_cli("migrate", "web-1", "hv2", "--config", str(inventory), "--wait", "--keep-source",
+                                   "--transient", "--audit-log", str(lab_dir / "audit.jsonl"), timeout=90)
+    assert code == 0, err
+    assert where_it_runs(lab, "web-1") == {"hv1": "shut off", "hv2": "running"}
+    assert "Persistent:     no" in virsh(lab.tcp_uri("hv2"), "dominfo", "web-1")

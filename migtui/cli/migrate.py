@@ -63,6 +63,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="follow the migration under a policy (observe, converge or one of yours); implies --wait")
     parser.add_argument("--json", action="store_true", help="with --wait: samples as JSON lines")
     parser.add_argument("--no-check", action="store_true", help="skip the pre-flight checks")
+    parser.add_argument("--transient", action="store_true",
+                        help="a libvirt domain: not defined on the destination (it is by default)")
+    parser.add_argument("--keep-source", action="store_true",
+                        help="a libvirt domain: keep its definition on the source (undefined by default)")
     parser.add_argument("--dry-run", action="store_true",
                         help="change nothing: measure the source's dirty rate and predict duration, downtime "
                              "and the settings that would converge")
@@ -83,14 +87,15 @@ async def run(args: argparse.Namespace) -> int:
         if destination_entry.name == args.source:
             raise UsageError("source and destination are the same VM")
     async with HostPool(inventory.host) as hosts, open_vm(inventory, args.source, gate, hosts) as source:
-        plan = migration.MigrationPlan()
+        plan = migration.MigrationPlan(persist_destination=not args.transient, undefine_source=not args.keep_source)
         if parameters or capabilities:
             # Checked by the source's own schema, as `migtui params` and the editor check them.
             try:
                 request = (await read_settings(source)).request(parameters, capabilities)
             except FieldErrors as invalid:
                 return report_invalid(source.name, invalid, capabilities)
-            plan = migration.MigrationPlan(request.parameters, request.capabilities)
+            plan = migration.MigrationPlan(request.parameters, request.capabilities, plan.persist_destination,
+                                           plan.undefine_source)
         if args.dry_run:
             return await _dry_run(source, plan, args.json)
         if destination_entry is None:

@@ -60,8 +60,11 @@ def migrate_arguments(plan: MigrationPlan, destination: LibvirtHost) -> dict[str
     if destination.entry.migration_address:
         address = destination.entry.migration_address
         params[libvirt.VIR_MIGRATE_PARAM_URI] = f"tcp://[{address}]" if ":" in address else f"tcp://{address}"
-    flags = (libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER | libvirt.VIR_MIGRATE_PERSIST_DEST
-             | libvirt.VIR_MIGRATE_UNDEFINE_SOURCE)
+    flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER
+    if plan.persist_destination:
+        flags |= libvirt.VIR_MIGRATE_PERSIST_DEST
+    if plan.undefine_source:
+        flags |= libvirt.VIR_MIGRATE_UNDEFINE_SOURCE
     if "max-bandwidth" in parameters:
         params[libvirt.VIR_MIGRATE_PARAM_BANDWIDTH] = bandwidth_mib(int(parameters["max-bandwidth"]))
     if "max-postcopy-bandwidth" in parameters:

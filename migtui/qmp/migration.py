@@ -40,6 +40,10 @@ class MigrationPlan:
     parameters: dict[str, Any] = field(default_factory=dict)
     """Arguments for migrate-set-parameters, as QEMU spells them."""
     capabilities: dict[str, bool] = field(default_factory=dict)
+    persist_destination: bool = True
+    """A libvirt domain stays defined on the destination (libvirt's PERSIST_DEST); QMP migrations ignore it."""
+    undefine_source: bool = True
+    """A libvirt domain is undefined on the source once migrated (UNDEFINE_SOURCE); QMP migrations ignore it."""
 
 
 class MigrationFailed(MigtuiError):
