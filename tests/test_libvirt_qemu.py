@@ -32,8 +32,13 @@ from waiting import until
 # libvirt takes one event loop for a process's life (migtui.libvirt.binding): every libvirt test runs on one.
 pytestmark = [pytest.mark.qemu, pytest.mark.asyncio(loop_scope="session")]
 MIB = 1024 * 1024
-STUCK = MigrationPlan({"max-bandwidth": 8 * MIB})
-"""8 MiB/s against a guest that rewrites 16 MiB a second time and again: no pass gets under 300 ms."""
+STUCK_GUEST = {"dirty_mib": 24, "dirty_rate_mib_s": 32}
+"""A guest that rewrites 24 MiB again and again (each page about once a second, when its CPU allows)."""
+STUCK_CAP = 6
+STUCK = MigrationPlan({"max-bandwidth": STUCK_CAP * MIB})
+"""6 MiB/s against it: a pass takes 4 s, and the guest rewrites far more than the 1.8 MiB that 300 ms send in
+that time even when a loaded machine starves its vCPU (at 8 MiB/s and 16 MiB, a starved guest once let it
+converge by itself)."""
 
 
 def virsh(uri: str, *argv: str) -> str:
@@ -80,7 +85,7 @@ async def connected(fleet: Fleet, vm: str, host: str, timeout: float = 30) -> No
 @contextlib.asynccontextmanager
 async def stuck_migration(lab: LibvirtLab, directory: Path) -> AsyncIterator[Fleet]:
     """A fleet following web-1's migration from hv1 to hv2, which will not converge by itself."""
-    await lab.define_domain("hv1", "web-1", dirty_mib=16, dirty_rate_mib_s=32)
+    await lab.define_domain("hv1", "web-1", **STUCK_GUEST)
     async with await libvirt_fleet(lab, directory) as fleet:
         await connected(fleet, "web-1", "hv1")
         await fleet.change("web-1", lambda source: migrate.start(source, "hv2", STUCK))
@@ -148,10 +153,10 @@ async def test_the_advice_followed_completes_a_stuck_libvirt_migration_within_it
 
 async def test_policy_converge_completes_a_stuck_libvirt_migration_by_itself(libvirt_lab, lab_dir):
     lab = libvirt_lab
-    await lab.define_domain("hv1", "web-1", dirty_mib=16, dirty_rate_mib_s=32)
+    await lab.define_domain("hv1", "web-1", **STUCK_GUEST)
     inventory = lab.write_inventory(lab_dir / "inventory.toml", transport="tcp")
     code, out, err = await run_cli("migrate", "web-1", "hv2", "--config", str(inventory), "--set",
-                                   "max-bandwidth=8M", "--policy", "converge", "--audit-log",
+                                   f"max-bandwidth={STUCK_CAP}M", "--policy", "converge", "--audit-log",
                                    str(lab_dir / "audit.jsonl"), timeout=120)
     assert code == 0, err
     assert "web-1  completed" in out
@@ -257,7 +262,7 @@ async def test_the_dashboard_migrates_a_domain_to_a_libvirt_host_and_d_takes_the
     from waiting import settle
 
     lab = libvirt_lab
-    await lab.define_domain("hv1", "web-1", dirty_mib=16, dirty_rate_mib_s=32)
+    await lab.define_domain("hv1", "web-1", **STUCK_GUEST)
     app = MigtuiApp(await libvirt_fleet(lab, lab_dir), theme="migtui-dark")
     async with app.run_test(size=(120, 40)) as pilot:
         state = app.fleet.states
@@ -265,7 +270,7 @@ async def test_the_dashboard_migrates_a_domain_to_a_libvirt_host_and_d_takes_the
                      and state["web-1"].run_state == "running", 30, "web-1 connected")
         # Capped beforehand, as an admin does with virsh migrate-setspeed: libvirt keeps it for the migration.
         await app.fleet.change("web-1", lambda session: session.execute("migrate-set-parameters",
-                                                                         {"max-bandwidth": 8 * MIB}))
+                                                                         {"max-bandwidth": STUCK_CAP * MIB}))
         app.screen.query_one(FleetTable).select_vm("web-1")
         await pilot.press("m")
         await settle(pilot, lambda: isinstance(app.screen, MigrateDialog), 5, "the migrate dialog")
@@ -345,11 +350,11 @@ async def test_the_recorder_the_report_and_the_exporter_on_a_libvirt_migration(l
 
 async def test_the_advice_read_from_json_and_set_with_migtui_params_completes_the_migration(libvirt_lab, lab_dir):
     lab = libvirt_lab
-    await lab.define_domain("hv1", "web-1", dirty_mib=16, dirty_rate_mib_s=32)
+    await lab.define_domain("hv1", "web-1", **STUCK_GUEST)
     inventory = str(lab.write_inventory(lab_dir / "inventory.toml", transport="tcp"))
     audit = str(lab_dir / "audit.jsonl")
     process = await asyncio.create_subprocess_exec(
-        *MIGTUI, "migrate", "web-1", "hv2", "--config", inventory, "--set", "max-bandwidth=8M", "--wait", "--json",
+        *MIGTUI, "migrate", "web-1", "hv2", "--config", inventory, "--set", f"max-bandwidth={STUCK_CAP}M", "--wait", "--json",
         "--audit-log", audit, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE)
     try:
