@@ -95,6 +95,25 @@ class Terminal:
     def type(self, keys: bytes) -> None:
         os.write(self.master, keys)
 
+    def wait_exit(self, process: subprocess.Popen[bytes], timeout: float) -> int:
+        """The child's exit code once it has exited and the terminal holds nothing more. The
+        terminal is read all along: a full terminal would block the child's writes (a dashboard
+        that paints while it quits, or ssh passing on what the far end painted), and so its exit."""
+        deadline = time.monotonic() + timeout
+        while True:
+            ready, _, _ = select.select([self.master], [], [], 0.2)
+            chunk = b""
+            if ready:
+                try:
+                    chunk = os.read(self.master, 65536)
+                except OSError:  # the child closed the terminal
+                    chunk = b""
+                self.seen += chunk.decode(errors="replace")
+            if not chunk and process.poll() is not None:
+                return process.returncode
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the program did not exit within {timeout:g} s: {self.seen[-400:]!r}")
+
     def close_master(self) -> None:
         """The terminal goes away (its window closed, the SSH session lost): the child's writes fail."""
         os.close(self.master)

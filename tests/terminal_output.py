@@ -10,11 +10,9 @@ from __future__ import annotations
 import fcntl
 import os
 import re
-import select
 import struct
 import subprocess
 import termios
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -59,7 +57,7 @@ def dashboard_leftovers(command: Sequence[str], *argv: str, shows: str, size: tu
                 terminal.type(keys)
                 terminal.read_until(then, timeout)
             terminal.type(b"q")
-            code = _wait_reading(process, terminal, timeout)
+            code = terminal.wait_exit(process, timeout)
         finally:
             if process.poll() is None:
                 process.kill()
@@ -70,25 +68,6 @@ def dashboard_leftovers(command: Sequence[str], *argv: str, shows: str, size: tu
     _, off, after = inside.rpartition(ALTERNATE_SCREEN_OFF)
     assert off, f"the dashboard never left its screen: {seen[-400:]!r}"
     return _ESCAPES.sub("", before + after).strip()
-
-
-def _wait_reading(process: subprocess.Popen[bytes], terminal: Terminal, timeout: float) -> int:
-    """The child's exit code once it has exited and the terminal holds nothing more; the terminal
-    is read all along (a full terminal would block the child's writes, and so its exit)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        ready, _, _ = select.select([terminal.master], [], [], 0.2)
-        chunk = b""
-        if ready:
-            try:
-                chunk = os.read(terminal.master, 65536)
-            except OSError:  # the child closed the terminal
-                chunk = b""
-            terminal.seen += chunk.decode(errors="replace")
-        if not chunk and process.poll() is not None:
-            return process.returncode
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the dashboard did not exit within {timeout:g} s of q: {terminal.seen[-400:]!r}")
 
 
 def report_html(command: Sequence[str], db: Path, page: Path) -> subprocess.CompletedProcess[str]:

@@ -59,7 +59,7 @@ async def test_the_dashboard_notifies_an_alert_with_the_bell_and_a_failing_comma
             assert "exit code 3" in text, text[-2000:]
             assert "\x07" in re.sub(r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)", "", after)  # the bell, not an OSC's end
             terminal.type(b"q")
-            assert process.wait(30) == 0
+            assert terminal.wait_exit(process, 30) == 0
         finally:
             if process.poll() is None:
                 process.kill()

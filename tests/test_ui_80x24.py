@@ -76,7 +76,9 @@ async def test_the_snapshots_screen_shows_its_jobs_whole_at_80x24(lab, lab_dir):
             await pilot.press("s")
             await settle(pilot, lambda: isinstance(app.screen, SnapshotDialog) and bool(app.screen.query(SchemaForm))
                          and app.screen.form.row("tag") is not None, 10, "the save form")
-            assert all(in_view(app, button) for button in app.screen.query(Button))
+            # Its buttons once the form's rows are laid out (on a loaded machine, a refresh or two later).
+            await settle(pilot, lambda: all(in_view(app, button) for button in app.screen.query(Button)), 10,
+                         "the save form's buttons in view")
             await type_into(pilot, app.screen.form.row("tag").editor.query_one(Input), tag)
             await pilot.press("ctrl+s")
             await settle(pilot, lambda: isinstance(app.screen, SnapshotsScreen), 10, "back on the screen")

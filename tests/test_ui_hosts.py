@@ -162,7 +162,7 @@ def test_the_read_only_login_is_the_dashboard_in_a_terminal_and_refuses_a_change
             terminal.type(b"m")  # migrate the highlighted VM
             terminal.read_until("migtui runs read-only: no migrate", 10)
             terminal.type(b"q")
-            assert ssh.wait(20) == 0
+            assert terminal.wait_exit(ssh, 30) == 0
         finally:
             if ssh.poll() is None:
                 ssh.kill()
