@@ -157,6 +157,9 @@ class Settings(BaseModel):
     """Every VM's QMP socket is shared with another tool, unless its host or itself says otherwise."""
     bell: bool = False
     """Ring the terminal's bell when an alert fires (the dashboard)."""
+    history: Path | None = None
+    """A recording (``migtui record --db FILE``) whose past migrations tell what paths between the
+    same hosts carried: read by the dashboard, ``watch``, ``migrate --wait``, ``record`` and ``serve``."""
 
 
 class Inventory(BaseModel):

@@ -42,3 +42,25 @@ def test_a_faster_migration_seen_raises_what_the_path_is_taken_to_carry() -> Non
     assert path.with_seen(None) is path and path.with_seen(path.bandwidth / 2) is path
     raised = path.with_seen(path.bandwidth * 2)
     assert raised.bandwidth == path.bandwidth * 2 and "reached" in raised.source
+
+
+def test_what_recordings_reached_is_said_and_bounds_the_path_only_where_today_knows_less() -> None:
+    from migtui.model.path import PathCapacity, RecordedReach, with_recorded
+
+    fast = RecordedReach(400e6, "migrations from hv1 to 10.0.0.2 reached 381.5 MiB/s before (recordings: ...)")
+    slow = RecordedReach(20e6, "migrations from hv1 to 10.0.0.2 reached 19.1 MiB/s before (recordings: ...)")
+    # Nothing known today: the recording is the path's figure.
+    alone = with_recorded(None, fast)
+    assert alone is not None and alone.kind is PathKind.RECORDED and alone.bandwidth == 400e6
+    assert alone.to_json()["recorded"] == {"bandwidth": 400_000_000, "source": fast.source}
+    # A same-host guess is raised by more, and keeps its figure (said beside it) against less.
+    raised = with_recorded(same_host("loopback"), fast)
+    assert raised is not None and raised.bandwidth == 400e6 and fast.source in raised.source
+    kept = with_recorded(same_host("loopback"), slow)
+    assert kept is not None and kept.bandwidth == same_host("loopback").bandwidth and kept.recorded == slow
+    # An interface as probed now is today's path: a faster past is of a path that changed.
+    shaped = PathCapacity(3e6, PathKind.INTERFACE, "eth0 toward 10.0.0.2 shaped by tc to 24Mbit")
+    today = with_recorded(shaped, fast)
+    assert today is not None and today.bandwidth == 3e6 and today.kind is PathKind.INTERFACE
+    assert today.recorded == fast and today.with_seen(None).recorded == fast
+

@@ -38,7 +38,7 @@ async def run(args: argparse.Namespace) -> int:
     gate = gate_from_args(args, inventory)
     if args.open_vm:
         inventory.get(args.open_vm)  # an unknown name fails here, with the known ones
-    fleet = Fleet(inventory.vm, gate, hosts=inventory.host)
+    fleet = Fleet(inventory.vm, gate, hosts=inventory.host, history=inventory.settings.history)
     app = MigtuiApp(fleet, open_vm=args.open_vm, auto_dismiss_jobs=inventory.settings.auto_dismiss_jobs,
                     preferences=PreferenceFile(), bell=inventory.settings.bell)
     if args.theme:

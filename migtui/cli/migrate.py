@@ -25,6 +25,7 @@ from migtui.cli.lines import notice_line
 from migtui.cli.narration import Narration
 from migtui.cli.settings_args import report_invalid, split_pairs
 from migtui.errors import UsageError
+from migtui.model.path import with_recorded
 from migtui.model.policy import Policy
 from migtui.model.vm_state import VMState
 from migtui.ops import migrate
@@ -35,11 +36,13 @@ from migtui.qapi.errors import FieldErrors
 from migtui.qmp import migration
 from migtui.qmp.hosts import HostPool
 from migtui.qmp.migration import URI_SCHEMES
-from migtui.qmp.path_probe import probe, runner_for
+from migtui.qmp.path_history import PathHistory
+from migtui.qmp.path_probe import destination_of, probe, runner_for
 from migtui.qmp.policy import PolicyRunner
 from migtui.qmp.replies import capability_states
 from migtui.qmp.session import VMSession
 from migtui.qmp.updates import PolicyStep
+from migtui.qmp.where import host_of
 
 INTERRUPTED_EXIT = 130  # as a shell reports a command ended by Ctrl+C
 
@@ -106,7 +109,9 @@ async def run(args: argparse.Namespace) -> int:
         print(migrate.outcome(source.name, args.destination, uri), file=sys.stderr, flush=True)
         if not args.wait and policy is None:
             return 0
-        return await _follow(source, args, policy)
+        history = PathHistory([inventory.settings.history] if inventory.settings.history else [])
+        history.name_hosts(inventory.host)
+        return await _follow(source, args, policy, history)
 
 
 async def _dry_run(source: VMSession, plan: migration.MigrationPlan, as_json: bool) -> int:
@@ -133,11 +138,15 @@ async def _dry_run(source: VMSession, plan: migration.MigrationPlan, as_json: bo
     return 0
 
 
-async def _follow(source: VMSession, args: argparse.Namespace, policy: Policy | None = None) -> int:
+async def _follow(source: VMSession, args: argparse.Namespace, policy: Policy | None = None,
+                  history: PathHistory | None = None) -> int:
     state = VMState(source.name)
     narrate = Narration(args.json, partial(print, flush=True))
     # What the path carries bounds the bandwidth advice, as in the fleet (migtui.qmp.path_finder).
     state.path = await probe(source.outgoing_uri, runner_for(source), source.host_entry)
+    if history is not None:
+        place = source.host_entry.name if source.host_entry is not None else host_of(source.address)
+        state.path = with_recorded(state.path, await history.reach(place, destination_of(source.outgoing_uri)))
 
     def tell(step: PolicyStep) -> None:
         print(notice_line(source.name, "policy", step.text, args.json, did=step.did, by=step.policy), flush=True)

@@ -52,6 +52,7 @@ async def start_recording(stack: AsyncExitStack, fleet: Fleet, path: Path | None
     recorder = None
     if path is not None:
         recorder = await stack.enter_async_context(Recorder(path, fleet, retention=keep, flush_every=flush_every))
+        fleet.paths.history.add(path)  # its past migrations tell what the paths carried
     if export:
         from migtui.metrics.server import MetricsServer  # prometheus-client only when asked for
 
@@ -79,7 +80,7 @@ async def run(args: argparse.Namespace) -> int:
     gate = gate_from_args(args, inventory)
     pace = {"fast": args.interval, "slow": args.interval} if args.interval else {}
     async with AsyncExitStack() as stack:
-        fleet = Fleet(inventory.vm, gate, hosts=inventory.host, **pace)
+        fleet = Fleet(inventory.vm, gate, hosts=inventory.host, history=inventory.settings.history, **pace)
         recorder = await start_recording(stack, fleet, args.db, args.retention, args.export)
         assert recorder is not None
         await start_alerts(stack, fleet, inventory.alert, log_line)

@@ -117,7 +117,7 @@ async def run(args: argparse.Namespace) -> int:
             # Nothing served changes a VM: the recorder's gate refuses every command that would.
             gate = CommandGate(AuditLog(inventory.audit_path), read_only=True)
             pace = {"fast": args.interval, "slow": args.interval} if args.interval else {}
-            fleet = Fleet(inventory.vm, gate, hosts=inventory.host, **pace)
+            fleet = Fleet(inventory.vm, gate, hosts=inventory.host, history=inventory.settings.history, **pace)
             recorder = await start_recording(stack, fleet, db, args.retention, args.export, flush_every=FLUSH_EVERY)
             assert recorder is not None
             failures.append(recorder.failed)

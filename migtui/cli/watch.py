@@ -52,7 +52,8 @@ async def run(args: argparse.Namespace) -> int:
     policy = policy_for(args.policy, gate.read_only)
     if args.once:
         return await _once(inventory, gate, args.json)
-    async with Fleet(inventory.vm, gate, fast=args.interval, slow=args.interval, hosts=inventory.host) as fleet:
+    async with Fleet(inventory.vm, gate, fast=args.interval, slow=args.interval, hosts=inventory.host,
+                     history=inventory.settings.history) as fleet:
         printer = _Printer(fleet, args.json)
         fleet.subscribe(printer)
         if policy is not None:

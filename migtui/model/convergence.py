@@ -259,6 +259,8 @@ def judge(found: Estimate, settings: MigrationSettings, stalled: bool) -> Predic
         full = bandwidth >= PATH_FULL * path.bandwidth
         reasons.append(f"the path is full: QEMU sends {human_rate(bandwidth)}, it carries {path.words}" if full
                        else f"the path carries {path.words}")
+        if path.recorded is not None and path.recorded.source not in path.source:
+            reasons.append(path.recorded.source)  # the past is said even where today's figure bounds the advice
     return Prediction(Verdict.NOT_CONVERGING, "will not converge at current settings", None, reasons,
                       advise(found, settings, simulate), expected_downtime_ms=found.dirty_set / bandwidth * 1000,
                       path=path)

@@ -13,7 +13,10 @@ passes longer. The figure comes from the best source there is, said with it:
   allows, whichever is lower;
 * a ``link = "10G"`` declared on the source's ``[[host]]``;
 * the highest throughput migrations between those two hosts reached while
-  this migtui watched them (a floor: the path carried at least that).
+  this migtui watched them (a floor: the path carried at least that);
+* the highest throughput migrations between those two hosts reached before,
+  in a recording (:mod:`migtui.record.route_history`): a floor too, but one
+  from the past, so it never overrides the interface as probed today.
 """
 
 from __future__ import annotations
@@ -38,6 +41,20 @@ class PathKind(StrEnum):
     INTERFACE = "interface"
     DECLARED = "declared"
     SEEN = "seen"
+    RECORDED = "recorded"
+
+
+@dataclass(frozen=True)
+class RecordedReach:
+    """The best throughput recorded migrations between the same two places reached."""
+
+    bandwidth: float
+    """Bytes a second: the best median of READINGS readings (:mod:`migtui.model.reached`)."""
+    source: str
+    """In words: 'migrations from hv1 to 10.0.0.2 reached 180 MiB/s before (recordings)'."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"bandwidth": int(self.bandwidth), "source": self.source}
 
 
 @dataclass(frozen=True)
@@ -47,13 +64,16 @@ class PathCapacity:
     kind: PathKind
     source: str
     """Where the figure comes from, in words: 'eth0 at 10 Gbit/s (/sys/class/net/eth0/speed)'."""
+    recorded: RecordedReach | None = None
+    """What recorded migrations between the same places reached, said whether or not it is the bound."""
 
     @property
     def words(self) -> str:
         return f"{human_rate(self.bandwidth)}: {self.source}"
 
     def to_json(self) -> dict[str, Any]:
-        return {"bandwidth": int(self.bandwidth), "kind": self.kind.value, "source": self.source}
+        made = {"bandwidth": int(self.bandwidth), "kind": self.kind.value, "source": self.source}
+        return made | ({"recorded": self.recorded.to_json()} if self.recorded is not None else {})
 
     def with_seen(self, best: float | None) -> PathCapacity:
         """The path, knowing a migration between the same hosts reached ``best``: it carries at least that."""
@@ -63,7 +83,26 @@ class PathCapacity:
             return replace(self, bandwidth=best, source=f"same host: no link, CPU-bound; migrations here "
                                                         f"reached {human_rate(best)}")
         return PathCapacity(best, PathKind.SEEN, f"migrations between these hosts reached {human_rate(best)} "
-                                                  f"(more than {self.source})")
+                                                  f"(more than {self.source})", self.recorded)
+
+
+def with_recorded(path: PathCapacity | None, recorded: RecordedReach | None) -> PathCapacity | None:
+    """The path, knowing what recorded migrations between the same places reached.
+
+    Like a throughput seen, it is a floor (a past migration carried at least that; its own cap may
+    have held it lower), so it replaces a figure only by SEEN_MARGIN. It never replaces an
+    interface's speed or shaper as probed now: a recording that beats them is of a path that changed."""
+    if recorded is None:
+        return path
+    if path is None:
+        return PathCapacity(recorded.bandwidth, PathKind.RECORDED, recorded.source, recorded)
+    if path.kind is PathKind.INTERFACE or recorded.bandwidth <= SEEN_MARGIN * path.bandwidth:
+        return replace(path, recorded=recorded)
+    if path.kind is PathKind.SAME_HOST:
+        return replace(path, bandwidth=recorded.bandwidth, source=f"same host: no link, CPU-bound; {recorded.source}",
+                       recorded=recorded)
+    return PathCapacity(recorded.bandwidth, PathKind.RECORDED, f"{recorded.source} (more than {path.source})",
+                        recorded)
 
 
 def same_host(how: str) -> PathCapacity:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from migtui.errors import UsageError
@@ -54,7 +55,10 @@ class Fleet:
     def __init__(self, entries: Iterable[VMEntry], gate: CommandGate | None = None, *,
                  fast: float = FAST_INTERVAL, slow: float = SLOW_INTERVAL,
                  connect_timeout: float = CONNECT_TIMEOUT, command_timeout: float = COMMAND_TIMEOUT,
-                 hosts: Iterable[HostEntry] = (), find_interval: float = FIND_INTERVAL) -> None:
+                 hosts: Iterable[HostEntry] = (), find_interval: float = FIND_INTERVAL,
+                 history: Path | None = None) -> None:
+        """``history``: a recording to read what past migrations' paths carried (the inventory's
+        ``[settings] history``); a recorder adds its own file."""
         self.gate = gate or CommandGate()
         self.hosts = HostPool(hosts)
         """The SSH hosts the VMs' sockets are on."""
@@ -82,6 +86,8 @@ class Fleet:
         """The libvirt hosts' domains, VMs that come and go with them (None: no libvirt host)."""
         self.paths = PathFinder(self.sessions, self.states, self.where, self._publish)
         """What each outgoing migration's path carries."""
+        self.paths.history.add(history)
+        self.paths.history.name_hosts(self.hosts.entries.values())
         for entry in entries:
             if not entry.pattern:
                 self.add(entry)

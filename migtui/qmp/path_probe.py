@@ -72,6 +72,14 @@ def destination_address(uri: str) -> str | None:
     return host.strip("[]")
 
 
+def destination_of(uri: str | None) -> str:
+    """What a migration's path is known by on the destination's side: the address of a ``tcp:`` URI,
+    else its transport ('unix', 'exec'); '?' when the URI is unknown (another tool started it)."""
+    if uri is None:
+        return "?"
+    return destination_address(uri) or uri.split(":", 1)[0]
+
+
 async def probe(uri: str | None, run: Runner, host: HostEntry | None = None) -> PathCapacity | None:
     """What the path to ``uri`` carries (None: nothing known)."""
     if uri is None:

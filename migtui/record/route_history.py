@@ -1,0 +1,82 @@
+"""What recorded migrations reached, by route: from a source's place to a destination.
+
+A recording knows where a migration went when the process that recorded it
+started it: the gate's ``migrate`` audit entry (its ``uri``) is copied into
+the recording (:mod:`migtui.record.audit_tee`). The source's place is the
+VM's ``host`` in the recording (the fleet's ``where``: its ``[[host]]``, or
+the machine its QMP socket is on). Migrations whose destination the
+recording does not know are left out rather than guessed: a figure said to
+be of the path to hv2 must be of the path to hv2.
+
+Each migration's figure follows the rule the live one does
+(:class:`migtui.model.reached.Reached`), read from the VM's samples after
+its ``migrate`` until it ended. Reading decodes those samples, so callers
+run it off the event loop (:mod:`migtui.qmp.path_history`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from migtui.model.reached import Reached
+from migtui.model.sample import MigrationInfo
+from migtui.model.status import ACTIVE_STATES, FINAL_STATES
+from migtui.qmp.path_probe import destination_of
+from migtui.record.reader import RecordedEntry, Recording
+
+Route = tuple[str, str]
+"""(the source's place, the destination: :func:`~migtui.qmp.path_probe.destination_of` of the URI)."""
+
+
+@dataclass(frozen=True)
+class RouteBest:
+    bandwidth: float
+    """Bytes a second: the best any recorded migration of the route reached."""
+    migrations: int
+    """Recorded migrations of the route that reached a figure at all."""
+
+
+def reached_by_route(file: Path, before: float | None = None) -> dict[Route, RouteBest]:
+    """The best figure of every route in the recording ``file``, from migrations started before
+    ``before`` (wall clock; None: all). Raises RecordingError for a file that is not one."""
+    best: dict[Route, RouteBest] = {}
+    with Recording(file) as recording:
+        for vm in recording.vms.values():
+            starts = [entry for entry in recording.entries(vm.name, ["audit"], until=before)
+                      if _migrate_uri(entry) is not None]
+            for index, entry in enumerate(starts):
+                ends = starts[index + 1].wall if index + 1 < len(starts) else None
+                reached = _reached(recording, vm.name, entry.wall, ends)
+                if reached is None:
+                    continue
+                route = (vm.host or "?", destination_of(_migrate_uri(entry)))
+                known = best.get(route)
+                best[route] = RouteBest(max(reached, known.bandwidth if known else 0.0),
+                                        (known.migrations if known else 0) + 1)
+    return best
+
+
+def _migrate_uri(entry: RecordedEntry) -> str | None:
+    """The URI of a ``migrate`` QEMU took (a ``resume`` after a broken postcopy goes on the same route)."""
+    data = entry.data if isinstance(entry.data, dict) else {}
+    arguments = data.get("arguments") or {}
+    uri = arguments.get("uri") if isinstance(arguments, dict) else None
+    if data.get("command") != "migrate" or data.get("outcome") != "ok" or not isinstance(uri, str):
+        return None
+    return uri
+
+
+def _reached(recording: Recording, vm: str, since: float, until: float | None) -> float | None:
+    """What the migration started at ``since`` reached, from its samples up to its end."""
+    reached, started = Reached(), False
+    for row in recording.iter_samples(vm, since=since, until=until):
+        status = row.status
+        if status in ACTIVE_STATES:
+            started = True
+            info = MigrationInfo.parse(row.answer)
+            if info.ram is not None:
+                reached.add(info.ram.mbps * 1e6 / 8)  # QEMU's mbps is megabits a second
+        elif started and status in FINAL_STATES:
+            break
+    return reached.best
