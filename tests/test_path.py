@@ -64,3 +64,22 @@ def test_what_recordings_reached_is_said_and_bounds_the_path_only_where_today_kn
     assert today is not None and today.bandwidth == 3e6 and today.kind is PathKind.INTERFACE
     assert today.recorded == fast and today.with_seen(None).recorded == fast
 
+
+def test_a_bandwidth_check_waits_two_passes_then_says_enough_or_not_with_what_next() -> None:
+    from migtui.model.bandwidth_check import Now, check_bandwidth
+
+    mib = 1 << 20
+    watching = check_bandwidth(160 * mib, 5, 16 * mib, Now("active", 6, 16 * mib, 150 * mib, 0.1, False, None))
+    assert watching.enough is None and "(1 of 2 passes)" in watching.words
+    # QEMU sends the new cap and the set fits it: enough, with how far the dirty set fell.
+    fell = check_bandwidth(160 * mib, 5, 16 * mib, Now("active", 7, int(6.4 * mib), 150 * mib, 0.1, True, None))
+    assert fell.enough is True and fell.words == "max-bandwidth 160.0 MiB/s: enough (the dirty set fell 60% in 2 passes)"
+    # The link carries less than the cap: the set does not fit at what QEMU really sends.
+    short = check_bandwidth(160 * mib, 5, 16 * mib, Now("active", 7, 16 * mib, 12 * mib, 0.1, False,
+                                                        "downtime-limit 1700 ms (guest stops ≤ 1.7 s)"))
+    assert short.enough is False and short.words == (
+        "max-bandwidth 160.0 MiB/s: not enough: the working set is still dirty at 160.0 MiB/s (16.0 MiB a pass, "
+        "QEMU sends 12.0 MiB/s); next: downtime-limit 1700 ms (guest stops ≤ 1.7 s)")
+    # The switchover's own sync is no pass.
+    done = check_bandwidth(160 * mib, 5, 16 * mib, Now("completed", 7, None, None, 0.1, None, None))
+    assert done.enough is True and done.passes == 1 and "completed 1 pass after it" in done.words

@@ -124,10 +124,11 @@ class Prediction:
     @property
     def signature(self) -> tuple[object, ...]:
         """What a script is told again when it changes: the verdict, the actions' values, and the
-        advice followed (again when its outcome is known, and when QEMU's downtime settles: the
-        first "completed" answer can still say 0)."""
+        advice followed (again when its outcome is known, when QEMU's downtime settles: the
+        first "completed" answer can still say 0, and when a bandwidth action's check says whether
+        it was enough)."""
         return (self.verdict, tuple((a.kind, a.name, a.value) for a in self.actions),
-                tuple((p.name, p.status, p.downtime_ms) for p in self.followed))
+                tuple((p.name, p.status, p.downtime_ms, p.check.enough if p.check else None) for p in self.followed))
 
 
 def estimate(samples: Sequence[Sample], passes: PassLog) -> Estimate | None:

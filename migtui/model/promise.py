@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from migtui.model.advice import Action
+from migtui.model.bandwidth_check import BandwidthCheck
 from migtui.model.sample import Sample
 from migtui.units import human_ms
 
@@ -37,11 +38,27 @@ class Promise:
     """QEMU's ``downtime``: how long the guest was stopped."""
     took_s: float | None = None
     """Seconds from the action to the end."""
+    bandwidth: int | None = None
+    """The max-bandwidth it set (None: not a bandwidth action)."""
+    taken_pass: int | None = None
+    """QEMU's dirty-sync-count when it was taken."""
+    dirty_before: int | None = None
+    """What the guest dirtied a pass when it was taken (the dirty set the advice was made on)."""
+    check: BandwidthCheck | None = None
+    """For a bandwidth action: whether it was enough, once two passes show it (:mod:`migtui.model.bandwidth_check`)."""
 
     @classmethod
     def of(cls, action: Action, at: float, wall: float) -> Promise:
         stop = action.cost.stop_ms if action.cost is not None else None
-        return cls(action.short, action.name, stop, action.eta_s, at, wall)
+        bandwidth = action.sets.get("max-bandwidth") if action.kind == "parameter" else None
+        return cls(action.short, action.name, stop, action.eta_s, at, wall,
+                   bandwidth=bandwidth if isinstance(bandwidth, int) and not isinstance(bandwidth, bool) else None)
+
+    @classmethod
+    def recorded(cls, fields: dict[str, Any]) -> Promise:
+        """A promise as a recording keeps it (its fields as JSON; raises TypeError for unknown ones)."""
+        check = fields.get("check")
+        return cls(**{**fields, "check": BandwidthCheck(**check) if isinstance(check, dict) else None})
 
     def settled(self, sample: Sample) -> Promise:
         """With the outcome of the migration whose final sample this is."""
@@ -61,24 +78,26 @@ class Promise:
         return self.status == "completed" and self.took_s <= ETA_KEPT * self.eta_s
 
     def to_json(self) -> dict[str, Any]:
-        return {"action": self.action, "name": self.name,
+        made = {"action": self.action, "name": self.name,
                 "promised": {"stop_ms": None if self.stop_ms is None else round(self.stop_ms), "eta_s": self.eta_s},
                 "outcome": None if self.status is None else {
                     "status": self.status, "downtime_ms": self.downtime_ms, "took_s": self.took_s,
                     "stop_kept": self.stop_kept, "eta_kept": self.eta_kept}}
+        return made | ({"check": self.check.to_json()} if self.check is not None else {})
 
     def words(self) -> str:
         promised = [f"a stop of at most {human_ms(self.stop_ms)}" if self.stop_ms is not None else None,
                     f"the end in about {self.eta_s:.0f} s" if self.eta_s is not None else None]
         said = " and ".join(p for p in promised if p) or "nothing measurable"
+        checked = f"; {self.check.words}" if self.check is not None else ""
         if self.status is None:
-            return f"{self.action}: promised {said}; the migration runs"
+            return f"{self.action}: promised {said}; the migration runs{checked}"
         outcome = f"{self.status}"
         if self.downtime_ms is not None:
             outcome += f", guest stopped {human_ms(self.downtime_ms)}" + _kept(self.stop_kept)
         if self.took_s is not None:
             outcome += f", {self.took_s:.1f} s after it" + _kept(self.eta_kept)
-        return f"{self.action}: promised {said}; {outcome}"
+        return f"{self.action}: promised {said}; {outcome}{checked}"
 
 
 def _kept(kept: bool | None) -> str:

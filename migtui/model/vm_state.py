@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from migtui.model.advice import Action
+from migtui.model.bandwidth_check import BandwidthCheck, Now, check_bandwidth
 from migtui.model.convergence import MigrationSettings, Prediction, Verdict, predict
 from migtui.model.events import QMPEvent
 from migtui.model.history import History
@@ -27,6 +29,8 @@ PREDICTION_WINDOW = 30.0
 """Seconds of samples the prediction reads (the bandwidth is their median throughput, and more)."""
 
 
+SENT_READINGS = 3
+"""Throughput readings since a bandwidth action before what QEMU sends at it is said."""
 LIMIT_CHANGES = 200
 """Downtime-limit changes kept per VM (each a moment and a value)."""
 
@@ -68,6 +72,8 @@ class VMState:
     """The advice followed during the current (or last) migration, with what it promised."""
     _followed_for: int = field(default=-1, init=False, repr=False)
     """The migration (the tracker's count) ``followed`` belongs to."""
+    _checked: dict[int, BandwidthCheck] = field(default_factory=dict, init=False, repr=False)
+    """Bandwidth checks said (enough or not), by their promise's place in ``followed``: they stay said."""
 
     _predicted: tuple[Sample | None, bool, MigrationSettings, tuple[int, int], Prediction] | None = field(
         default=None, init=False, repr=False, compare=False)
@@ -147,8 +153,12 @@ class VMState:
         """Keep ``action``'s promise: it is being taken now (by a key, a policy, a trial)."""
         if self._followed_for != self.tracker.migration_count:
             self.followed, self._followed_for = [], self.tracker.migration_count
-        self.followed.append(Promise.of(action, time.monotonic() if at is None else at,
-                                        time.time() if wall is None else wall))
+            self._checked = {}
+        promise = Promise.of(action, time.monotonic() if at is None else at, time.time() if wall is None else wall)
+        latest, sets = self.latest, self.tracker.passes.dirty_sets()
+        if promise.bandwidth is not None and latest is not None:  # what its check compares against
+            promise = replace(promise, taken_pass=latest.passes, dirty_before=max(sets) if sets else None)
+        self.followed.append(promise)
         self._predicted = None
 
     def promises(self) -> tuple[Promise, ...]:
@@ -174,10 +184,39 @@ class VMState:
         else:
             made = predict(self.tracker.history.window(PREDICTION_WINDOW), settings, self.tracker.stalled,
                            self.tracker.passes)
-        if (promised := self.promises()):
-            made = replace(made, followed=promised)
+        if (promised := self._with_checks(self.promises(), made)):
+            checks = [p.check.words for p in promised if p.check is not None]
+            made = replace(made, followed=promised, reasons=[*made.reasons, *checks])
         self._predicted = (latest, stale, settings, taken, made)
         return made
+
+    def _with_checks(self, promises: tuple[Promise, ...], made: Prediction) -> tuple[Promise, ...]:
+        """The promises, each bandwidth action's with whether it was enough (:mod:`migtui.model.bandwidth_check`)."""
+        latest = self.latest
+        if latest is None or not any(p.taken_pass is not None for p in promises):
+            return promises
+        current = self.tracker.passes.current
+        checked = []
+        for index, promise in enumerate(promises):
+            if promise.bandwidth is None or promise.taken_pass is None:
+                checked.append(promise)
+                continue
+            check = self._checked.get(index)
+            if check is None:
+                sent = [s.throughput for s in self.tracker.history.window(PREDICTION_WINDOW)
+                        if s.at > promise.taken_at and s.throughput > 0]
+                converging = {Verdict.CONVERGING: True, Verdict.NOT_CONVERGING: False}.get(made.verdict)
+                following = made.actions[0] if made.actions else None
+                now = Now(latest.status, latest.passes, current.start_remaining if current else None,
+                          statistics.median(sent) if len(sent) >= SENT_READINGS else None,
+                          self.settings.downtime_limit_s, converging,
+                          None if following is None else following.short + (
+                              f" ({following.cost.short})" if following.cost is not None else ""))
+                check = check_bandwidth(promise.bandwidth, promise.taken_pass, promise.dirty_before, now)
+                if check.enough is not None:
+                    self._checked[index] = check
+            checked.append(replace(promise, check=check))
+        return tuple(checked)
 
 
 def settings_of(parameters: dict[str, Any], capabilities: dict[str, bool]) -> MigrationSettings:

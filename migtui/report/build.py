@@ -174,7 +174,7 @@ def _followed(recording: Recording, vm: str, migration: RecordedMigration) -> li
     if not kept:
         return []
     try:
-        promises = [Promise(**fields) for fields in kept[-1]]
+        promises = [Promise.recorded(fields) for fields in kept[-1]]
     except TypeError:  # written by a migtui whose promises had other fields: not told rather than misread
         return []
     final = migration.samples[-1].info

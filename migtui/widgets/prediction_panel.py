@@ -75,7 +75,9 @@ class PredictionPanel(Static):
             self.set_class(outlook.tone == tone, f"-{tone}")
         story = ending(self.state.latest, self.state.parameters.get("downtime-limit"))
         if story is not None:
-            self.update(Text.assemble(("last migration: ", "bold"), story))
+            # How a bandwidth action taken did is part of how the migration went (during it, it is a reason).
+            checks = [Text(f"  · {p.check.words}") for p in outlook.prediction.followed if p.check is not None]
+            self.update(Text("\n").join([Text.assemble(("last migration: ", "bold"), story), *checks]))
             return
         lines = [Text.assemble(("outlook: ", "bold"), (outlook.headline, "bold"))]
         lines += [Text(f"  · {reason}") for reason in outlook.reasons]
