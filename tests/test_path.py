@@ -83,3 +83,13 @@ def test_a_bandwidth_check_waits_two_passes_then_says_enough_or_not_with_what_ne
     # The switchover's own sync is no pass.
     done = check_bandwidth(160 * mib, 5, 16 * mib, Now("completed", 7, None, None, 0.1, None, None))
     assert done.enough is True and done.passes == 1 and "completed 1 pass after it" in done.words
+
+
+async def test_a_history_file_that_is_missing_or_no_recording_only_leaves_its_figure_out(tmp_path) -> None:
+    from migtui.qmp.path_history import PathHistory
+
+    garbage = tmp_path / "notes.db"
+    garbage.write_text("not a recording")
+    history = PathHistory([tmp_path / "missing.db", garbage])
+    assert await history.reach("hv1", "10.0.0.2") is None
+    assert await history.reach("hv1", "?") is None  # a migration another tool started: no route to look up

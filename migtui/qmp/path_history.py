@@ -75,6 +75,9 @@ class PathHistory:
             except (RecordingError, sqlite3.Error, OSError) as error:  # a hint, not a need: say it in the log and go on
                 log.warning("past migrations not read: %s", error)
                 continue
+            except Exception:  # an answer a recording holds that migtui cannot read: the probed path stays
+                log.exception("past migrations not read from %s", file)
+                continue
             for route, best in routes.items():
                 if route not in found or best.bandwidth > found[route][0].bandwidth:
                     found[route] = (best, file)
