@@ -27,10 +27,10 @@ BUSY_AFTER = 1.0
 """Seconds without an answer after which a connected VM is shown as busy."""
 PREDICTION_WINDOW = 30.0
 """Seconds of samples the prediction reads (the bandwidth is their median throughput, and more)."""
-
-
 SENT_READINGS = 3
 """Throughput readings since a bandwidth action before what QEMU sends at it is said."""
+
+
 LIMIT_CHANGES = 200
 """Downtime-limit changes kept per VM (each a moment and a value)."""
 
