@@ -15,6 +15,7 @@ import os
 import shutil
 import signal
 import subprocess
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -34,10 +35,23 @@ def bandwidth_only_policy(config_home: Path) -> None:
     (policies / "bw.toml").write_text('acts = true\nmax_downtime_ms = 100\nmax_bandwidth = "1G"\n')
 
 
-async def checks_told(inventory: Path, config_home: Path, vm: str, until_decided: bool) -> tuple[list[dict], int]:
-    """Migrate ``vm`` under the policy with --json; the checks of the advice lines, and the exit code.
+@dataclass
+class Told:
+    """What ``migrate --policy bw --json`` printed of the bandwidth action and its check."""
+
+    checks: list[dict] = field(default_factory=list)
+    """Each advice line's check, with the line's reasons (what the VM screen's panel shows)."""
+    code: int | None = None
+    taken_pass: int | None = None
+    """QEMU's dirty-sync-count in the last sample printed before the policy took the action."""
+    last_pass: int | None = None
+    """QEMU's dirty-sync-count in the last sample printed."""
+
+
+async def checks_told(inventory: Path, config_home: Path, vm: str, until_decided: bool) -> Told:
+    """Migrate ``vm`` under the policy with --json, reading what it prints.
     ``until_decided``: cancel the migration once a check says enough or not (it would run on)."""
-    checks: list[dict] = []
+    told = Told()
     with started_cli("migrate", vm, f"{vm}-dst", "--config", str(inventory), "--set", "max-bandwidth=8M",
                      "--set", "downtime-limit=100", "--policy", "bw", "--json", stdout=subprocess.PIPE,
                      stderr=subprocess.PIPE, env=dict(os.environ, XDG_CONFIG_HOME=str(config_home))) as process:
@@ -46,33 +60,43 @@ async def checks_told(inventory: Path, config_home: Path, vm: str, until_decided
                 line = json.loads(await read_line(process.stdout, 120))
             except AssertionError:  # the output ended: the migration did
                 break
+            if "sample" in line:
+                told.last_pass = line["sample"].get("ram", {}).get("dirty-sync-count", told.last_pass)
+            if line.get("did") == "took" and told.taken_pass is None:
+                told.taken_pass = told.last_pass
             for followed in line.get("advice", {}).get("followed", []):
                 if "check" in followed:
-                    checks.append(followed["check"] | {"reasons": line["advice"]["reasons"]})
-            if until_decided and checks and checks[-1]["enough"] is not None:
+                    told.checks.append(followed["check"] | {"reasons": line["advice"]["reasons"]})
+            if until_decided and told.checks and told.checks[-1]["enough"] is not None:
                 # Ctrl+C stops following (QEMU goes on); QEMU serves one client a socket: then cancel.
                 process.send_signal(signal.SIGINT)
                 assert await exit_code(process, 30) == INTERRUPTED
                 code, _, err = await run_cli("cancel", vm, "--yes", "--config", str(inventory))
                 assert code == 0, err
-                return checks, INTERRUPTED
-        return checks, await exit_code(process, 60)
+                told.code = INTERRUPTED
+                return told
+        told.code = await exit_code(process, 60)
+        return told
 
 
-async def test_a_bandwidth_the_path_carries_is_told_enough_within_two_passes(lab, ctl, tmp_path):
+async def test_a_bandwidth_the_path_carries_is_told_enough_with_the_passes_qemu_needed(lab, ctl, tmp_path):
     # 8 MiB rewritten at 100 MiB/s behind an 8 MiB/s cap, 100 ms: about 104 MiB/s fits it; loopback carries it.
     src = await lab.start_source("vm1", mem_mib=128, dirty_mib=8, dirty_rate_mib_s=100)
     await lab.start_destination("vm1-dst", like=src)
     async with ctl(src) as client:
         await client.wait_guest(passes=1, timeout=60)
     bandwidth_only_policy(tmp_path / "config")
-    checks, code = await checks_told(lab.write_inventory(tmp_path / "inventory.toml"), tmp_path / "config",
-                                     "vm1", until_decided=False)
-    assert code == 0, checks
-    assert checks and checks[-1]["enough"] is True, checks
-    words = checks[-1]["words"]
-    assert words.startswith("max-bandwidth ") and ": enough (" in words, words
-    assert checks[-1]["passes"] <= 2, checks[-1]  # told within two passes of taking it
+    told = await checks_told(lab.write_inventory(tmp_path / "inventory.toml"), tmp_path / "config", "vm1",
+                             until_decided=False)
+    assert told.code == 0, told
+    check = told.checks[-1]
+    assert check["enough"] is True and check["words"].startswith("max-bandwidth "), told.checks
+    # The passes it names are QEMU's, from the action to the end (its last sync, the switchover, is no pass).
+    # How many QEMU needs varies with the machine's load; it said in the first or second pass here when idle.
+    after = told.last_pass - told.taken_pass - 1
+    plural = "es" if after != 1 else ""
+    assert check["passes"] == after and f": enough (the migration completed {after} pass{plural} after it)" \
+        in check["words"], (check, told.taken_pass, told.last_pass)
 
 
 async def test_a_bandwidth_a_link_beyond_the_source_cannot_carry_is_told_not_enough_with_what_next():
@@ -88,14 +112,14 @@ async def test_a_bandwidth_a_link_beyond_the_source_cannot_carry_is_told_not_eno
             src = await hv1.lab.start_source("vm1", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=100)
             await hv2.lab.start_destination("vm1-dst", like=src)
             bandwidth_only_policy(directory / "config")
-            checks, code = await checks_told(lab.write_inventory(directory / "inventory.toml"),
-                                             directory / "config", "vm1", until_decided=True)
+            told = await checks_told(lab.write_inventory(directory / "inventory.toml"), directory / "config",
+                                     "vm1", until_decided=True)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
-    assert code == INTERRUPTED, checks  # no setting within the policy's bounds converges: it was cancelled
-    told = checks[-1]
-    assert told["enough"] is False and told["passes"] >= 2, checks
-    words = told["words"]
+    assert told.code == INTERRUPTED, told  # no setting within the policy's bounds converges: it was cancelled
+    check = told.checks[-1]
+    assert check["enough"] is False and check["passes"] >= 2, told.checks  # not before a pass at the new cap
+    words = check["words"]
     assert ": not enough: the working set is still dirty at " in words and "QEMU sends" in words, words
     assert "; next: downtime-limit " in words, words
-    assert words in told["reasons"], told["reasons"]  # the VM screen's panel shows the reasons
+    assert words in check["reasons"], check["reasons"]  # the VM screen's panel shows the reasons

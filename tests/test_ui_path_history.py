@@ -5,7 +5,7 @@ A lab migration is recorded first (:mod:`recorded_route`); the dashboard,
 told that recording as its inventory's ``history``, then watches a guest
 that will not converge behind a low cap. Its panel says what the path
 carried before; B and a confirmation raise max-bandwidth, and the panel
-says it was enough within two passes.
+says it was enough.
 """
 
 from __future__ import annotations
@@ -67,6 +67,6 @@ async def test_the_vm_screen_says_what_the_path_carried_before_and_whether_the_b
         await settle(pilot, lambda: state.latest.status == "completed", 60, "the migration to complete")
         await settle(pilot, lambda: ": enough (the migration completed " in panel(app), 10,
                      "the panel saying the bandwidth was enough")
-        # Told within two passes of taking it (QEMU's last sync, the switchover, is not counted as one).
-        assert re.search(r"· max-bandwidth [\d.]+ MiB/s: enough \(the migration completed [012] pass(es)? after it\)",
+        # Under "last migration", with the passes QEMU needed after it (the switchover's sync is no pass).
+        assert re.search(r"· max-bandwidth [\d.]+ MiB/s: enough \(the migration completed \d+ pass(es)? after it\)",
                          panel(app)), panel(app)

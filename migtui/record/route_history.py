@@ -25,6 +25,8 @@ from migtui.model.status import ACTIVE_STATES, FINAL_STATES
 from migtui.qmp.path_probe import destination_of
 from migtui.record.reader import RecordedEntry, Recording
 
+EARLY_SAMPLES_S = 1.0
+"""Seconds before its ``migrate`` entry a migration's samples are read from."""
 Route = tuple[str, str]
 """(the source's place, the destination: :func:`~migtui.qmp.path_probe.destination_of` of the URI)."""
 
@@ -47,7 +49,9 @@ def reached_by_route(file: Path, before: float | None = None) -> dict[Route, Rou
                       if _migrate_uri(entry) is not None]
             for index, entry in enumerate(starts):
                 ends = starts[index + 1].wall if index + 1 < len(starts) else None
-                reached = _reached(recording, vm.name, entry.wall, ends)
+                # The audit entry is timed when the gate heard QEMU's answer; a poll answered about then
+                # may be a moment earlier. Before a migrate nothing of this VM is active, so start sooner.
+                reached = _reached(recording, vm.name, entry.wall - EARLY_SAMPLES_S, ends)
                 if reached is None:
                     continue
                 route = (vm.host or "?", destination_of(_migrate_uri(entry)))
