@@ -16,6 +16,9 @@ the action the dirty set at the new bandwidth is known, and migtui says:
   bandwidth and what QEMU really sends (a path that carries less than the
   cap shows here), and the next action the advice offers now.
 
+Both need a few throughput readings since the action: passes shorter than a
+poll (a small set at a high bandwidth) end before them, and are told at the
+end ("completed N passes after it", QEMU's count less its switchover sync).
 Once said, a check stays as it was said: a later action that works does not
 make this one have been enough. The downtime-limit needs no such check: its
 effect is QEMU's own switchover rule, which the model computes exactly.
