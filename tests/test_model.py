@@ -124,3 +124,64 @@ def test_an_active_migration_whose_counters_stand_still_is_frozen_for_that_long(
     paused.add({"status": "pre-switchover", "ram": {**ram, "transferred": 40}}, at=10.0)
     paused.add({"status": "pre-switchover", "ram": {**ram, "transferred": 40}}, at=20.0)
     assert paused.frozen_for(25.0) == 0.0
+
+
+def postcopy_run(state, status, start, end, sent, moving, every=0.3):
+    """Samples of ``state`` from ``start`` to ``end`` s, every ``every`` s, as QEMU 7.2 answers in a postcopy
+    capped at 2 MiB/s: ``sent`` bytes so far, rising (``moving``) or standing still; returns the bytes sent."""
+    at = start
+    while at <= end + 1e-9:
+        if moving:
+            sent += int(2 * MiB * every)
+        ram = answer(status=status, remaining=max(0, 120 * MiB - sent), total=128 * MiB, syncs=3, mbps=16.8)["ram"]
+        ram.update({"transferred": sent, "postcopy-requests": sent // (4 * MiB), "pages-per-second": 512,
+                    "precopy-bytes": 90 * MiB, "postcopy-bytes": max(0, sent - 90 * MiB)})
+        state.tracker.add({"status": status, "ram": ram, "total-time": int(at * 1000)}, at=at)
+        at = round(at + every, 3)
+    return sent
+
+
+def test_a_postcopy_whose_stream_stands_still_is_the_emergency_until_it_moves_again():
+    from migtui.model.convergence import NO_PROGRESS_AFTER, Verdict, predict
+    from migtui.model.vm_state import PREDICTION_WINDOW, VMState
+
+    state = VMState("vm1")
+    sent = postcopy_run(state, "active", 0.0, 3.0, 90 * MiB, moving=True)
+    sent = postcopy_run(state, "postcopy-active", 3.3, 8.1, sent, moving=True)
+    assert state.prediction().verdict is Verdict.POSTCOPY and state.tracker.frozen_for(8.1) == 0
+    # The link goes down: QEMU still says postcopy-active, its bytes sent stand still.
+    postcopy_run(state, "postcopy-active", 8.4, 8.1 + NO_PROGRESS_AFTER - 0.2, sent, moving=False)
+    assert state.prediction().verdict is Verdict.POSTCOPY  # not yet: a pause this short is no sign
+    postcopy_run(state, "postcopy-active", 13.2, 14.1, sent, moving=False)
+    told = state.prediction()
+    assert told.verdict is Verdict.POSTCOPY_STALLED
+    assert told.summary == ("EMERGENCY: postcopy stalled: nothing sent for 6 s; the guest on the destination "
+                            "waits for its memory")
+    assert any("migtui pause VM" in reason and "migtui recover VM" in reason for reason in told.reasons)
+    assert told.actions == []  # no setting helps
+    assert told.to_json()["verdict"] == "postcopy-stalled"
+    # Longer than the prediction's window of samples: the tracker's count goes on.
+    postcopy_run(state, "postcopy-active", 14.4, 8.1 + PREDICTION_WINDOW + 12, sent, moving=False)
+    assert state.prediction().summary.startswith("EMERGENCY: postcopy stalled: nothing sent for 42 s")
+    samples = state.tracker.history.window(PREDICTION_WINDOW)  # a recording read back: the window's own count
+    assert predict(samples).verdict is Verdict.POSTCOPY_STALLED
+    # The link is back: the stream moves, the warning goes at the first sample that shows it.
+    sent = postcopy_run(state, "postcopy-active", 50.4, 50.4, sent, moving=True)
+    assert state.prediction().verdict is Verdict.POSTCOPY and state.tracker.frozen_for(50.4) == 0
+
+
+def test_a_postcopy_paused_or_seen_from_its_destination_is_not_called_stalled():
+    from migtui.model.convergence import Verdict
+    from migtui.model.vm_state import VMState
+
+    source = VMState("vm1")
+    sent = postcopy_run(source, "postcopy-active", 0.0, 2.0, 100 * MiB, moving=True)
+    postcopy_run(source, "postcopy-paused", 2.3, 20.0, sent, moving=False)  # its own status says it
+    assert source.prediction().verdict is Verdict.POSTCOPY_PAUSED and source.tracker.frozen_for(20.0) == 0
+    postcopy_run(source, "postcopy-recover", 20.3, 21.0, sent, moving=False)
+    postcopy_run(source, "postcopy-active", 21.3, 25.0, sent, moving=False)  # resumed: a new count from here
+    assert source.prediction().verdict is Verdict.POSTCOPY
+    destination = VMState("vm1-dst")  # an incoming postcopy has no RAM figures: nothing to read
+    for at in range(20):
+        destination.tracker.add({"status": "postcopy-active"}, at=float(at))
+    assert destination.prediction().verdict is Verdict.POSTCOPY and destination.tracker.frozen_for(19.0) == 0

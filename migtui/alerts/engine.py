@@ -38,7 +38,10 @@ from migtui.qmp.updates import AlertRaised, Aspect, SampleTaken, Update, VMChang
 LOOK_EVERY = 1.0
 """Seconds between two looks at the lasting conditions of every VM (a prediction each for those migrating)."""
 ENDINGS = {"failed": Condition.FAILED, "cancelled": Condition.CANCELLED, "completed": Condition.COMPLETED}
-VERDICTS = {Condition.STALLED: Verdict.NOT_CONVERGING, Condition.NO_PROGRESS: Verdict.NO_PROGRESS}
+VERDICTS = {Condition.STALLED: frozenset({Verdict.NOT_CONVERGING}),
+            Condition.NO_PROGRESS: frozenset({Verdict.NO_PROGRESS, Verdict.POSTCOPY_STALLED})}
+"""The prediction's verdicts in which each lasting condition of a migration holds (no-progress: its stream
+stands still, in precopy or in postcopy, where the guest on the destination waits for its memory)."""
 
 
 class AlertEngine:
@@ -174,7 +177,7 @@ def _holds(when: Condition, state: VMState, predicted: Callable[[], Prediction])
     if not state.migrating_out:
         return None
     prediction = predicted()
-    if prediction.verdict is not VERDICTS[when]:
+    if prediction.verdict not in VERDICTS[when]:
         return None
     reasons = "; ".join(prediction.reasons)
     return f"{prediction.summary}: {reasons}" if reasons else prediction.summary

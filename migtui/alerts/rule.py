@@ -28,7 +28,8 @@ class Condition(StrEnum):
     STALLED = "stalled"
     """The prediction says the migration will not converge at its current settings."""
     NO_PROGRESS = "no-progress"
-    """QEMU says active but has sent nothing for a while (the prediction's no-progress)."""
+    """QEMU says active (or postcopy-active) but has sent nothing for a while (the prediction's no-progress
+    or postcopy-stalled)."""
     HOST_DOWN = "host-down"
     """migtui cannot reach the VM (its QMP link, or its host's SSH connection, is down)."""
     FAILED = "failed"

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from migtui.cli.lines import AdviceChanges, advice_line, notice_line, sample_line
 from migtui.model.convergence import NO_PROGRESS_AFTER
 from migtui.model.sample import Sample
+from migtui.model.status import MigrationStatus
 from migtui.model.vm_state import VMState
 
 
@@ -57,8 +58,13 @@ class Narration:
         frozen = state.tracker.frozen_for(at)
         if frozen >= NO_PROGRESS_AFTER and vm not in self.frozen_told:
             self.frozen_told.add(vm)
-            self.out(notice_line(vm, "no-progress", f"nothing sent for {frozen:.0f} s while active "
-                                 "(the migration stream is not moving: link down?)", self.as_json))
+            latest = state.latest
+            if latest is not None and latest.status == MigrationStatus.POSTCOPY_ACTIVE:
+                why = ("in postcopy (the stream is not moving: link down? the guest on the destination waits "
+                       "for its memory)")
+            else:
+                why = "while active (the migration stream is not moving: link down?)"
+            self.out(notice_line(vm, "no-progress", f"nothing sent for {frozen:.0f} s {why}", self.as_json))
         elif frozen == 0 and vm in self.frozen_told:
             self.frozen_told.discard(vm)
             self.out(notice_line(vm, "no-progress", "the migration stream moves again", self.as_json))

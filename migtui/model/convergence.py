@@ -53,7 +53,7 @@ from migtui.model.passes import PassLog
 from migtui.model.path import PathCapacity
 from migtui.model.promise import Promise
 from migtui.model.sample import Sample
-from migtui.model.status import ENDING_STATES, MigrationStatus
+from migtui.model.status import ENDING_STATES, STREAMING_STATES, MigrationStatus
 from migtui.units import human_bytes, human_rate, human_seconds
 
 WINDOW_SECONDS = 10.0
@@ -85,6 +85,9 @@ class Verdict(StrEnum):
     """The postcopy's stream broke: the guest is split between two hosts until recovered."""
     NO_PROGRESS = "no-progress"
     """QEMU says active but sends nothing (the stream's link is down?): no setting helps."""
+    POSTCOPY_STALLED = "postcopy-stalled"
+    """QEMU says postcopy-active but sends nothing (the stream's link is down?): the guest on the
+    destination waits for pages that do not come, frozen, and neither QEMU sees an error."""
 
 
 NO_PROGRESS_AFTER = 5.0
@@ -92,7 +95,11 @@ NO_PROGRESS_AFTER = 5.0
 
 QEMU keeps a migration whose link is down ``active`` with its counters
 standing still and reports no error: the standing counters are the only sign.
-Passes never pause this long while the stream moves.
+Passes never pause this long while the stream moves. The same holds in postcopy
+(``postcopy-active``): the source sends the pages the destination asks for
+and the rest in the background, so its bytes sent rise until it completes; a
+link that goes down leaves both sides ``postcopy-active`` (TCP only
+retransmits) while the guest on the destination waits for its memory.
 """
 
 
@@ -153,7 +160,9 @@ def estimate(samples: Sequence[Sample], passes: PassLog) -> Estimate | None:
 
 
 def predict(samples: Sequence[Sample], settings: MigrationSettings = DEFAULT_SETTINGS,
-            stalled: bool = False, passes: PassLog | None = None) -> Prediction:
+            stalled: bool = False, passes: PassLog | None = None, frozen: float | None = None) -> Prediction:
+    """``frozen``: seconds the stream has stood still, where the caller followed it longer than
+    ``samples`` reach (the tracker's ``frozen_for``); None: read from ``samples``."""
     if not samples:
         return Prediction(Verdict.IDLE, "no migration")
     latest = samples[-1]
@@ -169,11 +178,14 @@ def predict(samples: Sequence[Sample], settings: MigrationSettings = DEFAULT_SET
                                    "come; nothing moves until the stream is back",
                                    "recover it (R, or migtui recover VM): the destination listens again, the source "
                                    "resumes the postcopy where it stopped"])
+    if frozen is None:
+        frozen = sent_nothing_for(samples)
+    if status == MigrationStatus.POSTCOPY_ACTIVE and frozen >= NO_PROGRESS_AFTER:
+        return postcopy_stalled(frozen)
     if status.startswith("postcopy"):
         return Prediction(Verdict.POSTCOPY, "in postcopy: it will finish; pages arrive on demand")
     if not latest.active:
         return Prediction(Verdict.IDLE, "no migration")
-    frozen = sent_nothing_for(samples)
     if frozen >= NO_PROGRESS_AFTER:
         return Prediction(Verdict.NO_PROGRESS, f"no progress: nothing sent for {frozen:.0f} s",
                           reasons=["QEMU says active, but the migration stream does not move: is the link "
@@ -196,14 +208,30 @@ def predict(samples: Sequence[Sample], settings: MigrationSettings = DEFAULT_SET
     return judge(found, settings, stalled)
 
 
+def postcopy_stalled(frozen: float) -> Prediction:
+    """The verdict on a postcopy whose stream has not moved for ``frozen`` seconds (and its words:
+    the advice module has no postcopy of its own to advise on)."""
+    return Prediction(
+        Verdict.POSTCOPY_STALLED,
+        f"EMERGENCY: postcopy stalled: nothing sent for {frozen:.0f} s; the guest on the destination waits "
+        "for its memory",
+        # The way out first: a view with room for one line (the fleet's brief) shows that one.
+        reasons=["pause it (P, or migtui pause VM): the source pauses at once, the destination once the link "
+                 "is back; then recover it (R, or migtui recover VM), which resumes where it stopped. No "
+                 "setting helps; a link that comes back by itself lets the postcopy go on",
+                 "QEMU says postcopy-active, but the migration stream does not move: is the link to the "
+                 "destination down? TCP only retransmits, so neither QEMU sees an error or pauses, while the "
+                 "guest runs on the destination and stops at its first page still on the source"])
+
+
 def sent_nothing_for(samples: Sequence[Sample]) -> float:
-    """Seconds the latest samples of an active migration show the same bytes sent."""
+    """Seconds the latest samples of an active migration (precopy or postcopy) show the same bytes sent."""
     latest = samples[-1]
-    if latest.status != "active" or latest.info.ram is None:  # pre-switchover waits on purpose
+    if latest.status not in STREAMING_STATES or latest.info.ram is None:  # pre-switchover waits on purpose
         return 0.0
     since = latest.at
     for sample in reversed(samples):
-        if sample.status != "active" or sample.info.ram is None or \
+        if sample.status not in STREAMING_STATES or sample.info.ram is None or \
                 sample.info.ram.transferred != latest.info.ram.transferred:
             break
         since = sample.at

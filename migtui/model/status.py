@@ -64,5 +64,9 @@ TROUBLE_STATES: frozenset[str] = frozenset({MigrationStatus.FAILED, MigrationSta
                                             MigrationStatus.POSTCOPY_PAUSED})
 """Statuses an admin should look at."""
 
+STREAMING_STATES: frozenset[str] = frozenset({MigrationStatus.ACTIVE, MigrationStatus.POSTCOPY_ACTIVE})
+"""Statuses in which the migration stream keeps moving: bytes sent that stand still say it does not
+(pre-switchover waits for migrate-continue on purpose; a paused postcopy is told by its own status)."""
+
 MIGRATABLE: frozenset[str] = frozenset({RunState.RUNNING, RunState.PAUSED})
 """Run states a migration can start from."""

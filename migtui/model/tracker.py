@@ -18,7 +18,7 @@ from typing import Any
 from migtui.model.history import History
 from migtui.model.passes import PassLog
 from migtui.model.sample import MigrationInfo, Sample
-from migtui.model.status import FINAL_STATES
+from migtui.model.status import FINAL_STATES, STREAMING_STATES
 
 STALL_PASSES = 4
 """Passes whose starting remaining bytes are compared to call a stall."""
@@ -71,18 +71,19 @@ class MigrationTracker:
         return sample
 
     def _follow_transfer(self, info: MigrationInfo, at: float) -> None:
-        # As the prediction's no-progress (convergence.sent_nothing_for): only "active" counts.
-        # pre-switchover waits for migrate-continue on purpose; device and postcopy move no precopy RAM.
-        if info.status != "active" or info.ram is None:
+        # As the prediction's no-progress (convergence.sent_nothing_for): "active" and "postcopy-active"
+        # count (in postcopy the source sends the pages asked for and the rest in the background);
+        # pre-switchover waits for migrate-continue on purpose, a paused postcopy says so itself.
+        if info.status not in STREAMING_STATES or info.ram is None:
             self._moved_at, self._transferred = None, -1
         elif info.ram.transferred != self._transferred or self._moved_at is None:
             self._moved_at, self._transferred = at, info.ram.transferred
 
     def frozen_for(self, now: float | None = None) -> float:
-        """Seconds an active migration has sent nothing (0 when it moves or none runs).
+        """Seconds an active migration (precopy or postcopy) has sent nothing (0 when it moves or none runs).
 
-        QEMU keeps a migration whose link is down ``active`` with its counters
-        standing still and reports no error: this is the only sign of it.
+        QEMU keeps a migration whose link is down ``active`` (or ``postcopy-active``)
+        with its counters standing still and reports no error: this is the only sign of it.
         """
         if self._moved_at is None:
             return 0.0

@@ -183,7 +183,7 @@ class VMState:
             made = Prediction(Verdict.UNKNOWN, f"link {self.link}: no prediction from the figures last seen")
         else:
             made = predict(self.tracker.history.window(PREDICTION_WINDOW), settings, self.tracker.stalled,
-                           self.tracker.passes)
+                           self.tracker.passes, None if latest is None else self.tracker.frozen_for(latest.at))
         if (promised := self._with_checks(self.promises(), made)):
             checks = [p.check.words for p in promised if p.check is not None]
             made = replace(made, followed=promised, reasons=[*made.reasons, *checks])

@@ -13,7 +13,9 @@ Glossary = tuple[str, tuple[tuple[str, str], ...]]
 OUTLOOK = ("outlook", "where the migration heads, by the model: 'in 12s' (it completes in about that), "
                       "'won't end' (it will not converge at these settings: QEMU runs it on for ever; the "
                       "advice says what would help), 'measuring' (too few passes yet), 'postcopy', "
-                      "'no progress' (nothing sent for 5 s), or how it ended")
+                      "'no progress' (nothing sent for 5 s), 'SPLIT!' (a postcopy whose stream broke: "
+                      "R recovers it), 'STALLED!' (a postcopy that sent nothing for 5 s: the guest on the "
+                      "destination is frozen; P pauses it, then R recovers it), or how it ended")
 ADVICE = ("advice", "what would make it converge, each with its key: D a longer downtime limit, B more "
                     "bandwidth, O avail-switchover-bandwidth, p postcopy; every one asks first, showing old → new")
 

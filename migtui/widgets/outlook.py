@@ -36,6 +36,10 @@ NOT_ENDING = "won't end"
 """The outlook of a migration that will not converge at its settings: QEMU never fails one, it runs on.
 (Whether the model predicts it or the passes already show it, an admin does the same: one word.)"""
 
+POSTCOPY_STALLED = "STALLED!"
+"""The outlook of a postcopy whose stream stopped: the guest on the destination is frozen (an emergency,
+as SPLIT! is; it fits the column at 80x24)."""
+
 
 def outlook_of(prediction: Prediction) -> Outlook:
     verdict = prediction.verdict
@@ -52,6 +56,8 @@ def outlook_of(prediction: Prediction) -> Outlook:
         return Outlook("SPLIT!", "bad", prediction)
     if verdict is Verdict.NO_PROGRESS:
         return Outlook("no progress", "bad", prediction)
+    if verdict is Verdict.POSTCOPY_STALLED:
+        return Outlook(POSTCOPY_STALLED, "bad", prediction)
     if verdict is Verdict.UNKNOWN:
         return Outlook("?", "muted", prediction)
     if verdict is Verdict.FINISHED:
