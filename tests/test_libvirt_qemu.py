@@ -348,6 +348,41 @@ async def test_the_recorder_the_report_and_the_exporter_on_a_libvirt_migration(l
     assert report["passes"] >= 1 and report["downtime_ms"]["achieved"] is not None
 
 
+async def test_the_advice_read_from_json_and_set_with_migtui_params_completes_the_migration(libvirt_lab, lab_dir):
+    lab = libvirt_lab
+    await lab.define_domain("hv1", "web-1", **STUCK_GUEST)
+    inventory = str(lab.write_inventory(lab_dir / "inventory.toml", transport="tcp"))
+    audit = str(lab_dir / "audit.jsonl")
+    process = await asyncio.create_subprocess_exec(
+        *MIGTUI, "migrate", "web-1", "hv2", "--config", inventory, "--set", f"max-bandwidth={STUCK_CAP}M", "--wait", "--json",
+        "--audit-log", audit, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE)
+    try:
+        action = None
+        while action is None:  # what a script reads: the advice, once it advises a change
+            line = await asyncio.wait_for(process.stdout.readline(), 60)
+            assert line, "migrate --wait ended before any advice"
+            advice_line = json.loads(line).get("advice") or {}
+            if advice_line.get("verdict") == "not-converging" and advice_line["actions"]:
+                action = advice_line["actions"][0]
+        changes = action.get("changes") or {action["name"]: action["value"]}
+        settings = [f"{name}={value}" for name, value in changes.items()]
+        # A second process, started mid-migration: it finds the domain on both hosts (paused, receiving, on
+        # hv2) and acts on the source, where libvirt answers at once (on hv2 its reads wait 30 s and fail).
+        code, out, err = await run_cli("params", "web-1", "--config", inventory, "--audit-log", audit,
+                                       *(arg for setting in settings for arg in ("--set", setting)), timeout=60)
+        assert code == 0, err
+        out, err = await asyncio.wait_for(process.communicate(), 2 * (action["eta_s"] or 15) + 15)
+        assert process.returncode == 0, err.decode()
+        samples = [json.loads(line)["sample"] for line in out.decode().splitlines() if '"sample"' in line]
+        assert samples[-1]["status"] == "completed"
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert where_it_runs(lab, "web-1") == {"hv2": "running"}
+
+
 async def test_a_setting_libvirt_has_no_call_for_asks_first_naming_the_taint_and_goes_through_the_monitor(
         libvirt_lab, lab_dir):
     from migtui.app import MigtuiApp

@@ -147,12 +147,39 @@ class DomainRegistry:
                 self._moved(session.name, home)
 
     def _home(self, uuid: str, places: dict[str, DomainFacts]) -> str:
-        """Where the domain is at home: its current home while it runs there, else where it runs."""
         session = self.sessions.get(uuid)
-        current = session.home.name if session is not None else None
-        if current in places and places[current].active:
-            return current
-        running = sorted((facts.state != 1, name) for name, facts in places.items() if facts.active)
-        if running:
-            return running[0][1]  # a running one before a paused one (a migration's destination waits paused)
-        return current if current in places else sorted(places)[0]
+        return home_of(places, session.home.name if session is not None else None)
+
+
+def home_of(places: dict[str, DomainFacts], current: str | None) -> str:
+    """Which host of ``places`` (host name → the domain there) is the domain's home: the place that is
+    a migration's source, or else where it runs; between two places as good, ``current`` (a session does
+    not hop between them)."""
+    best = min(_home_rank(facts) for facts in places.values())
+    if current in places and _home_rank(places[current]) == best:
+        return current
+    return min(name for name, facts in places.items() if _home_rank(facts) == best)
+
+
+# libvirt's states and reasons (virDomainState, virDomainRunningReason, virDomainPausedReason).
+_RUNNING, _PAUSED = 1, 3
+_PAUSED_MIGRATION = 2
+_RUNNING_POSTCOPY, _RUNNING_POSTCOPY_FAILED = 10, 11
+_PAUSED_POSTCOPY, _PAUSED_POSTCOPY_FAILED = 12, 13
+
+
+def _home_rank(facts: DomainFacts) -> int:
+    """How well a place fits as the domain's home, lowest best. A migration's destination waits paused
+    (reason "migrating") while its source runs, and runs (reason "post-copy") while its source is paused
+    in postcopy: either way the source holds the migration's job, and libvirt keeps the destination's
+    own jobs waiting for the length of its incoming migration (measured: a settings read waited 30 s)."""
+    if not facts.active:
+        return 4
+    if (facts.state == _RUNNING and facts.reason not in (_RUNNING_POSTCOPY, _RUNNING_POSTCOPY_FAILED)) or (
+            facts.state == _PAUSED and facts.reason in (_PAUSED_POSTCOPY, _PAUSED_POSTCOPY_FAILED)):
+        return 0  # runs on its own, or is the paused source of a postcopy
+    if facts.state == _RUNNING:
+        return 1  # a postcopy's destination: runs, but its memory still comes from the source
+    if facts.reason == _PAUSED_MIGRATION:
+        return 3  # a migration's destination waiting for the switchover (or both ends of an offline one)
+    return 2  # paused by its admin, or by an error

@@ -18,9 +18,8 @@ from typing import Any, TypeVar
 Result = TypeVar("Result")
 
 WORKERS = 32
-"""Enough for a fleet's polls and a change while calls wait: during a migration, libvirt keeps a migrating
-domain's setting reads waiting for seconds, and a reader given up after its time limit still holds its
-thread until libvirt answers. With 8, four such reads at a time starved a change for 30 s (measured)."""
+"""Enough for a fleet's polls and a change while calls wait: a call libvirt keeps waiting (a domain's job
+lock, up to libvirt's 30 s) holds its thread until libvirt answers, even after its caller gave up on it."""
 
 _jobs: queue.SimpleQueue[tuple[asyncio.AbstractEventLoop, asyncio.Future[Any], Callable[..., Any], tuple[Any, ...]]]
 _jobs = queue.SimpleQueue()
