@@ -4,7 +4,11 @@ Two lab libvirt hosts; domains on hv1, one of them in a live migration to hv2
 (capped, so that it stays active and its statistics carry real figures).
 migtui's fleet polls every domain at HZ; the bare loop is a thread calling
 ``dom.jobStats()`` for every domain at the same rate, on a connection of its
-own, as a script of virt-manager's or Nova's kind does. The cost of a sample
+own, as a script of virt-manager's or Nova's kind does. Between the two, the
+transport alone: the same jobStats() calls made as migtui makes them (from
+migtui's worker threads, with libvirtaio on the event loop) and nothing done
+with their answers, which tells how much of the difference is the transport
+and how much is migtui's own work on a sample. The cost of a sample
 is this process's CPU (every thread) plus the CPU of the libvirtd daemons it
 talks to, over a window: fleet, bare, fleet, bare, the windows of each kind
 added up. Goal: migtui costs at most 1.3x the bare loop per sample.
@@ -23,6 +27,7 @@ from pathlib import Path
 import libvirt
 
 from migtui.inventory import load_inventory
+from migtui.libvirt import workers
 from migtui.lab.libvirt_lab import LibvirtLab
 from migtui.ops import migrate
 from migtui.qmp.fleet import Fleet
@@ -98,6 +103,29 @@ async def bare_window(uri: str, names: list[str], pids: list[int]) -> tuple[floa
         conn.close()
 
 
+async def transport_window(uri: str, names: list[str], pids: list[int]) -> tuple[float, int]:
+    """jobStats() of every domain at HZ, called as migtui calls libvirt, its answers dropped."""
+    conn = await workers.run(libvirt.open, uri)
+    domains = [await workers.run(conn.lookupByName, name) for name in names]
+    calls, stop = [0], asyncio.Event()
+
+    async def poll(domain: libvirt.virDomain) -> None:
+        while not stop.is_set():
+            await workers.run(domain.jobStats)
+            calls[0] += 1
+            await asyncio.sleep(1 / HZ)
+
+    pollers = [asyncio.create_task(poll(domain)) for domain in domains]
+    try:
+        await asyncio.sleep(1.0)
+        return await window(pids, lambda: calls[0])
+    finally:
+        stop.set()
+        await asyncio.gather(*pollers)
+        domains.clear()
+        await workers.run(conn.close)
+
+
 async def main() -> None:
     with tempfile.TemporaryDirectory(prefix="migtui-bench-") as directory:
         async with LibvirtLab(directory) as lab:
@@ -114,18 +142,27 @@ async def main() -> None:
                 await starter.wait_connected(10)
                 await starter.change("web-1", lambda source: migrate.start(source, "hv2", MigrationPlan(
                     {"max-bandwidth": 4 << 20})))
-            totals = {"fleet": [0.0, 0], "bare": [0.0, 0]}
-            for kind in ("fleet", "bare", "fleet", "bare"):
-                cpu, samples = await (fleet_window(inventory_path, pids) if kind == "fleet"
-                                      else bare_window(lab.tcp_uri("hv1"), names, pids))
+            totals = {"fleet": [0.0, 0], "transport": [0.0, 0], "bare": [0.0, 0]}
+            for kind in ("fleet", "transport", "bare", "fleet", "transport", "bare"):
+                if kind == "fleet":
+                    cpu, samples = await fleet_window(inventory_path, pids)
+                elif kind == "transport":
+                    cpu, samples = await transport_window(lab.tcp_uri("hv1"), names, pids)
+                else:
+                    cpu, samples = await bare_window(lab.tcp_uri("hv1"), names, pids)
                 totals[kind][0] += cpu
                 totals[kind][1] += samples
-            fleet, bare = (totals[kind][0] / max(totals[kind][1], 1) for kind in ("fleet", "bare"))
+            fleet, transport, bare = (totals[kind][0] / max(totals[kind][1], 1)
+                                      for kind in ("fleet", "transport", "bare"))
             print(f"{DOMAINS} domains (one migrating) at {HZ} Hz, {2 * WINDOW:g} s each way, "
                   "this process + libvirtd")
             print(f"migtui's fleet   : {fleet * 1e6:7.0f} us CPU per sample ({totals['fleet'][1]} samples)")
+            print(f"the transport    : {transport * 1e6:7.0f} us CPU per call "
+                  f"({totals['transport'][1]} calls: worker threads, libvirtaio)")
             print(f"bare jobStats()  : {bare * 1e6:7.0f} us CPU per sample ({totals['bare'][1]} samples)")
             print(f"ratio            : {fleet / bare:7.2f}x   (goal <= 1.3x)")
+            print(f"of which         : transport {transport / bare:.2f}x bare, migtui's work {fleet / transport:.2f}x "
+                  "the transport")
 
 
 if __name__ == "__main__":
