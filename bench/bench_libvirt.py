@@ -27,8 +27,8 @@ from pathlib import Path
 import libvirt
 
 from migtui.inventory import load_inventory
-from migtui.libvirt import workers
 from migtui.lab.libvirt_lab import LibvirtLab
+from migtui.libvirt import workers
 from migtui.ops import migrate
 from migtui.qmp.fleet import Fleet
 from migtui.qmp.migration import MigrationPlan
