@@ -92,6 +92,22 @@ async def stuck_migration(lab: LibvirtLab, directory: Path) -> AsyncIterator[Fle
         yield fleet
 
 
+async def test_the_dry_run_at_libvirts_unlimited_speed_assumes_a_speed_and_its_eta_holds(libvirt_lab, lab_dir):
+    lab = libvirt_lab
+    await lab.define_domain("hv1", "web-1", dirty_mib=16, dirty_rate_mib_s=8)
+    inventory = str(lab.write_inventory(lab_dir / "inventory.toml", transport="tcp"))
+    code, out, err = await run_cli("migrate", "web-1", "hv2", "--config", inventory, "--dry-run", "--json", timeout=60)
+    assert code == 0, err
+    dry = json.loads(out)["dry_run"]
+    # libvirt's default speed is "unlimited" (8 EiB/s): not a first pass of 0 s, but an assumed speed, said.
+    assert dry["verdict"] == "converging" and dry["eta_s"] >= 0.5, dry
+    assert any("no bandwidth cap" in reason for reason in dry["reasons"]), dry["reasons"]
+    code, out, err = await run_cli("migrate", "web-1", "hv2", "--config", inventory, "--wait", "--json", timeout=90)
+    assert code == 0, err
+    final = [json.loads(line)["sample"] for line in out.splitlines() if '"sample"' in line][-1]
+    assert final["status"] == "completed" and final["total-time"] / 1000 <= dry["eta_s"], (final, dry["eta_s"])
+
+
 async def test_migtui_migrate_over_qemu_ssh_runs_the_domain_on_the_destination_after(libvirt_lab, lab_dir):
     lab = libvirt_lab
     await lab.define_domain("hv1", "web-1", dirty_mib=16, dirty_rate_mib_s=8)
@@ -276,6 +292,7 @@ async def test_the_dashboard_migrates_a_domain_to_a_libvirt_host_and_d_takes_the
         await settle(pilot, lambda: isinstance(app.screen, MigrateDialog), 5, "the migrate dialog")
         dialog = app.screen
         assert dialog.hosts == ["hv2"]  # the other libvirt host; no waiting VM, no URI
+        await pilot.click("#libvirt-keep-source")  # as --keep-source: its definition stays on hv1
         await settle(pilot, lambda: not dialog.query_one("#migrate-go").disabled, 30, "the checks passed")
         await pilot.press("ctrl+s")
         await settle(pilot, lambda: state["web-1"].prediction().actions and state["web-1"].latest.passes >= 3, 60,
@@ -286,7 +303,7 @@ async def test_the_dashboard_migrates_a_domain_to_a_libvirt_host_and_d_takes_the
         await settle(pilot, lambda: state["web-1"].latest.status == "completed", 60, "completed after the advice")
         await settle(pilot, lambda: state["web-1"].host == "hv2" and state["web-1"].run_state == "running", 30,
                      "web-1 shown on hv2")
-    assert where_it_runs(lab, "web-1") == {"hv2": "running"}
+    assert where_it_runs(lab, "web-1") == {"hv1": "shut off", "hv2": "running"}
     taken = [line for line in audit_lines(lab_dir / "audit.jsonl") if line["command"] == "migrate-set-parameters"]
     assert len(taken) == 2 and taken[-1]["outcome"] == "ok"
 

@@ -45,6 +45,8 @@ class DomainRegistry:
         """By UUID."""
         self.places: dict[str, dict[str, DomainFacts]] = {}
         """Where each domain is now: UUID -> host name -> how the host lists it."""
+        self._ran: dict[str, set[str]] = {}
+        """UUID -> the hosts this registry has seen the domain run on (not only receive it)."""
         self._add, self._remove, self._moved = add, remove, moved
         self._command_timeout = command_timeout
         self._host_handlers: list[HostHandler] = []
@@ -128,6 +130,7 @@ class DomainRegistry:
     def _reconcile(self) -> None:
         for uuid in [uuid for uuid, places in self.places.items() if not places]:
             del self.places[uuid]
+            self._ran.pop(uuid, None)
             session = self.sessions.pop(uuid, None)
             if session is not None:
                 self._remove(session.name, "its domain is gone (undefined on every host migtui watches)")
@@ -147,17 +150,26 @@ class DomainRegistry:
                 self._moved(session.name, home)
 
     def _home(self, uuid: str, places: dict[str, DomainFacts]) -> str:
+        ran = self._ran.setdefault(uuid, set())
+        ran.update(host for host, facts in places.items() if _home_rank(facts) == 0)
         session = self.sessions.get(uuid)
-        return home_of(places, session.home.name if session is not None else None)
+        return home_of(places, session.home.name if session is not None else None, ran)
 
 
-def home_of(places: dict[str, DomainFacts], current: str | None) -> str:
-    """Which host of ``places`` (host name → the domain there) is the domain's home: the place that is
-    a migration's source, or else where it runs; between two places as good, ``current`` (a session does
-    not hop between them)."""
+def home_of(places: dict[str, DomainFacts], current: str | None, ran: set[str]) -> str:
+    """Which host of ``places`` (host name → the domain there) is the domain's home.
+
+    The current home stays while the domain is active there (a migration's source, paused at the
+    switchover, stays home until it is gone), unless the domain was never seen to run there (``ran``:
+    where it was seen to run) and another place fits better: then the current home is a migration's
+    destination, found first by a process started mid-migration. Otherwise the place that fits best
+    (:func:`_home_rank`)."""
+    if current in places:
+        here = _home_rank(places[current])
+        if (places[current].active and current in ran) or not any(_home_rank(facts) < here
+                                                                   for facts in places.values()):
+            return current
     best = min(_home_rank(facts) for facts in places.values())
-    if current in places and _home_rank(places[current]) == best:
-        return current
     return min(name for name, facts in places.items() if _home_rank(facts) == best)
 
 

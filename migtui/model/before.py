@@ -23,12 +23,17 @@ from migtui.model.estimate import Estimate, MigrationSettings
 
 DEFAULT_BANDWIDTH = 128 * 1024 * 1024
 """QEMU's max-bandwidth default (7.2 and later): the speed assumed when no cap is set."""
+NO_CAP = 1 << 40
+"""A cap of 1 TiB/s or more caps nothing a migration stream reaches: the speed is assumed as with no cap
+(libvirt's "unlimited", its default, reads as 8 EiB/s)."""
 
 
 def predict_before(dirty_rate: float, ram_bytes: int, settings: MigrationSettings,
                    working_set: int | None = None) -> Prediction:
     """``working_set``: the bytes a guest rewrites again and again, when sampling found one."""
-    bandwidth = float(settings.max_bandwidth or DEFAULT_BANDWIDTH)
+    cap = settings.max_bandwidth or 0
+    capped = 0 < cap < NO_CAP
+    bandwidth = float(cap if capped else DEFAULT_BANDWIDTH)
     first_pass = ram_bytes / bandwidth
     dirtied = min(float(ram_bytes), dirty_rate * first_pass, float(working_set or ram_bytes))
     # A working set rewritten within a second is dirtied whole in every pass of a second or more.
@@ -38,6 +43,8 @@ def predict_before(dirty_rate: float, ram_bytes: int, settings: MigrationSetting
                      dirty_sets=[int(dirtied), int(min(dirtied, dirtied * ratio))], pass_start=int(dirtied))
     prediction = judge(found, settings, stalled=False)
     first = f"the first pass sends {ram_bytes / 2**20:.0f} MiB in at most {first_pass:.0f} s"
+    if not capped:
+        first += f" (no bandwidth cap: {bandwidth / 2**20:.0f} MiB/s assumed)"
     if prediction.verdict is Verdict.CONVERGING and prediction.eta_seconds is not None:
         eta = prediction.eta_seconds + first_pass
         return replace(prediction, eta_seconds=eta, summary=f"would converge within about {eta:.0f} s",

@@ -11,7 +11,7 @@ Migrate button is enabled only when they pass for what is on screen.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rich.text import Text
 from textual import on, work
@@ -37,6 +37,12 @@ OFFERED_CAPABILITIES = (
     ("postcopy-ram", "postcopy-ram (lets you switch to postcopy later)"),
     ("auto-converge", "auto-converge (throttle the guest if it dirties too fast)"),
 )
+KEEP_SOURCE, TRANSIENT = "libvirt-keep-source", "libvirt-transient"
+LIBVIRT_CHOICES = (
+    (KEEP_SOURCE, "keep it defined on the source (undefined there by default)"),
+    (TRANSIENT, "transient on the destination (persistent there by default)"),
+)
+"""What becomes of a libvirt domain's definitions (migtui migrate --keep-source, --transient)."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +143,9 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
                             disabled=self.hosts is not None)
                 for name, label in OFFERED_CAPABILITIES:
                     yield TickBox(label, bool(capabilities.get(name)), id=f"cap-{name}")
+                if self.hosts is not None:
+                    for choice, label in LIBVIRT_CHOICES:
+                        yield TickBox(label, False, id=choice)
                 yield Select([(f"policy: {name}", name) for name in list_policies()],
                              prompt="no policy (advice on screen only)", id="migrate-policy")
                 yield Static("", id="migrate-checks")
@@ -174,6 +183,8 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
         if self.hosts is not None:
             if not chosen:
                 return "No other libvirt host in the inventory to migrate to."
+            plan = replace(plan, persist_destination=not self.query_one(f"#{TRANSIENT}", Checkbox).value,
+                           undefine_source=not self.query_one(f"#{KEEP_SOURCE}", Checkbox).value)
             return MigrationRequest(self.source, host=chosen.removeprefix(HOST_OPTION), plan=plan, policy=policy)
         if chosen and chosen != URI_OPTION:
             return MigrationRequest(self.source, destination=chosen, plan=plan, policy=policy)
