@@ -161,12 +161,14 @@ class Fleet:
             unsubscribe()  # its link's closing is this removal, not a line of its own
         del self.states[name], self.pollers[name]
         self.policies.pop(name, None)
+        # Told in the same turn as the state goes: a subscriber that stops on seeing the VM gone (a
+        # recorder closing) has its last word, and none hears from a VM the fleet no longer knows.
+        self._publish(VMRemoved(name, reason))
         poll = self._polls.pop(name, None)
         try:
             await cancel_all([poll] if poll is not None else [])
         finally:  # also when the fleet closes meanwhile: it no longer knows this session
             await session.close()
-        self._publish(VMRemoved(name, reason))
 
     def _remove_soon(self, name: str, reason: str) -> None:
         task = asyncio.create_task(self.remove(name, reason), name=f"{name}-remove")
