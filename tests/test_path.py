@@ -83,6 +83,22 @@ def test_a_bandwidth_check_waits_two_passes_then_says_enough_or_not_with_what_ne
     # The switchover's own sync is no pass.
     done = check_bandwidth(160 * mib, 5, 16 * mib, Now("completed", 7, None, None, 0.1, None, None))
     assert done.enough is True and done.passes == 1 and "completed 1 pass after it" in done.words
+    # Switched to postcopy first: not known, for good (a postcopy always completes, which proves nothing).
+    switched = check_bandwidth(160 * mib, 5, 16 * mib, Now("postcopy-active", 6, None, None, 0.1, None, None))
+    assert switched.enough is None and switched.settled and "switched to postcopy first" in switched.words
+    assert not watching.settled and fell.settled and short.settled
+    # Converging by the model while the set neither fell nor fits: said as the model's word, not as a fit.
+    model = check_bandwidth(160 * mib, 5, 16 * mib, Now("active", 7, 16 * mib, 100 * mib, 0.1, True, None))
+    assert model.enough is True and model.words.endswith("enough (the model now sees it converge)")
+
+
+def test_a_libvirt_migration_is_known_by_its_destinations_address() -> None:
+    from migtui.qmp.path_probe import destination_of
+
+    assert destination_of("tcp:198.51.100.2:49152") == "198.51.100.2"
+    assert destination_of("tcp://198.51.100.2:49152") == "198.51.100.2"  # libvirt's migrate_uri
+    assert destination_of("qemu+tcp://198.51.100.2/system") == "198.51.100.2"  # libvirt's dconnuri
+    assert destination_of("unix:/run/x.sock") == "unix" and destination_of(None) == "?"
 
 
 async def test_a_history_file_that_is_missing_or_no_recording_only_leaves_its_figure_out(tmp_path) -> None:

@@ -192,6 +192,6 @@ def _home_rank(facts: DomainFacts) -> int:
         return 0  # runs on its own, or is the paused source of a postcopy
     if facts.state == _RUNNING:
         return 1  # a postcopy's destination: runs, but its memory still comes from the source
-    if facts.reason == _PAUSED_MIGRATION:
+    if facts.state == _PAUSED and facts.reason == _PAUSED_MIGRATION:
         return 3  # a migration's destination waiting for the switchover (or both ends of an offline one)
     return 2  # paused by its admin, or by an error

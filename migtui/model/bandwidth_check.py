@@ -43,6 +43,13 @@ class BandwidthCheck:
     """What a user reads: 'max-bandwidth 160 MiB/s: enough (the dirty set fell 60% in 2 passes)'."""
     passes: int
     """Passes since the action was taken."""
+    ended_first: bool = False
+    """The migration ended, or switched to postcopy, before this could be told: it stays not known."""
+
+    @property
+    def settled(self) -> bool:
+        """Said for good: enough or not, or never to be known."""
+        return self.enough is not None or self.ended_first
 
     def to_json(self) -> dict[str, Any]:
         return {"enough": self.enough, "words": self.words, "passes": self.passes}
@@ -80,7 +87,7 @@ def check_bandwidth(bandwidth: int, taken_pass: int, dirty_before: int | None, n
         return BandwidthCheck(True, f"{label}: enough (the migration completed {passes} after it)", after)
     if now.status in ("failed", "cancelled", "cancelling") or now.status.startswith("postcopy"):
         ended = "switched to postcopy" if now.status.startswith("postcopy") else now.status
-        return BandwidthCheck(None, f"{label}: not known (the migration {ended} first)", after)
+        return BandwidthCheck(None, f"{label}: not known (the migration {ended} first)", after, ended_first=True)
     # QEMU's own rule on the figures since the action: the model's bandwidth is a median over seconds
     # that may still hold readings from before it, so it alone would call a short pass too slow.
     fits = now.dirty_set is not None and now.sending is not None and now.dirty_set <= now.sending * now.limit_s
@@ -88,11 +95,11 @@ def check_bandwidth(bandwidth: int, taken_pass: int, dirty_before: int | None, n
         return BandwidthCheck(None, f"{label}: watching whether it is enough ({after} of {PASSES} passes)", after)
     fell = 1 - now.dirty_set / dirty_before if now.dirty_set is not None and dirty_before else None
     if now.converging or fits:
-        how = f"the dirty set fell {fell:.0%} in {passes}" if fell is not None and fell > 0 else \
-            "what a pass dirties now fits the downtime limit"
+        how = (f"the dirty set fell {fell:.0%} in {passes}" if fell is not None and fell > 0 else
+               "what a pass dirties now fits the downtime limit" if fits else "the model now sees it converge")
         return BandwidthCheck(True, f"{label}: enough ({how})", after)
     still = f"{human_bytes(now.dirty_set)} a pass" if now.dirty_set is not None else "as much as before"
-    sent = f", QEMU sends {human_rate(now.sending)}" if now.sending is not None else ""
+    sent = f", QEMU sends {human_rate(now.sending)}"
     following = f"; next: {now.next_action}" if now.next_action else "; no setting offered converges now"
     return BandwidthCheck(False, f"{label}: not enough: the working set is still dirty at {human_rate(bandwidth)} "
                                  f"({still}{sent}){following}", after)

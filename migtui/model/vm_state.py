@@ -213,8 +213,8 @@ class VMState:
                           None if following is None else following.short + (
                               f" ({following.cost.short})" if following.cost is not None else ""))
                 check = check_bandwidth(promise.bandwidth, promise.taken_pass, promise.dirty_before, now)
-                if check.enough is not None:
-                    self._checked[index] = check
+                if check.settled:
+                    self._checked[index] = check  # said once: a postcopy's later completion proves nothing
             checked.append(replace(promise, check=check))
         return tuple(checked)
 

@@ -48,7 +48,8 @@ class PathFinder:
             return
         key = self._key(vm)
         reached = self._reached.setdefault(vm, Reached())
-        if self._probed.get(vm) != state.tracker.migration_count:
+        new = self._probed.get(vm) != state.tracker.migration_count
+        if new:
             self._probed[vm] = state.tracker.migration_count
             reached.clear()  # another migration: its own readings
             task = asyncio.create_task(self._probe(vm, key), name=f"{vm}-path")
@@ -56,7 +57,7 @@ class PathFinder:
             task.add_done_callback(self.tasks.discard)
         if (best := reached.add(sample.throughput)) is not None and best > self.best.get(key, 0.0):
             self.best[key] = best
-        if state.path is not None:
+        if not new and state.path is not None:  # a new migration's path comes from its probe (it may go elsewhere)
             state.path = state.path.with_seen(self.best.get(key))
 
     def _key(self, vm: str) -> tuple[str, str]:
@@ -70,6 +71,8 @@ class PathFinder:
         except Exception:  # the path is a hint: a failed probe must not stop the engine
             log.exception("probing the migration path of %s", vm)
             return
-        state = self.states[vm]
+        state = self.states.get(vm)
+        if state is None:
+            return  # the VM left the fleet while its path was looked at
         state.path = None if found is None else found.with_seen(self.best.get(key))
         self.publish(VMChanged(vm, Aspect.SETTINGS))

@@ -15,6 +15,7 @@ import ipaddress
 import logging
 import shlex
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
 
 from migtui.host_entry import HostEntry
 from migtui.model.path import PathCapacity, PathKind, parse_link, same_host, tc_rate
@@ -65,7 +66,10 @@ def runner_for(session: VMSession) -> Runner:
 
 
 def destination_address(uri: str) -> str | None:
-    """The address a ``tcp:HOST:PORT`` URI goes to; None for a unix socket, a file, a command."""
+    """The address a ``tcp:HOST:PORT`` URI goes to (a libvirt URI's host too: ``tcp://HOST:PORT``,
+    ``qemu+tcp://HOST/system``); None for a unix socket, a file, a command."""
+    if "://" in uri:
+        return urlsplit(uri).hostname
     if not uri.startswith("tcp:"):
         return None
     host = uri[4:].rsplit(":", 1)[0]

@@ -62,13 +62,17 @@ def reached_by_route(file: Path, before: float | None = None) -> dict[Route, Rou
 
 
 def _migrate_uri(entry: RecordedEntry) -> str | None:
-    """The URI of a ``migrate`` QEMU took (a ``resume`` after a broken postcopy goes on the same route)."""
+    """Where a migration QEMU or libvirt took went: a QMP ``migrate``'s URI, a libvirt migrate's migration
+    URI or destination. A ``resume`` after a broken postcopy is the same migration going on, not another."""
     data = entry.data if isinstance(entry.data, dict) else {}
-    arguments = data.get("arguments") or {}
-    uri = arguments.get("uri") if isinstance(arguments, dict) else None
-    if data.get("command") != "migrate" or data.get("outcome") != "ok" or not isinstance(uri, str):
+    arguments = data.get("arguments")
+    if data.get("command") != "migrate" or data.get("outcome") != "ok" or not isinstance(arguments, dict) \
+            or arguments.get("resume"):
         return None
-    return uri
+    params = arguments.get("params")
+    uri = arguments.get("uri") or (params.get("migrate_uri") if isinstance(params, dict) else None) \
+        or arguments.get("dconnuri")
+    return uri if isinstance(uri, str) else None
 
 
 def _reached(recording: Recording, vm: str, since: float, until: float | None) -> float | None:

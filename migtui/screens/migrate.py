@@ -246,6 +246,9 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
         if request.host:
             passed.append(f"✓ {request.host} answers and runs no {self.source}, can run its CPU, "
                           "has a QEMU no older")
+            if request.plan.undefine_source and not request.plan.persist_destination:
+                passed.append(f"! transient on {request.host} and undefined on its source: no host keeps "
+                              f"{self.source}'s definition (it is gone once it stops)")
         elif request.destination:
             passed.append(f"✓ {request.destination} waits for an incoming migration")
             passed.append(f"✓ capabilities that must match do ({', '.join(MATCHING_CAPABILITIES[:3])} ...)")
