@@ -365,6 +365,31 @@ async def test_the_recorder_the_report_and_the_exporter_on_a_libvirt_migration(l
     assert report["passes"] >= 1 and report["downtime_ms"]["achieved"] is not None
 
 
+async def test_a_recorded_libvirt_migration_tells_a_later_reader_what_the_route_to_its_destination_reached(
+        libvirt_lab, lab_dir):
+    from migtui.record.route_history import reached_by_route
+    from migtui.record.writer import Recorder
+
+    lab = libvirt_lab
+    await lab.define_domain("hv1", "web-1", **STUCK_GUEST)
+    db = lab_dir / "fleet.db"
+    route = ("hv1", "198.51.100.2")  # the domain's host, and the address the stream went to (hv2's)
+    inventory = load_inventory(lab.write_inventory(lab_dir / "inventory.toml", transport="tcp"))
+    fleet = Fleet(inventory.vm, CommandGate(AuditLog(lab_dir / "audit.jsonl")), hosts=inventory.host, fast=0.2)
+    async with fleet, Recorder(db, fleet):
+        await connected(fleet, "web-1", "hv1")
+        await fleet.change("web-1", lambda source: migrate.start(source, "hv2", STUCK))
+        # Stuck at the cap until the recording process has a figure of its own (ten readings), then let go.
+        await until(lambda: fleet.paths.best.get(route) is not None, 60, "the live figure of the route")
+        await fleet.change("web-1", lambda source: source.execute("migrate-set-parameters",
+                                                                   {"downtime-limit": 60000}))
+        await until(lambda: fleet.states["web-1"].latest.status == "completed", 90, "the recorded migration to end")
+        seen = fleet.paths.best[route]
+    recorded = await asyncio.to_thread(reached_by_route, db)
+    assert route in recorded, recorded
+    assert recorded[route].bandwidth == seen and recorded[route].migrations == 1
+
+
 async def test_the_advice_read_from_json_and_set_with_migtui_params_completes_the_migration(libvirt_lab, lab_dir):
     lab = libvirt_lab
     await lab.define_domain("hv1", "web-1", **STUCK_GUEST)
