@@ -95,8 +95,12 @@ async def test_a_bandwidth_the_path_carries_is_told_enough_with_the_passes_qemu_
     # How many QEMU needs varies with the machine's load; it said in the first or second pass here when idle.
     after = told.last_pass - told.taken_pass - 1
     plural = "es" if after != 1 else ""
-    assert check["passes"] == after and f": enough (the migration completed {after} pass{plural} after it)" \
-        in check["words"], (check, told.taken_pass, told.last_pass)
+    if "the migration completed" in check["words"]:
+        assert check["passes"] == after and f": enough (the migration completed {after} pass{plural} after it)" \
+            in check["words"], (check, told.taken_pass, told.last_pass)
+    else:  # told from the last sample before the end: QEMU counts its switchover's sync while it still says active
+        assert check["passes"] in (after, after + 1) and ": enough (the dirty set fell" in check["words"], \
+            (check, told.taken_pass, told.last_pass)
 
 
 async def test_a_bandwidth_a_link_beyond_the_source_cannot_carry_is_told_not_enough_with_what_next():
