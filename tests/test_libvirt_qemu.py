@@ -292,8 +292,14 @@ async def test_the_dashboard_migrates_a_domain_to_a_libvirt_host_and_d_takes_the
         await settle(pilot, lambda: isinstance(app.screen, MigrateDialog), 5, "the migrate dialog")
         dialog = app.screen
         assert dialog.hosts == ["hv2"]  # the other libvirt host; no waiting VM, no URI
-        await pilot.click("#libvirt-keep-source")  # as --keep-source: its definition stays on hv1
-        await settle(pilot, lambda: not dialog.query_one("#migrate-go").disabled, 30, "the checks passed")
+        keep = dialog.query_one("#libvirt-keep-source")
+        keep.focus()
+        await pilot.press("space")  # as --keep-source: its definition stays on hv1
+        await settle(pilot, lambda: keep.value, 5, "keep it defined on the source, ticked")
+        # The checks passed for what is on screen, the ticked box included (not only for the form as it opened).
+        await settle(pilot, lambda: not dialog.query_one("#migrate-go").disabled and dialog._checked is not None
+                     and dialog._checked == dialog.request() and not dialog._checked.plan.undefine_source, 30,
+                     "the checks passed with keep-source")
         await pilot.press("ctrl+s")
         await settle(pilot, lambda: state["web-1"].prediction().actions and state["web-1"].latest.passes >= 3, 60,
                      "advice for the capped migration")
