@@ -124,8 +124,10 @@ class DomainSession(_VMSession):
                 with contextlib.suppress(Unreachable):
                     await self.connect()
             self._host_changed.clear()
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for can lose a cancellation (migtui.qmp.tasks).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._host_changed.wait(), RETRY_INTERVAL if not self.connected else None)
+                async with asyncio.timeout(RETRY_INTERVAL if not self.connected else None):
+                    await self._host_changed.wait()
 
     def _on_libvirt_host(self, host: LibvirtHost) -> None:
         if host is not self.home or self.state is LinkState.CLOSED:

@@ -251,8 +251,10 @@ class LibvirtHost:
         await cancel_all(self._tasks)
         if self._opening is not None and not self._opening.done():
             with contextlib.suppress(Exception):  # an open still under way: its connection is closed too
-                late, callbacks = await asyncio.wait_for(asyncio.shield(self._opening), self.connect_timeout)
-                await asyncio.wait_for(workers.run(_unsubscribe, late, callbacks), CALL_TIMEOUT)
+                async with asyncio.timeout(self.connect_timeout):
+                    late, callbacks = await asyncio.shield(self._opening)
+                async with asyncio.timeout(CALL_TIMEOUT):
+                    await workers.run(_unsubscribe, late, callbacks)
                 _close_quietly(late)
         conn, self.conn = self.conn, None
         self._set(HostState.CLOSED, None)
@@ -262,7 +264,8 @@ class LibvirtHost:
         self._handles.clear()
         if conn is not None:
             with contextlib.suppress(TimeoutError):  # a daemon that does not answer: closed all the same
-                await asyncio.wait_for(workers.run(_unsubscribe, conn, callbacks), CALL_TIMEOUT)
+                async with asyncio.timeout(CALL_TIMEOUT):
+                    await workers.run(_unsubscribe, conn, callbacks)
             # On the loop: closing removes the connection's handles from libvirtaio, which must
             # happen on the loop's thread (and before the loop ends: binding.drain()).
             _close_quietly(conn)
