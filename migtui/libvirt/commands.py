@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -51,6 +52,9 @@ SETTING_TIMEOUT = 3.0
 STATS_COMPLETED = 1  # VIR_DOMAIN_JOB_STATS_COMPLETED
 MAX_SPEED_POSTCOPY = 1  # VIR_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY
 ABORTED = 78  # VIR_ERR_OPERATION_ABORTED
+QUICK_LIMIT = 0.5
+"""An idle domain's jobStats shares a worker with the others' (LibvirtHost.call, quick): one that took
+longer than this (libvirt kept it waiting) is asked alone from then on, and holds up no other poll again."""
 MIGRATION_START_WAIT = 30.0
 """How long ``migrate`` waits for libvirt to start the job (it starts the destination's QEMU first)."""
 
@@ -77,6 +81,8 @@ class DomainCommands:
         """The last poll saw a migration job running."""
         self._looked_back = False
         """libvirt's completed-job figures were read since the last job ran."""
+        self._slow = False
+        """A quick jobStats of this domain took longer than QUICK_LIMIT: it is asked alone."""
         self._last: dict[str, Any] = {}
         """The last answer of a running job."""
         self.tainted = False
@@ -146,12 +152,16 @@ class DomainCommands:
 
     async def _migration(self, _: dict[str, Any]) -> object:
         domain = await self.host.domain(self.session.uuid)
+        # A domain with no job running is answered by libvirt at once, without asking QEMU.
+        quick, asked = not (self._active or self._slow), time.monotonic()
         try:
-            stats = await self.host.call("jobStats", domain.jobStats)
+            stats = await self.host.call("jobStats", domain.jobStats, quick=quick)
         except LibvirtFailure:
             # The domain left this host (or stopped) with its job. Its end comes in libvirt's
             # JOB_COMPLETED event, a moment later: until then, the last figures seen.
             return self.session.final or (self._last if self._active else {})
+        finally:
+            self._slow = self._slow or (quick and time.monotonic() - asked > QUICK_LIMIT)
         kind = stats.get("type", JOB_NONE)
         was_active, self._active = self._active, kind == JOB_UNBOUNDED
         if kind == JOB_NONE:

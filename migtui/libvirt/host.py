@@ -131,6 +131,8 @@ class LibvirtHost:
         self._jitter = random.Random()
         self._lock = asyncio.Lock()
         self._told: str | None = None
+        self._together = workers.Together()
+        """Quick calls of one turn of the loop (idle domains' polls), run in one worker."""
         self._handles: dict[str, tuple[Any, Any]] = {}
         """UUID -> (the connection, its virDomain handle)."""
         self.announce = True
@@ -286,15 +288,19 @@ class LibvirtHost:
     # -- calls ------------------------------------------------------------------
 
     async def call(self, what: str, fn: Callable[..., Result], *args: Any,
-                   timeout: float | None = CALL_TIMEOUT) -> Result:
-        """``fn(*args)`` in a worker thread; libvirt's errors as :class:`LibvirtFailure`."""
+                   timeout: float | None = CALL_TIMEOUT, quick: bool = False) -> Result:
+        """``fn(*args)`` in a worker thread; libvirt's errors as :class:`LibvirtFailure`.
+
+        A ``quick`` call, one libvirt answers without asking QEMU (an idle domain's jobStats), shares
+        its worker with the other quick calls of this turn of the loop.
+        """
         if self.conn is None:
             raise HostUnavailable(self.describe_down())
         conn = self.conn
         try:
-            # One call a worker: a migrating domain's jobStats waits for QEMU, and must not hold up
-            # the other domains' polls.
-            answer = workers.run(fn, *args)
+            # Any other call has a worker of its own: a migrating domain's jobStats waits for QEMU,
+            # and must not hold up the other domains' polls.
+            answer = self._together.run(fn, *args) if quick else workers.run(fn, *args)
             if timeout is None:
                 return await answer
             async with asyncio.timeout(timeout):
