@@ -32,6 +32,7 @@ import libvirt
 from migtui.inventory import load_inventory
 from migtui.lab.libvirt_lab import LibvirtLab
 from migtui.libvirt import workers
+from migtui.libvirt.translate import migration_info
 from migtui.ops import migrate
 from migtui.qmp.fleet import Fleet
 from migtui.qmp.migration import MigrationPlan
@@ -135,23 +136,55 @@ async def transport_window(uri: str, names: list[str], pids: list[int]) -> tuple
         await workers.run(conn.close)
 
 
+async def floor_window(uri: str, names: list[str], pids: list[int]) -> tuple[float, int]:
+    """One task for the host: each tick, the idle domains' jobStats in one worker, the migrating one's in a
+    worker of its own, each answer translated into ``query-migrate``'s words and nothing more."""
+    conn = await workers.run(libvirt.open, uri)
+    domains = {name: await workers.run(conn.lookupByName, name) for name in names}
+    calls, stop, idle = [0], asyncio.Event(), workers.Together()
+
+    async def tick() -> None:
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            for answer in [workers.run(domain.jobStats) if name == MIGRATING else idle.run(domain.jobStats)
+                           for name, domain in domains.items()]:
+                migration_info(await answer)
+                calls[0] += 1
+            await asyncio.sleep(next_tick(loop.time(), 1 / HZ) - loop.time())
+
+    task = asyncio.create_task(tick())
+    try:
+        await asyncio.sleep(1.0)
+        return await window(pids, lambda: calls[0])
+    finally:
+        stop.set()
+        await task
+        domains.clear()
+        await workers.run(conn.close)
+
+
 async def measure(lab: LibvirtLab, inventory_path: Path, names: list[str], pids: list[int]) -> None:
     """The three kinds of window on these domains of hv1; prints the figures."""
-    totals = {"fleet": [0.0, 0], "transport": [0.0, 0], "bare": [0.0, 0]}
-    for kind in ("fleet", "transport", "bare", "fleet", "transport", "bare"):
+    kinds = ("fleet", "transport", "floor", "bare")
+    totals = {kind: [0.0, 0] for kind in kinds}
+    for kind in kinds + kinds:
         if kind == "fleet":
             cpu, samples = await fleet_window(inventory_path, names, pids)
         elif kind == "transport":
             cpu, samples = await transport_window(lab.tcp_uri("hv1"), names, pids)
+        elif kind == "floor":
+            cpu, samples = await floor_window(lab.tcp_uri("hv1"), names, pids)
         else:
             cpu, samples = await bare_window(lab.tcp_uri("hv1"), names, pids)
         totals[kind][0] += cpu
         totals[kind][1] += samples
-    fleet, transport, bare = (totals[kind][0] / max(totals[kind][1], 1) for kind in ("fleet", "transport", "bare"))
+    fleet, transport, floor, bare = (totals[kind][0] / max(totals[kind][1], 1) for kind in kinds)
     print(f"{len(names)} domains (one migrating) at {HZ} Hz, {2 * WINDOW:g} s each way, this process + libvirtd")
     print(f"migtui's fleet   : {fleet * 1e6:7.0f} us CPU per sample ({totals['fleet'][1]} samples)")
     print(f"the transport    : {transport * 1e6:7.0f} us CPU per call "
           f"({totals['transport'][1]} calls: worker threads, libvirtaio)")
+    print(f"one task a host  : {floor * 1e6:7.0f} us CPU per answer ({totals['floor'][1]} answers translated, "
+          f"{floor / bare:.2f}x bare: the floor of a design with every call off the loop)")
     print(f"bare jobStats()  : {bare * 1e6:7.0f} us CPU per sample ({totals['bare'][1]} samples)")
     print(f"ratio            : {fleet / bare:7.2f}x   (goal <= 1.3x)")
     print(f"of which         : transport {transport / bare:.2f}x bare, migtui's work {fleet / transport:.2f}x "
