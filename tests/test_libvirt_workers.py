@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 
 import pytest
 
@@ -13,6 +14,14 @@ from migtui.libvirt import workers
 
 def where(tag: str) -> tuple[str, int]:
     return tag, threading.get_ident()
+
+
+def held_until(release: threading.Event) -> Callable[[str], str]:
+    """A call libvirt keeps waiting (a domain's job lock) until ``release``."""
+    def held(tag: str) -> str:
+        release.wait(10)
+        return tag
+    return held
 
 
 async def test_the_quick_calls_of_one_turn_run_in_one_worker_and_each_gets_its_answer():
@@ -36,11 +45,7 @@ async def test_a_call_that_fails_fails_only_its_own_caller():
 
 async def test_a_caller_that_stops_waiting_leaves_the_others_answers_alone():
     release = threading.Event()
-
-    def slow(tag: str) -> str:
-        release.wait(10)
-        return tag
-
+    slow = held_until(release)
     together = workers.Together()
     impatient, patient = together.run(slow, "web-1"), together.run(slow, "web-2")
     with pytest.raises(TimeoutError):
@@ -54,11 +59,7 @@ async def test_a_caller_that_stops_waiting_leaves_the_others_answers_alone():
 
 async def test_a_later_turns_calls_do_not_wait_for_an_earlier_batch_still_running():
     release = threading.Event()
-
-    def slow(tag: str) -> str:
-        release.wait(10)
-        return tag
-
+    slow = held_until(release)
     together = workers.Together()
     blocked = together.run(slow, "web-1")
     await asyncio.sleep(0)  # one turn of the loop: the first batch leaves
