@@ -40,12 +40,36 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
-        argv = ["dashboard", *argv]
+        argv = command_first(argv, _commands(parser))
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
     return run_command(args)
+
+
+def command_first(argv: list[str], commands: dict[str, argparse.ArgumentParser]) -> list[str]:
+    """Options before the command are the command's: ``migtui --libvirt URI watch`` runs
+    ``migtui watch --libvirt URI``, as ``git -C DIR log`` reads. Without a command, the dashboard's.
+
+    The options are read as the dashboard reads them (which take a value), so that a value that
+    happens to be a command's name (``--open report``, a VM) stays a value.
+    """
+    takes_value = {option for action in commands["dashboard"]._actions if action.nargs != 0
+                   for option in action.option_strings}
+    index = 0
+    while index < len(argv) and argv[index].startswith("-"):
+        index += 2 if argv[index] in takes_value else 1  # --config=F is one token
+    if index < len(argv) and argv[index] in commands:
+        return [argv[index], *argv[:index], *argv[index + 1:]]
+    return ["dashboard", *argv]
+
+
+def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
 
 
 def run_command(args: argparse.Namespace) -> int:

@@ -325,6 +325,10 @@ def add_libvirt_hosts(inventory: Inventory, uris: list[str]) -> Inventory:
             number += 1
             name = f"{base}-{number}"
         taken.add(name)
+        try:  # said of the option, not of the inventory's host[N].libvirt field it becomes
+            HostEntry.model_validate({"name": name, "libvirt": uri})
+        except ValidationError as error:
+            raise ConfigError(f"--libvirt: {_message(error.errors()[0])}") from None
         hosts.append({"name": name, "libvirt": uri})
     data = {**inventory.model_dump(exclude_none=True, exclude={"host"}), "host": hosts}
     widened = parse_inventory_data(data, "--libvirt")

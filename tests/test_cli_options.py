@@ -62,3 +62,20 @@ def test_lab_help_lists_dir(capsys):
     with pytest.raises(SystemExit):
         main(["lab", "--help"])
     assert "--dir DIR" in capsys.readouterr().out
+
+
+def test_options_before_the_command_are_the_commands(capsys, tmp_path):
+    # as `git -C DIR log`: `migtui --libvirt URI watch` is `migtui watch --libvirt URI`
+    assert main(["--libvirt", "bogus://x", "watch", "--once"]) == 1
+    assert capsys.readouterr().err == ("migtui: --libvirt: 'bogus://x' is not a libvirt URI for QEMU such as "
+                                       "qemu:///system or qemu+ssh://root@hv-a/system\n")
+    absent = tmp_path / "absent.toml"
+    assert main(["--read-only", f"--config={absent}", "watch", "--once"]) == 1
+    assert capsys.readouterr().err.startswith(f"migtui: {absent}: no inventory file")
+
+
+def test_an_option_value_that_is_a_command_name_stays_the_dashboards_value(capsys, tmp_path):
+    absent = tmp_path / "absent.toml"
+    # a VM named "report" to open the dashboard on, not the report command
+    assert main(["--open", "report", "--config", str(absent)]) == 1
+    assert capsys.readouterr().err.startswith(f"migtui: {absent}: no inventory file")
