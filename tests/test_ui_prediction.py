@@ -6,6 +6,8 @@ asked after every sample, as the VM screen does.
 
 from __future__ import annotations
 
+import pytest
+
 from data.traces import load_trace
 from migtui.model.convergence import Verdict
 from migtui.model.vm_state import VMState
@@ -63,6 +65,43 @@ def test_how_a_finished_migration_is_told() -> None:
     story = ending(state.latest, 300)
     assert story is not None and story.startswith("completed in ")
     assert "(limit 300 ms)" in story and "passes" in story
+
+
+@pytest.mark.parametrize("moved", ["after the end was polled", "before the end was polled"])
+def test_a_finished_migration_tells_the_limit_it_ended_under_not_one_read_since(moved: str) -> None:
+    trace = load_trace("converging")
+    state = VMState("src")
+    samples = trace.samples
+    ends = next(n for n, entry in enumerate(samples) if entry["answer"].get("status") == "completed")
+    state.set_settings({"downtime-limit": 50}, {}, samples[0]["at"] - 1)
+    for number, entry in enumerate(samples[:ends + 1]):
+        if number == ends // 2:
+            state.set_settings({"downtime-limit": 5100}, {}, entry["at"])  # the advice taken mid-way
+        if number == ends and moved == "before the end was polled":
+            # a libvirt domain runs on its destination, whose own limit was read before the end was
+            between = (samples[ends - 1]["at"] + entry["at"]) / 2
+            state.moved_at = between
+            state.set_settings({"downtime-limit": 300}, {}, between)
+        state.tracker.add(entry["answer"], at=entry["at"], wall=entry["wall"])
+    last = samples[ends]
+    if moved == "after the end was polled":
+        state.moved_at = last["at"] + 1
+        state.set_settings({"downtime-limit": 300}, {}, last["at"] + 2)
+    state.set_settings({"downtime-limit": 400}, {}, last["at"] + 3)  # and an edit since
+    state.tracker.add(last["answer"], at=last["at"] + 4, wall=last["wall"] + 4)
+    assert state.latest is not None and state.latest.status == "completed"
+    assert state.limit_at_end() == 5100
+    assert "(limit 5100 ms)" in (ending(state.latest, state.limit_at_end()) or "")
+
+
+def test_a_migration_seen_only_after_its_end_tells_no_limit() -> None:
+    trace = load_trace("converging")
+    state = VMState("src")
+    state.set_settings({"downtime-limit": 300}, {}, trace.samples[-1]["at"] - 1)
+    state.tracker.add(trace.samples[-1]["answer"], at=trace.samples[-1]["at"], wall=trace.samples[-1]["wall"])
+    assert state.limit_at_end() is None
+    story = ending(state.latest, state.limit_at_end())
+    assert story is not None and story.startswith("completed in ") and "limit" not in story
 
 
 def test_a_small_working_set_against_a_tiny_limit_is_advised_one_steady_downtime() -> None:

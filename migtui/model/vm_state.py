@@ -58,6 +58,9 @@ class VMState:
     limits: deque[tuple[float, int | None]] = field(default_factory=lambda: deque(maxlen=LIMIT_CHANGES))
     """(time on the samples' clock, downtime-limit in ms) each time it was read different: the limit in
     force at each moment of the charts' history, not today's drawn across it."""
+    moved_at: float | None = None
+    """When the VM last moved to another host (a libvirt domain, its migration done; samples' clock):
+    the settings read since are that host's."""
     tracker: MigrationTracker = field(init=False)
     events: History[QMPEvent] = field(default_factory=lambda: History(2000))
     jobs: JobBook = field(default_factory=JobBook)
@@ -143,6 +146,25 @@ class VMState:
             if start < at <= end and limit != steps[-1][1]:
                 steps.append((at, limit))
         return steps
+
+    def limit_at_end(self) -> int | None:
+        """The downtime-limit the latest migration ended under: the last read before its end. Not the
+        one read now: an edit made since, or the destination's own once a libvirt domain moved there, is
+        not what that migration switched over under. None while it runs, or when migtui saw nothing of
+        it before its end."""
+        ended: float | None = None
+        for sample in reversed(self.tracker.history):
+            if sample.status not in FINAL_STATES:
+                break
+            ended = sample.at  # the first sample that told the end, at last
+        else:
+            return None
+        if ended is None or sample.status == "none":
+            return None
+        if self.moved_at is not None and sample.at <= self.moved_at < ended:
+            ended = self.moved_at
+        known = [limit for at, limit in self.limits if limit is not None and at < ended]
+        return known[-1] if known else None
 
     @property
     def settings(self) -> MigrationSettings:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -144,7 +145,7 @@ class Fleet:
 
     def _domain_moved(self, vm: str, host: str) -> None:
         if (state := self.states.get(vm)) is not None:
-            state.host = host
+            state.host, state.moved_at = host, time.monotonic()
             self.pollers[vm].refresh_all()  # its run state and settings on the new host
             self._publish(VMChanged(vm, Aspect.LINK))
 

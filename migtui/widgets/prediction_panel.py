@@ -73,7 +73,7 @@ class PredictionPanel(Static):
         self.outlook = outlook
         for tone in ("good", "warn", "bad"):
             self.set_class(outlook.tone == tone, f"-{tone}")
-        story = ending(self.state.latest, self.state.parameters.get("downtime-limit"))
+        story = ending(self.state.latest, self.state.limit_at_end())
         if story is not None:
             # How a bandwidth action taken did is part of how the migration went (during it, it is a reason).
             checks = [Text(f"  · {p.check.words}") for p in outlook.prediction.followed if p.check is not None]

@@ -89,7 +89,7 @@ class VMBrief(Static):
             self._lines(head, "No migration since migtui connected.")
             return
         head += f" · migration {sample.status}"
-        if (story := ending(sample, state.parameters.get("downtime-limit"))) is not None:
+        if (story := ending(sample, state.limit_at_end())) is not None:
             self._lines(head, story)
             return
         figures = _figures(sample)
