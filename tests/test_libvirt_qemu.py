@@ -275,6 +275,7 @@ async def test_the_dashboard_migrates_a_domain_to_a_libvirt_host_and_d_takes_the
     from migtui.screens.confirm import ConfirmDialog
     from migtui.screens.migrate import MigrateDialog
     from migtui.widgets.fleet_table import FleetTable
+    from migtui.widgets.outlook import ending
     from waiting import settle
 
     lab = libvirt_lab
@@ -309,9 +310,20 @@ async def test_the_dashboard_migrates_a_domain_to_a_libvirt_host_and_d_takes_the
         await settle(pilot, lambda: state["web-1"].latest.status == "completed", 60, "completed after the advice")
         await settle(pilot, lambda: state["web-1"].host == "hv2" and state["web-1"].run_state == "running", 30,
                      "web-1 shown on hv2")
+        taken = [line for line in audit_lines(lab_dir / "audit.jsonl") if line["command"] == "migrate-set-parameters"]
+        assert len(taken) == 2 and taken[-1]["outcome"] == "ok"
+        # How it went tells the limit the advice set, not hv2's own, read since the domain moved there.
+        advised = taken[-1]["arguments"]["downtime-limit"]
+        await settle(pilot, lambda: state["web-1"].parameters.get("downtime-limit") not in (None, advised), 30,
+                     "hv2's own downtime-limit read")
+        assert f"(limit {advised} ms)" in (ending(state["web-1"].latest, state["web-1"].limit_at_end()) or "")
+        # Its snapshots are libvirt's: n says so at once, and opens nothing.
+        screen = app.screen
+        await pilot.press("n")
+        await settle(pilot, lambda: any("snapshots are libvirt's" in str(n.message) for n in app._notifications), 5,
+                     "n refused, saying why")
+        assert app.screen is screen
     assert where_it_runs(lab, "web-1") == {"hv1": "shut off", "hv2": "running"}
-    taken = [line for line in audit_lines(lab_dir / "audit.jsonl") if line["command"] == "migrate-set-parameters"]
-    assert len(taken) == 2 and taken[-1]["outcome"] == "ok"
 
 
 async def test_without_libvirt_python_a_libvirt_host_is_one_line_saying_how_to_add_it(tmp_path):

@@ -44,6 +44,8 @@ SETTABLE = ("downtime-limit", "max-bandwidth", "max-postcopy-bandwidth", "xbzrle
 """The migration parameters libvirt has calls for."""
 FLAG_CAPABILITIES = ("postcopy-ram", "auto-converge", "xbzrle", "multifd")
 """Capabilities that are flags of libvirt's migrate call: taken for the next migration."""
+SNAPSHOTS_ARE_LIBVIRTS = ("a libvirt domain's snapshots are libvirt's (virsh snapshot-create-as, snapshot-list): "
+                          "QEMU's own snapshot jobs would bypass libvirt's snapshot records")
 SNAPSHOT_COMMANDS = frozenset({"snapshot-save", "snapshot-load", "snapshot-delete", "query-block",
                                "query-named-block-nodes"})
 """What migtui's snapshot jobs send (and read first): refused for a libvirt domain, whose snapshots libvirt keeps."""
@@ -121,8 +123,7 @@ class DomainCommands:
         if handler is not None:
             return await handler(arguments)
         if command in SNAPSHOT_COMMANDS:
-            raise MigtuiError("a libvirt domain's snapshots are libvirt's (virsh snapshot-create-as, "
-                              "snapshot-list): QEMU's own snapshot jobs would bypass libvirt's snapshot records")
+            raise MigtuiError(SNAPSHOTS_ARE_LIBVIRTS)
         if self.host.entry.qmp_passthrough:
             return await self._passthrough(command, arguments)
         raise MigtuiError(f"libvirt has no call for {command}; qmp_passthrough = true on host "

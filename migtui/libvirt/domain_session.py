@@ -21,7 +21,7 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from migtui.errors import MigtuiError
-from migtui.libvirt.commands import FLAG_CAPABILITIES, SETTABLE, DomainCommands
+from migtui.libvirt.commands import FLAG_CAPABILITIES, SETTABLE, SNAPSHOTS_ARE_LIBVIRTS, DomainCommands
 from migtui.libvirt.host import (
     CALL_TIMEOUT,
     EVENT_JOB_COMPLETED,
@@ -94,6 +94,10 @@ class DomainSession(_VMSession):
         return (f"{', '.join(others)} {'goes' if len(others) == 1 else 'go'} through libvirt's monitor "
                 f"passthrough: libvirt marks {self.name} tainted (custom-monitor) and may set its own values "
                 "at the next migration.")
+
+    @property
+    def snapshots_refused(self) -> str | None:
+        return SNAPSHOTS_ARE_LIBVIRTS
 
     @property
     def read_only_reason(self) -> str | None:

@@ -40,6 +40,10 @@ class Queries(Protocol):
         """What setting these parameters or capabilities does beyond QEMU, for the confirmation
         (None: nothing; a libvirt domain's QEMU settings sent through libvirt's monitor taint it)."""
 
+    @property
+    def snapshots_refused(self) -> str | None:
+        """Why migtui runs no snapshot job on this VM (None: it runs them; a libvirt domain's are libvirt's)."""
+
     async def query(self, command: str, arguments: dict[str, Any] | None = None) -> JSONObject:
         """A command that answers a JSON object, as QEMU sent it."""
 

@@ -387,6 +387,11 @@ class VMSession:
         return None
 
     @property
+    def snapshots_refused(self) -> str | None:
+        """Why migtui runs no snapshot job on this VM (None: it runs them)."""
+        return None
+
+    @property
     def derives_events(self) -> bool:
         """Whether the poller derives the migration's events from its answers (nothing hears them)."""
         return self.shared

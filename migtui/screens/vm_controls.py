@@ -157,9 +157,14 @@ class VMControls:
             self.stack.push_screen(ParamsScreen(self.states[vm], self.feed, self))
 
     def open_snapshots(self, vm: str) -> None:
-        """``vm``'s snapshots and jobs (listed only, when read-only)."""
-        if not self._unknown(vm):
-            self.stack.push_screen(SnapshotsScreen(self.states[vm], self.feed, self))
+        """``vm``'s snapshots and jobs (listed only, when read-only); refused at once, saying why, for a VM
+        whose snapshots another tool keeps."""
+        if self._unknown(vm):
+            return
+        if (refused := self.session(vm).snapshots_refused) is not None:
+            self.stack.notify(f"{vm}: {refused}", severity="warning", timeout=10, markup=False)
+            return
+        self.stack.push_screen(SnapshotsScreen(self.states[vm], self.feed, self))
 
     def refresh(self, vm: str) -> None:
         async def nothing(session: VMSession) -> None:
