@@ -15,6 +15,7 @@ Binary units everywhere, as QEMU's own size parser reads them (K = 1024):
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -91,6 +92,12 @@ def human_seconds(seconds: float) -> str:
     if seconds < 60:
         return f"{max(seconds, 1):.0f} s"
     return f"{seconds / 60:.0f} min"
+
+
+def percent_done(fraction: float) -> str:
+    """A migration's progress in whole percent, rounded down: "100%" only once all is sent (99.6% of a
+    migration that loops is not done)."""
+    return f"{math.floor(round(fraction * 100, 6)):.0f}%"
 
 
 def exact_bytes(value: int) -> str:

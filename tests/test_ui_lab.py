@@ -144,8 +144,8 @@ async def test_the_advised_downtime_is_one_key_and_a_confirmation_away_and_compl
         await pilot.press("D")
         await settle(pilot, lambda: isinstance(app.screen, ConfirmDialog), 5, "the confirmation")
         question = app.screen.question
-        assert "downtime-limit: 100 → " in question
-        advised = int(question.split("downtime-limit: 100 → ")[1].split()[0])
+        assert "downtime-limit: 100 ms → " in question
+        advised = int(question.split("downtime-limit: 100 ms → ")[1].split()[0])
         await pilot.press("y")
         await settle(pilot, lambda: held_when_told, 20, "the dashboard saying the advice was taken")
         # Read back from QEMU before it says so: no poll later to wait for (settings are read on demand).

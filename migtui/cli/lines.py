@@ -14,7 +14,7 @@ from migtui.model.convergence import Prediction, Verdict
 from migtui.model.events import QMPEvent
 from migtui.model.sample import Sample
 from migtui.model.vm_state import VMState
-from migtui.units import human_bytes, human_ms, human_rate
+from migtui.units import human_bytes, human_ms, human_rate, percent_done
 
 
 def _clock(wall: float) -> str:
@@ -37,7 +37,7 @@ def sample_line(sample: Sample, as_json: bool) -> str:
     if info.ram is not None:
         parts += [
             f"pass {sample.passes}",
-            f"{sample.progress:.0%}" if sample.progress is not None else "",
+            percent_done(sample.progress) if sample.progress is not None else "",
             f"remaining {human_bytes(info.ram.remaining)}",
             f"dirty {human_rate(sample.dirty_rate)}" if sample.dirty_rate_known else "dirty: measuring",
             f"sent {human_rate(sample.throughput)}",

@@ -20,6 +20,7 @@ from dataclasses import replace
 
 from migtui.model.convergence import Prediction, Verdict, judge
 from migtui.model.estimate import Estimate, MigrationSettings
+from migtui.units import human_seconds
 
 DEFAULT_BANDWIDTH = 128 * 1024 * 1024
 """QEMU's max-bandwidth default (7.2 and later): the speed assumed when no cap is set."""
@@ -47,7 +48,7 @@ def predict_before(dirty_rate: float, ram_bytes: int, settings: MigrationSetting
         first += f" (no bandwidth cap: {bandwidth / 2**20:.0f} MiB/s assumed)"
     if prediction.verdict is Verdict.CONVERGING and prediction.eta_seconds is not None:
         eta = prediction.eta_seconds + first_pass
-        return replace(prediction, eta_seconds=eta, summary=f"would converge within about {eta:.0f} s",
+        return replace(prediction, eta_seconds=eta, summary=f"would converge within about {human_seconds(eta)}",
                        reasons=[first, *prediction.reasons])
     return replace(prediction, summary="would not converge at current settings",
                    reasons=[first, *prediction.reasons],

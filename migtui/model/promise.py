@@ -15,7 +15,7 @@ from typing import Any
 from migtui.model.advice import Action
 from migtui.model.bandwidth_check import BandwidthCheck
 from migtui.model.sample import Sample
-from migtui.units import human_ms
+from migtui.units import human_ms, human_seconds
 
 ETA_KEPT = 2.0
 """An ETA is kept when the migration ended within this many times it (the tests' and bench's rule)."""
@@ -87,7 +87,7 @@ class Promise:
 
     def words(self) -> str:
         promised = [f"a stop of at most {human_ms(self.stop_ms)}" if self.stop_ms is not None else None,
-                    f"the end in about {self.eta_s:.0f} s" if self.eta_s is not None else None]
+                    f"the end in about {human_seconds(self.eta_s)}" if self.eta_s is not None else None]
         said = " and ".join(p for p in promised if p) or "nothing measurable"
         checked = f"; {self.check.words}" if self.check is not None else ""
         if self.status is None:

@@ -11,20 +11,30 @@ from collections.abc import Awaitable, Callable
 from migtui.model.advice import Action
 from migtui.model.controls import Control
 from migtui.ops.question import Question
+from migtui.qapi.human_values import BYTES_PER_SECOND, MILLISECONDS, UNITS
 from migtui.qmp.session import VMSession
 from migtui.qmp.steering import take
+from migtui.units import human_rate, human_seconds
 
 CONTROL = Control.STEER
 
 
 def old_to_new(action: Action, parameters: dict[str, object], capabilities: dict[str, bool]) -> str:
-    """'downtime-limit: 300 → 3900'."""
+    """'downtime-limit: 300 ms → 3900 ms', 'max-bandwidth: 32 MiB/s → 64 MiB/s'."""
     if action.kind == "parameter":
-        return ", ".join(f"{name}: {parameters.get(name, '?')} → {value}" for name, value in action.sets.items())
+        return ", ".join(f"{name}: {_in_unit(name, parameters.get(name, '?'))} → {_in_unit(name, value)}"
+                         for name, value in action.sets.items())
     if action.kind == "capability":
         old = "on" if capabilities.get(action.name) else "off"
         return f"{action.name}: {old} → {'on' if action.value else 'off'}"
     return "precopy → postcopy"
+
+
+def _in_unit(name: str, value: object) -> str:
+    if not isinstance(value, int) or isinstance(value, bool):
+        return str(value)
+    unit = UNITS.get(name)
+    return f"{value} ms" if unit == MILLISECONDS else human_rate(value) if unit == BYTES_PER_SECOND else str(value)
 
 
 def question(vm: str, action: Action, parameters: dict[str, object], capabilities: dict[str, bool]) -> Question:
@@ -33,7 +43,7 @@ def question(vm: str, action: Action, parameters: dict[str, object], capabilitie
     if action.cost is not None:
         text += f"\n\nCost to the guest: {action.cost.words}."
     if action.eta_s:
-        text += f"\n\nBy the model, the migration then completes in about {action.eta_s:.0f} s."
+        text += f"\n\nBy the model, the migration then completes in about {human_seconds(action.eta_s)}."
     return Question(f"Advice for {vm}", text, yes="Apply")
 
 

@@ -279,7 +279,9 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
         state = self.states[self.source]
         prediction = migrate.outlook(self._measured, {**state.parameters, **request.plan.parameters},
                                      {**state.capabilities, **request.plan.capabilities})
+        # The first reason is the first pass, with the speed assumed when nothing caps it (libvirt's default).
         return [Text(f"Outlook: {prediction.summary}", style="bold"),
+                *(Text(f"  {reason}", style="dim") for reason in prediction.reasons[:1]),
                 *(Text(f"  → {action.text}") for action in prediction.actions)]
 
     def _show(self, lines: list[Text]) -> None:

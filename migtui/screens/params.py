@@ -376,8 +376,15 @@ class ParamsScreen(ApplyActions, PresetActions, ShowsWorkerErrors, Screen[None])
 
     def action_toggle_deprecated(self) -> None:
         self.show_deprecated = not self.show_deprecated
-        if self.draft is not None:
-            self._judge()
+        if self.draft is None:
+            return
+        self._judge()
+        deprecated = sum(member.spec.deprecated for member in self.draft.members)
+        if not deprecated:
+            self.notify(f"{self.vm}'s form has no deprecated member.", timeout=3)
+        else:
+            self.notify(f"{'Showing' if self.show_deprecated else 'Hiding'} {deprecated} deprecated "
+                        f"member{'s' if deprecated != 1 else ''}.", timeout=3)
 
     def action_reload(self) -> None:
         self.load()

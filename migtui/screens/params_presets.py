@@ -56,7 +56,8 @@ class PresetActions(ParamsParts):
             return
         if request:
             values: tuple[dict[str, Any], dict[str, bool]] = (request.parameters, request.capabilities)
-            what = f"Saves the {len(request.parameters) + len(request.capabilities)} edited values (not yet applied)."
+            edited = len(request.parameters) + len(request.capabilities)
+            what = f"Saves the {edited} edited value{'s' if edited != 1 else ''} (not yet applied)."
         else:
             values = (settings.settable_parameters, dict(settings.capabilities))
             what = f"Saves every parameter and capability {self.vm} holds now."

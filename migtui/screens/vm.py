@@ -26,7 +26,7 @@ from migtui.qmp.updates import Aspect
 from migtui.report.samples_out import export_samples
 from migtui.screens.controls_api import Controls
 from migtui.screens.vm_actions import vm_bindings
-from migtui.units import human_bytes
+from migtui.units import human_bytes, percent_done
 from migtui.widgets.charts import DowntimeChart, RateChart, RemainingChart, ThrottleChart
 from migtui.widgets.event_log import EventLog
 from migtui.widgets.feed import FleetFeed, MarksChanged, SampleArrived, StateUpdated
@@ -155,7 +155,7 @@ class VMScreen(Screen[None]):
             if sample.active and sample.info.ram:
                 parts.append(f"pass {sample.passes}")
                 if sample.progress is not None:
-                    parts.append(f"{sample.progress:.0%}")
+                    parts.append(percent_done(sample.progress))
                 parts.append(f"{human_bytes(sample.remaining)} left")
         parts.append(f"window {self._window_label()}")
         self.query_one("#vm-title", Static).update(" · ".join(parts))

@@ -20,7 +20,7 @@ from migtui.model.link import LinkState
 from migtui.model.sample import Sample
 from migtui.model.status import FINAL_STATES, TROUBLE_STATES, MigrationStatus
 from migtui.model.vm_state import VMState
-from migtui.units import compact_bytes, compact_ms, compact_rate
+from migtui.units import compact_bytes, compact_ms, compact_rate, percent_done
 from migtui.widgets.cell_styles import CellPalette
 from migtui.widgets.figures import clock, sparkline
 from migtui.widgets.outlook import Outlook, outlook_of
@@ -164,7 +164,7 @@ def _progress(sample: Sample | None, verdict: Verdict, p: CellPalette) -> Text:
         return Text(LOOPING, justify="right", style=p.bad)
     if sample is None or sample.progress is None:
         return Text("-", justify="right")
-    return Text(f"{sample.progress:.0%}", justify="right")
+    return Text(percent_done(sample.progress), justify="right")
 
 
 def _dirty(sample: Sample | None, active: bool, p: CellPalette) -> Text:
