@@ -301,3 +301,15 @@ async def test_the_host_column_shows_where_each_vm_runs_and_only_for_a_fleet_of_
         assert cell(app, "db-1", "host") == "hv-a" and cell(app, "batch-1", "host") == "-"
         down = table.get_cell("web-1", "host")
         assert down.plain == "hv-b" and down.style != table.get_cell("db-1", "host").style
+
+
+async def test_an_advice_key_for_a_setting_the_vm_has_not_says_so() -> None:
+    fleet = recorded_fleet()
+    state = fleet.states["db-1"]
+    state.parameters = {"downtime-limit": 300, "max-bandwidth": 128 << 20}  # QEMU 7.2: no avail-switchover-bandwidth
+    app = MigtuiApp(fleet, start_fleet=False)
+    async with app.run_test() as pilot:
+        app.screen.query_one(FleetTable).select_vm("db-1")
+        await pilot.press("O")
+        await settle(pilot, lambda: any("avail-switchover-bandwidth is not among its settings" in str(n.message)
+                                        for n in app._notifications), 5, "O saying why it does nothing")

@@ -221,7 +221,10 @@ class VMControls:
         state = self.states[vm]
         action = advised(state.prediction().actions, name)
         if action is None:
-            self.stack.notify(f"{vm}: the prediction advises no change of {name} now.", severity="warning")
+            missing = state.parameters and name not in state.parameters  # QEMU 7.2 has no avail-switchover-bandwidth
+            why = (f"{name} is not among its settings" if missing
+                   else f"the prediction advises no change of {name} now")
+            self.stack.notify(f"{vm}: {why}.", severity="warning")
             return
         change = advice.old_to_new(action, state.parameters, state.capabilities)
         question = advice.question(vm, action, state.parameters, state.capabilities)
