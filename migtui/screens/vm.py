@@ -55,7 +55,7 @@ class VMScreen(Screen[None]):
         Binding("slash", "filter_events", "Filter", id="vm.filter-events", show=False,
                 tooltip="Filter the event log"),
         Binding("x", "export", "Export", id="vm.export", show=False,
-                tooltip="Write the samples on the charts (window 'all': every one kept) as CSV and JSON lines"),
+                tooltip="Write the samples in the charts' window as CSV and JSON lines (window 'all': all kept)"),
     ]
 
     AUTO_FOCUS = "#vm-charts"
