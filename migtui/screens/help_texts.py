@@ -21,8 +21,9 @@ ADVICE = ("advice", "what would make it converge, each with its key: D a longer 
 
 GLOSSARIES: dict[str, Glossary] = {
     "FleetScreen": ("Every VM of the inventory, one row each; the highlighted one in brief below the table.", (
-        ("link", "migtui's QMP connection: up, busy (QEMU silent over a second), err (an answer migtui "
-                 "could not read; polling goes on), down (figures dimmed: last seen), off, … connecting"),
+        ("link", "migtui's link to the VM (its QMP socket, or its libvirt host): up, busy (QEMU silent over a "
+                 "second), err (an answer migtui could not read; polling goes on), down (figures dimmed: last "
+                 "seen), off, … connecting"),
         ("migration", "QEMU's migration status: active, postcopy, completed, failed, cancelled ..."),
         ("pass", "passes over guest memory so far (QEMU's dirty syncs); each sends what the guest dirtied "
                  "during the one before"),
