@@ -313,3 +313,26 @@ async def test_an_advice_key_for_a_setting_the_vm_has_not_says_so() -> None:
         await pilot.press("O")
         await settle(pilot, lambda: any("avail-switchover-bandwidth is not among its settings" in str(n.message)
                                         for n in app._notifications), 5, "O saying why it does nothing")
+
+
+async def test_a_filter_that_matches_nothing_leaves_no_vm_for_the_keys() -> None:
+    from migtui.screens.confirm import ConfirmDialog
+    from migtui.widgets.vm_brief import VMBrief
+
+    fleet = recorded_fleet()
+    app = MigtuiApp(fleet, start_fleet=False)
+    async with app.run_test() as pilot:
+        screen = app.screen
+        app.screen.query_one(FleetTable).select_vm("db-1")
+        await settle(pilot, lambda: screen.vm == "db-1", 5, "db-1 highlighted")
+        await pilot.press("slash", *"zzz", "enter")
+        await settle(pilot, lambda: screen.query_one(FleetTable).row_count == 0, 5, "an empty table")
+        assert screen.vm is None
+        await settle(pilot, lambda: "No VM highlighted." in str(screen.query_one(VMBrief).render()), 5,
+                     "the brief showing no VM")
+        await pilot.press("c")  # cancel: nothing listed, nothing to ask about
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmDialog)
+        await pilot.press("escape")
+        await settle(pilot, lambda: screen.query_one(FleetTable).row_count > 0 and screen.vm is not None, 5,
+                     "the VMs back, one highlighted")

@@ -144,6 +144,9 @@ class FleetScreen(Screen[None]):
     @on(Input.Changed, "#fleet-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.filter_text = event.value
+        # The VM the keys act on is one the table lists: none when the filter matches nothing.
+        self.vm = self.query_one(FleetTable).highlighted_vm
+        self._follow_controls()
 
     @on(Input.Submitted, "#fleet-filter")
     def _filter_done(self) -> None:
