@@ -95,4 +95,5 @@ async def test_the_snapshots_screen_shows_its_jobs_whole_at_80x24(lab, lab_dir):
         assert header.rstrip().endswith("seconds per phase")
         listed = next(line for line in shown if line.split()[:2] == ["node", "tag"])
         assert listed.rstrip().endswith("VM clock")  # the snapshots' columns whole too
-        assert "u Resume VM" in shown[-1]  # every key of the screen in its footer
+        # Every key of the screen in its footer (redrawn whole when a job's change greys keys: waited for).
+        await settle(pilot, lambda: "u Resume VM" in screen_text(app).splitlines()[-1], 10, "the footer drawn")
