@@ -20,6 +20,7 @@ from migtui.screens.controls_api import Controls
 from migtui.screens.vm_actions import vm_bindings
 from migtui.widgets.feed import FleetFeed
 from migtui.widgets.fleet_table import FleetTable
+from migtui.widgets.ordered_input import OrderedInput
 from migtui.widgets.steady_footer import SteadyFooter
 from migtui.widgets.steady_header import SteadyHeader
 from migtui.widgets.vm_brief import VMBrief
@@ -65,7 +66,7 @@ class FleetScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield SteadyHeader()
-        yield Input(placeholder="/ filter: words in name, group, state (Esc clears)", id="fleet-filter")
+        yield OrderedInput(placeholder="/ filter: words in name, group, state (Esc clears)", id="fleet-filter")
         yield FleetTable(self.states, self.feed, on_applied=self._rows_applied, id="fleet-table").data_bind(
             FleetScreen.filter_text, FleetScreen.sort_column, FleetScreen.sort_reverse)
         self._brief = VMBrief(self.states, advice_keys=not self.controls.read_only, live=self.controls.live,

@@ -29,6 +29,7 @@ from migtui.policy_files import list_policies
 from migtui.qmp.migration import MATCHING_CAPABILITIES, URI_SCHEMES, MigrationPlan
 from migtui.screens.controls_api import Controls
 from migtui.screens.dialog import Dialog
+from migtui.widgets.ordered_input import OrderedInput
 from migtui.widgets.ticks import TickBox
 
 URI_OPTION = "-uri-"
@@ -139,7 +140,7 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
                 yield Label("to a VM of the fleet that waits for it, or to a URI:" if self.hosts is None
                             else "to another libvirt host (through libvirt, peer to peer):")
                 yield OptionList(*options, id="migrate-destinations")
-                yield Input(placeholder="tcp:HOST:PORT, unix:PATH, exec:COMMAND ...", id="migrate-uri",
+                yield OrderedInput(placeholder="tcp:HOST:PORT, unix:PATH, exec:COMMAND ...", id="migrate-uri",
                             disabled=self.hosts is not None)
                 for name, label in OFFERED_CAPABILITIES:
                     yield TickBox(label, bool(capabilities.get(name)), id=f"cap-{name}")

@@ -12,6 +12,7 @@ from textual.widgets.option_list import Option
 from migtui.errors import MigtuiError
 from migtui.params.presets import list_presets, preset_path, presets_dir
 from migtui.screens.dialog import Dialog
+from migtui.widgets.ordered_input import OrderedInput
 
 DIALOG_CSS = """
 {name} .dialog-box {{
@@ -77,7 +78,7 @@ class SavePresetDialog(Dialog[str | None]):
         with Vertical(classes="dialog-box"):
             yield Label("Save a preset", classes="title")
             yield Label(self.what, classes="note")
-            yield Input(placeholder="name: letters, digits, '.', '_', '-'", id="preset-name")
+            yield OrderedInput(placeholder="name: letters, digits, '.', '_', '-'", id="preset-name")
             yield Label("", id="preset-error", classes="error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel (Esc)", id="preset-cancel")

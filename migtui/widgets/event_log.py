@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Input
 from migtui.model.events import QMPEvent
 from migtui.model.vm_state import VMState
 from migtui.widgets.feed import EventArrived, FleetFeed
+from migtui.widgets.ordered_input import OrderedInput
 
 MAX_ROWS = 2000
 
@@ -64,7 +65,7 @@ class EventLog(Vertical):
         self.feed = feed
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="filter events (name or data), e.g. MIGRATION or status=active")
+        yield OrderedInput(placeholder="filter events (name or data), e.g. MIGRATION or status=active")
         yield DataTable(cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:

@@ -25,6 +25,7 @@ from migtui.qapi.fields import FieldKind, FieldSpec
 from migtui.qapi.human_values import BYTES_PER_SECOND, MILLISECONDS, UNITS, human_value, value_hint
 from migtui.qapi.text_values import text_from_value
 from migtui.units import SIZE_HINT, parse_size
+from migtui.widgets.ordered_input import OrderedInput
 
 PLACEHOLDERS = {
     FieldKind.INT: "a whole number",
@@ -124,7 +125,7 @@ class TextEditor(FieldEditor):
 
     def compose(self) -> ComposeResult:
         with HorizontalGroup():
-            yield Input(text_from_value(self.spec, self.initial), placeholder=self._placeholder(), compact=True)
+            yield OrderedInput(text_from_value(self.spec, self.initial), placeholder=self._placeholder(), compact=True)
             if self._has_hint:
                 yield Static(self._hint(text_from_value(self.spec, self.initial)), classes="-hint")
 
@@ -228,7 +229,7 @@ class StrOrNullEditor(FieldEditor):
         with HorizontalGroup():
             yield Select([("text", "text"), ("null", "null")], value="null" if self.initial is None else "text",
                          allow_blank=False, classes="-mode", compact=True)
-            yield Input("" if self.initial is None else str(self.initial), placeholder="'' (empty)",
+            yield OrderedInput("" if self.initial is None else str(self.initial), placeholder="'' (empty)",
                         disabled=self.initial is None, compact=True)
 
     def _read(self) -> str | None:
@@ -273,7 +274,7 @@ class StrListEditor(FieldEditor):
 
     def _item(self, text: str) -> HorizontalGroup:
         remove = Button("✕", classes="-remove", compact=True, tooltip="Remove this item")
-        return HorizontalGroup(Input(text, placeholder="text", compact=True), remove, classes="-item")
+        return HorizontalGroup(OrderedInput(text, placeholder="text", compact=True), remove, classes="-item")
 
     def _read(self) -> list[str]:
         return [item.value for item in self.query(".-items Input").results(Input)]
