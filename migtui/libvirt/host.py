@@ -19,12 +19,12 @@ import asyncio
 import contextlib
 import fnmatch
 import logging
-import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from migtui.backoff import Backoff
 from migtui.errors import MigtuiError
 from migtui.host_entry import HostEntry
 from migtui.libvirt import binding, workers
@@ -128,7 +128,7 @@ class LibvirtHost:
         self._callbacks: list[int] = []
         self._down = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._jitter = random.Random()
+        self._backoff = Backoff(RECONNECT_FIRST, RECONNECT_MAX)
         self._lock = asyncio.Lock()
         self._told: str | None = None
         self._together = workers.Together()
@@ -215,16 +215,14 @@ class LibvirtHost:
         self._tasks.append(asyncio.create_task(self._maintain(), name=f"libvirt {self.name}"))
 
     async def _maintain(self) -> None:
-        delay = RECONNECT_FIRST
         while True:
             if not self.up:
                 try:
                     await self.connect()
                 except HostUnavailable:
-                    await asyncio.sleep(self._jitter.uniform(delay / 2, delay))
-                    delay = min(delay * 2, RECONNECT_MAX)
+                    await self._backoff.wait()
                     continue
-            delay = RECONNECT_FIRST
+            self._backoff.reset()
             self._down.clear()
             await self._down.wait()
 

@@ -30,13 +30,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
-from collections.abc import AsyncIterator, Callable, Collection, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 from qemu.qmp import EventListener, ExecInterruptedError, ExecuteError, Runstate, StateError
 
+from migtui.backoff import Backoff
 from migtui.errors import MigtuiError
 from migtui.host_entry import HostEntry
 from migtui.model.link import LinkState
@@ -53,7 +53,7 @@ from migtui.qmp.errors import (
     refusal,
 )
 from migtui.qmp.gate import CommandGate
-from migtui.qmp.queries import Settable
+from migtui.qmp.monitor_rules import QMPMonitorRules
 from migtui.qmp.remote_socket import Address, RemoteSocket
 from migtui.qmp.replies import JSONObject, json_object, json_objects
 from migtui.qmp.shared_link import EXCHANGE_BUDGET, SharedLink
@@ -83,9 +83,7 @@ EventHandler = Callable[[str, dict[str, Any]], None]
 LinkHandler = Callable[[str, LinkState, str | None], None]
 
 
-
-
-class VMSession:
+class VMSession(QMPMonitorRules):
     def __init__(self, name: str, address: Address, gate: CommandGate | None = None, *,
                  connect_timeout: float = CONNECT_TIMEOUT, command_timeout: float = COMMAND_TIMEOUT,
                  host_entry: HostEntry | None = None, shared: bool = False,
@@ -107,8 +105,7 @@ class VMSession:
         self._inflight: dict[int, float] = {}
         self._next_call = 0
         self._tasks: list[asyncio.Task[None]] = []
-        self._jitter = random.Random()
-        """Spreads the reconnect delays (seeded per session from the OS)."""
+        self._backoff = Backoff(RECONNECT_FIRST, RECONNECT_MAX)
         self._pumping = False
         """Whether the event pump runs: one for the session's life (the client and
         its listeners survive reconnects)."""
@@ -121,13 +118,13 @@ class VMSession:
         self.host: SSHHost | None = address.host if isinstance(address, RemoteSocket) else None
         """The SSH host the socket is on (None: this machine)."""
         self.host_entry = host_entry if host_entry is not None else (self.host.entry if self.host else None)
+        """The inventory's host the VM runs on, SSH or not (None: none named): where its
+        destinations listen."""
         self.wake_poll: Callable[[], None] = lambda: None
         """Asks the VM's poller for a poll now (its poller sets it): for what is not an event of QEMU's."""
         self.outgoing_uri: str | None = None
         """Where the last migration migtui started from this VM goes (None: none started by migtui):
         what tells the path it takes."""
-        """The inventory's host the VM runs on, SSH or not (None: none named): where its
-        destinations listen."""
         if self.host is not None:
             self.host.on_change(self._on_host)
 
@@ -225,21 +222,15 @@ class VMSession:
         return time.monotonic() - min(self._inflight.values())
 
     async def _maintain(self) -> None:
-        delay = RECONNECT_FIRST
         while True:
-            if self.host is not None and not self.host.up:
-                self._set_link(LinkState.DISCONNECTED, self.host.describe_down())
-                await self.host.wait_up()
+            await self._host_up()
             if not self.connected:
                 try:
                     await self.connect()
                 except Unreachable:
-                    # Jitter: a fleet whose host came back must not reconnect in
-                    # lockstep (every session retrying at the same instant).
-                    await asyncio.sleep(self._jitter.uniform(delay / 2, delay))
-                    delay = min(delay * 2, RECONNECT_MAX)
+                    await self._backoff.wait()
                     continue
-            delay = RECONNECT_FIRST
+            self._backoff.reset()
             while self._client.runstate is Runstate.RUNNING:
                 await self._client.runstate_changed()
             reason = await self._quiet_disconnect()
@@ -253,20 +244,21 @@ class VMSession:
         Polls and commands open their own exchanges; one that fails marks the
         link busy or down, and this loop finds out when QEMU answers again.
         """
-        delay = RECONNECT_FIRST
         while True:
             await self._down.wait()
-            if self.host is not None and not self.host.up:
-                self._set_link(LinkState.DISCONNECTED, self.host.describe_down())
-                await self.host.wait_up()
+            await self._host_up()
             try:
                 await self.connect()
             except Unreachable as failure:
-                longest = BUSY_RETRY_MAX if isinstance(failure, SocketBusy) else RECONNECT_MAX
-                await asyncio.sleep(self._jitter.uniform(delay / 2, delay))
-                delay = min(delay * 2, longest)
+                await self._backoff.wait(BUSY_RETRY_MAX if isinstance(failure, SocketBusy) else None)
                 continue
-            delay = RECONNECT_FIRST
+            self._backoff.reset()
+
+    async def _host_up(self) -> None:
+        """While the SSH host the socket is on is down, the link is too: said once, and waited out."""
+        if self.host is not None and not self.host.up:
+            self._set_link(LinkState.DISCONNECTED, self.host.describe_down())
+            await self.host.wait_up()
 
     @contextlib.asynccontextmanager
     async def exchange(self) -> AsyncIterator[None]:
@@ -371,25 +363,6 @@ class VMSession:
     async def _transport_execute(self, command: str, arguments: dict[str, Any] | None) -> object:
         """Send one command and return QEMU's answer (raises what qemu.qmp raises)."""
         return await (self._shared or self._client).execute(command, arguments)
-
-    @property
-    def settable(self) -> Settable | None:
-        """Every migration setting of QEMU's can be set through a QMP link."""
-        return None
-
-    def consequence(self, names: Collection[str]) -> str | None:
-        """Settings sent over a QMP link do nothing beyond QEMU."""
-        return None
-
-    @property
-    def read_only_reason(self) -> str | None:
-        """Why this VM takes no change whatever the gate's mode (None: it takes them)."""
-        return None
-
-    @property
-    def snapshots_refused(self) -> str | None:
-        """Why migtui runs no snapshot job on this VM (None: it runs them)."""
-        return None
 
     @property
     def derives_events(self) -> bool:

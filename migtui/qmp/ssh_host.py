@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import logging
-import random
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -28,6 +27,7 @@ from pathlib import Path
 import asyncssh
 from asyncssh.encryption import get_default_encryption_algs
 
+from migtui.backoff import Backoff
 from migtui.errors import MigtuiError
 from migtui.host_entry import HostEntry
 from migtui.qmp.client import Streams
@@ -152,7 +152,7 @@ class SSHHost:
         self._maintained = False
         self._failed: str | None = None
         """Why the one attempt failed, when the connection is not kept up (a command's run)."""
-        self._jitter = random.Random()
+        self._backoff = Backoff(RECONNECT_FIRST, RECONNECT_MAX)
 
     @property
     def up(self) -> bool:
@@ -279,16 +279,15 @@ class SSHHost:
         self._tasks.append(asyncio.create_task(self._maintain(), name=f"{self.name}-ssh"))
 
     async def _maintain(self) -> None:
-        delay, state = RECONNECT_FIRST, HostState.CONNECTING
+        state = HostState.CONNECTING
         while True:
             try:
                 await self._connect(state)
             except HostUnavailable:
-                # Jitter: hosts that went down together must not all retry at once.
-                await asyncio.sleep(self._jitter.uniform(delay / 2, delay))
-                delay, state = min(delay * 2, RECONNECT_MAX), HostState.RECONNECTING
+                await self._backoff.wait()
+                state = HostState.RECONNECTING
                 continue
-            delay = RECONNECT_FIRST
+            self._backoff.reset()
             assert self._conn is not None
             await self._conn.wait_closed()
             self._conn = None
