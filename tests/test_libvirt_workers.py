@@ -16,9 +16,11 @@ def where(tag: str) -> tuple[str, int]:
     return tag, threading.get_ident()
 
 
-def held_until(release: threading.Event) -> Callable[[str], str]:
-    """A call libvirt keeps waiting (a domain's job lock) until ``release``."""
+def held_until(release: threading.Event, started: threading.Event | None = None) -> Callable[[str], str]:
+    """A call libvirt keeps waiting (a domain's job lock) until ``release``; ``started`` is set once it runs."""
     def held(tag: str) -> str:
+        if started is not None:
+            started.set()
         release.wait(10)
         return tag
     return held
@@ -58,11 +60,11 @@ async def test_a_caller_that_stops_waiting_leaves_the_others_answers_alone():
 
 
 async def test_a_later_turns_calls_do_not_wait_for_an_earlier_batch_still_running():
-    release = threading.Event()
-    slow = held_until(release)
+    release, started = threading.Event(), threading.Event()
+    slow = held_until(release, started)
     together = workers.Together()
     blocked = together.run(slow, "web-1")
-    await asyncio.sleep(0)  # one turn of the loop: the first batch leaves
+    assert await asyncio.to_thread(started.wait, 10), "the first batch running in its worker"
     async with asyncio.timeout(10):
         assert (await together.run(where, "web-2"))[0] == "web-2"
     assert not blocked.done()
