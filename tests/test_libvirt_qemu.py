@@ -180,6 +180,18 @@ async def test_policy_converge_completes_a_stuck_libvirt_migration_by_itself(lib
     assert where_it_runs(lab, "web-1") == {"hv2": "running"}
 
 
+async def test_a_domains_snapshots_are_refused_in_one_line_that_names_libvirts_own(libvirt_lab, lab_dir):
+    lab = libvirt_lab
+    await lab.define_domain("hv1", "web-1", dirty_mib=4, dirty_rate_mib_s=1)
+    inventory = lab.write_inventory(lab_dir / "inventory.toml", transport="tcp")
+    for action in (("list",), ("save", "before-upgrade", "--yes")):
+        code, out, err = await run_cli("snapshot", "web-1", *action, "--config", str(inventory))
+        assert code != 0 and err.strip().splitlines() == [
+            "migtui: web-1: a libvirt domain's snapshots are libvirt's (virsh snapshot-create-as, snapshot-list): "
+            "QEMU's own snapshot jobs would bypass libvirt's snapshot records"], (action, err)
+    assert not (lab_dir / "audit.jsonl").exists() or not audit_lines(lab_dir / "audit.jsonl")
+
+
 async def test_a_read_only_host_refuses_every_change_in_the_gate_and_its_connection_is_read_only(libvirt_lab,
                                                                                                 lab_dir):
     lab = libvirt_lab

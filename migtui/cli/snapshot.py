@@ -15,7 +15,7 @@ from migtui.cli.common import (
     open_vm,
 )
 from migtui.cli.confirm import confirm
-from migtui.errors import BadArguments, UsageError
+from migtui.errors import BadArguments, MigtuiError, UsageError
 from migtui.model.snapshots import Snapshot
 from migtui.ops.snapshot import JobVerb, SnapshotVerb, ended, job_done, left_paused, question, refusal
 from migtui.qmp import snapshots
@@ -59,6 +59,8 @@ async def run(args: argparse.Namespace) -> int:
     inventory = inventory_from_args(args)
     gate = gate_from_args(args, inventory)
     async with open_vm(inventory, args.target, gate) as session:
+        if (refused := session.snapshots_refused) is not None:  # a libvirt domain's are libvirt's
+            raise MigtuiError(f"{session.name}: {refused}")
         if args.action == "list":
             return _print_snapshots(await snapshots.list_snapshots(session), args.json)
         if args.action == "jobs":
