@@ -41,6 +41,9 @@ async def test_the_dashboard_notifies_an_alert_with_the_bell_and_a_failing_comma
                 await client.execute("migrate-incoming", {"uri": "tcp:127.0.0.1:0"})
                 uri = f"tcp:127.0.0.1:{(await client.execute('query-migrate'))['socket-address'][0]['port']}"
             async with ctl(src) as client:
+                # The guest dirtying its memory: a migration of a guest still booting (pages of zeros)
+                # completes before its destination can be killed.
+                await client.wait_guest(passes=1, timeout=60)
                 await client.execute("migrate-set-parameters", {"max-bandwidth": 16 << 20})
                 await client.execute("migrate", {"uri": uri})
 
@@ -53,6 +56,7 @@ async def test_the_dashboard_notifies_an_alert_with_the_bell_and_a_failing_comma
             await lab.kill("vm1-dst")  # the source's migration fails
             # Titles: the notifications' text wraps, and Textual redraws only what changed on screen.
             terminal.read_until("Alert command failed", 30)
+            terminal.read_until("exit code 3", 10)  # the notification's text, drawn after its title
             after = terminal.seen[shown_before:]
             text = _ESCAPES.sub("", after)
             assert "vm1: failed" in text and "migration failed" in text, text[-2000:]
