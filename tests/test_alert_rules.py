@@ -69,6 +69,7 @@ async def test_the_rules_fire_in_prometheus_on_a_stalled_then_failed_lab_migrati
             await client.execute("migrate-incoming", {"uri": "tcp:127.0.0.1:0"})
             uri = f"tcp:127.0.0.1:{(await client.execute('query-migrate'))['socket-address'][0]['port']}"
         async with ctl(src) as client:
+            await client.wait_guest(passes=1, timeout=60)  # dirtying: a guest still booting would converge
             await client.execute("migrate-set-parameters", {"max-bandwidth": 16 * MiB, "downtime-limit": 50})
             await client.execute("migrate", {"uri": uri})
         await until(lambda: firing(api, "MigtuiMigrationStalled", "vm1"), 60, "MigtuiMigrationStalled firing")

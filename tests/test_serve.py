@@ -77,6 +77,7 @@ async def test_the_page_needs_its_token_shows_the_fleet_and_follows_a_migration_
                 await client.execute("migrate-incoming", {"uri": "tcp:127.0.0.1:0"})
                 uri = f"tcp:127.0.0.1:{(await client.execute('query-migrate'))['socket-address'][0]['port']}"
             async with ctl(src) as client:
+                await client.wait_guest(passes=1, timeout=60)  # dirtying: a guest still booting would converge
                 await client.execute("migrate-set-parameters", {"max-bandwidth": 16 * MiB})
                 await client.execute("migrate", {"uri": uri})
                 await shows(page, lambda t: "active" in row(t, "vm1"), 20, "vm1's migration active on the page")

@@ -83,9 +83,11 @@ async def test_migration_started_from_the_ui_ends_completed(lab: Lab, lab_dir: P
     assert any(entry.get("command") == "migrate" and entry.get("vm") == "vm1" for entry in audit)
 
 
-async def test_vm_killed_mid_migration_shows_disconnected(lab: Lab, lab_dir: Path) -> None:
+async def test_vm_killed_mid_migration_shows_disconnected(lab: Lab, lab_dir: Path, ctl) -> None:
     # 48 MiB/s of dirtying against 8 MiB/s of bandwidth: active until killed.
     app = await dashboard_on(lab, lab_dir, dirty_mib=64, rate=48)
+    async with ctl(lab.vms["vm1"]) as client:
+        await client.wait_guest(passes=1, timeout=60)  # dirtying: a guest still booting would converge
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, lambda: both_up(app), 20, "both VMs connected, running and waiting")
         fleet = app.fleet
