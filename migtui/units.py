@@ -22,6 +22,9 @@ from decimal import Decimal, InvalidOperation
 SIZE_TEXT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtpe]?)(i?b)?\s*$", re.IGNORECASE)
 SIZE_FACTORS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40, "p": 2**50, "e": 2**60}
 SIZE_HINT = "a size in bytes, such as 1048576, 512K, 64M or 1G"
+NO_CAP = 1 << 40
+"""A bandwidth cap of 1 TiB/s or more caps nothing a migration stream reaches: it reads as unlimited
+(libvirt's "unlimited", its default, is 8 EiB/s)."""
 _HUMAN = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 _COMPACT = ("B", "K", "M", "G", "T", "P")
 

@@ -41,6 +41,18 @@ async def test_a_wider_terminal_shows_more_columns_and_keeps_the_highlight() -> 
         assert table.row_count == len(app.fleet.states)
 
 
+async def test_home_and_end_go_to_the_first_and_the_last_vm() -> None:
+    app = MigtuiApp(recorded_fleet(), start_fleet=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(FleetTable)
+        names = [row.key.value for row in table.ordered_rows]
+        await pilot.press("end")
+        assert table.highlighted_vm == names[-1] and app.screen.vm == names[-1]
+        await pilot.press("home")
+        assert table.highlighted_vm == names[0] and app.screen.vm == names[0]
+
+
 async def test_at_80x24_every_chart_of_a_running_migration_is_reached_by_the_keys() -> None:
     from migtui.widgets.charts import DowntimeChart, RateChart, RemainingChart, ThrottleChart
     from screen_text import screen_text

@@ -20,13 +20,10 @@ from dataclasses import replace
 
 from migtui.model.convergence import Prediction, Verdict, judge
 from migtui.model.estimate import Estimate, MigrationSettings
-from migtui.units import human_seconds
+from migtui.units import NO_CAP, human_seconds
 
 DEFAULT_BANDWIDTH = 128 * 1024 * 1024
 """QEMU's max-bandwidth default (7.2 and later): the speed assumed when no cap is set."""
-NO_CAP = 1 << 40
-"""A cap of 1 TiB/s or more caps nothing a migration stream reaches: the speed is assumed as with no cap
-(libvirt's "unlimited", its default, reads as 8 EiB/s)."""
 
 
 def predict_before(dirty_rate: float, ram_bytes: int, settings: MigrationSettings,

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from migtui.qapi.fields import FieldKind, FieldSpec
-from migtui.units import exact_bytes
+from migtui.units import NO_CAP, exact_bytes
 
 MILLISECONDS = "ms"
 PERCENT = "%"
@@ -37,6 +37,12 @@ UNITS: dict[str, str] = {
     "avail-switchover-bandwidth": BYTES_PER_SECOND,
 }
 
+#: Members whose 0 is no figure but a choice, in their docs' words.
+ZERO_MEANS: dict[str, str] = {
+    "max-postcopy-bandwidth": "0 (unlimited)",
+    "avail-switchover-bandwidth": "0 (estimated by QEMU)",
+}
+
 #: What a field of each unit expects, for the message when what was typed is not that.
 HINTS: dict[str, str] = {
     MILLISECONDS: "a whole number of milliseconds, such as 50",
@@ -57,6 +63,10 @@ def human_value(spec: FieldSpec | None, value: Any) -> str:
     if isinstance(value, int) and (unit in (MILLISECONDS, PERCENT) or unit.startswith(" ")):
         # announce-* are sizes in the schema but milliseconds in their docs: the unit decides.
         return f"{value} {unit}" if unit == MILLISECONDS else f"{value}{unit}"
+    if value == 0 and spec.name in ZERO_MEANS:
+        return ZERO_MEANS[spec.name]
+    if unit == BYTES_PER_SECOND and isinstance(value, int) and value >= NO_CAP:
+        return "unlimited"  # libvirt's default reads as 8 EiB/s, a figure no one set
     if spec.kind is FieldKind.SIZE and isinstance(value, int):
         return exact_bytes(value) + (unit if unit == BYTES_PER_SECOND else "")
     if spec.kind is FieldKind.STR_OR_NULL or spec.kind is FieldKind.STR:

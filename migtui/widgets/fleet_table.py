@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from textual.binding import Binding
 from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import reactive
@@ -65,6 +66,12 @@ class FleetTable(CachedCellTable):
     filter with :attr:`filter_text` (words that must all appear in the VM's
     name, group, link, run state, migration status or outlook).
     """
+
+    BINDINGS = [
+        # The table never scrolls sideways: Home and End go to the first and the last VM, as in a list.
+        Binding("home", "scroll_top", "First VM", show=False),
+        Binding("end", "scroll_bottom", "Last VM", show=False),
+    ]
 
     DEFAULT_CSS = """
     FleetTable {
