@@ -96,4 +96,5 @@ async def test_the_snapshots_screen_shows_its_jobs_whole_at_80x24(lab, lab_dir):
         listed = next(line for line in shown if line.split()[:2] == ["node", "tag"])
         assert listed.rstrip().endswith("VM clock")  # the snapshots' columns whole too
         # Every key of the screen in its footer (redrawn whole when a job's change greys keys: waited for).
-        await settle(pilot, lambda: "u Resume VM" in screen_text(app).splitlines()[-1], 10, "the footer drawn")
+        await settle(pilot, lambda: "u Resume" in screen_text(app).splitlines()[-1], 10, "the footer drawn")
+        assert screen_text(app).splitlines()[-1].rstrip().endswith("? Help q Quit")

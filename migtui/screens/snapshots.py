@@ -48,10 +48,10 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
         Binding("l", "load", "Load", id="snapshots.load",
                 tooltip="Replace the VM's running state with the selected snapshot (asks first)"),
         Binding("d", "delete", "Delete", id="snapshots.delete", tooltip="Delete the selected snapshot (asks first)"),
-        Binding("x", "dismiss_job", "Dismiss job", id="snapshots.dismiss",
+        Binding("x", "dismiss_job", "Dismiss", id="snapshots.dismiss",
                 tooltip="Dismiss the selected concluded job"),
-        Binding("k", "cancel_job", "Cancel job", id="snapshots.cancel", tooltip="Cancel the selected running job"),
-        Binding("u", "resume", "Resume VM", id="snapshots.resume",
+        Binding("k", "cancel_job", "Cancel", id="snapshots.cancel", tooltip="Cancel the selected running job"),
+        Binding("u", "resume", "Resume", id="snapshots.resume",
                 tooltip="Let a VM paused by a failed load run again (cont)"),
         Binding("r", "reload", "Reload", id="snapshots.reload", show=False, tooltip="List the snapshots again"),
     ]
@@ -95,7 +95,8 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
         yield DataTable(id="snapshots", cursor_type="row", zebra_stripes=True)
         yield Label("Jobs", classes="heading")
         yield JobPanel(self.state, self.feed, id="jobs")
-        # 80 columns hold every key of this screen, u Resume VM last; Ctrl+P is on the help screen.
+        # 80 columns hold every key of this screen and the app's, q Quit last (the tooltips name the job or VM each acts on);
+        # Ctrl+P is on the help screen.
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
