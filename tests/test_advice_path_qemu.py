@@ -46,6 +46,8 @@ async def test_on_loopback_bandwidth_comes_first_and_taken_alone_stops_the_guest
     assert result.status == "completed", (result.status, result.followed)
     assert result.downtime_ms is not None and result.downtime_ms < downtime_only["value"] / 5, \
         (result.downtime_ms, downtime_only["value"])
+    (promise,) = result.promises  # the trial tells whether the bandwidth was enough, as the dashboard does
+    assert promise.check is not None and promise.check.enough is True, promise.words()
 
 
 async def test_the_report_sets_the_followed_advice_against_what_the_migration_did(lab, ctl, tmp_path):

@@ -130,8 +130,9 @@ async def run_trial(lab: Lab, scenario: Scenario, *, timeout: float, follow: str
                     result.ended_at = min(now, total / 1000) if total and sample.status == "completed" else now
                     # QEMU sets "completed" before the downtime it reports: ask again for the settled figure.
                     result.downtime_ms = await _settled_downtime(lab, src.name, sample.info.downtime)
+                    # The prediction's promises: with their outcome, and a bandwidth action's check.
                     result.promises = tuple(replace(p, downtime_ms=result.downtime_ms) if p.status == "completed"
-                                            else p for p in state.promises())
+                                            else p for p in state.prediction().followed)
                     break
                 prediction = state.prediction()
                 result.predictions.append((now, prediction))
