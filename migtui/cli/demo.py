@@ -95,6 +95,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 async def run(args: argparse.Namespace) -> int:
     from migtui.app import MigtuiApp  # Textual only for the commands that show it
+    from migtui.preferences import PreferenceFile
     from migtui.qmp.fleet import Fleet
 
     made_dir = args.dir is None
@@ -106,7 +107,9 @@ async def run(args: argparse.Namespace) -> int:
             directory, hosts=os.geteuid() == 0 and not args.one_host)
         async with lab as inventory:
             gate = CommandGate(AuditLog(inventory.audit_path))
-            app = MigtuiApp(Fleet(inventory.vm, gate, hosts=inventory.host), theme=args.theme)
+            # The admin's own dashboard choices (theme, sort, chart window): the demo is the dashboard.
+            app = MigtuiApp(Fleet(inventory.vm, gate, hosts=inventory.host), theme=args.theme,
+                            preferences=PreferenceFile())
             with _quit_on_signals(app):
                 starter = None if args.no_migrate else asyncio.create_task(_start_migrations(app))
                 try:

@@ -95,8 +95,8 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
         yield DataTable(id="snapshots", cursor_type="row", zebra_stripes=True)
         yield Label("Jobs", classes="heading")
         yield JobPanel(self.state, self.feed, id="jobs")
-        # 80 columns hold every key of this screen and the app's, q Quit last (the tooltips name the job or VM each acts on);
-        # Ctrl+P is on the help screen.
+        # 80 columns hold every key of this screen and the app's, q Quit last (short labels: the
+        # tooltips name the job or the VM each acts on); Ctrl+P is on the help screen.
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
