@@ -5,6 +5,7 @@
 - ``libvirt_lab``: a :class:`migtui.lab.libvirt_lab.LibvirtLab` with its two
   hosts hv1 and hv2 started (libvirtd on each, no domain yet), closed after
   the test, pass or fail (every process of its hosts ended).
+- ``own_config_home`` (every test): ``XDG_CONFIG_HOME`` a fresh directory.
 - ``lab_dir``: a fresh short directory for labs a test runs itself (CLI,
   subprocesses). Short, because a unix socket path must fit in 108 bytes
   and pytest's ``tmp_path`` can be longer than that.
@@ -43,7 +44,6 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-import pytest_asyncio
 
 from migtui.lab import VM, Lab
 from migtui.lab.control import ControlClient
@@ -59,6 +59,15 @@ def session_root() -> Path:
     if _session_root is None:
         _session_root = Path(tempfile.mkdtemp(prefix="migtui-t-", dir="/tmp"))
     return _session_root
+
+
+@pytest.fixture(autouse=True)
+def own_config_home(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test (and every migtui it starts) reads and writes a config directory of its own: the
+    machine's dashboard.toml, presets and inventory neither change what a test sees nor get written."""
+    home = Path(tempfile.mkdtemp(prefix="config-", dir=session_root()))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    return home
 
 
 @pytest.fixture
