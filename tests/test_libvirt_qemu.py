@@ -403,21 +403,27 @@ async def test_a_recorded_libvirt_migration_tells_a_later_reader_what_the_route_
     lab = libvirt_lab
     await lab.define_domain("hv1", "web-1", **STUCK_GUEST)
     db = lab_dir / "fleet.db"
-    route = ("hv1", "198.51.100.2")  # the domain's host, and the address the stream went to (hv2's)
+    # The domain's host, and the address the stream went to: there, and back again in the same recording.
+    there, back = ("hv1", "198.51.100.2"), ("hv2", "198.51.100.1")
     inventory = load_inventory(lab.write_inventory(lab_dir / "inventory.toml", transport="tcp"))
     fleet = Fleet(inventory.vm, CommandGate(AuditLog(lab_dir / "audit.jsonl")), hosts=inventory.host, fast=0.2)
+    seen = {}
     async with fleet, Recorder(db, fleet):
-        await connected(fleet, "web-1", "hv1")
-        await fleet.change("web-1", lambda source: migrate.start(source, "hv2", STUCK))
-        # Stuck at the cap until the recording process has a figure of its own (ten readings), then let go.
-        await until(lambda: fleet.paths.best.get(route) is not None, 60, "the live figure of the route")
-        await fleet.change("web-1", lambda source: source.execute("migrate-set-parameters",
-                                                                   {"downtime-limit": 60000}))
-        await until(lambda: fleet.states["web-1"].latest.status == "completed", 90, "the recorded migration to end")
-        seen = fleet.paths.best[route]
+        for route in (there, back):
+            source, destination = route[0], "hv2" if route is there else "hv1"
+            await connected(fleet, "web-1", source)
+            await fleet.change("web-1", lambda vm, to=destination: migrate.start(vm, to, STUCK))
+            # Stuck at the cap until the recording process has a figure of its own (ten readings), then let go.
+            await until(lambda r=route: fleet.paths.best.get(r) is not None, 60, f"the live figure of {route}")
+            await fleet.change("web-1", lambda vm: vm.execute("migrate-set-parameters", {"downtime-limit": 60000}))
+            await until(lambda to=destination: fleet.states["web-1"].host == to
+                        and fleet.states["web-1"].latest.status == "completed", 90, f"the migration to {destination}")
+            seen[route] = fleet.paths.best[route]
     recorded = await asyncio.to_thread(reached_by_route, db)
-    assert route in recorded, recorded
-    assert recorded[route].bandwidth == seen and recorded[route].migrations == 1
+    # Each migration under the host the domain ran on when it started, though the recording has one VM.
+    assert set(recorded) == {there, back}, recorded
+    for route in (there, back):
+        assert recorded[route].bandwidth == seen[route] and recorded[route].migrations == 1, route
 
 
 async def test_the_advice_read_from_json_and_set_with_migtui_params_completes_the_migration(libvirt_lab, lab_dir):

@@ -2,9 +2,10 @@
 
 A recording knows where a migration went when the process that recorded it
 started it: the gate's ``migrate`` audit entry (its ``uri``) is copied into
-the recording (:mod:`migtui.record.audit_tee`). The source's place is the
-VM's ``host`` in the recording (the fleet's ``where``: its ``[[host]]``, or
-the machine its QMP socket is on). Migrations whose destination the
+the recording (:mod:`migtui.record.audit_tee`). The source's place is where
+the VM was when the entry was written (the fleet's ``where``: its ``[[host]]``,
+the libvirt host the domain ran on, or the machine its QMP socket is on); in
+recordings made before that was kept, the VM's ``host`` in the recording. Migrations whose destination the
 recording does not know are left out rather than guessed: a figure said to
 be of the path to hv2 must be of the path to hv2.
 
@@ -54,7 +55,7 @@ def reached_by_route(file: Path, before: float | None = None) -> dict[Route, Rou
                 reached = _reached(recording, vm.name, entry.wall - EARLY_SAMPLES_S, ends)
                 if reached is None:
                     continue
-                route = (vm.host or "?", destination_of(_migrate_uri(entry)))
+                route = (_source_place(entry) or vm.host or "?", destination_of(_migrate_uri(entry)))
                 known = best.get(route)
                 best[route] = RouteBest(max(reached, known.bandwidth if known else 0.0),
                                         (known.migrations if known else 0) + 1)
@@ -73,6 +74,13 @@ def _migrate_uri(entry: RecordedEntry) -> str | None:
     uri = arguments.get("uri") or (params.get("migrate_uri") if isinstance(params, dict) else None) \
         or arguments.get("dconnuri")
     return uri if isinstance(uri, str) else None
+
+
+def _source_place(entry: RecordedEntry) -> str | None:
+    """Where the VM was when its ``migrate`` went (recordings made before that was kept: None)."""
+    data = entry.data if isinstance(entry.data, dict) else {}
+    host = data.get("host")
+    return host if isinstance(host, str) else None
 
 
 def _reached(recording: Recording, vm: str, since: float, until: float | None) -> float | None:

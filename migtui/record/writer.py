@@ -169,7 +169,11 @@ class Recorder:
         self._entry(vm, kind, plain(data))
 
     def audit(self, entry: dict[str, Any]) -> None:
-        self._entry(str(entry.get("vm")), "audit", entry)
+        vm = str(entry.get("vm"))
+        # Where the VM was when the command went: a libvirt domain changes hosts within a run, and a
+        # migration's route starts there (migtui.record.route_history).
+        where = self.fleet.where(vm) if vm in self.fleet.states else None
+        self._entry(vm, "audit", entry | ({"host": where} if where else {}))
 
     def _sample(self, sample: Sample) -> None:
         vm, answer = sample.vm, sample.info.to_json()
