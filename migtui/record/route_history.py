@@ -5,9 +5,9 @@ started it: the gate's ``migrate`` audit entry (its ``uri``) is copied into
 the recording (:mod:`migtui.record.audit_tee`). The source's place is where
 the VM was when the entry was written (the fleet's ``where``: its ``[[host]]``,
 the libvirt host the domain ran on, or the machine its QMP socket is on); in
-recordings made before that was kept, the VM's ``host`` in the recording. Migrations whose destination the
-recording does not know are left out rather than guessed: a figure said to
-be of the path to hv2 must be of the path to hv2.
+recordings made before that was kept, the VM's ``host`` in the recording.
+Migrations whose destination the recording does not know are left out rather
+than guessed: a figure said to be of the path to hv2 must be of the path to hv2.
 
 Each migration's figure follows the rule the live one does
 (:class:`migtui.model.reached.Reached`), read from the VM's samples after
