@@ -14,18 +14,20 @@ import time
 from pathlib import Path
 
 import pytest
+from form_pilot import edit_member, find_member, type_into
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import SelectionList, Static
+from waiting import settle
 
-from form_pilot import edit_member, find_member, type_into
 from migtui.app import MigtuiApp
 from migtui.inventory import load_inventory
 from migtui.lab import Lab
+from migtui.params.presets import load_preset
 from migtui.qmp import migration
 from migtui.qmp.audit import AuditLog
 from migtui.qmp.fleet import Fleet
 from migtui.qmp.gate import CommandGate
-from migtui.params.presets import load_preset
 from migtui.screens.apply_preview import ApplyPreview
 from migtui.screens.bulk_apply import BulkApplyDialog
 from migtui.screens.confirm import ConfirmDialog
@@ -34,7 +36,6 @@ from migtui.screens.preset_dialogs import LoadPresetDialog, SavePresetDialog
 from migtui.screens.vm import VMScreen
 from migtui.widgets.chart_base import MigrationChart
 from migtui.widgets.member_list import MemberFilter
-from waiting import settle
 
 pytestmark = pytest.mark.qemu
 MIB = 1024 * 1024
@@ -148,6 +149,14 @@ async def test_the_filter_is_focused_on_open_and_finds_members_by_name_and_doc(l
         await pilot.press("9", "enter")  # a value entered: back to the filter for the next member
         assert isinstance(app.focused, MemberFilter)
         assert len(screen.draft.edits) == 1
+        # Keys in one burst (a paste, or typing gathered by SSH) find what was typed, in the order typed.
+        finder = screen.query_one(MemberFilter)
+        finder.value = "downtime"
+        await pilot.pause()
+        for key in ("backspace",) * 8 + tuple("throttle"):
+            app.post_message(events.Key(key, key if len(key) == 1 else None))  # as the terminal's driver does
+        await settle(pilot, lambda: finder.value == "throttle", 5, "the find box holding 'throttle'")
+        await settle(pilot, lambda: listed(screen) and "throttle" in listed(screen)[0], 5, "a throttle member first")
 
 
 async def test_every_member_entered_in_the_form_is_applied_and_read_back(lab, lab_dir, ctl):

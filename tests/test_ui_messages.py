@@ -153,6 +153,23 @@ async def test_enter_opens_the_vm_and_escape_returns() -> None:
         assert isinstance(app.screen, FleetScreen)
 
 
+async def test_after_the_event_filter_is_left_with_escape_the_tab_keys_switch_tabs() -> None:
+    from textual.widgets import TabbedContent
+
+    app = MigtuiApp(recorded_fleet(), start_fleet=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.controls.open_vm("batch-1")
+        await settle(pilot, lambda: isinstance(app.screen, VMScreen), 5, "the VM screen")
+        await pilot.press("slash", *"pass=3", "escape", "2")
+        await pilot.pause()
+        tabs = app.screen.query_one(TabbedContent)
+        assert tabs.active == "sample"
+        await pilot.press("1")
+        await pilot.pause()
+        assert tabs.active == "charts"
+        assert app.screen.query_one("#vm-events").query_one("Input").value == ""  # no key went into the filter
+
+
 async def test_vm_updates_reach_only_the_open_vm_screen() -> None:
     app = MigtuiApp(recorded_fleet(), start_fleet=False)
     seen: list[Message] = []

@@ -192,7 +192,14 @@ class VMScreen(Screen[None]):
         self.notify(f"Charts show {self._window_label()} of history.", timeout=2)
 
     def action_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
+        tabs = self.query_one(TabbedContent)
+        tabs.active = tab
+        # Focus goes with the tab, to what it shows (not a filter): left on the pane just hidden, it
+        # would fall back to the event filter typed in last, whose pane then takes the tab back.
+        shown = next((widget for widget in tabs.get_pane(tab).query("*")
+                      if widget.focusable and not isinstance(widget, Input)), None)
+        if shown is not None:
+            shown.focus()
 
     def action_filter_events(self) -> None:
         self.query_one(TabbedContent).active = "events"

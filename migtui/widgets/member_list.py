@@ -14,11 +14,12 @@ from collections.abc import Iterable
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import Input, OptionList
+from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from migtui.params.draft import Draft, Member, Verdict
 from migtui.qapi.human_values import human_value
+from migtui.widgets.ordered_input import OrderedInput
 from migtui.widgets.schema_form import unstable
 
 NAME_WIDTH = 28
@@ -52,7 +53,7 @@ def held_text(draft: Draft, member: Member) -> str:
     return human_value(member.spec, bool(held) if member.capability else held)
 
 
-class MemberFilter(Input):
+class MemberFilter(OrderedInput):
     """The filter: Up and Down move in the list, Enter edits the highlighted member."""
 
     BINDINGS = [
