@@ -134,6 +134,27 @@ async def test_filter_and_sort_by_typing() -> None:
         assert [row.key.value for row in table.ordered_rows][:2] == ["batch-1", "db-1"]
 
 
+def shown_ms(text: str) -> float:
+    """A downtime cell as a reader takes it: '3ms', '2.2s', '-' (none: first)."""
+    if text == "-":
+        return -1.0
+    return float(text[:-2]) if text.endswith("ms") else float(text[:-1]) * 1000
+
+
+async def test_sorting_by_downtime_follows_the_downtimes_shown_those_of_ended_migrations_too() -> None:
+    app = MigtuiApp(recorded_fleet(), start_fleet=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(FleetTable)
+        for reverse in (False, True):
+            app.screen.sort_column, app.screen.sort_reverse = "downtime", reverse
+            await pilot.pause()
+            shown = [shown_ms(table.get_cell(row.key.value, "downtime").plain) for row in table.ordered_rows]
+            assert shown == sorted(shown, reverse=reverse), shown
+        assert any(table.get_cell(vm, "status").plain == "completed" and shown_ms(table.get_cell(vm, "downtime").plain)
+                   > 0 for vm in app.fleet.states), "an ended migration's downtime among them"
+
+
 async def test_enter_opens_the_vm_and_escape_returns() -> None:
     app = MigtuiApp(recorded_fleet(), start_fleet=False)
     async with app.run_test() as pilot:

@@ -22,6 +22,7 @@ from migtui.screens.snapshots import SnapshotsScreen
 from migtui.widgets.fleet_table import FleetTable
 from migtui.widgets.job_panel import JobPanel
 from migtui.widgets.schema_form import SchemaForm
+from migtui.widgets.vm_brief import VMBrief
 from waiting import settle, until_true
 
 pytestmark = pytest.mark.qemu
@@ -100,9 +101,14 @@ async def test_save_load_delete_through_the_screen(lab: Lab, lab_dir: Path, ctl)
         await settle(pilot, lambda: state.latest is not None and state.latest.snapshot, 10,
                      "the snapshot's figures sampled")
         assert state.tracker.migration_count == 0 and not state.migrating_out
-        table = next(s for s in app.screen_stack if isinstance(s, FleetScreen)).query_one(FleetTable)
-        assert table.get_cell("vm1", "status").plain == "-"
-        assert table.get_cell("vm1", "outlook").plain == "-"
+        fleet_screen = next(s for s in app.screen_stack if isinstance(s, FleetScreen))
+        table = fleet_screen.query_one(FleetTable)
+        brief = fleet_screen.query_one(VMBrief)
+        brief.vm = "vm1"
+        brief.show()  # drawn now, as the fleet screen draws it for the highlighted VM
+        for column in ("status", "outlook", "pass", "progress", "downtime"):  # no figure of the job's shown
+            assert table.get_cell("vm1", column).plain == "-", column
+        assert "No migration" in str(brief.render()) and "completed" not in str(brief.render()), brief.render()
 
         app.screen.query_one("#snapshots", DataTable).focus()
         await pilot.press("d")

@@ -150,7 +150,7 @@ class VMScreen(Screen[None]):
             if state.poll_error:
                 parts.append(f"poll failed: {state.poll_error}")
         sample = state.latest
-        if sample is not None and sample.status != "none":
+        if sample is not None and sample.status != "none" and not sample.snapshot:  # a job's figures: no migration
             parts.append(f"last seen {clock(sample.wall)}: {sample.status}" if state.stale else sample.status)
             if sample.active and sample.info.ram:
                 parts.append(f"pass {sample.passes}")

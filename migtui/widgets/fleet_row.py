@@ -104,9 +104,11 @@ class FleetRow:
             self.outlook = outlook_of(prediction)
             if sample is not None and sample.active and not state.migrating_out:
                 self.outlook = Outlook("incoming", "muted", prediction)  # the source's row has the prediction
-        info = sample.info if sample else None
+        # A snapshot job's figures (it runs on QEMU's migration code) are no migration's: none shown.
+        figures = None if sample is None or sample.snapshot else sample
+        info = figures.info if figures else None
         ram = info.ram if info else None
-        active = sample is not None and sample.active
+        active = figures is not None and figures.active
         p = palette
 
         link, link_style = _link(state, p)
@@ -120,11 +122,11 @@ class FleetRow:
                         style=p.muted if state.link is not LinkState.CONNECTED else _run_style(run, p)),
             "status": Text(SHORT_STATUS.get(status, status) if status != MigrationStatus.NONE else "-",
                            style=_status_style(status, p)),
-            "pass": Text(str(sample.passes) if sample and ram else "-", justify="right"),
-            "progress": _progress(sample, self.outlook.prediction.verdict, p),
+            "pass": Text(str(figures.passes) if figures and ram else "-", justify="right"),
+            "progress": _progress(figures, self.outlook.prediction.verdict, p),
             "remaining": Text(compact_bytes(ram.remaining) if ram and active else "-", justify="right"),
-            "dirty": _dirty(sample, active, p),
-            "sent": Text(compact_rate(sample.throughput) if sample and ram and active else "-", justify="right"),
+            "dirty": _dirty(figures, active, p),
+            "sent": Text(compact_rate(figures.throughput) if figures and ram and active else "-", justify="right"),
             "downtime": _downtime(info, state, active, p),
             "outlook": Text(self.outlook.short, style=getattr(p, self.outlook.tone)),
             "throttle": Text(f"{info.cpu_throttle_percentage}%" if info and info.cpu_throttle_percentage else "-",
@@ -140,11 +142,11 @@ class FleetRow:
             "name": self.vm,
             "link": link,
             "status": status,
-            "progress": (sample.progress or 0.0) if sample else 0.0,
+            "progress": (figures.progress or 0.0) if figures else 0.0,
             "remaining": ram.remaining if ram and active else -1,
-            "dirty": sample.dirty_rate if sample and active else -1.0,
-            "sent": sample.throughput if sample and active else -1.0,
-            "downtime": (info.expected_downtime or 0) if info and active else -1,
+            "dirty": figures.dirty_rate if figures and active else -1.0,
+            "sent": figures.throughput if figures and active else -1.0,
+            "downtime": _downtime_ms(info, active),  # the figure the cell shows: expected, or had at the end
             "throttle": (info.cpu_throttle_percentage or 0) if info else 0,
         }
         self.search_text = " ".join((self.vm, state.group or "", state.host or "", link, run, status,
@@ -209,13 +211,19 @@ def _status_style(status: str, p: CellPalette) -> Any:
     return p.accent
 
 
-def _downtime(info: Any, state: VMState, active: bool, p: CellPalette) -> Text:
+def _downtime_ms(info: Any, active: bool) -> int:
+    """The downtime the row shows: expected while it migrates, the one it had after its end; -1 none."""
     if info is None:
+        return -1
+    shown = info.expected_downtime if active else info.downtime
+    return -1 if shown is None else int(shown)
+
+
+def _downtime(info: Any, state: VMState, active: bool, p: CellPalette) -> Text:
+    if _downtime_ms(info, active) < 0:
         return Text("-", justify="right")
-    if not active and info.downtime is not None:
+    if not active:
         return Text(compact_ms(info.downtime), justify="right", style=p.muted)
-    if not active or info.expected_downtime is None:
-        return Text("-", justify="right")
     limit = state.parameters.get("downtime-limit")
     over = limit is not None and info.expected_downtime > int(limit)
     return Text(compact_ms(info.expected_downtime), justify="right", style=p.warn if over else p.good)

@@ -67,8 +67,8 @@ def outlook_of(prediction: Prediction) -> Outlook:
 
 def ending(sample: Sample | None, downtime_limit_ms: object = None) -> str | None:
     """How a finished migration went, in one line (None while one runs or none ran)."""
-    if sample is None or sample.status not in FINAL_STATES:
-        return None
+    if sample is None or sample.status not in FINAL_STATES or sample.snapshot:
+        return None  # a snapshot job's end is told by its job panel, not as a migration's
     info = sample.info
     took = f" after {human_ms(info.total_time)}" if info.total_time is not None else ""
     if sample.status == "failed":

@@ -69,6 +69,8 @@ class VMBrief(Static):
         head = " · ".join(part for part in (state.name, state.host and f"on {state.host}", state.group,
                                             state.version and f"QEMU {state.version}") if part)
         sample = state.latest
+        if sample is not None and sample.snapshot:
+            sample = None  # a snapshot job's figures (it runs on QEMU's migration code) are no migration's
         if state.link is not LinkState.CONNECTED:
             self._lines_tone = "bad" if state.link is LinkState.DISCONNECTED else None
             seen = (f"Last seen at {clock(sample.wall)}: {_seen(sample)}; no prediction."
