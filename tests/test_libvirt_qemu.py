@@ -508,3 +508,21 @@ async def test_keep_source_and_transient_leave_the_definition_where_the_admin_as
     assert code == 0, err
     assert where_it_runs(lab, "web-1") == {"hv1": "shut off", "hv2": "running"}
     assert "Persistent:     no" in virsh(lab.tcp_uri("hv2"), "dominfo", "web-1")
+
+
+async def test_max_bandwidth_0_lifts_a_domains_cap_to_libvirts_unlimited(libvirt_lab, lab_dir):
+    lab = libvirt_lab
+    await lab.define_domain("hv1", "web-1", dirty_mib=4, dirty_rate_mib_s=0)
+    inventory = str(lab.write_inventory(lab_dir / "inventory.toml", transport="tcp"))
+    uri = lab.tcp_uri("hv1")
+    code, _, err = await run_cli("params", "web-1", "--config", inventory, "--set", "max-bandwidth=8M", timeout=60)
+    assert code == 0, err
+    assert virsh(uri, "migrate-getspeed", "web-1").strip() == "8"
+    # QEMU's 0 is no cap; libvirt's 0 MiB/s must not become its smallest cap (1 MiB/s), as rounding once made it.
+    code, out, err = await run_cli("params", "web-1", "--config", inventory, "--set", "max-bandwidth=0", timeout=60)
+    assert code == 0, err
+    assert virsh(uri, "migrate-getspeed", "web-1").strip() == "8796093022207", "libvirt's own unlimited"
+    code, out, err = await run_cli("params", "web-1", "--config", inventory, timeout=60)
+    assert code == 0, err
+    line = next(line for line in out.splitlines() if line.split()[:1] == ["max-bandwidth"])
+    assert "unlimited" in line, line

@@ -83,6 +83,7 @@ def test_a_change_set_holds_only_what_differs_with_old_and_new_in_human_units(se
     ("announce-rounds", 5, "5 packets"), ("cpu-throttle-initial", 20, "20%"), ("tls-creds", "", "''"),
     ("tls-creds", None, "null"), ("multifd-compression", "zstd", "zstd"), ("block-incremental", True, "on"),
     ("max-postcopy-bandwidth", 0, "0 (unlimited)"), ("max-bandwidth", 8796093022207 * MIB, "unlimited"),
+    ("max-bandwidth", 0, "0 (unlimited)"),
 ])
 def test_values_are_shown_in_human_units(settings_7_2, name, value, shown):
     assert human_value(settings_7_2.forms.parameter(name), value) == shown

@@ -110,6 +110,13 @@ def qemu_version(number: int) -> dict[str, Any]:
             "package": "(through libvirt)"}
 
 
+UNLIMITED_MIB = (2**63 - 1) // MiB
+"""libvirt's "unlimited" bandwidth (QEMU_DOMAIN_MIG_BANDWIDTH_MAX, MiB/s): its default, and its largest."""
+
+
 def bandwidth_mib(bytes_per_second: int) -> int:
-    """libvirt sets bandwidth in whole MiB/s: the nearest, at least 1 (0 would mean unlimited)."""
-    return max(1, round(bytes_per_second / MiB))
+    """libvirt sets bandwidth in whole MiB/s: the nearest, at least 1. QEMU's 0 is no cap (measured on
+    7.2: a migration at max-bandwidth 0 runs at full speed): libvirt's own unlimited, not its 1 MiB/s."""
+    if bytes_per_second == 0:
+        return UNLIMITED_MIB
+    return min(max(1, round(bytes_per_second / MiB)), UNLIMITED_MIB)

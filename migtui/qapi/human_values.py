@@ -39,6 +39,7 @@ UNITS: dict[str, str] = {
 
 #: Members whose 0 is no figure but a choice, in their docs' words.
 ZERO_MEANS: dict[str, str] = {
+    "max-bandwidth": "0 (unlimited)",  # undocumented; measured on 7.2: a migration runs at full speed
     "max-postcopy-bandwidth": "0 (unlimited)",
     "avail-switchover-bandwidth": "0 (estimated by QEMU)",
 }
