@@ -171,6 +171,22 @@ async def test_read_only_migrate_is_refused_and_nothing_changes(lab, ctl, tmp_pa
         assert (await destination.execute("query-status"))["status"] == "inmigrate"
 
 
+async def test_a_destination_already_taking_a_migration_is_refused_before_anything_is_sent(lab, ctl, tmp_path):
+    src = await lab.start_source("vm1", mem_mib=128, dirty_mib=8, dirty_rate_mib_s=8)
+    dst = await lab.start_destination("vm1-dst", like=src)
+    async with ctl(dst) as destination:  # another migration's migrate-incoming: vm1-dst listens for it
+        await destination.execute("migrate-incoming", {"uri": "tcp:127.0.0.1:0"})
+    inventory = tmp_path / "inventory.toml"
+    lab.write_inventory(inventory)
+    audit = tmp_path / "audit.jsonl"
+    code, out, err = await run_cli("migrate", "--config", str(inventory), "--audit-log", str(audit),
+                                   "vm1", "vm1-dst")
+    assert code != 0 and "vm1-dst already takes an incoming migration" in err and "Traceback" not in err, err
+    assert AuditLog(audit).entries() == []  # nothing sent to either VM
+    async with ctl(src) as source:
+        assert await source.execute("query-migrate") == {}
+
+
 async def test_qemu_refusal_is_shown_verbatim_and_nothing_is_applied(lab, ctl, tmp_path):
     src = await lab.start_source("vm1", mem_mib=128, dirty_mib=8, dirty_rate_mib_s=8)
     await lab.start_destination("vm1-dst", like=src)

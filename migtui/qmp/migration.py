@@ -17,10 +17,10 @@ from typing import Any
 from migtui.errors import MigtuiError
 from migtui.model.controls import Control, MigrationFacts, refusal
 from migtui.model.link import LinkState
-from migtui.model.status import FINAL_STATES, MigrationStatus, RunState
+from migtui.model.status import ACTIVE_STATES, FINAL_STATES, MigrationStatus, RunState
 from migtui.qmp.errors import QEMURefused
 from migtui.qmp.queries import Queries
-from migtui.qmp.replies import capability_states, json_objects, qemu_version
+from migtui.qmp.replies import JSONObject, capability_states, json_objects, qemu_version
 from migtui.qmp.session import VMSession
 from migtui.units import exact_bytes
 
@@ -96,6 +96,11 @@ async def preflight(source: Queries, destination: Queries | None,
         if dst_status != "inmigrate":
             problems.append(f"{destination.name} is {dst_status}, not waiting for an incoming migration "
                             "(start it with -incoming defer)")
+        elif _taking_one(incoming := await destination.query("query-migrate")):
+            # QEMU takes one incoming migration: listening (migrate-incoming sent; its answer has the
+            # socket-address and no status yet) or receiving.
+            doing = incoming.get("status") or "listening"
+            problems.append(f"{destination.name} already takes an incoming migration ({doing})")
         held = await _capabilities(destination)
         mine = {**await _capabilities(source), **planned}
         theirs = {**held, **planned}
@@ -105,6 +110,11 @@ async def preflight(source: Queries, destination: Queries | None,
                                 f"but {'on' if theirs.get(name) else 'off'} on {destination.name}")
         problems += await _destination_fits(source, destination, set(held), plan or MigrationPlan())
     return problems
+
+
+def _taking_one(incoming: JSONObject) -> bool:
+    """Whether a destination's ``query-migrate`` tells an incoming migration under way or awaited."""
+    return incoming.get("status") in ACTIVE_STATES or bool(incoming.get("socket-address"))
 
 
 async def read_facts(session: Queries) -> MigrationFacts:

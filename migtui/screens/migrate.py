@@ -122,9 +122,11 @@ class MigrateDialog(Dialog[MigrationRequest | None]):
 
     def compose(self) -> ComposeResult:
         states = self.states
+        # Waiting, and not already receiving another VM (the pre-flight checks that too, from QEMU).
         waiting = sorted((name for name, state in states.items()
                           if name != self.source and state.link is LinkState.CONNECTED
-                          and state.run_state == RunState.INMIGRATE),
+                          and state.run_state == RunState.INMIGRATE
+                          and not (state.incoming and state.latest is not None and state.latest.active)),
                          key=lambda name: (states[name].host or "", name))  # grouped by host
         options = [Option(f"{name}  {f'on {states[name].host}  ' if states[name].host else ''}"
                           "(waiting for an incoming migration)", id=name) for name in waiting]
