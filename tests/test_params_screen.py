@@ -17,7 +17,7 @@ import pytest
 from form_pilot import edit_member, find_member, type_into
 from textual import events
 from textual.pilot import Pilot
-from textual.widgets import SelectionList, Static
+from textual.widgets import Button, SelectionList, Static
 from waiting import settle
 
 from migtui.app import MigtuiApp
@@ -435,6 +435,9 @@ async def test_bulk_apply_and_presets_from_the_editor(lab, lab_dir, ctl, monkeyp
             "✓ vm1: downtime-limit 300 ms → 650 ms; auto-converge off → on",
             "✓ vm2: downtime-limit 400 ms → 650 ms; auto-converge off → on",
         ]
+        await pilot.resize_terminal(80, 18)  # the results scroll in the box; its buttons stay in view
+        await settle(pilot, lambda: all(0 <= b.region.y and b.region.bottom <= 18 and b.region.height
+                                        for b in app.screen.query(Button)), 5, "the buttons within 18 lines")
         await pilot.press("escape")
         await settle(pilot, lambda: app.screen is screen, 10, "vm1's editor again")
         assert screen.draft.settings.parameters["downtime-limit"] == 650, "what QEMU holds now"

@@ -13,7 +13,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Label, SelectionList, Static
 
 from migtui.model.link import LinkState
@@ -67,11 +67,13 @@ class BulkApplyDialog(Dialog[dict[str, BulkResult] | None]):
                    for name, state in states.items() if state.link is LinkState.CONNECTED]
         with Vertical(classes="dialog-box"):
             yield Label("Apply to several VMs", classes="title")
-            yield Static(self._values(), id="bulk-values")
-            yield Label("Each VM checks these against its own QEMU and changes only what differs.", classes="note")
-            yield TickList[str](*choices, id="bulk-vms")
-            yield Static("", id="bulk-preview")
-            yield Static("", id="bulk-results")
+            with VerticalScroll(classes="dialog-body"):  # the results of many VMs scroll; the buttons stay
+                yield Static(self._values(), id="bulk-values")
+                yield Label("Each VM checks these against its own QEMU and changes only what differs.",
+                            classes="note")
+                yield TickList[str](*choices, id="bulk-vms")
+                yield Static("", id="bulk-preview")
+                yield Static("", id="bulk-results")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Close (Esc)", id="bulk-close")
                 yield Button("Preview chosen (Ctrl+S)", id="bulk-apply", variant="primary")
@@ -134,6 +136,7 @@ class BulkApplyDialog(Dialog[dict[str, BulkResult] | None]):
         lines += [Text(f"{'→' if plan.sendable else '·' if plan.changes is not None else '✗'} {vm}: {plan.summary}",
                        style="" if plan.changes is not None else "bold") for vm, plan in plans.items()]
         self.query_one("#bulk-preview", Static).update(Text("\n").join(lines))
+        self.call_after_refresh(self.query_one(".dialog-body").scroll_end, animate=False)  # what was just said
         sendable = sum(plan.sendable for plan in plans.values())
         button = self.query_one("#bulk-apply", Button)
         if sendable:
@@ -150,6 +153,7 @@ class BulkApplyDialog(Dialog[dict[str, BulkResult] | None]):
         lines = [Text(f"{'✓' if result.ok else '✗'} {name}: {result.summary}",
                       style="" if result.ok else "bold") for name, result in results.items()]
         self.query_one("#bulk-results", Static).update(Text("\n").join(lines))
+        self.call_after_refresh(self.query_one(".dialog-body").scroll_end, animate=False)
         self.query_one("#bulk-apply", Button).disabled = False
         self.plans = None  # sent: the next Ctrl+S previews again, from the values read after this
         self._preview_next()
