@@ -100,7 +100,8 @@ class ParamsScreen(ApplyActions, PresetActions, ShowsWorkerErrors, Screen[None])
                 tooltip="Fill the edits from a saved preset (nothing is sent until Apply)"),
         Binding("ctrl+g", "save_preset", "Save", id="params.save-preset",
                 tooltip="Save the edits (or, without edits, everything the VM holds) as a preset"),
-        Binding("ctrl+t", "toggle_deprecated", "Deprecated", id="params.deprecated",
+        # Off the footer (on the help screen): at 80 columns the footer then holds ? Help and q Quit.
+        Binding("ctrl+t", "toggle_deprecated", "Deprecated", id="params.deprecated", show=False,
                 tooltip="Show or hide deprecated parameters and capabilities"),
         Binding("ctrl+r", "reload", "Reload", id="params.reload", show=False,
                 tooltip="Read the VM's schema and values again (drops edits)"),

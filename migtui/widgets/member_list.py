@@ -53,6 +53,15 @@ def held_text(draft: Draft, member: Member) -> str:
     return human_value(member.spec, bool(held) if member.capability else held)
 
 
+def cut_name(name: str, width: int) -> str:
+    """``name`` in ``width`` columns: a long one loses its middle, since members that share a start
+    differ at the end (cpu-throttle-initial, cpu-throttle-increment: 'cpu-thr…initial', 'cpu-thr…increment')."""
+    if len(name) <= width:
+        return name
+    tail = (width - 1) // 2
+    return name[:width - 1 - tail] + "…" + name[len(name) - tail:]
+
+
 class MemberFilter(OrderedInput):
     """The filter: Up and Down move in the list, Enter edits the highlighted member."""
 
@@ -123,7 +132,7 @@ class MemberList(OptionList):
         width = min(NAME_WIDTH, max(8, self.scrollable_content_region.width - VALUE_WIDTH - 3))
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append(mark, style=style)
-        name = member.name if len(member.name) <= width else member.name[:width - 1] + "…"
+        name = cut_name(member.name, width)
         line.append(f"{name:<{width}} ", style=style or ("yellow" if unstable(member.spec) else ""))
         line.append(held_text(draft, member), style="dim" if member.spec.deprecated else "")
         return line
