@@ -139,8 +139,9 @@ class Sample(BaseModel):
     """QEMU's figures are those of a snapshot-save or -load (they run on the
     migration code and report through query-migrate), not of a migration."""
     progress: float | None = None
-    """Fraction of the guest's RAM sent and not dirtied again (0..1), never
-    running backwards during one migration; None when there is no ram stream."""
+    """The highest share yet of the guest's RAM sent and not dirtied again (1 - remaining/total, 0..1),
+    never running backwards during one migration; None when there is no ram stream. A migration that
+    will not converge reaches near 1 at every pass's end: views show 'loop' for it instead."""
 
     @property
     def status(self) -> str:

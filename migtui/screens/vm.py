@@ -17,6 +17,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
 
+from migtui.model.convergence import Verdict
 from migtui.model.link import LinkState
 from migtui.model.sample import Sample
 from migtui.model.vm_state import VMState
@@ -31,6 +32,7 @@ from migtui.widgets.charts import DowntimeChart, RateChart, RemainingChart, Thro
 from migtui.widgets.event_log import EventLog
 from migtui.widgets.feed import FleetFeed, MarksChanged, SampleArrived, StateUpdated
 from migtui.widgets.figures import clock
+from migtui.widgets.fleet_row import LOOPING
 from migtui.widgets.marks import ChartMark, MarkBook
 from migtui.widgets.prediction_panel import PredictionPanel
 from migtui.widgets.sample_panel import SamplePanel
@@ -154,7 +156,9 @@ class VMScreen(Screen[None]):
             parts.append(f"last seen {clock(sample.wall)}: {sample.status}" if state.stale else sample.status)
             if sample.active and sample.info.ram:
                 parts.append(f"pass {sample.passes}")
-                if sample.progress is not None:
+                if state.prediction().verdict is Verdict.NOT_CONVERGING:
+                    parts.append(LOOPING)  # as the fleet's row: it sends its working set again every pass
+                elif sample.progress is not None:
                     parts.append(percent_done(sample.progress))
                 parts.append(f"{human_bytes(sample.remaining)} left")
         parts.append(f"window {self._window_label()}")

@@ -61,7 +61,9 @@ def sample_fields(sample: Sample) -> Iterator[tuple[str, str]]:
     yield "sampled at", time.strftime("%H:%M:%S", time.localtime(sample.wall)) + f".{int(sample.wall % 1 * 1000):03d}"
     yield "status", sample.status
     if sample.progress is not None:
-        yield "progress", f"{sample.progress:.1%} (sent and not dirtied again)"
+        # The highest share yet of 1 - remaining/total: not what is left now (a looping migration's
+        # saw-tooth dips near 0 every pass, whatever it must send again).
+        yield "progress", f"{sample.progress:.1%} at best (at the lowest remaining)"
     if sample.info.ram:
         yield "dirty rate", human_rate(sample.dirty_rate)
         yield "throughput", human_rate(sample.throughput)
