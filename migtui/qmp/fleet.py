@@ -277,7 +277,7 @@ class Fleet:
         state, poller = self.states[vm], self.pollers[vm]
         state.events.append(event)
         if event.name == "JOB_STATUS_CHANGE":
-            state.jobs.on_event(event.data)
+            state.jobs.on_event(event.data, event.wall)
             poller.refresh_jobs = True
             self._publish(VMChanged(vm, Aspect.JOBS))
         if event.name in STATUS_EVENTS or event.name == "JOB_COMPLETED" or (

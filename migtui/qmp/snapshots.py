@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
+from migtui.model.events import QMPEvent
 from migtui.model.jobs import Job
 from migtui.model.snapshots import Snapshot, snapshots_from_block, writable_format_nodes
 from migtui.qmp.queries import Queries
@@ -102,8 +103,9 @@ async def run_job(session: VMSession, request: SnapshotRequest, dismiss: bool = 
                     job.error = job.error or "the job disappeared before it concluded (dismissed elsewhere?)"
                     break
                 continue
-            data = cast(dict[str, Any], event["data"])  # qemu.qmp types a message value as object
-            job.enter(data["status"])
+            # By QEMU's timestamp: the monitor is silent while a save runs, so its events come together.
+            told = QMPEvent.from_qmp(session.name, cast(dict[str, Any], event))  # qemu.qmp types it as object
+            job.enter(str(told.data["status"]), told.wall)
     for entry in await session.query_list("query-jobs"):
         if entry.get("id") == job.id:
             job.error = entry.get("error")

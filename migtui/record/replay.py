@@ -248,7 +248,7 @@ class ReplayFleet:
             event = self._event(record)
             state.events.append(event)
             if event.name == "JOB_STATUS_CHANGE":
-                state.jobs.on_event(event.data)
+                state.jobs.on_event(event.data, event.wall)
             self._publish(EventReceived(record.vm, event))
         else:
             self._publish(EntryReplayed(record.vm, record))
