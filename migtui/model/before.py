@@ -40,9 +40,11 @@ def predict_before(dirty_rate: float, ram_bytes: int, settings: MigrationSetting
     found = Estimate(bandwidth=bandwidth, remaining=int(dirtied), dirty_rate=dirty_rate,
                      dirty_sets=[int(dirtied), int(min(dirtied, dirtied * ratio))], pass_start=int(dirtied))
     prediction = judge(found, settings, stalled=False)
-    first = f"the first pass sends {ram_bytes / 2**20:.0f} MiB in at most {first_pass:.0f} s"
+    # At most: pages of zeros cost QEMU almost nothing to send; at least, where the path carries less.
+    first = (f"the first pass sends {ram_bytes / 2**20:.0f} MiB at {bandwidth / 2**20:.0f} MiB/s "
+             f"in at most {human_seconds(first_pass)} (pages of zeros go faster)")
     if not capped:
-        first += f" (no bandwidth cap: {bandwidth / 2**20:.0f} MiB/s assumed)"
+        first += "; no bandwidth cap is set: that speed is assumed"
     if prediction.verdict is Verdict.CONVERGING and prediction.eta_seconds is not None:
         eta = prediction.eta_seconds + first_pass
         return replace(prediction, eta_seconds=eta, summary=f"would converge within about {human_seconds(eta)}",
