@@ -32,6 +32,7 @@ async def test_an_idle_vm_is_one_text_line_until_it_changes_and_every_json_sampl
         lines = sample_lines(out, vm)
         assert len(lines) == 1, out  # about 15 samples were taken
         assert lines[0].split("  ")[2] == status
+    assert "closed" not in out, out  # the end of watch is no news of the VMs (it read "link: closed" for each)
     code, out, err = await run_cli("watch", *idle_lab, "--interval", "0.2", "--duration", "3", "--json")
     assert code == 0, err
     samples = [json.loads(line) for line in out.splitlines() if "sample" in json.loads(line)]

@@ -20,6 +20,7 @@ from migtui.cli.lines import Output, event_line, last_seen, notice_line, sample_
 from migtui.cli.narration import Narration
 from migtui.errors import MigtuiError
 from migtui.inventory import Inventory, VMEntry
+from migtui.model.link import LinkState
 from migtui.model.tracker import MigrationTracker
 from migtui.ops.policy import policy_for
 from migtui.qmp.errors import QMPFailure
@@ -124,6 +125,8 @@ class _Printer:
                 if state.poll_error:
                     self.out(notice_line(update.vm, "error", state.poll_error, self.as_json))
                 return
+            if state.link is LinkState.CLOSED:
+                return  # migtui let go of it itself (watch ends): no news of the VM
             self.narrate.anew(update.vm)
             message = state.link + (f" ({state.link_error})" if state.link_error else "")
             self.out(notice_line(update.vm, "link", message, self.as_json, **last_seen(state, self.as_json)))
