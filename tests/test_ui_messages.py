@@ -320,6 +320,19 @@ async def test_the_filter_finds_the_vms_of_a_host() -> None:
         assert sorted(row.key.value for row in table.ordered_rows) == ["db-1", "web-1"]
 
 
+async def test_the_filter_finds_a_vm_by_the_word_its_row_shows() -> None:
+    fleet = recorded_fleet()
+    fleet.states["web-1"].run_state = "postmigrate"  # the row says 'migrated'
+    app = MigtuiApp(fleet, start_fleet=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(FleetTable)
+        assert cell(app, "web-1", "run") == "migrated"
+        for word in ("migrated", "postmigrate"):
+            app.screen.query_one("#fleet-filter").value = word
+            await settle(pilot, lambda: [row.key.value for row in table.ordered_rows] == ["web-1"], 5, word)
+
+
 async def test_the_host_column_shows_where_each_vm_runs_and_only_for_a_fleet_of_hosts() -> None:
     fleet = recorded_fleet()
     app = MigtuiApp(fleet, start_fleet=False)

@@ -149,8 +149,9 @@ class FleetRow:
             "downtime": _downtime_ms(info, active),  # the figure the cell shows: expected, or had at the end
             "throttle": (info.cpu_throttle_percentage or 0) if info else 0,
         }
-        self.search_text = " ".join((self.vm, state.group or "", state.host or "", link, run, status,
-                                     self.outlook.short)).lower()
+        # QEMU's words and the row's (postmigrate shows as 'migrated'): either finds it.
+        self.search_text = " ".join((self.vm, state.group or "", state.host or "", link, run, SHORT_RUN.get(run, run),
+                                     status, SHORT_STATUS.get(status, status), self.outlook.short)).lower()
         changed = {key: text for key, text in cells.items() if not _same(self.cells.get(key), text)}
         self.cells = cells
         return changed
