@@ -87,7 +87,11 @@ class VMControls:
         control = BY_NAME[name].control
         if control is None:
             return vm is not None or None
-        return self.may(control, vm)
+        may = self.may(control, vm)
+        advises = BY_NAME[name].advises
+        if may and vm is not None and advises is not None and self._not_advised(vm, advises):
+            return None  # it may steer, but the prediction offers no change of that setting now
+        return may
 
     def may(self, control: Control, vm: str | None) -> bool | None:
         """False hides a control (read-only mode), None greys it out (it cannot act on ``vm`` now)."""
@@ -110,7 +114,9 @@ class VMControls:
         control = BY_NAME[name].control
         if control is None:
             return
-        reason = self.why_not(control, vm) if vm else "No VM highlighted."
+        advises = BY_NAME[name].advises
+        reason = (self.why_not(control, vm) or (self._not_advised(vm, advises) if advises else None)) if vm \
+            else "No VM highlighted."
         if reason:
             self.stack.notify(reason, severity="warning", markup=False)
 
@@ -221,10 +227,7 @@ class VMControls:
         state = self.states[vm]
         action = advised(state.prediction().actions, name)
         if action is None:
-            missing = state.parameters and name not in state.parameters  # QEMU 7.2 has no avail-switchover-bandwidth
-            why = (f"{name} is not among its settings" if missing
-                   else f"the prediction advises no change of {name} now")
-            self.stack.notify(f"{vm}: {why}.", severity="warning")
+            self.stack.notify(self._not_advised(vm, name) or f"{vm}: no advice on {name}.", severity="warning")
             return
         change = advice.old_to_new(action, state.parameters, state.capabilities)
         question = advice.question(vm, action, state.parameters, state.capabilities)
@@ -234,6 +237,15 @@ class VMControls:
             self.change(vm, advice.step(action), doing=f"advice: {change}", done=advice.outcome(vm, change))
 
         self.ask(question.title, question.text, yes=question.yes, then=taking)
+
+    def _not_advised(self, vm: str, name: str) -> str | None:
+        """Why the prediction offers no change of ``name`` on ``vm`` now (None: it does)."""
+        state = self.states[vm]
+        if advised(state.prediction().actions, name) is not None:
+            return None
+        missing = state.parameters and name not in state.parameters  # QEMU 7.2 has no avail-switchover-bandwidth
+        return f"{vm}: {name} is not among its settings." if missing else \
+            f"{vm}: the prediction advises no change of {name} now."
 
     def _migrate_confirmed(self, request: MigrationRequest | None) -> None:
         if request is None:
