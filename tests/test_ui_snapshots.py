@@ -67,9 +67,19 @@ async def fill_and_start(app: MigtuiApp, pilot: Pilot, tag: str | None) -> None:
 
 
 async def test_save_load_delete_through_the_screen(lab: Lab, lab_dir: Path, ctl) -> None:
+    from textual.notifications import Notify
+
     app = await snapshot_app(lab, lab_dir)
-    async with app.run_test(size=(120, 40)) as pilot:
+    told: list[str] = []
+    async with app.run_test(size=(120, 40), message_hook=lambda m: told.append(str(m.notification.message))
+                            if isinstance(m, Notify) else None) as pilot:
         await open_snapshots(app, pilot)
+        # Greyed-out keys say why in one line, and do nothing else.
+        for key, why in (("l", "No snapshot selected."), ("k", "No job of QEMU's selected."),
+                         ("u", "u resumes a VM a failed load left paused")):
+            await pilot.press(key)
+            await settle(pilot, lambda w=why: any(w in line for line in told), 5, f"why {key} cannot act")
+        assert isinstance(app.screen, SnapshotsScreen)
         await pilot.press("s")
         await fill_and_start(app, pilot, "first")
         await settle(pilot, lambda: tags(app) == ["first"], 60, "the saved snapshot listed")

@@ -54,6 +54,11 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
         Binding("u", "resume", "Resume", id="snapshots.resume",
                 tooltip="Let a VM paused by a failed load run again (cont)"),
         Binding("r", "reload", "Reload", id="snapshots.reload", show=False, tooltip="List the snapshots again"),
+        # Tried when a key's own binding cannot act now (Textual then takes the next of that key):
+        # a greyed-out key says why instead of doing nothing.
+        *(Binding(key, f"explain('{action}')", show=False, system=True)
+          for key, action in (("l", "load"), ("d", "delete"), ("x", "dismiss_job"), ("k", "cancel_job"),
+                              ("u", "resume"))),
     ]
 
     DEFAULT_CSS = """
@@ -166,17 +171,27 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in MUTATING and self.controls.read_only:
             return False
-        jobs = self.state.jobs.jobs
-        job = jobs.get(self.selected_job or "")
-        if action in ("load", "delete"):
-            return self.selected is not None or None
-        if action == "dismiss_job":
-            return (job is not None and job.status == "concluded") or None
-        if action == "cancel_job":
-            return (job is not None and not job.done) or None
-        if action == "resume":
-            return self.state.run_state == "restore-vm" or None
-        return True
+        return None if self._why_not(action) else True
+
+    def _why_not(self, action: str) -> str | None:
+        """Why ``action`` cannot act now, in a line (None: it can)."""
+        job = self.state.jobs.jobs.get(self.selected_job or "")
+        if action in ("load", "delete") and self.selected is None:
+            return "No snapshot selected."
+        if action in ("dismiss_job", "cancel_job") and job is None:
+            return "No job of QEMU's selected."
+        if action == "dismiss_job" and job is not None and job.status != "concluded":
+            return f"Job {job.id} is {job.status}: only a concluded job is dismissed (k cancels a running one)."
+        if action == "cancel_job" and job is not None and job.done:
+            return f"Job {job.id} is {job.status}: it runs no more (x dismisses it)."
+        if action == "resume" and self.state.run_state != "restore-vm":
+            return (f"{self.vm} is {self.state.run_state or 'not known'}: u resumes a VM a failed load left "
+                    "paused (restore-vm).")
+        return None
+
+    def action_explain(self, action: str) -> None:
+        if (reason := self._why_not(action)) is not None:
+            self.notify(reason, severity="warning", markup=False)
 
     # -- actions ------------------------------------------------------------
 
