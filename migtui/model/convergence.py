@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from migtui.model.advice import Action, advise, throttle_eta
+from migtui.model.advice import BINDING_CAP, PLAUSIBLE_RAISE, Action, advise, throttle_eta
 from migtui.model.estimate import STEADY, Estimate, MigrationSettings
 from migtui.model.passes import PassLog
 from migtui.model.path import PathCapacity
@@ -290,9 +290,15 @@ def judge(found: Estimate, settings: MigrationSettings, stalled: bool) -> Predic
                        else f"the path carries {path.words}")
         if path.recorded is not None and path.recorded.source not in path.source:
             reasons.append(path.recorded.source)  # the past is said even where today's figure bounds the advice
+    actions = advise(found, settings, simulate)
+    cap = settings.max_bandwidth or 0
+    if path is None and bandwidth >= BINDING_CAP * cap > 0 and not any(a.name.startswith("max-bandwidth")
+                                                                        for a in actions):
+        # Said, not left out silently: the cap holds QEMU back, but more of it is a bet on an unknown path.
+        reasons.append(f"no more bandwidth offered: what the path carries is unknown (offers stop at "
+                       f"{PLAUSIBLE_RAISE}x what QEMU sends now, {human_rate(PLAUSIBLE_RAISE * bandwidth)})")
     return Prediction(Verdict.NOT_CONVERGING, "will not converge at current settings", None, reasons,
-                      advise(found, settings, simulate), expected_downtime_ms=found.dirty_set / bandwidth * 1000,
-                      path=path)
+                      actions, expected_downtime_ms=found.dirty_set / bandwidth * 1000, path=path)
 
 
 def simulate(found: Estimate, settings: MigrationSettings, ratio: float) -> tuple[float, float, int] | None:
