@@ -103,7 +103,7 @@ async def test_end_of_input_at_the_question_is_a_no(pair, ctl):
 async def test_postcopy_from_the_command_line(pair, ctl):
     source, destination, options, audit = pair
     code, out, err = await run_cli("postcopy", "vm1", *options, "--yes")
-    assert (code, err) == (1, "migtui: vm1: no migration runs from vm1, nothing to postcopy\n")
+    assert (code, err) == (1, "migtui: vm1: no migration runs from vm1, nothing to switch to postcopy\n")
     await migrating(options, "--cap", "postcopy-ram=on")
     code, out, err = await run_cli("postcopy", "vm1-dst", *options, "--yes")
     assert (code, err) == (1, "migtui: vm1-dst is the destination of its migration: postcopy it on the source\n")

@@ -79,3 +79,13 @@ def test_an_option_value_that_is_a_command_name_stays_the_dashboards_value(capsy
     # a VM named "report" to open the dashboard on, not the report command
     assert main(["--open", "report", "--config", str(absent)]) == 1
     assert capsys.readouterr().err.startswith(f"migtui: {absent}: no inventory file")
+
+
+@pytest.mark.parametrize("command", [["watch"], ["params", "vm1"]])
+def test_an_unknown_option_is_said_by_the_command_with_its_usage(capsys, command):
+    with pytest.raises(SystemExit) as exit:
+        main([*command, "--bogus"])
+    said = capsys.readouterr().err
+    assert exit.value.code == 2
+    assert said.startswith(f"usage: migtui {command[0]} ") and said.endswith(
+        f"migtui {command[0]}: error: unrecognized arguments: --bogus\n"), said

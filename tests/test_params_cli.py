@@ -33,11 +33,12 @@ async def test_params_shows_a_table_and_json(vm1):
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0].startswith("vm1  QEMU 7.2.") and lines[1] == "parameters"
+    assert lines[0].endswith("(its own schema, docs of release 7.2.0)"), lines[0]  # not the VM named twice
     table = {line.split()[0]: line.split(None, 1)[1].strip() for line in lines if line.startswith("  ")}
     assert table["downtime-limit"] == "300 ms"
     assert table["max-bandwidth"] == "128 MiB/s"
     assert table["x-checkpoint-delay"] == "20000 ms          unstable"
-    assert table["block-bitmap-mapping"] == "(not reported)"
+    assert table["block-bitmap-mapping"] == "(not set)"
     assert table["x-colo"] == "off               unstable"
     code, out, err = await run_cli("params", "vm1", *options, "--json")
     shown = json.loads(out)
@@ -135,7 +136,7 @@ async def test_a_bad_preset_name_is_refused_before_anything_is_sent(vm1, ctl, tm
     code, out, err = await run_cli("params", "vm1", *options, "--set", "downtime-limit=777",
                                    "--save-preset", "bad/name", config_home=tmp_path / "config")
     assert (code, out) == (1, "")
-    assert err == "migtui: 'bad/name' is no preset name: letters, digits, '.', '_' and '-', at most 64\n"
+    assert err == "migtui: 'bad/name' is no preset name: letters, digits, '.', '_' and '-', at most 64 of them\n"
     assert audit.entries() == [] and (await held(ctl, vm))[0]["downtime-limit"] == 300
 
 

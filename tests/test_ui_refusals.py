@@ -43,7 +43,7 @@ async def test_controls_of_a_completed_vm_say_its_migration_completed() -> None:
         await pilot.pause()
         assert await press_on(pilot, "web-1", "c", seen) == \
             "web-1: no migration runs from web-1 (the last one completed), nothing to cancel."
-        assert "nothing to postcopy" in await press_on(pilot, "web-1", "p", seen)
+        assert "nothing to switch to postcopy" in await press_on(pilot, "web-1", "p", seen)
         assert await press_on(pilot, "web-1", "m", seen) == \
             "web-1 is postmigrate (its migration completed): only a running or paused VM migrates."
         assert not isinstance(app.screen, ConfirmDialog)
@@ -91,7 +91,7 @@ async def test_the_palette_gives_the_same_reason_as_the_key() -> None:
         command = next(call for name, call, _ in provider._commands if name == "postcopy web-1")
         command()
         await settle(pilot, lambda: told(seen), 5, "a notification")
-        assert told(seen)[-1] == "web-1: no migration runs from web-1 (the last one completed), nothing to postcopy."
+        assert told(seen)[-1] == "web-1: no migration runs from web-1 (the last one completed), nothing to switch to postcopy."
 
 
 async def test_read_only_says_so_for_a_hidden_control() -> None:
@@ -108,7 +108,7 @@ async def test_an_advice_key_without_a_migration_says_so() -> None:
     async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
         await pilot.pause()
         assert await press_on(pilot, "web-1", "D", seen) == \
-            "web-1: no migration runs from web-1 (the last one completed), nothing to steer."
+            "web-1: no migration runs from web-1 (the last one completed), nothing to change."
 
 
 async def test_read_only_controls_refuse_when_asked_directly_and_the_advice_names_no_key() -> None:

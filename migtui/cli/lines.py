@@ -83,8 +83,13 @@ def advice_line(vm: str, prediction: Prediction, as_json: bool) -> str:
     return notice_line(vm, "advice", "; ".join(told), False)
 
 
+ADVICE_STEADY = 0.2
+"""An advised value within this share of the one last told is no news: the figures behind it move with
+every sample (a downtime limit read as 610, 650, 640, 650 ms is one piece of advice)."""
+
+
 class AdviceChanges:
-    """Tells when a VM's verdict or advised actions changed (not every new ETA)."""
+    """Tells when a VM's verdict or advised actions changed (not every new ETA, nor a value's jitter)."""
 
     def __init__(self) -> None:
         self._last: dict[str, tuple[object, ...]] = {}
@@ -93,10 +98,28 @@ class AdviceChanges:
         if prediction.verdict is Verdict.IDLE and vm not in self._last:
             return False
         signature = prediction.signature
-        if self._last.get(vm) == signature:
+        told = self._last.get(vm)
+        if told is not None and _same_advice(told, signature):
             return False
         self._last[vm] = signature
         return True
+
+
+def _same_advice(told: tuple[object, ...], now: tuple[object, ...]) -> bool:
+    """The same verdict, actions and outcomes, each action's value within ADVICE_STEADY of the one told."""
+    (verdict, actions, followed), (verdict_now, actions_now, followed_now) = told, now
+    if verdict != verdict_now or followed != followed_now:
+        return False
+    assert isinstance(actions, tuple) and isinstance(actions_now, tuple)  # Prediction.signature's shape
+    return len(actions) == len(actions_now) and all(
+        a[:2] == b[:2] and _near(a[2], b[2]) for a, b in zip(actions, actions_now, strict=True))
+
+
+def _near(told: object, now: object) -> bool:
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (told, now)):
+        return told == now
+    assert isinstance(told, int | float) and isinstance(now, int | float)
+    return abs(told - now) <= ADVICE_STEADY * max(abs(told), abs(now))
 
 
 def quiet_stdout() -> None:

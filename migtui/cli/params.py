@@ -99,12 +99,12 @@ def _print_applied(applied: Applied) -> None:
 
 
 def _print_table(settings: VMSettings) -> None:
-    print(f"{settings.vm}  QEMU {settings.qemu}  ({settings.forms.schema.origin})")
+    print(f"{settings.vm}  QEMU {settings.qemu}  ({settings.forms.schema.source})")
     print("parameters")
     width = max((len(spec.name) for spec in settings.specs), default=20) + 2
     for spec in settings.specs:
         held = settings.parameters
-        value = human_value(spec, held[spec.name]) if spec.name in held else "(not reported)"
+        value = human_value(spec, held[spec.name]) if spec.name in held else "(not set)"
         print(f"  {spec.name:<{width}}{value:<18}{_flags(spec.name, spec.features)}".rstrip())
     print("capabilities")
     for capability in settings.capability_values:

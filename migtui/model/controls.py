@@ -86,7 +86,8 @@ def refusal(control: Control, vm: MigrationFacts, destination: MigrationFacts | 
         if vm.active:
             return f"{name} is the destination of its migration: {control} it on the source."
         last = f" (the last one {vm.status})" if vm.status != MigrationStatus.NONE else ""
-        return f"{name}: no migration runs from {name}{last}, nothing to {control}."
+        verb = {Control.POSTCOPY: "switch to postcopy", Control.STEER: "change"}.get(control, str(control))
+        return f"{name}: no migration runs from {name}{last}, nothing to {verb}."
     if control is Control.POSTCOPY:
         for end in (vm, destination):
             if end is not None and not end.postcopy_ram:

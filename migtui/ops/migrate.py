@@ -94,4 +94,5 @@ async def start(source: VMSession, target: VMSession | str, plan: MigrationPlan,
 
 
 def outcome(vm: str, target: str, uri: str) -> str:
-    return f"migrating {vm} to {target} ({uri})"
+    """'migrating web-1 to web-1-dst (tcp:hv2:4444)'; a URI typed as the target is said once."""
+    return f"migrating {vm} to {target}" + (f" ({uri})" if uri != target else "")

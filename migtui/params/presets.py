@@ -51,7 +51,7 @@ def presets_dir() -> Path:
 
 def preset_path(name: str) -> Path:
     if not NAME.match(name):
-        raise UsageError(f"{name!r} is no preset name: letters, digits, '.', '_' and '-', at most 64")
+        raise UsageError(f"{name!r} is no preset name: letters, digits, '.', '_' and '-', at most 64 of them")
     return presets_dir() / f"{name}.toml"
 
 

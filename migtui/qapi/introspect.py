@@ -56,7 +56,7 @@ def introspect(
     if isinstance(version, Mapping):
         version = QemuVersion.from_query_version(dict(version))
     label = f"{origin} (QEMU {version})" if version else origin
-    return Schema(walker.definitions, origin=label, version=version)
+    return Schema(walker.definitions, origin=label, version=version, live=True)
 
 
 class _Walker:

@@ -52,6 +52,7 @@ def merge(live: Schema, files: Schema) -> Schema:
         origin=f"{live.origin}, docs from {files.origin}",
         version=live.version,
         release=files.version,
+        live=live.live,
     )
 
 

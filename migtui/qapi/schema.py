@@ -39,6 +39,15 @@ class Schema:
     release: QemuVersion | None = None
     """For a live VM: the bundled release its docs come from, if any."""
     notes: list[str] = field(default_factory=list)
+    live: bool = False
+    """Read from a running QEMU (``query-qmp-schema``), not from files."""
+
+    @property
+    def source(self) -> str:
+        """Where the definitions come from, said beside the VM's name and version (which origin repeats)."""
+        if self.live:
+            return "its own schema" + (f", docs of release {self.release}" if self.release else "")
+        return f"the schema of {self.origin}"
 
     def __contains__(self, name: str) -> bool:
         return name in self.definitions

@@ -209,7 +209,7 @@ class ParamsScreen(ApplyActions, PresetActions, ShowsWorkerErrors, Screen[None])
             note += " · what libvirt sets"
         version = self.state.version or settings.qemu
         self.query_one("#params-title", Static).update(
-            f"{self.vm} · QEMU {version} · {settings.forms.schema.origin}{note}")
+            f"{self.vm} · QEMU {version} · {settings.forms.schema.source}{note}")
 
     # -- the three panes ------------------------------------------------------
 

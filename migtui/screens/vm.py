@@ -216,5 +216,5 @@ class VMScreen(Screen[None]):
         except OSError as error:
             self.notify(f"Cannot write the export: {error.strerror or error}", severity="error")
             return
-        self.notify(f"{len(samples)} samples written to {paths[0].name} and {paths[1].name}.", timeout=6,
-                    markup=False)
+        self.notify(f"{len(samples)} samples written to {paths[0].name} and {paths[1].name} in {paths[0].parent}.",
+                    timeout=6, markup=False)

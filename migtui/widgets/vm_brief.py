@@ -81,7 +81,7 @@ class VMBrief(Static):
             return
         head += f" · {state.run_state or '?'}"
         if state.busy:
-            head += f" · busy: QMP silent for {state.busy_for:.0f} s"
+            head += f" · busy: no answer for {state.busy_for:.0f} s"
         if state.poll_error:
             self._lines_tone = "bad"
             seen = f"Last good sample at {clock(sample.wall)}: {_seen(sample)}." if sample else ""
