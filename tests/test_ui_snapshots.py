@@ -201,3 +201,23 @@ async def test_read_only_shows_snapshots_and_offers_no_job(lab: Lab, lab_dir: Pa
         footer_actions = {active.binding.action for active in app.active_bindings.values()}
         assert not footer_actions & {"save", "load", "delete", "dismiss_job", "cancel_job", "resume"}
     assert AuditLog(lab_dir / "audit.jsonl").entries() == []
+
+
+async def test_save_during_a_migration_says_why_not_and_asks_nothing(lab: Lab, lab_dir: Path, ctl) -> None:
+    from textual.notifications import Notify
+
+    app = await snapshot_app(lab, lab_dir)
+    told: list[str] = []
+    async with app.run_test(size=(120, 40), message_hook=lambda m: told.append(str(m.notification.message))
+                            if isinstance(m, Notify) else None) as pilot:
+        async with ctl(lab["vm1"]) as client:  # a slow migration to nowhere, as another tool may start
+            await client.execute("migrate-set-parameters", {"max-bandwidth": 1 << 20})
+            await client.execute("migrate", {"uri": "exec:cat > /dev/null"})
+            await settle(pilot, lambda: (app.fleet.states["vm1"].latest or None) is not None
+                         and app.fleet.states["vm1"].latest.active, 20, "vm1's migration seen")
+            await open_snapshots(app, pilot)
+            await pilot.press("s")
+            await settle(pilot, lambda: any("QEMU takes no snapshot job during one" in line for line in told), 5,
+                         "why s cannot save now")
+            assert isinstance(app.screen, SnapshotsScreen), "no form opened"
+            await client.execute("migrate_cancel")

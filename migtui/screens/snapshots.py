@@ -57,8 +57,8 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
         # Tried when a key's own binding cannot act now (Textual then takes the next of that key):
         # a greyed-out key says why instead of doing nothing.
         *(Binding(key, f"explain('{action}')", show=False, system=True)
-          for key, action in (("l", "load"), ("d", "delete"), ("x", "dismiss_job"), ("k", "cancel_job"),
-                              ("u", "resume"))),
+          for key, action in (("s", "save"), ("l", "load"), ("d", "delete"), ("x", "dismiss_job"),
+                              ("k", "cancel_job"), ("u", "resume"))),
     ]
 
     DEFAULT_CSS = """
@@ -176,6 +176,14 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
     def _why_not(self, action: str) -> str | None:
         """Why ``action`` cannot act now, in a line (None: it can)."""
         job = self.state.jobs.jobs.get(self.selected_job or "")
+        if action in ("save", "load", "delete"):
+            # What QEMU would refuse anyway, said before a form is filled in for nothing.
+            latest = self.state.latest
+            if self.state.run_state == "postmigrate":
+                return (f"{self.vm} migrated away: its disks are the destination's now (QEMU refuses: the "
+                        "device does not support snapshots).")
+            if latest is not None and latest.active:
+                return f"A migration of {self.vm} runs: QEMU takes no snapshot job during one."
         if action in ("load", "delete") and self.selected is None:
             return "No snapshot selected."
         if action in ("dismiss_job", "cancel_job") and job is None:
