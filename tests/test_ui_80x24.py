@@ -3,6 +3,7 @@ must be pressed can be reached."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -90,7 +91,8 @@ async def test_the_snapshots_screen_shows_its_jobs_whole_at_80x24(lab, lab_dir):
         jobs = [line for line in shown if "save-" in line]
         assert len(jobs) == 2
         for line in jobs:  # every column whole: the phases end the line
-            assert "snapshot-save" in line and "concluded" in line and "new " in line and " · run " in line, line
+            assert re.search(r"save-(first|second)-\d{6} ", line), line  # the job id whole
+            assert " save " in line and "concluded" in line and "new " in line and " · run " in line, line
         header = next(line for line in shown if line.split()[:2] == ["job", "type"])
         assert header.rstrip().endswith("seconds per phase")
         listed = next(line for line in shown if line.split()[:2] == ["node", "tag"])

@@ -12,21 +12,24 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-from migtui.model.jobs import Job
+from migtui.model.jobs import DONE_STATES, Job
 from migtui.model.vm_state import VMState
 from migtui.qmp.updates import Aspect
 from migtui.widgets.cell_styles import DEFAULT_PALETTE, CellPalette
 from migtui.widgets.feed import FleetFeed, StateUpdated
 
-COLUMNS = (("job", 18), ("type", 13), ("status", 9), ("error", None), ("seconds per phase", None))
-"""In 80 columns: a failed job's error before the phases (the longer, and the lesser, of the two)."""
-SHORT_PHASES = {"created": "new", "running": "run", "waiting": "wait", "pending": "pend", "aborting": "abort",
-                "concluded": "done"}
+COLUMNS = (("job", 20), ("type", 6), ("status", 9), ("error", None), ("seconds per phase", None))
+"""In 80 columns: a failed job's error before the phases (the longer, and the lesser, of the two). The job
+id as migtui suggests it (``delete-nightly-041500``, 21) is cut only for a tag longer than 7; the type
+is the verb (``save``: every job here is a snapshot job)."""
+SHORT_PHASES = {"created": "new", "running": "run", "waiting": "wait", "pending": "pend", "aborting": "abort"}
 
 
 def phases_text(job: Job) -> str:
-    """``new 0.0 · run 1.2 · done``: each phase and the seconds it took, in the panel's width."""
-    return " · ".join(f"{SHORT_PHASES.get(status, status)} {seconds:.1f}" for status, seconds in job.elapsed())
+    """``new 0.0 · run 1.2``: each phase and the seconds it took, in the panel's width (concluded is the
+    end, no phase: the status column says it)."""
+    return " · ".join(f"{SHORT_PHASES.get(status, status)} {seconds:.1f}" for status, seconds in job.elapsed()
+                      if status not in DONE_STATES)
 
 
 class JobPanel(DataTable[Text]):
@@ -105,5 +108,5 @@ class JobPanel(DataTable[Text]):
             style = p.warn
         else:
             style = p.muted if dismissed else p.plain
-        return [Text(job.id), Text(job.type), Text(status, style=style), Text(job.error or "", style=p.bad),
-                Text(phases_text(job))]  # in the order of COLUMNS
+        return [Text(job.id), Text(job.type.removeprefix("snapshot-")), Text(status, style=style),
+                Text(job.error or "", style=p.bad), Text(phases_text(job))]  # in the order of COLUMNS
