@@ -181,7 +181,7 @@ async def test_a_destination_already_taking_a_migration_is_refused_before_anythi
     audit = tmp_path / "audit.jsonl"
     code, out, err = await run_cli("migrate", "--config", str(inventory), "--audit-log", str(audit),
                                    "vm1", "vm1-dst")
-    assert code != 0 and "vm1-dst already takes an incoming migration" in err and "Traceback" not in err, err
+    assert code == 1 and "vm1-dst already takes an incoming migration" in err and "Traceback" not in err, err
     assert AuditLog(audit).entries() == []  # nothing sent to either VM
     async with ctl(src) as source:
         assert await source.execute("query-migrate") == {}
