@@ -297,6 +297,7 @@ async def test_the_dashboard_migrates_a_domain_to_a_libvirt_host_and_d_takes_the
         state = app.fleet.states
         await settle(pilot, lambda: "web-1" in state and state["web-1"].link is LinkState.CONNECTED
                      and state["web-1"].run_state == "running", 30, "web-1 connected")
+        await settle(pilot, lambda: "2 hosts" in app.screen.sub_title, 5, "the header counting hv1 and hv2")
         # Capped beforehand, as an admin does with virsh migrate-setspeed: libvirt keeps it for the migration.
         await app.fleet.change("web-1", lambda session: session.execute("migrate-set-parameters",
                                                                          {"max-bandwidth": STUCK_CAP * MIB}))

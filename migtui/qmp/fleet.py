@@ -85,6 +85,8 @@ class Fleet:
                                       remove=self._remove_soon, moved=self._domain_moved,
                                       command_timeout=command_timeout) if self.hosts.libvirt else None
         """The libvirt hosts' domains, VMs that come and go with them (None: no libvirt host)."""
+        if self.domains is not None:
+            self.hosts.others.update(self.domains.hosts)  # the header counts them with the SSH hosts
         self.paths = PathFinder(self.sessions, self.states, self.where, self._publish)
         """What each outgoing migration's path carries."""
         self.paths.history.add(history)

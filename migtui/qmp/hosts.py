@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from migtui.host_entry import HostEntry
 from migtui.inventory import VMEntry
@@ -15,6 +15,15 @@ if TYPE_CHECKING:
     from migtui.qmp.ssh_host import SSHHost
 
 
+class Reachable(Protocol):
+    """A host migtui keeps a connection to, as the fleet's header counts it."""
+
+    name: str
+
+    @property
+    def up(self) -> bool: ...
+
+
 class HostPool:
     """``address(entry)`` gives what a VMSession connects to; ``close()`` ends every SSH connection."""
 
@@ -22,7 +31,13 @@ class HostPool:
         self.entries = {host.name: host for host in hosts}
         self.hosts: dict[str, SSHHost] = {}
         """The SSH hosts in use, by name (made when a VM on them is first asked for)."""
+        self.others: dict[str, Reachable] = {}
+        """Hosts reached another way, by name (libvirt's: the fleet adds them), counted with the SSH hosts."""
         self._started = False
+
+    def every_host(self) -> list[Reachable]:
+        """The SSH hosts in use and the others."""
+        return [*self.hosts.values(), *self.others.values()]
 
     @property
     def libvirt(self) -> bool:

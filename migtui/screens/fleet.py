@@ -57,7 +57,7 @@ class FleetScreen(Screen[None]):
 
     def __init__(self, states: Mapping[str, VMState], feed: FleetFeed, controls: Controls, *,
                  hosts: HostPool | None = None) -> None:
-        """``hosts``: the SSH hosts the VMs are on (the subtitle says which are not up)."""
+        """``hosts``: the SSH and libvirt hosts the VMs are on (the subtitle says which are not up)."""
         super().__init__()
         self.states = states
         self.feed = feed
@@ -102,7 +102,7 @@ class FleetScreen(Screen[None]):
         migrating = sum(1 for s in states if s.migrating_out)
         down = sum(1 for s in states if s.link is LinkState.DISCONNECTED)
         parts = [f"{len(states)} VMs", f"{migrating} migrating"]
-        if hosts := list(self.hosts.hosts.values() if self.hosts else ()):  # SSH hosts; none: nothing said
+        if hosts := (self.hosts.every_host() if self.hosts else []):  # SSH and libvirt hosts; none: nothing said
             away = [host.name for host in hosts if not host.up]
             parts.insert(1, f"{len(hosts)} hosts" + (f" ({', '.join(away)} not up)" if away else ""))
         if down:
