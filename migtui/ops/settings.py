@@ -12,11 +12,11 @@ from migtui.qapi.human_values import human_value
 
 
 def held_back(applied: Applied) -> list[str]:
-    """Members QEMU accepted but reports otherwise (7.2 keeps multifd-zlib-level at 1), one phrase each."""
+    """Members QEMU (or libvirt) accepted but reports otherwise (7.2 keeps multifd-zlib-level at 1), a phrase each."""
     phrases = []
     for name, held in applied.not_held.items():
         spec = next((s for s in applied.settings.specs if s.name == name), None)
-        phrases.append(f"QEMU accepted {name} but reports {human_value(spec, held) if spec else held!r}")
+        phrases.append(f"{name} was accepted but reads back as {human_value(spec, held) if spec else held!r}")
     return phrases
 
 
