@@ -331,3 +331,13 @@ async def test_qmp_messages_still_reach_the_debug_log_when_it_is_on(lab, caplog)
     received = [r.getMessage() for r in caplog.records if r.getMessage().startswith("<-- ")]
     assert any('"execute": "query-status"' in line for line in sent), sent
     assert any('"status": "running"' in line for line in received), received
+
+
+async def test_migrate_without_wait_says_a_migration_that_failed_at_once(lab, tmp_path):
+    await lab.start_source("vm1", mem_mib=128, dirty_mib=8, dirty_rate_mib_s=8)
+    inventory = tmp_path / "inventory.toml"
+    lab.write_inventory(inventory)
+    # Nothing listens on port 1: QEMU answers the migrate command, then its connect fails.
+    code, out, err = await run_cli("migrate", "--config", str(inventory), "vm1", "tcp:127.0.0.1:1")
+    assert code == 1, err
+    assert "migtui: vm1: migration failed:" in err and "Connection refused" in err, err

@@ -108,10 +108,29 @@ async def run(args: argparse.Namespace) -> int:
                 uri = await migrate.start(source, destination, plan, check=not args.no_check)
         print(migrate.outcome(source.name, args.destination, uri), file=sys.stderr, flush=True)
         if not args.wait and policy is None:
-            return 0
+            return await _under_way(source)
         history = PathHistory([inventory.settings.history] if inventory.settings.history else [])
         history.name_hosts(inventory.host)
         return await _follow(source, args, policy, history)
+
+
+STARTED_WITHIN = 5.0
+"""Seconds a migration is given to leave setup before ``migrate`` (without --wait) returns all the same."""
+
+
+async def _under_way(source: VMSession) -> int:
+    """Without --wait: 0 once the migration runs, 1 (with QEMU's reason) if it failed at once, as a
+    migration to a closed port does; its connect fails after the migrate command was answered."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + STARTED_WITHIN
+    while (answer := await source.query("query-migrate")).get("status") in (None, "setup") \
+            and loop.time() < deadline:
+        await asyncio.sleep(0.1)
+    if answer.get("status") in ("failed", "cancelled"):
+        reason = answer.get("error-desc") or answer.get("status")
+        print(f"migtui: {source.name}: migration {answer.get('status')}: {reason}", file=sys.stderr)
+        return 1
+    return 0
 
 
 async def _dry_run(source: VMSession, plan: migration.MigrationPlan, as_json: bool) -> int:
