@@ -333,6 +333,24 @@ async def test_the_filter_finds_a_vm_by_the_word_its_row_shows() -> None:
             await settle(pilot, lambda: [row.key.value for row in table.ordered_rows] == ["web-1"], 5, word)
 
 
+async def test_a_destination_receiving_points_to_its_source_for_the_prediction() -> None:
+    from migtui.widgets.vm_brief import VMBrief
+
+    fleet = recorded_fleet()
+    receiving = fleet.states["db-1-dst"]
+    receiving.incoming = True  # waiting in inmigrate when the migration began: the destination's side
+    receiving.tracker.add(fleet.states["db-1"].latest.info)  # QEMU's destination reports "active" too
+    app = MigtuiApp(fleet, start_fleet=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        brief = app.screen.query_one(VMBrief)
+        brief.vm = "db-1-dst"
+        brief.show()
+        told = str(brief.render())
+        assert "Receiving a migration" in told and "measuring" not in told, told
+        assert cell(app, "db-1-dst", "outlook") == "incoming"
+
+
 async def test_the_host_column_shows_where_each_vm_runs_and_only_for_a_fleet_of_hosts() -> None:
     fleet = recorded_fleet()
     app = MigtuiApp(fleet, start_fleet=False)

@@ -69,7 +69,8 @@ class VMBrief(Static):
         head = " · ".join(part for part in (state.name, state.host and f"on {state.host}", state.group,
                                             state.version and f"QEMU {state.version}") if part)
         sample = state.latest
-        if sample is not None and sample.snapshot:
+        job_figures = sample is not None and sample.snapshot
+        if job_figures:
             sample = None  # a snapshot job's figures (it runs on QEMU's migration code) are no migration's
         if state.link is not LinkState.CONNECTED:
             self._lines_tone = "bad" if state.link is LinkState.DISCONNECTED else None
@@ -88,11 +89,15 @@ class VMBrief(Static):
             self._lines(head, f"Poll failed: {state.poll_error}", seen, "migtui keeps polling.")
             return
         if sample is None or sample.status == "none":
-            self._lines(head, "No migration since migtui connected.")
+            self._lines(head, "No migration now: QEMU's migration figures are a snapshot job's." if job_figures
+                        else "No migration since migtui connected.")
             return
         head += f" · migration {sample.status}"
         if (story := ending(sample, state.limit_at_end())) is not None:
             self._lines(head, story)
+            return
+        if state.incoming:  # as its row's outlook says: the source's figures are the migration's
+            self._lines(head, "Receiving a migration: its source's row has the prediction and the advice.")
             return
         figures = _figures(sample)
         outlook = outlook_of(state.prediction())
