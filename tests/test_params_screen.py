@@ -416,7 +416,7 @@ async def test_bulk_apply_and_presets_from_the_editor(lab, lab_dir, ctl, monkeyp
         await settle(pilot, lambda: isinstance(app.screen, BulkApplyDialog), 5, "the bulk dialog")
         chosen = app.screen.query_one(SelectionList)
         assert chosen.selected == ["vm1"]
-        chosen.focus()
+        await settle(pilot, lambda: app.focused is chosen, 5, "the VMs to choose, focused")  # keys work at once
         await pilot.press("down", "space")
         assert chosen.selected == ["vm1", "vm2"]
         await pilot.press("ctrl+s")
@@ -440,6 +440,7 @@ async def test_bulk_apply_and_presets_from_the_editor(lab, lab_dir, ctl, monkeyp
                                         for b in app.screen.query(Button)), 5, "the buttons within 18 lines")
         await pilot.press("escape")
         await settle(pilot, lambda: app.screen is screen, 10, "vm1's editor again")
+        await settle(pilot, lambda: isinstance(app.focused, MemberFilter), 5, "typing finds a member again")
         assert screen.draft.settings.parameters["downtime-limit"] == 650, "what QEMU holds now"
         assert screen.draft.edits == {} and pending(screen)[0] == "Pending changes (0)"
         await find_member(pilot, screen, "downtime-limit")

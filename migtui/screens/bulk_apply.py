@@ -44,6 +44,9 @@ class BulkApplyDialog(Dialog[dict[str, BulkResult] | None]):
     }
     """
 
+    AUTO_FOCUS = "#bulk-vms"
+    """The VMs to choose: what the dialog asks first (Up, Down and Space work at once)."""
+
     BINDINGS = [
         Binding("escape", "close", "Close", id="bulk.close", tooltip="Back to the editor"),
         Binding("ctrl+s", "apply", "Preview / Send", id="bulk.apply",

@@ -101,5 +101,6 @@ class ApplyActions(ParamsParts):
             mine = (results or {}).get(self.vm)
             if mine is not None and mine.ok and self.draft is not None:
                 self._applied(request.parameters, request.capabilities)
+            self.action_find()  # back where typing goes: the find box (the focus was left in the dialog)
 
         self.app.push_screen(BulkApplyDialog(self.draft.settings, request, self.controls), done)

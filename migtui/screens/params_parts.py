@@ -36,3 +36,7 @@ class ParamsParts(Screen[None]):
     def _status(self, text: str, kind: str) -> None:
         """The status line under the form."""
         raise NotImplementedError
+
+    def action_find(self) -> None:
+        """Focus the find box, its text selected (what is typed next replaces the last search)."""
+        raise NotImplementedError
