@@ -128,11 +128,20 @@ async def apply(pilot: Pilot, app: MigtuiApp) -> ApplyPreview:
 
 
 async def test_the_filter_is_focused_on_open_and_finds_members_by_name_and_doc(lab, lab_dir):
+    from textual.notifications import Notify
+
     await lab.start_source("vm1", mem_mib=128, dirty_mib=4, dirty_rate_mib_s=0)
     app, _ = app_on(lab, lab_dir)
-    async with app.run_test(size=(110, 32)) as pilot:
+    told: list[str] = []
+    async with app.run_test(size=(110, 32), message_hook=lambda m: told.append(str(m.notification.message))
+                            if isinstance(m, Notify) else None) as pilot:
         screen = await open_editor(pilot, app)
         assert isinstance(app.focused, MemberFilter), "typing finds a member at once"
+        for key in ("ctrl+s", "ctrl+b"):  # nothing edited: each says so, rather than nothing at all
+            await pilot.press(key)
+            await settle(pilot, lambda: told[-1:] == ["Nothing to apply: no edit changes what the VM holds."], 5,
+                         f"why {key} sends nothing")
+            told.clear()
         assert len(listed(screen)) == 27 + 21, "every parameter and capability of 7.2 (it deprecates none)"
         await pilot.press(*"downtime")
         await settle(pilot, lambda: listed(screen)[:1] == ["downtime-limit"], 5, "downtime-limit first")

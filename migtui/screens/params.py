@@ -105,6 +105,9 @@ class ParamsScreen(ApplyActions, PresetActions, ShowsWorkerErrors, Screen[None])
                 tooltip="Show or hide deprecated parameters and capabilities"),
         Binding("ctrl+r", "reload", "Reload", id="params.reload", show=False,
                 tooltip="Read the VM's schema and values again (drops edits)"),
+        # Tried when Apply or Bulk cannot act now (Textual takes the next binding of the key): says why.
+        Binding("ctrl+s", "explain", show=False, system=True),
+        Binding("ctrl+b", "explain", show=False, system=True),
     ]
 
     def __init__(self, state: VMState, feed: FleetFeed, controls: Controls) -> None:
@@ -350,6 +353,19 @@ class ParamsScreen(ApplyActions, PresetActions, ShowsWorkerErrors, Screen[None])
         if action in ("load_preset", "save_preset", "toggle_deprecated"):
             return self.draft is not None or None
         return True
+
+    def action_explain(self) -> None:
+        """Why Ctrl+S and Ctrl+B send nothing now."""
+        verdict = self.verdict
+        if self.read_only:
+            why = "migtui runs read-only: the values are shown, nothing is applied."
+        elif verdict is None:
+            why = "The form is still being read."
+        elif verdict.errors:
+            why = f"{len(verdict.errors)} value{'s' if len(verdict.errors) != 1 else ''} marked ✗ to fix first."
+        else:
+            why = "Nothing to apply: no edit changes what the VM holds."
+        self.notify(why, severity="warning", markup=False)
 
     def action_back(self) -> None:
         # Leaving would cancel the apply worker with commands already sent to QEMU.
