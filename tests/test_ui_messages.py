@@ -380,7 +380,7 @@ async def test_an_advice_key_for_a_setting_the_vm_has_not_says_so() -> None:
     async with app.run_test() as pilot:
         app.screen.query_one(FleetTable).select_vm("db-1")
         await pilot.press("O")
-        await settle(pilot, lambda: any("avail-switchover-bandwidth is not among its settings" in str(n.message)
+        await settle(pilot, lambda: any("has no avail-switchover-bandwidth" in str(n.message)
                                         for n in app._notifications), 5, "O saying why it does nothing")
 
 

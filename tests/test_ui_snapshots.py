@@ -75,7 +75,7 @@ async def test_save_load_delete_through_the_screen(lab: Lab, lab_dir: Path, ctl)
                             if isinstance(m, Notify) else None) as pilot:
         await open_snapshots(app, pilot)
         # Greyed-out keys say why in one line, and do nothing else.
-        for key, why in (("l", "No snapshot selected."), ("k", "No job of QEMU's selected."),
+        for key, why in (("l", "No snapshot selected."), ("k", "No job selected."),
                          ("u", "u resumes a VM a failed load left paused")):
             await pilot.press(key)
             await settle(pilot, lambda w=why: any(w in line for line in told), 5, f"why {key} cannot act")

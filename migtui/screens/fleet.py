@@ -36,7 +36,7 @@ class FleetScreen(Screen[None]):
         # At 80 columns the footer holds the controls, Help and Quit; the filter box says its key
         # itself, and both keys are on the help screen (?).
         Binding("slash", "filter", "Filter", id="fleet.filter", show=False,
-                tooltip="Type words to list only the VMs whose name, group or state match"),
+                tooltip="Type words to list only the VMs whose name, group, host, state or outlook match"),
         Binding("s", "sort", "Sort", id="fleet.sort", show=False,
                 tooltip="Order by the next column (name, status, figures)"),
         Binding("S", "reverse", "Reverse", id="fleet.reverse", show=False, tooltip="Reverse the order"),
@@ -66,7 +66,8 @@ class FleetScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield SteadyHeader()
-        yield OrderedInput(placeholder="/ filter: words in name, group, state (Esc clears)", id="fleet-filter")
+        yield OrderedInput(placeholder="/ filter: words in name, group, host, state, outlook (Esc clears)",
+                           id="fleet-filter")
         yield FleetTable(self.states, self.feed, on_applied=self._rows_applied, id="fleet-table").data_bind(
             FleetScreen.filter_text, FleetScreen.sort_column, FleetScreen.sort_reverse)
         self._brief = VMBrief(self.states, advice_keys=not self.controls.read_only, live=self.controls.live,

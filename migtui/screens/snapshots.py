@@ -187,7 +187,7 @@ class SnapshotsScreen(ShowsWorkerErrors, Screen[None]):
         if action in ("load", "delete") and self.selected is None:
             return "No snapshot selected."
         if action in ("dismiss_job", "cancel_job") and job is None:
-            return "No job of QEMU's selected."
+            return "No job selected."
         if action == "dismiss_job" and job is not None and job.status != "concluded":
             return f"Job {job.id} is {job.status}: only a concluded job is dismissed (k cancels a running one)."
         if action == "cancel_job" and job is not None and job.done:

@@ -244,7 +244,7 @@ class VMControls:
         if advised(state.prediction().actions, name) is not None:
             return None
         missing = state.parameters and name not in state.parameters  # QEMU 7.2 has no avail-switchover-bandwidth
-        return f"{vm}: {name} is not among its settings." if missing else \
+        return f"{vm}: its QEMU ({state.version or '?'}) has no {name}." if missing else \
             f"{vm}: the prediction advises no change of {name} now."
 
     def _migrate_confirmed(self, request: MigrationRequest | None) -> None:
