@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from qemu.qmp import ConnectError, EventListener, QMPClient
+from qemu.qmp.qmp_client import NegotiationError
 
 from migtui.lab.errors import LabError
 from migtui.lab.guest import PASSES_ADDR, TICKS_ADDR
@@ -43,14 +44,24 @@ class ControlClient:
 
     @classmethod
     async def connect(cls, path: str | Path, timeout: float = DEFAULT_TIMEOUT) -> ControlClient:
-        self = cls(Path(path), timeout)
-        try:
-            async with asyncio.timeout(timeout):
-                await self._client.connect(str(self.path))
-        except (ConnectError, OSError, TimeoutError) as error:
-            await self.close()
-            raise LabError(f"cannot connect to {path}: {error or 'no greeting within the timeout'}") from None
-        return self
+        """Connected, within ``timeout``. A failed capabilities negotiation is tried again: seen once in
+        a full run, on a destination's socket just after its incoming migration completed (QEMU's reply
+        to qmp_capabilities was no plain return)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            self = cls(Path(path), timeout)
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await self._client.connect(str(self.path))
+                return self
+            except ConnectError as error:
+                await self.close()
+                if not isinstance(error.exc, NegotiationError) or asyncio.get_running_loop().time() >= deadline:
+                    raise LabError(f"cannot connect to {path}: {error}") from None
+                await asyncio.sleep(0.1)  # then a fresh connection, while the deadline allows
+            except (OSError, TimeoutError) as error:
+                await self.close()
+                raise LabError(f"cannot connect to {path}: {error or 'no greeting within the timeout'}") from None
 
     async def __aenter__(self) -> Self:
         return self
