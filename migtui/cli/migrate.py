@@ -126,11 +126,14 @@ async def _under_way(source: VMSession) -> int:
     while (answer := await source.query("query-migrate")).get("status") in (None, "setup") \
             and loop.time() < deadline:
         await asyncio.sleep(0.1)
-    if answer.get("status") in ("failed", "cancelled"):
-        reason = answer.get("error-desc") or answer.get("status")
-        print(f"migtui: {source.name}: migration {answer.get('status')}: {reason}", file=sys.stderr)
-        return 1
-    return 0
+    return _ended_badly(source.name, answer) if answer.get("status") in ("failed", "cancelled") else 0
+
+
+def _ended_badly(vm: str, answer: dict[str, Any]) -> int:
+    """Exit code 1, once a migration that did not complete is said with QEMU's reason."""
+    reason = answer.get("error-desc") or answer.get("status")
+    print(f"migtui: {vm}: migration {answer.get('status')}: {reason}", file=sys.stderr)
+    return 1
 
 
 async def _dry_run(source: VMSession, plan: migration.MigrationPlan, as_json: bool) -> int:
@@ -184,11 +187,7 @@ async def _follow(source: VMSession, args: argparse.Namespace, policy: Policy | 
     final = await _until_done_or_interrupted(source, show)
     if final is None:
         return await _interrupted(source, args)
-    if final.get("status") == "completed":
-        return 0
-    reason = final.get("error-desc") or final.get("status")
-    print(f"migtui: {source.name}: migration {final.get('status')}: {reason}", file=sys.stderr)
-    return 1
+    return 0 if final.get("status") == "completed" else _ended_badly(source.name, final)
 
 
 async def _until_done_or_interrupted(source: VMSession,

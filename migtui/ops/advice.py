@@ -11,10 +11,10 @@ from collections.abc import Awaitable, Callable
 from migtui.model.advice import Action
 from migtui.model.controls import Control
 from migtui.ops.question import Question
-from migtui.qapi.human_values import BYTES_PER_SECOND, MILLISECONDS, UNITS
+from migtui.qapi.human_values import human_number
 from migtui.qmp.session import VMSession
 from migtui.qmp.steering import take
-from migtui.units import human_rate, human_seconds
+from migtui.units import human_seconds
 
 CONTROL = Control.STEER
 
@@ -33,8 +33,7 @@ def old_to_new(action: Action, parameters: dict[str, object], capabilities: dict
 def _in_unit(name: str, value: object) -> str:
     if not isinstance(value, int) or isinstance(value, bool):
         return str(value)
-    unit = UNITS.get(name)
-    return f"{value} ms" if unit == MILLISECONDS else human_rate(value) if unit == BYTES_PER_SECOND else str(value)
+    return human_number(name, value) or str(value)
 
 
 def question(vm: str, action: Action, parameters: dict[str, object], capabilities: dict[str, bool]) -> Question:

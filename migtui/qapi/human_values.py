@@ -58,21 +58,29 @@ def human_value(spec: FieldSpec | None, value: Any) -> str:
         return "null"
     if spec is None:
         return _plain(value)
-    unit = UNITS.get(spec.name, "")
     if spec.kind is FieldKind.BOOL:
         return "on" if value else "off"
-    if isinstance(value, int) and (unit in (MILLISECONDS, PERCENT) or unit.startswith(" ")):
-        # announce-* are sizes in the schema but milliseconds in their docs: the unit decides.
-        return f"{value} {unit}" if unit == MILLISECONDS else f"{value}{unit}"
-    if value == 0 and spec.name in ZERO_MEANS:
-        return ZERO_MEANS[spec.name]
-    if unit == BYTES_PER_SECOND and isinstance(value, int) and value >= NO_CAP:
-        return "unlimited"  # libvirt's default reads as 8 EiB/s, a figure no one set
+    if isinstance(value, int) and (said := human_number(spec.name, value)) is not None:
+        return said
     if spec.kind is FieldKind.SIZE and isinstance(value, int):
-        return exact_bytes(value) + (unit if unit == BYTES_PER_SECOND else "")
+        return exact_bytes(value)
     if spec.kind is FieldKind.STR_OR_NULL or spec.kind is FieldKind.STR:
         return repr(value) if value == "" else str(value)
     return _plain(value)
+
+
+def human_number(name: str, value: int) -> str | None:
+    """A whole number of member ``name`` in its unit (None: the member has none here); the schema's
+    type is not needed: announce-* are sizes in the schema but milliseconds in their docs."""
+    unit = UNITS.get(name, "")
+    if unit in (MILLISECONDS, PERCENT) or unit.startswith(" "):
+        return f"{value} {unit}" if unit == MILLISECONDS else f"{value}{unit}"
+    if value == 0 and name in ZERO_MEANS:
+        return ZERO_MEANS[name]
+    if unit == BYTES_PER_SECOND:
+        # libvirt's default reads as 8 EiB/s, a figure no one set
+        return "unlimited" if value >= NO_CAP else exact_bytes(value) + unit
+    return None
 
 
 def value_hint(spec: FieldSpec) -> str | None:

@@ -354,19 +354,6 @@ class ParamsScreen(ApplyActions, PresetActions, ShowsWorkerErrors, Screen[None])
             return self.draft is not None or None
         return True
 
-    def action_explain(self) -> None:
-        """Why Ctrl+S and Ctrl+B send nothing now."""
-        verdict = self.verdict
-        if self.read_only:
-            why = "migtui runs read-only: the values are shown, nothing is applied."
-        elif verdict is None:
-            why = "The form is still being read."
-        elif verdict.errors:
-            why = f"{len(verdict.errors)} value{'s' if len(verdict.errors) != 1 else ''} marked ✗ to fix first."
-        else:
-            why = "Nothing to apply: no edit changes what the VM holds."
-        self.notify(why, severity="warning", markup=False)
-
     def action_back(self) -> None:
         # Leaving would cancel the apply worker with commands already sent to QEMU.
         if any(worker.group == "params-apply" and worker.is_running for worker in self.workers):

@@ -24,7 +24,7 @@ from migtui.screens.params_parts import ParamsParts
 
 
 class ApplyActions(ParamsParts):
-    """Mixed into :class:`~migtui.screens.params.ParamsScreen`: Ctrl+S and Ctrl+B."""
+    """Mixed into :class:`~migtui.screens.params.ParamsScreen`: Ctrl+S and Ctrl+B, and why they cannot act."""
 
     def action_apply(self) -> None:
         verdict = self.verdict
@@ -90,6 +90,19 @@ class ApplyActions(ParamsParts):
                     self.draft.drop(member)
         self._take_values()
         self._judge(select=True)
+
+    def action_explain(self) -> None:
+        """Why Ctrl+S and Ctrl+B send nothing now."""
+        verdict = self.verdict
+        if self.read_only:
+            why = "migtui runs read-only: the values are shown, nothing is applied."
+        elif verdict is None:
+            why = "The form is still being read."
+        elif verdict.errors:
+            why = f"{len(verdict.errors)} value{'s' if len(verdict.errors) != 1 else ''} marked ✗ to fix first."
+        else:
+            why = "Nothing to apply: no edit changes what the VM holds."
+        self.notify(why, severity="warning", markup=False)
 
     def action_bulk(self) -> None:
         verdict = self.verdict
